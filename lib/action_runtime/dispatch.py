@@ -1,0 +1,77 @@
+"""Run one lib function for an action: the body of every python runner of the pack.
+
+An action YAML names its lib function in the immutable ``lib_function`` parameter
+(``package.module:function``). Its other parameters are passed by name; ``*_account``
+parameters are replaced by the account dataclass from the pack config; a lib argument that no
+parameter supplies but that is named like a top-level pack config key gets that config value.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+from typing import Any, Callable, Dict, Mapping, Tuple
+
+from action_runtime.accounts import AccountKind
+from action_runtime.errors import EntryPointError, ParameterError
+from apis.errors import CloudopsError
+
+LOG = logging.getLogger(__name__)
+
+
+def resolve(lib_function: str) -> Callable[..., Any]:
+    """The function named ``package.module:function``."""
+    module_name, sep, attribute = lib_function.partition(":")
+    if not sep or not module_name or not attribute:
+        raise EntryPointError(
+            f"lib_function {lib_function!r} must look like 'package.module:function'"
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise EntryPointError(f"lib_function {lib_function!r}: cannot import: {err}") from None
+    function = getattr(module, attribute, None)
+    if not callable(function):
+        raise EntryPointError(f"lib_function {lib_function!r}: {module_name} has no {attribute}()")
+    return function
+
+
+def build_arguments(
+    function: Callable[..., Any], parameters: Mapping[str, Any], config: Mapping[str, Any]
+) -> Dict[str, Any]:
+    """Keyword arguments for ``function`` from action parameters and the pack config."""
+    accepted = inspect.signature(function).parameters
+    arguments: Dict[str, Any] = {}
+    for name, value in parameters.items():
+        if value is None:
+            continue
+        if name not in accepted:
+            raise ParameterError(
+                f"parameter {name!r} is not accepted by {function.__name__}(); "
+                f"it takes: {', '.join(accepted)}"
+            )
+        kind = AccountKind.for_parameter(name)
+        arguments[name] = kind.lookup(value, config) if kind else value
+    for name in accepted:
+        if name not in arguments and config.get(name) is not None:
+            arguments[name] = config[name]
+    return arguments
+
+
+def dispatch(
+    lib_function: str, parameters: Mapping[str, Any], config: Mapping[str, Any]
+) -> Tuple[bool, Any]:
+    """``(True, result)``, or ``(False, {"error": ..., "error_type": ...})`` on an expected failure.
+
+    Unexpected exceptions propagate: StackStorm then shows the traceback of the bug.
+    """
+    from action_runtime.jsonable import to_jsonable
+
+    try:
+        function = resolve(lib_function)
+        result = function(**build_arguments(function, parameters, config or {}))
+    except CloudopsError as err:
+        LOG.error("%s failed: %s", lib_function, err)
+        return False, {"error": str(err), "error_type": type(err).__name__}
+    return True, to_jsonable(result)

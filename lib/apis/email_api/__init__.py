@@ -1,0 +1,1 @@
+"""Email API: Jinja2 templates sent over SMTP (see EMAIL_API.md)."""

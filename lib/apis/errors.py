@@ -1,0 +1,10 @@
+"""The root of every api's exception hierarchy.
+
+Each api package defines its own base class deriving from :class:`CloudopsError`, so the
+action layer can turn any expected failure into a clean ``(False, result)`` while a genuine
+bug still surfaces as a traceback.
+"""
+
+
+class CloudopsError(Exception):
+    """An expected failure whose message is safe to show an operator (never a secret)."""

@@ -1,0 +1,7 @@
+"""Errors of the Icinga api."""
+
+from apis.errors import CloudopsError
+
+
+class IcingaApiError(CloudopsError):
+    """Base of every Icinga api failure."""

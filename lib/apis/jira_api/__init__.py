@@ -1,0 +1,1 @@
+"""Jira Service Management API (through the ``jira`` library)."""

@@ -1,0 +1,1 @@
+"""OpenStack (keystone, nova, neutron, glance, placement) through openstacksdk."""

@@ -1,0 +1,54 @@
+"""Open openstacksdk connections by clouds.yaml cloud name."""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+from typing import Iterator, List
+
+from apis.openstack_api.exceptions import CloudConnectionError, UnknownCloudError
+
+
+def known_clouds() -> List[str]:
+    """The cloud names in the clouds.yaml files this host reads (OS_CLIENT_CONFIG_FILE first).
+
+    openstacksdk invents a cloud called ``defaults`` when no file defines any: not a choice.
+    """
+    from openstack import config as os_config
+
+    names = os_config.OpenStackConfig().get_cloud_names()
+    return sorted(name for name in names if name != "defaults")
+
+
+def check_cloud_name(cloud_account: str) -> None:
+    """Fail with the valid choices (and a did-you-mean) when the cloud name is unknown."""
+    clouds = known_clouds()
+    if cloud_account in clouds:
+        return
+    hint = difflib.get_close_matches(cloud_account, clouds, n=1)
+    suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
+    choices = ", ".join(clouds) if clouds else "none (no clouds.yaml found)"
+    raise UnknownCloudError(
+        f"cloud_account {cloud_account!r} is not a known cloud; "
+        f"valid clouds: {choices}.{suggestion}"
+    )
+
+
+@contextlib.contextmanager
+def connect(cloud_account: str) -> Iterator["openstack.connection.Connection"]:  # noqa: F821
+    """A connection to the named cloud, authenticated up front and closed afterwards."""
+    import openstack
+    from keystoneauth1 import exceptions as ks_exceptions
+
+    check_cloud_name(cloud_account)
+    try:
+        conn = openstack.connect(cloud=cloud_account)
+        conn.authorize()
+    except (ks_exceptions.ClientException, openstack.exceptions.SDKException) as err:
+        raise CloudConnectionError(
+            f"cannot connect to cloud {cloud_account!r}: {type(err).__name__}: {err}"
+        ) from None
+    try:
+        yield conn
+    finally:
+        conn.close()

@@ -1,0 +1,1 @@
+"""Run allow-listed scripts on hypervisors over SSH (paramiko)."""

@@ -1,0 +1,1 @@
+"""Entry points of actions that compose several apis (plain Python, unit-testable)."""

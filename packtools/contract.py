@@ -1,0 +1,376 @@
+"""Contract checks: everything StackStorm verifies when it registers and runs the pack.
+
+``check_pack(root)`` returns every problem found, each naming its file; an empty list means
+the pack would register and its entry files would import in a real StackStorm.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from pathlib import Path
+from typing import Any, Iterable, List, Mapping, Optional
+
+from packtools import entry_probe, st2_schema
+from packtools.orquesta_check import check_workflow
+from packtools.pack import (
+    ORQUESTA_RUNNER,
+    PYTHON_RUNNER,
+    MetaFile,
+    Pack,
+    Problem,
+    action_exists,
+    action_parameters,
+    load_pack,
+    parameter_problems,
+)
+from packtools.refs import CORE_TRIGGERS, POLICY_TYPES, RUNNER_TYPES, SCRIPT_RUNNERS
+
+REF_PATTERN = re.compile(r"^[a-z0-9_]+$")
+SEMVER = re.compile(r"^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
+PACK_KEYS_REQUIRED = ("name", "description", "version", "author")
+PACK_KEYS_EXPECTED = ("ref", "keywords", "email", "python_versions", "stackstorm_version")
+ST2_MODULES = ("st2common", "st2reactor", "st2client", "st2tests", "st2actions")
+LIB_FUNCTION = "lib_function"
+
+
+def check_pack(root: Path) -> List[Problem]:
+    """Every contract problem of the pack at ``root``."""
+    pack = load_pack(root)
+    problems = list(pack.problems)
+    for check in (
+        check_pack_meta,
+        check_config,
+        check_actions,
+        check_imports,
+        check_sensors,
+        check_rules,
+        check_policies,
+        check_aliases,
+    ):
+        problems.extend(check(pack))
+    return problems
+
+
+def check_pack_meta(pack: Pack) -> Iterable[Problem]:
+    """pack.yaml: identity and required keys."""
+    meta = pack.meta
+    for key in PACK_KEYS_REQUIRED + PACK_KEYS_EXPECTED:
+        if key not in meta:
+            yield Problem("pack.yaml", f"missing {key!r}")
+    if not REF_PATTERN.match(pack.ref):
+        yield Problem("pack.yaml", f"ref {pack.ref!r} does not match {REF_PATTERN.pattern}")
+    version = meta.get("version")
+    if "version" in meta and not (isinstance(version, str) and SEMVER.match(version)):
+        yield Problem("pack.yaml", f"version {version!r} must be a quoted semver string")
+
+
+def check_config(pack: Pack) -> Iterable[Problem]:
+    """config.schema.yaml is a valid schema, secrets are marked, the example validates."""
+    if pack.config_schema is None:
+        return
+    where = "config.schema.yaml"
+    schema = st2_schema.object_schema(pack.config_schema)
+    schema_errors = st2_schema.schema_errors(schema)
+    for error in schema_errors:
+        yield Problem(where, f"invalid schema: {error}")
+    for path in st2_schema.unmarked_secrets(pack.config_schema):
+        yield Problem(where, f"{path} looks secret but is not marked 'secret: true'")
+    example = pack.root / f"{pack.ref}.yaml.example"
+    if schema_errors:
+        return
+    if not example.exists():
+        yield Problem(example.name, "is missing: ship an example config that validates")
+        return
+    import yaml
+
+    try:
+        config = yaml.safe_load(example.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        yield Problem(example.name, f"cannot be read: {err}")
+        return
+    config = st2_schema.apply_defaults(schema, config)
+    for error in st2_schema.validation_errors(schema, config):
+        yield Problem(example.name, f"does not validate against config.schema.yaml: {error}")
+
+
+def check_actions(pack: Pack) -> Iterable[Problem]:
+    """Action metadata, entry files and lib function signatures."""
+    config_keys = set(pack.config_schema or {})
+    for action in pack.actions.values():
+        where = pack.rel(action.path)
+        yield from _action_metadata(pack, action, where)
+        runner = action.data.get("runner_type")
+        entry = pack.entry_path(action)
+        if runner in SCRIPT_RUNNERS and not entry.is_file():
+            yield Problem(where, f"entry_point {action.data.get('entry_point')!r} does not exist")
+            continue
+        if runner == PYTHON_RUNNER:
+            yield from _python_entry(pack, action, where, entry, config_keys)
+        elif runner == ORQUESTA_RUNNER:
+            for message in check_workflow(pack, action, entry):
+                yield Problem(pack.rel(entry), message)
+
+
+def _action_metadata(pack: Pack, action: MetaFile, where: str) -> Iterable[Problem]:
+    data = action.data
+    if not action.name:
+        yield Problem(where, "missing 'name'")
+    if data.get("pack", pack.ref) != pack.ref:
+        yield Problem(where, f"pack {data.get('pack')!r} is not {pack.ref!r}")
+    if data.get("runner_type") not in RUNNER_TYPES:
+        yield Problem(
+            where,
+            f"runner_type {data.get('runner_type')!r} is not one of "
+            f"{', '.join(sorted(RUNNER_TYPES))}",
+        )
+    parameters = data.get("parameters") or {}
+    if not isinstance(parameters, Mapping):
+        yield Problem(where, "parameters must be a mapping")
+        return
+    for name, param in parameters.items():
+        yield from _parameter(where, name, param)
+    for error in st2_schema.schema_errors(st2_schema.object_schema(parameters)):
+        yield Problem(where, f"invalid parameter schema: {error}")
+    output = data.get("output_schema")
+    if output is not None:
+        yield from _output_schema(where, output)
+
+
+def _parameter(where: str, name: str, param: Any) -> Iterable[Problem]:
+    if not isinstance(param, Mapping):
+        yield Problem(where, f"parameter {name!r} must be a mapping")
+        return
+    if "type" not in param:
+        yield Problem(where, f"parameter {name!r} has no type")
+    if "required" in param and not isinstance(param["required"], bool):
+        yield Problem(where, f"parameter {name!r}: required must be true or false")
+    if "enum" in param and "default" in param and param["default"] not in param["enum"]:
+        yield Problem(
+            where,
+            f"parameter {name!r}: default {param['default']!r} is not in its enum {param['enum']}",
+        )
+    if param.get("immutable") and "default" not in param:
+        yield Problem(where, f"parameter {name!r} is immutable but has no default")
+    if st2_schema.SECRET_NAME.search(name) and not param.get("secret"):
+        yield Problem(where, f"parameter {name!r} looks secret but is not marked 'secret: true'")
+
+
+def _output_schema(where: str, output: Any) -> Iterable[Problem]:
+    if not isinstance(output, Mapping) or output.get("type") != "object":
+        yield Problem(where, "output_schema must be a full schema with 'type: object'")
+        return
+    if not isinstance(output.get("properties"), Mapping):
+        yield Problem(where, "output_schema must have 'properties'")
+        return
+    if isinstance(output.get("required"), list):
+        yield Problem(
+            where,
+            "output_schema has a draft-4 'required' list, which fails registration; "
+            "mark each property 'required: true' instead",
+        )
+    for error in st2_schema.schema_errors(st2_schema.to_draft4(output)):
+        yield Problem(where, f"invalid output_schema: {error}")
+
+
+def _python_entry(
+    pack: Pack, action: MetaFile, where: str, entry: Path, config_keys: set
+) -> Iterable[Problem]:
+    parameters = action.data.get("parameters") or {}
+    lib_param = parameters.get(LIB_FUNCTION)
+    lib_function = lib_param.get("default") if isinstance(lib_param, Mapping) else None
+    answer = entry_probe.inspect_entry(
+        pack.root, entry, "action", [lib_function] if lib_function else []
+    )
+    entry_where = pack.rel(entry)
+    if answer.get("error"):
+        yield Problem(
+            entry_where,
+            f"does not import on StackStorm's production sys.path: {answer['error']}",
+        )
+        return
+    classes = answer.get("classes", [])
+    if len(classes) != 1:
+        found = ", ".join(classes) if classes else "none"
+        yield Problem(
+            entry_where,
+            f"must define exactly one Action subclass implementing run(); found {found}",
+        )
+    run = answer.get("run_signature")
+    if run:
+        yield from _signature_matches(where, "run()", run, parameters, set())
+    if lib_param is None:
+        return
+    if not lib_param.get("immutable"):
+        yield Problem(where, f"parameter {LIB_FUNCTION!r} must be immutable")
+    described = answer.get("functions", {}).get(lib_function, {})
+    if "error" in described or not described:
+        yield Problem(
+            where,
+            f"lib_function {lib_function!r} cannot be loaded on the production sys.path: "
+            f"{described.get('error', 'no answer')}",
+        )
+        return
+    action_params = {k: v for k, v in parameters.items() if k != LIB_FUNCTION}
+    yield from _signature_matches(
+        where, f"lib function {lib_function}", described, action_params, config_keys
+    )
+
+
+def _signature_matches(
+    where: str, label: str, signature: Mapping[str, Any], parameters: Mapping[str, Any], config_keys
+) -> Iterable[Problem]:
+    accepts = set(signature["accepts"])
+    if not signature.get("var_keyword"):
+        for name in sorted(set(parameters) - accepts):
+            yield Problem(
+                where,
+                f"parameter {name!r} is not accepted by {label} "
+                f"(it takes: {', '.join(signature['accepts'])})",
+            )
+    for name in signature["required"]:
+        if name not in parameters and name not in config_keys:
+            yield Problem(
+                where,
+                f"{label} requires {name!r}, which no action parameter or pack config key supplies",
+            )
+
+
+def check_imports(pack: Pack) -> Iterable[Problem]:
+    """Entry files import lib packages top-level; lib never imports st2; names do not clash."""
+    lib = pack.root / "lib"
+    lib_names = set()
+    if lib.is_dir():
+        lib_names = {
+            p.stem for p in lib.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()
+        }
+    for name in sorted(lib_names & set(sys.stdlib_module_names)):
+        yield Problem(f"lib/{name}", "shadows a standard library module of the same name")
+    for folder in ("actions", "sensors"):
+        for path in sorted((pack.root / folder).rglob("*.py")):
+            where = pack.rel(path)
+            if path.stem in lib_names:
+                yield Problem(where, f"module name {path.stem!r} clashes with lib/{path.stem}")
+            for line, level, module in _imports(path):
+                if level:
+                    yield Problem(
+                        f"{where}:{line}",
+                        "relative import: entry files are loaded by path, not as a package",
+                    )
+                elif module == "lib" or module.startswith("lib."):
+                    yield Problem(
+                        f"{where}:{line}",
+                        f"imports {module!r}: use the top-level package ({module[4:] or '...'}); "
+                        "lib/ itself is on sys.path in StackStorm",
+                    )
+    for path in sorted(lib.rglob("*.py")) if lib.is_dir() else []:
+        for line, _, module in _imports(path):
+            top = module.split(".")[0]
+            if top in ST2_MODULES or module == "lib" or module.startswith("lib."):
+                yield Problem(
+                    f"{pack.rel(path)}:{line}",
+                    f"lib must not import {module!r} (lib stays independent of st2 and of lib.)",
+                )
+
+
+def _imports(path: Path):
+    """``(line, relative level, module)`` for every import in a Python file."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except SyntaxError as err:
+        yield err.lineno, 0, f"<syntax error: {err.msg}>"
+        return
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            yield node.lineno, node.level, node.module or ""
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, 0, alias.name
+
+
+def check_sensors(pack: Pack) -> Iterable[Problem]:
+    """Sensor metadata: entry file, class, trigger types."""
+    for sensor in pack.sensors:
+        where = pack.rel(sensor.path)
+        class_name = sensor.data.get("class_name")
+        entry = pack.sensor_entry_path(sensor)
+        if not class_name:
+            yield Problem(where, "missing 'class_name'")
+        if not entry.is_file():
+            yield Problem(where, f"entry_point {sensor.data.get('entry_point')!r} does not exist")
+            continue
+        for trigger in sensor.data.get("trigger_types") or []:
+            if not isinstance(trigger, Mapping) or not trigger.get("name"):
+                yield Problem(where, "every trigger type needs a 'name'")
+        answer = entry_probe.inspect_entry(pack.root, entry, "sensor")
+        if answer.get("error"):
+            yield Problem(
+                pack.rel(entry),
+                f"does not import on StackStorm's sensor sys.path: {answer['error']}",
+            )
+        elif class_name in answer.get("abstract", {}):
+            missing = ", ".join(answer["abstract"][class_name])
+            yield Problem(pack.rel(entry), f"class {class_name} does not implement: {missing}")
+        elif class_name not in answer.get("classes", []):
+            yield Problem(
+                pack.rel(entry),
+                f"class {class_name!r} is not defined there as a Sensor or PollingSensor subclass",
+            )
+
+
+def check_rules(pack: Pack) -> Iterable[Problem]:
+    """Rules: a declared trigger, an existing action, valid parameters."""
+    triggers = pack.trigger_refs()
+    for rule in pack.rules:
+        where = pack.rel(rule.path)
+        trigger = (rule.data.get("trigger") or {}).get("type")
+        if trigger not in triggers and trigger not in CORE_TRIGGERS:
+            yield Problem(
+                where,
+                f"trigger {trigger!r} is declared by no sensor of the pack "
+                "and is not a core trigger",
+            )
+        action = rule.data.get("action") or {}
+        ref = action.get("ref")
+        if not action_exists(pack, ref):
+            yield Problem(where, f"action {ref!r} does not exist")
+            continue
+        for message in parameter_problems(pack, ref, action.get("parameters") or {}):
+            yield Problem(where, message)
+
+
+def check_policies(pack: Pack) -> Iterable[Problem]:
+    """Policies: a known type and an existing target action."""
+    for policy in pack.policies:
+        where = pack.rel(policy.path)
+        kind = policy.data.get("policy_type")
+        if kind not in POLICY_TYPES:
+            yield Problem(
+                where, f"policy_type {kind!r} is not one of {', '.join(sorted(POLICY_TYPES))}"
+            )
+        target = policy.data.get("resource_ref")
+        if action_parameters(pack, str(target)) is None:
+            yield Problem(where, f"resource_ref {target!r} is not an action of this pack")
+
+
+def check_aliases(pack: Pack) -> Iterable[Problem]:
+    """Aliases: an existing action."""
+    for alias in pack.aliases:
+        ref = alias.data.get("action_ref")
+        if not action_exists(pack, ref):
+            yield Problem(pack.rel(alias.path), f"action_ref {ref!r} does not exist")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """``python -m packtools.contract [PACK_DIR]``: print the problems, exit 1 if any."""
+    args = sys.argv[1:] if argv is None else argv
+    problems = check_pack(Path(args[0] if args else "."))
+    for problem in problems:
+        print(problem)
+    print(f"{len(problems)} contract problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

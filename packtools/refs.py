@@ -1,0 +1,68 @@
+"""Built-in StackStorm references a pack may point at without declaring them."""
+
+CORE_TRIGGERS = frozenset(
+    {
+        "core.st2.CronTimer",
+        "core.st2.DateTimer",
+        "core.st2.IntervalTimer",
+        "core.st2.webhook",
+        "core.st2.generic.actiontrigger",
+        "core.st2.generic.notifytrigger",
+        "core.st2.generic.inquiry",
+        "core.st2.action.file_written",
+        "core.st2.sensor.process_spawn",
+        "core.st2.sensor.process_exit",
+        "core.st2.key_value_pair.create",
+        "core.st2.key_value_pair.update",
+        "core.st2.key_value_pair.value_change",
+        "core.st2.key_value_pair.delete",
+    }
+)
+
+CORE_ACTIONS = frozenset(
+    {
+        "core.announcement",
+        "core.ask",
+        "core.echo",
+        "core.error",
+        "core.http",
+        "core.inject_trigger",
+        "core.local",
+        "core.local_sudo",
+        "core.noop",
+        "core.pause",
+        "core.remote",
+        "core.remote_sudo",
+        "core.sendmail",
+        "core.uuid",
+        "core.winrm_cmd",
+        "core.winrm_ps_cmd",
+        "chatops.post_message",
+        "chatops.post_result",
+    }
+)
+
+RUNNER_TYPES = frozenset(
+    {
+        "python-script",
+        "orquesta",
+        "local-shell-cmd",
+        "local-shell-script",
+        "remote-shell-cmd",
+        "remote-shell-script",
+        "http-request",
+        "noop",
+        "inquirer",
+        "winrm-cmd",
+        "winrm-ps-cmd",
+        "winrm-ps-script",
+    }
+)
+
+SCRIPT_RUNNERS = frozenset(
+    {"python-script", "orquesta", "local-shell-script", "remote-shell-script", "winrm-ps-script"}
+)
+
+POLICY_TYPES = frozenset({"action.concurrency", "action.concurrency.attr", "action.retry"})
+
+ORQUESTA_COMMANDS = frozenset({"fail", "noop", "continue", "retry"})

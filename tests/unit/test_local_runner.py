@@ -1,0 +1,133 @@
+"""The local runner: parameter and config validation, the production path, exit codes."""
+
+import io
+import json
+
+import pytest
+
+from packtools import local_runner
+
+BAD_CONFIG = "smtp_accounts:\n  - name: relay\n"
+
+
+def run(*argv, config=None):
+    """Run the local runner in-process (the action itself still runs in a fresh interpreter)."""
+    out, err = io.StringIO(), io.StringIO()
+    args = list(argv)
+    if config is not None:
+        args = ["--config", str(config)] + args
+    code = local_runner.run(args, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def result_of(out: str):
+    """The JSON answer the runner printed last."""
+    return json.loads(out[out.index("{") :])
+
+
+def test_hello_runs_with_defaults(tmp_path):
+    code, out, _ = run("cloudops.hello", config=tmp_path / "absent.yaml")
+    assert code == 0
+    assert result_of(out) == {"status": "succeeded", "result": {"greeting": "Hello, world!"}}
+
+
+def test_hello_with_parameter(tmp_path):
+    code, out, _ = run("hello", "name=ops team", config=tmp_path / "absent.yaml")
+    assert code == 0
+    assert result_of(out)["result"] == {"greeting": "Hello, ops team!"}
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["helo"], "no action 'helo' in pack cloudops; actions: accounts.list, hello,"),
+        (["helo"], "Did you mean 'hello'?"),
+        (
+            ["hello", "nmae=x"],
+            "hello has no parameter 'nmae'; valid parameters: lib_function, name",
+        ),
+        (["hello", "lib_function=os:system"], "parameter 'lib_function' of hello is immutable"),
+        (["accounts.list", "kind=mail"], "kind: 'mail' is not one of"),
+        (["openstack.cloud.info"], "'cloud_account' is a required property"),
+        (["hello", "name"], "'name' is not key=value"),
+    ],
+)
+def test_usage_errors_exit_2_naming_the_problem(tmp_path, argv, message):
+    code, out, err = run(*argv, config=tmp_path / "absent.yaml")
+    assert code == 2
+    assert message in err
+    assert out == ""
+
+
+def test_invalid_config_is_refused(tmp_path):
+    config = tmp_path / "cloudops.yaml"
+    config.write_text(BAD_CONFIG, encoding="utf-8")
+    code, _, err = run("hello", config=config)
+    assert code == 2
+    assert (
+        "does not match config.schema.yaml: smtp_accounts.0: 'host' is a required property" in err
+    )
+
+
+def test_unreadable_config_is_refused(tmp_path):
+    config = tmp_path / "cloudops.yaml"
+    config.write_text("smtp_accounts: [\n", encoding="utf-8")
+    code, _, err = run("hello", config=config)
+    assert code == 2 and "cannot be read" in err
+
+
+def test_config_from_environment(tmp_path, monkeypatch):
+    config = tmp_path / "env.yaml"
+    config.write_text(BAD_CONFIG, encoding="utf-8")
+    monkeypatch.setenv("CLOUDOPS_CONFIG", str(config))
+    code, _, err = run("hello")
+    assert code == 2 and str(config) in err
+
+
+def test_failed_action_exits_1(tmp_path, monkeypatch):
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text("clouds: {}\n", encoding="utf-8")
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
+    monkeypatch.delenv("OS_CLOUD", raising=False)
+    code, out, _ = run(
+        "openstack.cloud.info", "cloud_account=nowhere", config=tmp_path / "absent.yaml"
+    )
+    assert code == 1
+    answer = result_of(out)
+    assert answer["status"] == "failed"
+    assert answer["result"]["error_type"] == "UnknownCloudError"
+
+
+def test_parse_value_types():
+    assert local_runner.parse_value("n", "3", {"type": "integer"}) == 3
+    assert local_runner.parse_value("b", "true", {"type": "boolean"}) is True
+    assert local_runner.parse_value("a", "x, y", {"type": "array"}) == ["x", "y"]
+    assert local_runner.parse_value("a", '["x"]', {"type": "array"}) == ["x"]
+    assert local_runner.parse_value("o", '{"k": 1}', {"type": "object"}) == {"k": 1}
+    assert local_runner.parse_value("s", "007", {"type": ["string", "null"]}) == "007"
+    with pytest.raises(local_runner.UsageError, match="cannot parse"):
+        local_runner.parse_value("o", "{bad", {"type": "object"})
+
+
+def test_type_errors_are_reported(tmp_path):
+    pack = tmp_path / "pack"
+    (pack / "actions").mkdir(parents=True)
+    (pack / "pack.yaml").write_text("ref: p\nname: p\n", encoding="utf-8")
+    (pack / "actions" / "a.yaml").write_text(
+        "name: a\nrunner_type: python-script\nentry_point: a.py\n"
+        "parameters:\n  count:\n    type: integer\n",
+        encoding="utf-8",
+    )
+    code, _, err = run("--pack", str(pack), "a", "count=many", config=tmp_path / "absent.yaml")
+    assert code == 2 and "count: 'many' is not of type 'integer'" in err
+
+
+def test_workflow_actions_are_refused(tmp_path):
+    pack = tmp_path / "pack"
+    (pack / "actions").mkdir(parents=True)
+    (pack / "pack.yaml").write_text("ref: p\nname: p\n", encoding="utf-8")
+    (pack / "actions" / "w.yaml").write_text(
+        "name: w\nrunner_type: orquesta\nentry_point: workflows/w.yaml\n", encoding="utf-8"
+    )
+    code, _, err = run("--pack", str(pack), "p.w", config=tmp_path / "absent.yaml")
+    assert code == 2 and "w runs on the orquesta runner, which only StackStorm has" in err
