@@ -10,7 +10,8 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
 ROOT=$PWD
-VENV=$ROOT/.venv
+# shellcheck source=scripts/setup_env.sh
+source "$ROOT/scripts/setup_env.sh"
 UNIT_ONLY=0
 case "${1:-}" in
   --unit) UNIT_ONLY=1 ;;
@@ -37,42 +38,9 @@ report_timings() {
 }
 trap report_timings EXIT
 
-apt_install() {  # apt_install PKG...: install the missing ones
-  local missing=()
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  ((${#missing[@]})) || return 0
-  local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=900)
-  "${apt[@]}" update >/dev/null
-  # keep package scripts from starting system-wide daemons: the tests start their own
-  local made_policy=0
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod +x /usr/sbin/policy-rc.d
-    made_policy=1
-  fi
-  "${apt[@]}" install --no-install-recommends "${missing[@]}"
-  ((made_policy)) && rm -f /usr/sbin/policy-rc.d
-  return 0
-}
-
-setup_venv() {
-  if ! python3 -m venv --help >/dev/null 2>&1; then apt_install python3-venv; fi
-  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-  local stamp=$VENV/.requirements.sha
-  local want
-  want=$(cat requirements.txt requirements-tests.txt | sha256sum | cut -d' ' -f1)
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    "$VENV/bin/pip" install -q --upgrade pip
-    "$VENV/bin/pip" install -q -r requirements.txt -r requirements-tests.txt
-    echo "$want" >"$stamp"
-  fi
-}
-
 PY_PATHS=(lib actions sensors packtools tests benchmarks conftest.py)
 
-run_black() { "$VENV/bin/black" --check --quiet .; }
+run_black() { "$VENV/bin/black" --check .; }
 run_pylint() { "$VENV/bin/pylint" "${PY_PATHS[@]}"; }
 run_unit() {
   rm -f .coverage
