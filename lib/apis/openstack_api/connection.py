@@ -34,9 +34,8 @@ def check_cloud_name(cloud_account: str) -> None:
     )
 
 
-@contextlib.contextmanager
-def connect(cloud_account: str) -> Iterator["openstack.connection.Connection"]:  # noqa: F821
-    """A connection to the named cloud, authenticated up front and closed afterwards."""
+def open_connection(cloud_account: str) -> "openstack.connection.Connection":  # noqa: F821
+    """An authenticated connection to the named cloud; the caller closes it (or lets it go)."""
     import openstack
     from keystoneauth1 import exceptions as ks_exceptions
 
@@ -48,6 +47,13 @@ def connect(cloud_account: str) -> Iterator["openstack.connection.Connection"]: 
         raise CloudConnectionError(
             f"cannot connect to cloud {cloud_account!r}: {type(err).__name__}: {err}"
         ) from None
+    return conn
+
+
+@contextlib.contextmanager
+def connect(cloud_account: str) -> Iterator["openstack.connection.Connection"]:  # noqa: F821
+    """A connection to the named cloud, authenticated up front and closed afterwards."""
+    conn = open_connection(cloud_account)
     try:
         yield conn
     finally:

@@ -1,0 +1,183 @@
+"""Build and run a query from flat action parameters, validating each one by name."""
+
+from __future__ import annotations
+
+import difflib
+import enum
+from typing import Any, Dict, List, Optional, Sequence
+
+from apis.openstack_query_api.exceptions import PresetArgumentError, QueryError
+from apis.openstack_query_api.presets import Arguments, Preset
+from apis.openstack_query_api.property_types import PropertyEnum, PropertyType
+from apis.openstack_query_api.query import Query
+from apis.openstack_query_api.resource_types import QueryType
+
+TRUE = ("true", "yes", "1", "on")
+FALSE = ("false", "no", "0", "off")
+
+
+class OutputType(enum.Enum):
+    """How an action returns its results."""
+
+    PROPS = "props"
+    TABLE = "table"
+    HTML = "html"
+    CSV = "csv"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+    @classmethod
+    def from_string(cls, text: Any) -> "OutputType":
+        """The output type for a name, or an error listing the valid ones."""
+        try:
+            return cls(str(text).lower())
+        except ValueError:
+            names = [m.value for m in cls]
+            close = difflib.get_close_matches(str(text).lower(), names, n=1)
+            raise QueryError(
+                f"output_type {text!r} is not one of: {', '.join(names)}"
+                + (f". Did you mean {close[0]!r}?" if close else "")
+            ) from None
+
+
+def convert_value(prop: PropertyEnum, value: Any) -> Any:
+    """An action's string value as the property's type (numbers and booleans)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        if prop.type is PropertyType.INTEGER:
+            return int(value)
+        if prop.type is PropertyType.NUMBER:
+            return float(value)
+    except ValueError:
+        raise PresetArgumentError(
+            f"value {value!r} is not a number, as {prop.key} ({prop.type.value}) needs"
+        ) from None
+    if prop.type is PropertyType.BOOLEAN:
+        if value.lower() in TRUE + FALSE:
+            return value.lower() in TRUE
+        raise PresetArgumentError(f"value {value!r} for {prop.key} must be true or false")
+    return value
+
+
+def preset_arguments(
+    preset: Preset, prop: PropertyEnum, values: Sequence[Any], durations: Dict[str, float]
+) -> Dict[str, Any]:
+    """The keyword arguments of ``where`` from the flat parameters."""
+    kind = preset.value.arguments
+    given = [convert_value(prop, v) for v in values or []]
+    if kind is Arguments.DURATION:
+        return {unit: amount for unit, amount in durations.items() if amount}
+    if kind is Arguments.NONE:
+        return {}
+    if kind is Arguments.VALUES:
+        return {"values": given}
+    if len(given) != 1:
+        raise PresetArgumentError(
+            f"{preset.name} takes exactly one value in 'values'; got {len(given)}"
+        )
+    return {kind.value[0]: given[0]}
+
+
+def parse_sort(spec: str) -> tuple:
+    """``"created_at"``, ``"created_at:desc"`` or ``"created_at desc"`` to (property, direction)."""
+    text = spec.replace(":", " ").split()
+    if not text or len(text) > 2:
+        raise QueryError(f"sort_by {spec!r} must look like 'property' or 'property:desc'")
+    return (text[0], text[1] if len(text) == 2 else "asc")
+
+
+def build_query(
+    query_type: str,
+    preset: Optional[str] = None,
+    property_name: Optional[str] = None,
+    values: Optional[List[Any]] = None,
+    days: float = 0,
+    hours: float = 0,
+    minutes: float = 0,
+    seconds: float = 0,
+    properties_to_select: Optional[List[str]] = None,
+    sort_by: Optional[List[str]] = None,
+    group_by: Optional[str] = None,
+) -> Query:
+    """A query from flat parameters; every bad one is named with the valid choices."""
+    query = Query(QueryType.from_string(query_type).mapping)
+    if properties_to_select:
+        query.select(*properties_to_select)
+    else:
+        query.select_all()
+    if preset or property_name:
+        if not (preset and property_name):
+            raise QueryError("give both 'preset' and 'property_name' to filter, or neither")
+        chosen = Preset.from_string(preset)
+        prop = query.mapping.properties.from_string(property_name)
+        durations = {"days": days, "hours": hours, "minutes": minutes, "seconds": seconds}
+        query.where(chosen, prop, **preset_arguments(chosen, prop, values or [], durations))
+    if sort_by:
+        query.sort_by(*[parse_sort(spec) for spec in sort_by])
+    if group_by:
+        query.group_by(group_by)
+    return query
+
+
+def render(query: Query, output_type: Any) -> Any:
+    """The query's results in the requested output type."""
+    output = OutputType.from_string(output_type)
+    if output is OutputType.PROPS:
+        return query.to_props()
+    return {
+        OutputType.TABLE: query.to_string,
+        OutputType.HTML: query.to_html,
+        OutputType.CSV: query.to_csv,
+        OutputType.JSON: query.to_json,
+        OutputType.MARKDOWN: query.to_markdown,
+    }[output]()
+
+
+def search(
+    cloud_account: str,
+    query_type: str,
+    preset: Optional[str] = None,
+    property_name: Optional[str] = None,
+    values: Optional[List[Any]] = None,
+    days: float = 0,
+    hours: float = 0,
+    minutes: float = 0,
+    seconds: float = 0,
+    properties_to_select: Optional[List[str]] = None,
+    sort_by: Optional[List[str]] = None,
+    group_by: Optional[str] = None,
+    output_type: str = "props",
+    all_projects: bool = False,
+    from_projects: Optional[List[str]] = None,
+    from_domain: Optional[str] = None,
+) -> Dict[str, Any]:
+    """Run one query for an action: ``{"query_type", "count", "results"}``."""
+    OutputType.from_string(output_type)
+    query = build_query(
+        query_type,
+        preset=preset,
+        property_name=property_name,
+        values=values,
+        days=days,
+        hours=hours,
+        minutes=minutes,
+        seconds=seconds,
+        properties_to_select=properties_to_select,
+        sort_by=sort_by,
+        group_by=group_by,
+    )
+    query.run(
+        cloud_account,
+        all_projects=all_projects,
+        from_projects=from_projects,
+        from_domain=from_domain,
+        as_admin=bool(all_projects or from_projects or from_domain),
+    )
+    rows = query.to_props()
+    count = sum(len(v) for v in rows.values()) if isinstance(rows, dict) else len(rows)
+    return {
+        "query_type": query.mapping.name,
+        "count": count,
+        "results": render(query, output_type),
+    }

@@ -1,0 +1,117 @@
+"""Typed, aliased properties of the resources a query can return."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import difflib
+import enum
+from typing import Any, Callable, Dict, Optional, Tuple
+
+from apis.openstack_query_api.exceptions import UnknownPropertyError
+
+
+class PropertyType(enum.Enum):
+    """What kind of value a property holds: decides which presets apply."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATETIME = "datetime"
+    LIST = "list"
+    MAPPING = "mapping"
+
+
+@dataclasses.dataclass(frozen=True)
+class PropertySpec:
+    """A property: its canonical key, how to read it off an openstacksdk resource, its type."""
+
+    key: str
+    getter: Callable[[Any], Any] = dataclasses.field(compare=False)
+    type: PropertyType = PropertyType.STRING
+    aliases: Tuple[str, ...] = ()
+    normalise: Optional[Callable[[Any], Any]] = dataclasses.field(default=None, compare=False)
+
+
+def attr(name: str) -> Callable[[Any], Any]:
+    """A getter reading one attribute (None when absent)."""
+    return lambda resource: getattr(resource, name, None)
+
+
+def item(name: str, key: str) -> Callable[[Any], Any]:
+    """A getter reading ``resource.name[key]`` of an embedded mapping (None when absent)."""
+    return lambda resource: (getattr(resource, name, None) or {}).get(key)
+
+
+def prop(key: str, getter: Callable[[Any], Any], kind: PropertyType, *aliases: str):
+    """Shorthand for a PropertySpec."""
+    return PropertySpec(key, getter, kind, aliases)
+
+
+def parse_datetime(value: Any) -> Any:
+    """An aware UTC datetime from an ISO string or datetime (None stays None)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.datetime):
+        parsed = value
+    else:
+        text = str(value).strip().replace("Z", "+00:00")
+        parsed = datetime.datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed.astimezone(datetime.timezone.utc)
+
+
+class PropertyEnum(enum.Enum):
+    """Base of each resource's property enum; member values are :class:`PropertySpec`."""
+
+    @property
+    def spec(self) -> PropertySpec:
+        """The member's spec."""
+        return self.value
+
+    @property
+    def key(self) -> str:
+        """The canonical column name, unique across resources (``server_name``)."""
+        return self.value.key
+
+    @property
+    def type(self) -> PropertyType:
+        """The property's type."""
+        return self.value.type
+
+    def read(self, resource: Any) -> Any:
+        """The property's value on a resource; datetimes as aware UTC."""
+        value = self.value.getter(resource)
+        return parse_datetime(value) if self.type is PropertyType.DATETIME else value
+
+    @classmethod
+    def names(cls) -> Dict[str, "PropertyEnum"]:
+        """Every accepted spelling (member name, key, aliases), lower case, to its member."""
+        names: Dict[str, PropertyEnum] = {}
+        for member in cls:
+            for name in (member.name, member.key, *member.spec.aliases):
+                names[name.lower()] = member
+        return names
+
+    @classmethod
+    def from_string(cls, text: Any) -> "PropertyEnum":
+        """The member for a name or alias, or an error listing the valid keys."""
+        if isinstance(text, cls):
+            return text
+        names = cls.names()
+        found = names.get(str(text).strip().lower())
+        if found is None:
+            close = difflib.get_close_matches(str(text).lower(), list(names), n=1)
+            hint = f" Did you mean {names[close[0]].key!r}?" if close else ""
+            raise UnknownPropertyError(
+                f"{text!r} is not a property of {cls.resource_label()}; "
+                f"valid properties: {', '.join(m.key for m in cls)}.{hint}"
+            )
+        return found
+
+    @classmethod
+    def resource_label(cls) -> str:
+        """``ServerProperties`` -> ``servers``, for messages."""
+        return cls.__name__.replace("Properties", "").lower() + "s"

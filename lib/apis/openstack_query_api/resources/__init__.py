@@ -1,0 +1,1 @@
+"""One module per query type: its properties, server-side filters, listing and links."""

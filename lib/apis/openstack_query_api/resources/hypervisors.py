@@ -1,0 +1,132 @@
+"""Hypervisors (nova), with resource usage from placement."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable
+
+from apis.openstack_query_api.concurrency import concurrently
+from apis.openstack_query_api.mapping import ResourceMapping, get_or_none
+from apis.openstack_query_api.presets import Preset
+from apis.openstack_query_api.property_types import PropertyEnum
+from apis.openstack_query_api.property_types import PropertyType as T
+from apis.openstack_query_api.property_types import attr, item, prop
+
+USAGE = "_cloudops_placement"
+
+
+def _usage(resource_class: str, field: str):
+    """A getter for placement data that :meth:`HypervisorMapping.enrich` attached."""
+
+    def read(hypervisor: Any) -> Any:
+        return (getattr(hypervisor, USAGE, None) or {}).get(resource_class, {}).get(field)
+
+    return read
+
+
+class HypervisorProperties(PropertyEnum):
+    """Properties of a hypervisor; usage and capacity come from placement."""
+
+    HYPERVISOR_ID = prop("hypervisor_id", attr("id"), T.STRING, "id")
+    HYPERVISOR_NAME = prop("hypervisor_name", attr("name"), T.STRING, "name", "hostname")
+    HYPERVISOR_STATE = prop("hypervisor_state", attr("state"), T.STRING, "state")
+    HYPERVISOR_STATUS = prop("hypervisor_status", attr("status"), T.STRING, "status")
+    HYPERVISOR_HOST_IP = prop("hypervisor_host_ip", attr("host_ip"), T.STRING, "host_ip", "ip")
+    HYPERVISOR_TYPE = prop("hypervisor_type", attr("hypervisor_type"), T.STRING, "type")
+    HYPERVISOR_SERVICE_HOST = prop(
+        "hypervisor_service_host", item("service_details", "host"), T.STRING, "service_host"
+    )
+    HYPERVISOR_DISABLED_REASON = prop(
+        "hypervisor_disabled_reason",
+        item("service_details", "disabled_reason"),
+        T.STRING,
+        "disabled_reason",
+    )
+    HYPERVISOR_UPTIME = prop("hypervisor_uptime", attr("uptime"), T.STRING, "uptime")
+    HYPERVISOR_VCPUS = prop("hypervisor_vcpus", _usage("VCPU", "total"), T.INTEGER, "vcpus")
+    HYPERVISOR_VCPUS_USED = prop(
+        "hypervisor_vcpus_used", _usage("VCPU", "used"), T.INTEGER, "vcpus_used"
+    )
+    HYPERVISOR_VCPUS_AVAILABLE = prop(
+        "hypervisor_vcpus_available", _usage("VCPU", "available"), T.INTEGER, "vcpus_available"
+    )
+    HYPERVISOR_MEMORY_MB = prop(
+        "hypervisor_memory_mb", _usage("MEMORY_MB", "total"), T.INTEGER, "memory_mb", "ram"
+    )
+    HYPERVISOR_MEMORY_MB_USED = prop(
+        "hypervisor_memory_mb_used", _usage("MEMORY_MB", "used"), T.INTEGER, "memory_mb_used"
+    )
+    HYPERVISOR_MEMORY_MB_AVAILABLE = prop(
+        "hypervisor_memory_mb_available",
+        _usage("MEMORY_MB", "available"),
+        T.INTEGER,
+        "memory_mb_available",
+    )
+    HYPERVISOR_DISK_GB = prop(
+        "hypervisor_disk_gb", _usage("DISK_GB", "total"), T.INTEGER, "disk_gb"
+    )
+    HYPERVISOR_DISK_GB_USED = prop(
+        "hypervisor_disk_gb_used", _usage("DISK_GB", "used"), T.INTEGER, "disk_gb_used"
+    )
+
+
+P = HypervisorProperties
+PLACEMENT_PROPERTIES = frozenset(p for p in P if p.spec.getter.__qualname__.startswith("_usage"))
+
+
+class HypervisorMapping(ResourceMapping):
+    """Hypervisors: one detailed listing; placement usage only when a usage property is used."""
+
+    name = "hypervisors"
+    aliases = ("hypervisor", "hosts", "hvs")
+    properties = HypervisorProperties
+    id_property = P.HYPERVISOR_ID
+    default_select = (P.HYPERVISOR_NAME, P.HYPERVISOR_STATE, P.HYPERVISOR_STATUS)
+
+    @classmethod
+    def server_filters(cls, condition):
+        if condition.prop is P.HYPERVISOR_NAME and condition.preset is Preset.MATCHES_REGEX:
+            return {}
+        single, value = condition.single_value()
+        if single and condition.prop is P.HYPERVISOR_NAME and value:
+            return {"hypervisor_hostname_pattern": value}
+        return {}
+
+    @classmethod
+    def list_resources(cls, conn, filters, scope):
+        return conn.compute.hypervisors(details=True, **filters)
+
+    @classmethod
+    def get_resource(cls, conn, resource_id):
+        return get_or_none(conn.compute.get_hypervisor, resource_id)
+
+    @classmethod
+    def enrich(cls, conn, resources: list, wanted: Iterable[PropertyEnum]) -> None:
+        if not resources or not PLACEMENT_PROPERTIES & set(wanted):
+            return
+        usages = concurrently(lambda hv: placement_usage(conn, hv.id), resources)
+        for hypervisor, usage in zip(resources, usages):
+            setattr(hypervisor, USAGE, usage)
+
+
+def placement_usage(conn, provider_id: str) -> Dict[str, Dict[str, int]]:
+    """Capacity (total minus reserved, times allocation ratio), used and available per class.
+
+    Placement answers inventories and usages separately: two calls per resource provider,
+    which is as few as its API allows.
+    """
+    inventories = conn.placement.get(f"/resource_providers/{provider_id}/inventories")
+    usages = conn.placement.get(f"/resource_providers/{provider_id}/usages")
+    if inventories.status_code == 404:
+        return {}
+    inventories.raise_for_status()
+    usages.raise_for_status()
+    used = usages.json().get("usages", {})
+    result = {}
+    for resource_class, inventory in inventories.json().get("inventories", {}).items():
+        total = int(
+            (inventory.get("total", 0) - inventory.get("reserved", 0))
+            * inventory.get("allocation_ratio", 1.0)
+        )
+        in_use = int(used.get(resource_class, 0))
+        result[resource_class] = {"total": total, "used": in_use, "available": total - in_use}
+    return result

@@ -1,0 +1,145 @@
+"""Icinga2 with its REST API on loopback, a few dummy-checked hosts and one service per host."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import requests
+
+from .common import LOOPBACK, find_binary, free_port, start_daemon, wait_until
+from .tls import make_server_cert
+
+NODE_NAME = "localhost"
+API_USER = "cloudops"
+HOSTS = ("hv01", "hv02")
+SERVICE = "nova-compute"
+
+_CONFIG = """\
+const NodeName = "{node}"
+const ZoneName = NodeName
+include <itl>
+
+object IcingaApplication "app" {{
+  enable_notifications = false
+  enable_event_handlers = false
+  enable_perfdata = false
+}}
+object CheckerComponent "checker" {{ }}
+object Endpoint NodeName {{ }}
+object Zone ZoneName {{ endpoints = [ NodeName ] }}
+object ApiListener "api" {{
+  bind_host = "{host}"
+  bind_port = {port}
+  accept_config = false
+  accept_commands = false
+}}
+object ApiUser "{user}" {{
+  password = "{password}"
+  permissions = [ "*" ]
+}}
+template Host "hypervisor" {{
+  check_command = "dummy"
+  check_interval = 1m
+  vars.dummy_state = 0
+  vars.dummy_text = "Hypervisor is up"
+}}
+"""
+
+_HOST = """\
+object Host "{name}" {{
+  import "hypervisor"
+  address = "{host}"
+  vars.role = "compute"
+}}
+object Service "{service}" {{
+  host_name = "{name}"
+  check_command = "dummy"
+  check_interval = 1m
+  vars.dummy_state = 0
+  vars.dummy_text = "nova-compute is running"
+}}
+"""
+
+
+@dataclass(frozen=True)
+class Icinga:
+    """Connection data of the running Icinga2 API (verify TLS with ``ca_file``)."""
+
+    url: str
+    user: str
+    password: str
+    ca_file: Path
+    hosts: tuple[str, ...]
+    service: str
+    pid: int
+
+
+def _write_config(state_dir: Path, port: int, password: str) -> list[str]:
+    """Write config and certificates; return the ``-D`` options pointing icinga2 at them."""
+    dirs = {name: state_dir / name for name in ("data", "cache", "log", "spool", "run")}
+    for path in dirs.values():
+        path.mkdir(parents=True, exist_ok=True)
+    make_server_cert(dirs["data"] / "certs", NODE_NAME, "Icinga CA")
+    config = _CONFIG.format(
+        node=NODE_NAME, host=LOOPBACK, port=port, user=API_USER, password=password
+    )
+    config += "".join(_HOST.format(name=name, host=LOOPBACK, service=SERVICE) for name in HOSTS)
+    (state_dir / "icinga2.conf").write_text(config, encoding="utf-8")
+    return [
+        f"-DConfiguration.{key}={value}"
+        for key, value in (
+            ("DataDir", dirs["data"]),
+            ("CacheDir", dirs["cache"]),
+            ("LogDir", dirs["log"]),
+            ("SpoolDir", dirs["spool"]),
+            ("InitRunDir", dirs["run"]),
+            ("RunAsUser", "root"),
+            ("RunAsGroup", "root"),
+        )
+    ]
+
+
+def _api_ready(url: str, auth: tuple[str, str], ca_file: Path) -> bool:
+    try:
+        response = requests.get(
+            f"{url}/v1/status/ApiListener", auth=auth, verify=str(ca_file), timeout=2
+        )
+    except requests.RequestException:
+        return False
+    return response.status_code == 200
+
+
+@contextlib.contextmanager
+def running(state_dir: Path) -> Iterator[Icinga]:
+    """Run Icinga2 on a free loopback port with its state in ``state_dir``."""
+    binary = find_binary("icinga2", "/usr/sbin/icinga2", package="icinga2")
+    port = free_port()
+    password = secrets.token_urlsafe(16)
+    defines = _write_config(state_dir, port, password)
+    daemon = start_daemon(
+        "icinga2",
+        [binary, "daemon", "-c", str(state_dir / "icinga2.conf"), *defines],
+        state_dir / "icinga2.out",
+    )
+    try:
+        peer = Icinga(
+            url=f"https://{LOOPBACK}:{port}",
+            user=API_USER,
+            password=password,
+            ca_file=state_dir / "data" / "certs" / "ca.crt",
+            hosts=HOSTS,
+            service=SERVICE,
+            pid=daemon.pid,
+        )
+        wait_until(
+            lambda: _api_ready(peer.url, (API_USER, password), peer.ca_file),
+            "the Icinga2 API",
+            daemon,
+        )
+        yield peer
+    finally:
+        daemon.stop()

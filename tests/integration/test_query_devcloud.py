@@ -1,0 +1,195 @@
+"""Every query type against the seeded devcloud, through the real openstacksdk."""
+
+import datetime
+
+import pytest
+
+from apis.openstack_query_api import (
+    AggregateQuery,
+    FlavorQuery,
+    FloatingIPQuery,
+    HypervisorQuery,
+    ImageQuery,
+    NetworkQuery,
+    PortQuery,
+    ProjectQuery,
+    SecurityGroupQuery,
+    ServerQuery,
+    UserQuery,
+)
+from apis.openstack_query_api.entry import search
+from apis.openstack_query_api.property_types import parse_datetime
+
+pytestmark = pytest.mark.integration
+SEED = "^seed-"
+
+
+def admin(query, clouds_yaml, **scope):
+    """Run as the devcloud admin over all projects (or the given scope)."""
+    return query.run(clouds_yaml.cloud, as_admin=True, **(scope or {"all_projects": True}))
+
+
+def column(query, key):
+    """One column's values, sorted."""
+    return sorted(row[key] for row in query.to_props())
+
+
+def seed_servers(seeded_cloud, predicate=lambda s: True):
+    """Names of seeded servers passing ``predicate``."""
+    return sorted(name for name, s in seeded_cloud["servers"].items() if predicate(s))
+
+
+def test_shutoff_servers_older_than(seeded_cloud, clouds_yaml):
+    cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=30)
+    query = admin(
+        ServerQuery()
+        .select("name", "status", "created_at")
+        .where("~", "name", pattern=SEED)
+        .where("==", "status", value="shutoff")
+        .where("older_than", "created_at", days=30),
+        clouds_yaml,
+    )
+    expected = seed_servers(
+        seeded_cloud,
+        lambda s: s["status"] == "SHUTOFF" and parse_datetime(s["created_at"]) < cutoff,
+    )
+    assert expected and column(query, "server_name") == expected
+    assert all(row["server_created_at"].tzinfo for row in query.to_props())
+
+
+def test_younger_than_uses_changes_since(seeded_cloud, clouds_yaml):
+    cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=20)
+    query = admin(
+        ServerQuery().where("~", "name", pattern=SEED).where("younger_than", "created_at", days=20),
+        clouds_yaml,
+    )
+    expected = seed_servers(seeded_cloud, lambda s: parse_datetime(s["created_at"]) > cutoff)
+    assert column(query, "server_name") == expected
+
+
+def test_from_projects_and_chain_to_users(seeded_cloud, clouds_yaml):
+    query = admin(
+        ServerQuery().select("name").where("in", "status", values=["SHUTOFF", "ERROR"]),
+        clouds_yaml,
+        from_projects=["seed-data", "seed-lab"],
+    )
+    expected = seed_servers(
+        seeded_cloud,
+        lambda s: s["project"] in ("seed-data", "seed-lab") and s["status"] != "ACTIVE",
+    )
+    assert column(query, "server_name") == expected
+    users = query.then(UserQuery, keep_previous_results=True).select("name", "email")
+    owners = {row["user_name"]: row for row in users.to_props()}
+    for name in expected:
+        owner = seeded_cloud["servers"][name]["user"]
+        assert name in [p["server_name"] for p in owners[owner]["previous"]]
+        assert owners[owner]["user_email"] == seeded_cloud["users"][owner]["email"]
+
+
+def test_projects_to_servers_and_append_from(seeded_cloud, clouds_yaml):
+    projects = admin(ProjectQuery().where("==", "name", value="seed-web"), clouds_yaml)
+    servers = projects.then(ServerQuery).select("name").append_from(UserQuery, "email")
+    assert column(servers, "server_name") == seed_servers(
+        seeded_cloud, lambda s: s["project"] == "seed-web"
+    )
+    emails = {row["user_email"] for row in servers.to_props()}
+    assert emails == {"bob@example.com", "alice@example.com"}
+
+
+def test_hypervisors_with_placement_usage_and_their_servers(seeded_cloud, clouds_yaml):
+    query = admin(
+        HypervisorQuery().select("name", "state", "status", "vcpus", "vcpus_used", "memory_mb"),
+        clouds_yaml,
+    )
+    rows = {row["hypervisor_name"]: row for row in query.to_props()}
+    assert sorted(rows) == sorted(seeded_cloud["hypervisors"])
+    for row in rows.values():
+        assert row["hypervisor_state"] == "up" and row["hypervisor_vcpus"] > 0
+        assert row["hypervisor_vcpus_used"] >= 0
+    servers = query.then(ServerQuery).where("~", "name", pattern=SEED)
+    servers.run(clouds_yaml.cloud, all_projects=True, as_admin=True)
+    assert column(servers, "server_name") == seed_servers(seeded_cloud, lambda s: s["host"])
+
+
+def test_decommission_flavors_and_images_to_servers(seeded_cloud, clouds_yaml):
+    key = seeded_cloud["decommission_key"]
+    flavors = [
+        row
+        for row in admin(FlavorQuery().select("name", "extra_specs"), clouds_yaml).to_props()
+        if key in (row["flavor_extra_specs"] or {})
+    ]
+    assert [row["flavor_name"] for row in flavors] == ["seed.legacy"]
+    servers = (
+        admin(FlavorQuery().where("==", "name", value="seed.legacy"), clouds_yaml)
+        .then(ServerQuery)
+        .select("name")
+    )
+    assert column(servers, "server_name") == seed_servers(
+        seeded_cloud, lambda s: s["flavor"] == "seed.legacy"
+    )
+    images = admin(
+        ImageQuery().select("id", "properties").where("==", "name", value="seed-legacy-os"),
+        clouds_yaml,
+    )
+    assert images.to_props()[0]["image_properties"][key]
+    on_image = images.then("servers").select("name")
+    assert column(on_image, "server_name") == seed_servers(
+        seeded_cloud, lambda s: s["image"] == "seed-legacy-os"
+    )
+
+
+def test_users_projects_domains(seeded_cloud, clouds_yaml):
+    users = admin(
+        UserQuery().where("~", "name", pattern=SEED), clouds_yaml, from_domain="seed-domain"
+    )
+    assert column(users, "user_name") == sorted(
+        n for n, u in seeded_cloud["users"].items() if u["domain_id"] != "default"
+    )
+    no_email = admin(
+        UserQuery().where("~", "name", pattern=SEED).where("is_null", "email"), clouds_yaml
+    )
+    assert column(no_email, "user_name") == ["seed-dave"]
+    projects = admin(ProjectQuery().where("~", "name", pattern=SEED), clouds_yaml)
+    assert column(projects, "project_name") == sorted(seeded_cloud["projects"])
+
+
+@pytest.mark.parametrize(
+    "query, key, section",
+    [
+        (AggregateQuery().where("~", "name", pattern=SEED), "aggregate_name", "aggregates"),
+        (FloatingIPQuery(), "floating_ip_address", "floating_ips"),
+        (NetworkQuery().where("~", "name", pattern=SEED), "network_name", "networks"),
+        (
+            SecurityGroupQuery().where("~", "name", pattern=SEED),
+            "security_group_name",
+            "security_groups",
+        ),
+    ],
+)
+def test_other_resources(seeded_cloud, clouds_yaml, query, key, section):
+    found = column(admin(query.select(key), clouds_yaml), key)
+    assert set(seeded_cloud[section]) <= set(found)
+
+
+def test_ports_of_a_server(seeded_cloud, clouds_yaml):
+    fip = seeded_cloud["floating_ips"]["198.51.100.20"]
+    ports = admin(PortQuery().where("==", "id", value=fip["port_id"]), clouds_yaml)
+    assert column(ports, "port_id") == [fip["port_id"]]
+
+
+def test_search_entry_as_actions_call_it(seeded_cloud, clouds_yaml):
+    result = search(
+        clouds_yaml.cloud,
+        "servers",
+        preset="~",
+        property_name="name",
+        values=[SEED],
+        properties_to_select=["name", "status"],
+        group_by="status",
+        output_type="props",
+        all_projects=True,
+    )
+    assert result["count"] == len(seeded_cloud["servers"])
+    assert sorted(result["results"]) == sorted(
+        {s["status"] for s in seeded_cloud["servers"].values()}
+    )

@@ -1,0 +1,220 @@
+"""A fake openstacksdk connection that checks every call against the real proxy signatures.
+
+Each fake proxy method binds its arguments to the real openstacksdk method's signature and
+checks list filters against the resource's real ``_query_mapping``, so a call the real SDK
+would reject fails here too. Calls are recorded for assertions.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any, Dict, List
+
+from openstack import exceptions
+from openstack.compute.v2 import _proxy as compute_proxy
+from openstack.compute.v2.aggregate import Aggregate
+from openstack.compute.v2.flavor import Flavor
+from openstack.compute.v2.hypervisor import Hypervisor
+from openstack.compute.v2.server import Server
+from openstack.identity.v3 import _proxy as identity_proxy
+from openstack.identity.v3.domain import Domain
+from openstack.identity.v3.project import Project
+from openstack.identity.v3.user import User
+from openstack.image.v2 import _proxy as image_proxy
+from openstack.image.v2.image import Image
+from openstack.network.v2 import _proxy as network_proxy
+from openstack.network.v2.floating_ip import FloatingIP
+from openstack.network.v2.network import Network
+from openstack.network.v2.port import Port
+from openstack.network.v2.security_group import SecurityGroup
+
+# query parameters the proxies take besides the resource's _query_mapping
+PROXY_ARGS = {"details", "all_projects", "limit", "marker"}
+
+
+# list filters whose meaning differs from "attribute equals value"
+SERVER_FILTER_ATTRIBUTES = {"node": "hypervisor_hostname", "image": None, "changes_since": None}
+
+
+def _passes(item: Any, query: Dict[str, Any]) -> bool:
+    """Apply the simple equality filters the real API would (regex for names)."""
+    for key, value in query.items():
+        if key in PROXY_ARGS or value is None:
+            continue
+        attribute = SERVER_FILTER_ATTRIBUTES.get(key, key)
+        if attribute is None or not hasattr(item, attribute):
+            continue
+        actual = getattr(item, attribute)
+        if key == "name" and isinstance(item, Server):
+            if not re.search(value, actual or ""):
+                return False
+        elif actual != value:
+            return False
+    return True
+
+
+class FakeProxy:
+    """Serves resources from lists; records and checks calls."""
+
+    real: Any
+    listings: Dict[str, Any] = {}
+    getters: Dict[str, Any] = {}
+
+    def __init__(self, calls: List[tuple], data: Dict[str, list]):
+        self.calls = calls
+        self.data = data
+
+    def _check(self, method: str, args: tuple, kwargs: Dict[str, Any]) -> None:
+        inspect.signature(getattr(self.real, method)).bind(None, *args, **kwargs)
+        self.calls.append((method, args, kwargs))
+
+    def __getattr__(self, method: str):
+        if method in self.listings:
+            resource_type = self.listings[method]
+
+            def listing(*args, **query):
+                self._check(method, args, query)
+                mapping = resource_type._query_mapping  # pylint: disable=protected-access
+                allowed = set(mapping._mapping) | PROXY_ARGS  # pylint: disable=protected-access
+                unknown = set(query) - allowed
+                assert not unknown, f"{method}() got filters the SDK does not know: {unknown}"
+                return iter(item for item in self.data.get(method, []) if _passes(item, query))
+
+            return listing
+        if method in self.getters:
+
+            def getter(resource_id, *args, **kwargs):
+                self._check(method, (resource_id, *args), kwargs)
+                for item in self.data.get(self.getters[method], []):
+                    if item.id == resource_id:
+                        return item
+                raise exceptions.NotFoundException(f"{resource_id} not found")
+
+            return getter
+        raise AttributeError(method)
+
+
+class FakeCompute(FakeProxy):
+    """compute proxy."""
+
+    real = compute_proxy.Proxy
+    listings = {
+        "servers": Server,
+        "flavors": Flavor,
+        "hypervisors": Hypervisor,
+        "aggregates": Aggregate,
+    }
+    getters = {
+        "get_server": "servers",
+        "get_flavor": "flavors",
+        "get_hypervisor": "hypervisors",
+        "get_aggregate": "aggregates",
+    }
+
+
+class FakeIdentity(FakeProxy):
+    """identity proxy."""
+
+    real = identity_proxy.Proxy
+    listings = {"users": User, "projects": Project, "domains": Domain}
+    getters = {"get_user": "users", "get_project": "projects"}
+
+    def find_project(self, name_or_id, ignore_missing=True, **query):
+        """Keystone-like find by id or name."""
+        self._check("find_project", (name_or_id,), {"ignore_missing": ignore_missing, **query})
+        for project in self.data.get("projects", []):
+            if name_or_id in (project.id, project.name):
+                return project
+        return _missing(name_or_id, ignore_missing)
+
+    def find_domain(self, name_or_id, ignore_missing=True, **query):
+        """Keystone-like find by id or name."""
+        self._check("find_domain", (name_or_id,), {"ignore_missing": ignore_missing, **query})
+        for domain in self.data.get("domains", []):
+            if name_or_id in (domain.id, domain.name):
+                return domain
+        return _missing(name_or_id, ignore_missing)
+
+
+def _missing(name_or_id, ignore_missing):
+    """What find_* returns for nothing found."""
+    if ignore_missing:
+        return None
+    raise exceptions.NotFoundException(f"No resource found for {name_or_id}")
+
+
+class FakeImage(FakeProxy):
+    """image proxy."""
+
+    real = image_proxy.Proxy
+    listings = {"images": Image}
+    getters = {"get_image": "images"}
+
+
+class FakeNetwork(FakeProxy):
+    """network proxy."""
+
+    real = network_proxy.Proxy
+    listings = {
+        "ips": FloatingIP,
+        "networks": Network,
+        "ports": Port,
+        "security_groups": SecurityGroup,
+    }
+    getters = {
+        "get_ip": "ips",
+        "get_network": "networks",
+        "get_port": "ports",
+        "get_security_group": "security_groups",
+    }
+
+
+class FakeResponse:
+    """Enough of requests.Response for placement reads."""
+
+    def __init__(self, status_code: int, body: Dict[str, Any]):
+        self.status_code = status_code
+        self.body = body
+
+    def json(self):
+        """The body."""
+        return self.body
+
+    def raise_for_status(self):
+        """Raise on 4xx/5xx like requests."""
+        if self.status_code >= 400:
+            raise exceptions.HttpException(f"HTTP {self.status_code}")
+
+
+class FakePlacement:
+    """placement: GET by URL from a dict of URL -> body."""
+
+    def __init__(self, calls: List[tuple], pages: Dict[str, Dict[str, Any]]):
+        self.calls = calls
+        self.pages = pages
+
+    def get(self, url):
+        """One GET."""
+        self.calls.append(("placement.get", (url,), {}))
+        if url not in self.pages:
+            return FakeResponse(404, {})
+        return FakeResponse(200, self.pages[url])
+
+
+class FakeConnection:
+    """A connection over in-memory resources."""
+
+    current_project_id = "p-admin"
+
+    def __init__(self, **data: list):
+        self.calls: List[tuple] = []
+        self.compute = FakeCompute(self.calls, data)
+        self.identity = FakeIdentity(self.calls, data)
+        self.image = FakeImage(self.calls, data)
+        self.network = FakeNetwork(self.calls, data)
+        self.placement = FakePlacement(self.calls, data.get("placement", {}))
+
+    def listing_calls(self, method: str) -> List[Dict[str, Any]]:
+        """The keyword arguments of every call to one listing method."""
+        return [kwargs for name, _, kwargs in self.calls if name == method]

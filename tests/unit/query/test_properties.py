@@ -1,0 +1,66 @@
+"""Property enums: unique keys, unambiguous aliases, UTC datetimes."""
+
+import datetime
+
+import pytest
+
+from apis.openstack_query_api.exceptions import UnknownPropertyError
+from apis.openstack_query_api.property_types import PropertyType, parse_datetime
+from apis.openstack_query_api.resource_types import QueryType
+from apis.openstack_query_api.resources.servers import ServerProperties
+
+
+def test_keys_are_unique_across_every_resource():
+    keys = [prop.key for qt in QueryType for prop in qt.mapping.properties]
+    assert len(keys) == len(set(keys))
+
+
+@pytest.mark.parametrize("query_type", list(QueryType))
+def test_aliases_are_unambiguous_within_a_resource(query_type):
+    seen = {}
+    for prop in query_type.mapping.properties:
+        for name in {prop.name.lower(), prop.key, *prop.spec.aliases}:
+            assert name not in seen, f"{name}: {seen.get(name)} and {prop}"
+            seen[name] = prop
+    for prop in query_type.mapping.default_select:
+        assert prop in query_type.mapping.properties
+
+
+def test_from_string_accepts_name_key_alias():
+    assert ServerProperties.from_string("STATUS") is ServerProperties.SERVER_STATUS
+    assert ServerProperties.from_string("server_status") is ServerProperties.SERVER_STATUS
+    assert ServerProperties.from_string("SERVER_STATUS") is ServerProperties.SERVER_STATUS
+    assert ServerProperties.from_string(ServerProperties.SERVER_ID) is ServerProperties.SERVER_ID
+
+
+def test_unknown_property_names_resource_and_suggests():
+    with pytest.raises(UnknownPropertyError) as err:
+        ServerProperties.from_string("flavour")
+    assert "is not a property of servers" in str(err.value)
+    assert "Did you mean 'server_flavor_name'?" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("2026-01-02T03:04:05Z", datetime.datetime(2026, 1, 2, 3, 4, 5)),
+        ("2026-01-02T03:04:05.123456", datetime.datetime(2026, 1, 2, 3, 4, 5, 123456)),
+        ("2026-01-02T05:04:05+02:00", datetime.datetime(2026, 1, 2, 3, 4, 5)),
+        (datetime.datetime(2026, 1, 2, 3, 4, 5), datetime.datetime(2026, 1, 2, 3, 4, 5)),
+    ],
+)
+def test_datetimes_are_aware_utc(raw, expected):
+    assert parse_datetime(raw) == expected.replace(tzinfo=datetime.timezone.utc)
+    assert parse_datetime(raw).tzinfo is datetime.timezone.utc
+
+
+def test_empty_datetimes_are_none():
+    assert parse_datetime(None) is None and parse_datetime("") is None
+
+
+def test_datetime_properties_read_as_utc():
+    from openstack.compute.v2.server import Server
+
+    created = ServerProperties.SERVER_CREATED_AT.read(Server(created_at="2026-01-02T03:04:05Z"))
+    assert created.tzinfo is datetime.timezone.utc
+    assert ServerProperties.SERVER_CREATED_AT.type is PropertyType.DATETIME
