@@ -35,13 +35,23 @@ class PropertySpec:
 
 
 def attr(name: str) -> Callable[[Any], Any]:
-    """A getter reading one attribute (None when absent)."""
-    return lambda resource: getattr(resource, name, None)
+    """A getter reading one attribute (None when absent); ``.source`` names the attribute."""
+
+    def read(resource: Any) -> Any:
+        return getattr(resource, name, None)
+
+    read.source = name
+    return read
 
 
 def item(name: str, key: str) -> Callable[[Any], Any]:
     """A getter reading ``resource.name[key]`` of an embedded mapping (None when absent)."""
-    return lambda resource: (getattr(resource, name, None) or {}).get(key)
+
+    def read(resource: Any) -> Any:
+        return (getattr(resource, name, None) or {}).get(key)
+
+    read.source = name
+    return read
 
 
 def prop(key: str, getter: Callable[[Any], Any], kind: PropertyType, *aliases: str):

@@ -64,3 +64,39 @@ def test_datetime_properties_read_as_utc():
     created = ServerProperties.SERVER_CREATED_AT.read(Server(created_at="2026-01-02T03:04:05Z"))
     assert created.tzinfo is datetime.timezone.utc
     assert ServerProperties.SERVER_CREATED_AT.type is PropertyType.DATETIME
+
+
+RESOURCE_CLASSES = {
+    "servers": "openstack.compute.v2.server:Server",
+    "users": "openstack.identity.v3.user:User",
+    "projects": "openstack.identity.v3.project:Project",
+    "flavors": "openstack.compute.v2.flavor:Flavor",
+    "images": "openstack.image.v2.image:Image",
+    "hypervisors": "openstack.compute.v2.hypervisor:Hypervisor",
+    "aggregates": "openstack.compute.v2.aggregate:Aggregate",
+    "floating_ips": "openstack.network.v2.floating_ip:FloatingIP",
+    "networks": "openstack.network.v2.network:Network",
+    "ports": "openstack.network.v2.port:Port",
+    "security_groups": "openstack.network.v2.security_group:SecurityGroup",
+}
+
+
+@pytest.mark.parametrize(
+    "query_type, prop",
+    [(qt, p) for qt in QueryType for p in qt.mapping.properties],
+    ids=lambda value: getattr(value, "name", str(value)),
+)
+def test_every_property_reads_from_an_sdk_resource(query_type, prop):
+    """Each getter names a real attribute of the SDK resource (empty resource: no error)."""
+    import importlib
+
+    module, _, name = RESOURCE_CLASSES[query_type.mapping.name].partition(":")
+    resource_class = getattr(importlib.import_module(module), name)
+    attributes = set(resource_class()._attributes())  # pylint: disable=protected-access
+    value = prop.read(resource_class())
+    assert value in (None, [], {}, 0, False, "") or isinstance(value, (str, int))
+    source = getattr(prop.spec.getter, "source", None)
+    if source is None:  # computed (placement usage)
+        assert prop.key.startswith("hypervisor_")
+    else:
+        assert source in attributes, f"{prop}: {resource_class.__name__} has no {source!r}"

@@ -19,7 +19,7 @@ class FlavorProperties(PropertyEnum):
     FLAVOR_RAM = prop("flavor_ram", attr("ram"), T.INTEGER, "ram", "memory", "ram_mb")
     FLAVOR_DISK = prop("flavor_disk", attr("disk"), T.INTEGER, "disk", "disk_gb")
     FLAVOR_EPHEMERAL = prop("flavor_ephemeral", attr("ephemeral"), T.INTEGER, "ephemeral")
-    FLAVOR_SWAP = prop("flavor_swap", lambda f: f.swap or 0, T.INTEGER, "swap")
+    FLAVOR_SWAP = prop("flavor_swap", attr("swap"), T.INTEGER, "swap")
     FLAVOR_IS_PUBLIC = prop("flavor_is_public", attr("is_public"), T.BOOLEAN, "is_public", "public")
     FLAVOR_IS_DISABLED = prop("flavor_is_disabled", attr("is_disabled"), T.BOOLEAN, "disabled")
     FLAVOR_EXTRA_SPECS = prop(
