@@ -10,7 +10,7 @@ import ast
 import re
 import sys
 from pathlib import Path
-from typing import Any, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from packtools import entry_probe, st2_schema
 from packtools.orquesta_check import check_workflow
@@ -96,8 +96,13 @@ def check_config(pack: Pack) -> Iterable[Problem]:
 
 
 def check_actions(pack: Pack) -> Iterable[Problem]:
-    """Action metadata, entry files and lib function signatures."""
+    """Action metadata, entry files and lib function signatures.
+
+    Each python entry file is inspected once, in a fresh interpreter on the production path,
+    together with the lib functions of every action that uses it.
+    """
     config_keys = set(pack.config_schema or {})
+    by_entry: Dict[Path, List[MetaFile]] = {}
     for action in pack.actions.values():
         where = pack.rel(action.path)
         yield from _action_metadata(pack, action, where)
@@ -105,12 +110,35 @@ def check_actions(pack: Pack) -> Iterable[Problem]:
         entry = pack.entry_path(action)
         if runner in SCRIPT_RUNNERS and not entry.is_file():
             yield Problem(where, f"entry_point {action.data.get('entry_point')!r} does not exist")
-            continue
-        if runner == PYTHON_RUNNER:
-            yield from _python_entry(pack, action, where, entry, config_keys)
+        elif runner == PYTHON_RUNNER:
+            by_entry.setdefault(entry, []).append(action)
         elif runner == ORQUESTA_RUNNER:
             for message in check_workflow(pack, action, entry):
                 yield Problem(pack.rel(entry), message)
+    for entry, actions in by_entry.items():
+        functions = sorted({f for f in map(_lib_function, actions) if f})
+        answer = entry_probe.inspect_entry(pack.root, entry, "action", functions)
+        entry_where = pack.rel(entry)
+        if answer.get("error"):
+            yield Problem(
+                entry_where,
+                f"does not import on StackStorm's production sys.path: {answer['error']}",
+            )
+            continue
+        classes = answer.get("classes", [])
+        if len(classes) != 1:
+            found = ", ".join(classes) if classes else "none"
+            yield Problem(
+                entry_where,
+                f"must define exactly one Action subclass implementing run(); found {found}",
+            )
+        for action in actions:
+            yield from _python_action(pack.rel(action.path), action, answer, config_keys)
+
+
+def _lib_function(action: MetaFile) -> Optional[str]:
+    param = (action.data.get("parameters") or {}).get(LIB_FUNCTION)
+    return param.get("default") if isinstance(param, Mapping) else None
 
 
 def _action_metadata(pack: Pack, action: MetaFile, where: str) -> Iterable[Problem]:
@@ -174,34 +202,17 @@ def _output_schema(where: str, output: Any) -> Iterable[Problem]:
         yield Problem(where, f"invalid output_schema: {error}")
 
 
-def _python_entry(
-    pack: Pack, action: MetaFile, where: str, entry: Path, config_keys: set
+def _python_action(
+    where: str, action: MetaFile, answer: Mapping[str, Any], config_keys: set
 ) -> Iterable[Problem]:
     parameters = action.data.get("parameters") or {}
-    lib_param = parameters.get(LIB_FUNCTION)
-    lib_function = lib_param.get("default") if isinstance(lib_param, Mapping) else None
-    answer = entry_probe.inspect_entry(
-        pack.root, entry, "action", [lib_function] if lib_function else []
-    )
-    entry_where = pack.rel(entry)
-    if answer.get("error"):
-        yield Problem(
-            entry_where,
-            f"does not import on StackStorm's production sys.path: {answer['error']}",
-        )
-        return
-    classes = answer.get("classes", [])
-    if len(classes) != 1:
-        found = ", ".join(classes) if classes else "none"
-        yield Problem(
-            entry_where,
-            f"must define exactly one Action subclass implementing run(); found {found}",
-        )
     run = answer.get("run_signature")
     if run:
         yield from _signature_matches(where, "run()", run, parameters, set())
+    lib_param = parameters.get(LIB_FUNCTION)
     if lib_param is None:
         return
+    lib_function = _lib_function(action)
     if not lib_param.get("immutable"):
         yield Problem(where, f"parameter {LIB_FUNCTION!r} must be immutable")
     described = answer.get("functions", {}).get(lib_function, {})
@@ -354,12 +365,57 @@ def check_policies(pack: Pack) -> Iterable[Problem]:
             yield Problem(where, f"resource_ref {target!r} is not an action of this pack")
 
 
+ALIAS_PARAMETER = re.compile(r"\{\{\s*(\w+)\s*(=[^}]*)?\}\}")
+
+
+def alias_representations(alias: MetaFile) -> List[str]:
+    """Every format string of an alias (plain formats and each ``representation``)."""
+    texts = []
+    for entry in alias.data.get("formats") or []:
+        if isinstance(entry, str):
+            texts.append(entry)
+        elif isinstance(entry, Mapping):
+            texts.extend(str(r) for r in entry.get("representation") or [entry.get("display", "")])
+    return texts
+
+
 def check_aliases(pack: Pack) -> Iterable[Problem]:
-    """Aliases: an existing action."""
+    """Aliases: an existing action; every format's parameters are real, settable and complete."""
     for alias in pack.aliases:
+        where = pack.rel(alias.path)
         ref = alias.data.get("action_ref")
         if not action_exists(pack, ref):
-            yield Problem(pack.rel(alias.path), f"action_ref {ref!r} does not exist")
+            yield Problem(where, f"action_ref {ref!r} does not exist")
+            continue
+        declared = action_parameters(pack, ref)
+        if declared is None:
+            continue
+        fixed = dict(alias.data.get("immutable_parameters") or {})
+        for message in sorted(set(_alias_problems(ref, declared, alias, fixed))):
+            yield Problem(where, message)
+
+
+def _alias_problems(ref, declared, alias, fixed) -> Iterable[str]:
+    representations = alias_representations(alias)
+    if not representations:
+        yield "has no formats"
+    for name in fixed:
+        if name not in declared:
+            yield f"immutable_parameters: {name!r} is not a parameter of {ref}"
+    for text in representations:
+        given = {m.group(1): m.group(2) for m in ALIAS_PARAMETER.finditer(text)}
+        for name in given:
+            if name not in declared:
+                yield (
+                    f"format {text!r}: {{{{ {name} }}}} is not a parameter of {ref} "
+                    f"(it takes: {', '.join(sorted(declared))})"
+                )
+            elif declared[name].get("immutable"):
+                yield f"format {text!r}: {name!r} of {ref} is immutable"
+        for name, param in declared.items():
+            required = param.get("required") and "default" not in param
+            if required and name not in given and name not in fixed:
+                yield f"format {text!r} does not give required parameter {name!r} of {ref}"
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -12,3 +12,6 @@ class AlertmanagerAccount(HttpAccount):
     """An Alertmanager endpoint (basic auth optional)."""
 
     KIND = "alertmanager"
+
+    retries: int = 3
+    backoff_factor: float = 0.5

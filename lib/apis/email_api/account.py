@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import ssl
 from typing import Optional
 
 from apis.account import Account, required, secret
+from apis.email_api.exceptions import MailServerConnectionError
 
 
 class SMTPSecurity(enum.Enum):
@@ -32,3 +34,25 @@ class SMTPAccount(Account):
     verify: bool = True
     ca_file: Optional[str] = None
     timeout: float = 60.0
+    reply_to: Optional[str] = None
+    rate_limit_per_minute: int = 0
+
+    @property
+    def label(self) -> str:
+        """How errors name this account: never with its password."""
+        return f"smtp account {self.name!r} ({self.host}:{self.port})"
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A TLS context from this account alone: ``ca_file`` replaces the system CAs, and
+        ``verify: false`` turns checking off; SSL_CERT_FILE and the like are not consulted
+        when ``ca_file`` is set."""
+        try:
+            context = ssl.create_default_context(cafile=self.ca_file if self.verify else None)
+        except (FileNotFoundError, ssl.SSLError) as err:
+            raise MailServerConnectionError(
+                f"{self.label}: ca_file {self.ca_file!r} cannot be loaded: {err}"
+            ) from None
+        if not self.verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context

@@ -12,3 +12,6 @@ class IcingaAccount(HttpAccount):
     """An Icinga2 API endpoint with an ApiUser."""
 
     KIND = "icinga"
+
+    retries: int = 3
+    backoff_factor: float = 0.5

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import difflib
 import enum
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from apis.openstack_query_api.exceptions import PresetArgumentError, QueryError
-from apis.openstack_query_api.presets import Arguments, Preset
+from apis.openstack_query_api.presets import DURATION_UNITS, Arguments, Preset
 from apis.openstack_query_api.property_types import PropertyEnum, PropertyType
 from apis.openstack_query_api.query import Query
 from apis.openstack_query_api.resource_types import QueryType
@@ -79,6 +79,54 @@ def preset_arguments(
     return {kind.value[0]: given[0]}
 
 
+DURATION_SUFFIXES = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+def parse_expression(text: str) -> Tuple[str, str, Dict[str, Any]]:
+    """``"status == SHUTOFF"``, ``"created_at older_than 30d"``, ``"name ~ ^web"``,
+    ``"status in SHUTOFF,ERROR"``, ``"email is_null"`` to (property, preset, raw arguments).
+
+    Values keep their text form; :func:`preset_arguments` converts them to the property's type.
+    """
+    parts = str(text).strip().split(None, 2)
+    if len(parts) < 2:
+        raise QueryError(
+            f"where {text!r} must look like 'property preset [value]', e.g. 'status == SHUTOFF'"
+        )
+    prop, preset_name = parts[0], parts[1]
+    rest = parts[2].strip() if len(parts) == 3 else ""
+    preset = Preset.from_string(preset_name)
+    kind = preset.value.arguments
+    if kind is Arguments.NONE:
+        if rest:
+            raise QueryError(f"where {text!r}: {preset.name} takes no value")
+        return prop, preset_name, {"values": [], "durations": {}}
+    if not rest:
+        raise QueryError(f"where {text!r}: {preset.name} needs a value")
+    if kind is Arguments.DURATION:
+        return prop, preset_name, {"values": [], "durations": _durations(text, rest)}
+    values = [v.strip() for v in rest.split(",")] if kind is Arguments.VALUES else [rest]
+    return prop, preset_name, {"values": values, "durations": {}}
+
+
+def _durations(text: str, rest: str) -> Dict[str, float]:
+    durations: Dict[str, float] = {}
+    for token in rest.replace(",", " ").split():
+        unit, sep, amount = token.partition("=")
+        if not sep:
+            amount, unit = token[:-1], DURATION_SUFFIXES.get(token[-1:].lower(), "")
+        if unit not in DURATION_UNITS:
+            raise QueryError(
+                f"where {text!r}: {token!r} is not a duration; use e.g. 30d, 12h, 5m, 10s "
+                "or days=30"
+            )
+        try:
+            durations[unit] = durations.get(unit, 0) + float(amount)
+        except ValueError:
+            raise QueryError(f"where {text!r}: {token!r} is not a number of {unit}") from None
+    return durations
+
+
 def parse_sort(spec: str) -> tuple:
     """``"created_at"``, ``"created_at:desc"`` or ``"created_at desc"`` to (property, direction)."""
     text = spec.replace(":", " ").split()
@@ -99,8 +147,13 @@ def build_query(
     properties_to_select: Optional[List[str]] = None,
     sort_by: Optional[List[str]] = None,
     group_by: Optional[str] = None,
+    where: Optional[List[str]] = None,
 ) -> Query:
-    """A query from flat parameters; every bad one is named with the valid choices."""
+    """A query from flat parameters; every bad one is named with the valid choices.
+
+    ``preset``/``property_name``/``values``/durations give one condition; ``where`` adds any
+    number of expressions (see :func:`parse_expression`); all conditions AND together.
+    """
     query = Query(QueryType.from_string(query_type).mapping)
     if properties_to_select:
         query.select(*properties_to_select)
@@ -113,6 +166,11 @@ def build_query(
         prop = query.mapping.properties.from_string(property_name)
         durations = {"days": days, "hours": hours, "minutes": minutes, "seconds": seconds}
         query.where(chosen, prop, **preset_arguments(chosen, prop, values or [], durations))
+    for expression in where or []:
+        prop_name, preset_name, raw = parse_expression(expression)
+        chosen = Preset.from_string(preset_name)
+        prop = query.mapping.properties.from_string(prop_name)
+        query.where(chosen, prop, **preset_arguments(chosen, prop, raw["values"], raw["durations"]))
     if sort_by:
         query.sort_by(*[parse_sort(spec) for spec in sort_by])
     if group_by:
@@ -151,6 +209,7 @@ def search(
     all_projects: bool = False,
     from_projects: Optional[List[str]] = None,
     from_domain: Optional[str] = None,
+    where: Optional[List[str]] = None,
 ) -> Dict[str, Any]:
     """Run one query for an action: ``{"query_type", "count", "results"}``."""
     OutputType.from_string(output_type)
@@ -166,6 +225,7 @@ def search(
         properties_to_select=properties_to_select,
         sort_by=sort_by,
         group_by=group_by,
+        where=where,
     )
     query.run(
         cloud_account,

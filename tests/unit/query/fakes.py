@@ -28,6 +28,7 @@ from openstack.network.v2.floating_ip import FloatingIP
 from openstack.network.v2.network import Network
 from openstack.network.v2.port import Port
 from openstack.network.v2.security_group import SecurityGroup
+from openstack.network.v2.security_group_rule import SecurityGroupRule
 
 # query parameters the proxies take besides the resource's _query_mapping
 PROXY_ARGS = {"details", "all_projects", "limit", "marker"}
@@ -99,6 +100,12 @@ class FakeCompute(FakeProxy):
     """compute proxy."""
 
     real = compute_proxy.Proxy
+
+    def get_flavor_access(self, flavor):
+        """Projects with access to a private flavor."""
+        self._check("get_flavor_access", (flavor,), {})
+        return list(self.data.get("flavor_access", {}).get(flavor.id, []))
+
     listings = {
         "servers": Server,
         "flavors": Flavor,
@@ -149,6 +156,12 @@ class FakeImage(FakeProxy):
 
     real = image_proxy.Proxy
     listings = {"images": Image}
+
+    def members(self, image, **query):
+        """Members of a shared image."""
+        self._check("members", (image,), query)
+        return iter(self.data.get("image_members", {}).get(image.id, []))
+
     getters = {"get_image": "images"}
 
 
@@ -161,6 +174,7 @@ class FakeNetwork(FakeProxy):
         "networks": Network,
         "ports": Port,
         "security_groups": SecurityGroup,
+        "security_group_rules": SecurityGroupRule,
     }
     getters = {
         "get_ip": "ips",

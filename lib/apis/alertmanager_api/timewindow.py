@@ -1,0 +1,65 @@
+"""Time windows from operator input: ISO 8601 start/end times and durations like ``1h30m``.
+
+Shared by the Alertmanager (silences) and Icinga (downtimes) apis; errors are ValueErrors
+that the calling api turns into its own exception.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Optional, Tuple
+
+_DURATION = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_UNITS = ("weeks", "days", "hours", "minutes", "seconds")
+
+
+def utcnow() -> datetime.datetime:
+    """The current time, timezone-aware (a seam for tests)."""
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def parse_duration(name: str, text: str) -> datetime.timedelta:
+    """``2h``, ``90m``, ``1d12h`` or ``1w`` as a positive timedelta."""
+    match = _DURATION.fullmatch(str(text).strip())
+    if not text or not match or not any(match.groups()):
+        raise ValueError(
+            f"{name} {text!r} is not a duration; use weeks, days, hours, minutes and seconds "
+            "like 2h, 90m, 1d12h or 1w"
+        )
+    value = datetime.timedelta(
+        **{unit: int(amount) for unit, amount in zip(_UNITS, match.groups()) if amount}
+    )
+    if not value:
+        raise ValueError(f"{name} {text!r} must be longer than zero")
+    return value
+
+
+def parse_time(name: str, text: str) -> datetime.datetime:
+    """An ISO 8601 time; without a timezone it is taken as UTC."""
+    try:
+        moment = datetime.datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{name} {text!r} is not an ISO 8601 time such as 2030-01-31T08:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment
+
+
+def time_window(
+    start: Optional[str], end: Optional[str], duration: Optional[str]
+) -> Tuple[datetime.datetime, datetime.datetime]:
+    """``(start, end)`` from a start (default now) and either an end or a duration."""
+    if end and duration:
+        raise ValueError("give either end or duration, not both")
+    if not end and not duration:
+        raise ValueError("give end (an ISO 8601 time) or duration (e.g. 2h)")
+    begin = parse_time("start", start) if start else utcnow()
+    finish = parse_time("end", end) if end else begin + parse_duration("duration", duration)
+    if finish <= begin:
+        raise ValueError(f"end {finish.isoformat()} must be after start {begin.isoformat()}")
+    if finish <= utcnow():
+        raise ValueError(f"end {finish.isoformat()} is in the past")
+    return begin, finish

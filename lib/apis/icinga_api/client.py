@@ -1,0 +1,100 @@
+"""A thin client for the Icinga2 REST API: object queries and actions, with filter variables.
+
+Names given by operators only ever travel as ``filter_vars``, never inside a filter
+expression, so a host or service name cannot change what a filter selects.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from apis.http_session import ApiErrors, HttpSession, RetrySettings
+from apis.icinga_api.account import IcingaAccount
+from apis.icinga_api.exceptions import (
+    IcingaAuthError,
+    IcingaConnectionError,
+    IcingaObjectNotFoundError,
+    IcingaRequestError,
+    IcingaTimeoutError,
+)
+
+ERRORS = ApiErrors(
+    connection=IcingaConnectionError,
+    timeout=IcingaTimeoutError,
+    auth=IcingaAuthError,
+    status=IcingaRequestError,
+)
+
+
+class IcingaClient:
+    """Objects and actions of one Icinga2 API account, over one HTTP session."""
+
+    def __init__(self, account: IcingaAccount) -> None:
+        self.account = account
+        self.http = HttpSession(
+            account,
+            ERRORS,
+            RetrySettings(retries=account.retries, backoff_factor=account.backoff_factor),
+            headers={"Accept": "application/json"},
+        )
+
+    def __enter__(self) -> "IcingaClient":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.http.close()
+
+    def objects(
+        self,
+        object_type: str,
+        expression: Optional[str] = None,
+        variables: Optional[Mapping[str, Any]] = None,
+        attrs: Sequence[str] = (),
+    ) -> List[Dict[str, Any]]:
+        """Objects of ``object_type`` (``hosts``, ``services``, ``downtimes``) matching the
+        filter ``expression`` with ``variables``."""
+        body: Dict[str, Any] = {}
+        if expression:
+            body.update(filter=expression, filter_vars=dict(variables or {}))
+        if attrs:
+            body["attrs"] = list(attrs)
+        answer = self.http.request(
+            "POST",
+            f"/v1/objects/{object_type}",
+            json=body,
+            headers={"X-HTTP-Method-Override": "GET"},
+        )
+        return answer.json()["results"]
+
+    def action(
+        self, name: str, body: Mapping[str, Any], what: str, ok: Sequence[int] = (200,)
+    ) -> List[Dict[str, Any]]:
+        """Run the action ``name``; ``what`` names its target in errors.
+
+        Icinga answers 500 with no results when the filter matched nothing.
+        """
+        answer = self.http.request("POST", f"/v1/actions/{name}", ok=(*ok, 500), json=dict(body))
+        if answer.status_code in ok:
+            return answer.json().get("results", [])
+        results = _json_results(answer)
+        if not results:
+            raise IcingaObjectNotFoundError(f"{what}: not found in Icinga")
+        failures = "; ".join(str(r.get("status")) for r in results if r.get("code") != 200)
+        raise IcingaRequestError(f"{name} for {what} failed: {failures}")
+
+    def remove_downtime(self, name: str) -> bool:
+        """Remove one downtime by its full name; False when it was already gone."""
+        results = self.action(
+            "remove-downtime",
+            {"type": "Downtime", "downtime": name},
+            f"downtime {name!r}",
+            ok=(200, 404),
+        )
+        return bool(results)
+
+
+def _json_results(answer: Any) -> List[Dict[str, Any]]:
+    try:
+        return answer.json().get("results") or []
+    except ValueError:
+        return []

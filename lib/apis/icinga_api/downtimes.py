@@ -1,0 +1,211 @@
+"""Schedule and remove Icinga downtimes; only downtimes this pack created are ever removed.
+
+Every downtime the pack schedules has a comment starting with :data:`COMMENT_MARKER`;
+removal selects by host (and service) on the server and by that marker on our side.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+from typing import Any, Dict, List, Mapping, Optional
+
+from apis.alertmanager_api.timewindow import parse_duration, time_window
+from apis.icinga_api.account import IcingaAccount
+from apis.icinga_api.client import IcingaClient
+from apis.icinga_api.exceptions import IcingaObjectNotFoundError, IcingaParameterError
+
+COMMENT_MARKER = "[cloudops]"
+DEFAULT_AUTHOR = "cloudops"
+_DOWNTIME_ATTRS = (
+    "name",
+    "host_name",
+    "service_name",
+    "author",
+    "comment",
+    "start_time",
+    "end_time",
+    "fixed",
+    "duration",
+    "parent",
+)
+
+
+class DowntimeType(enum.Enum):
+    """Fixed downtimes cover the whole window; flexible ones start with the first problem
+    inside the window and last ``flexible_duration``."""
+
+    FIXED = "fixed"
+    FLEXIBLE = "flexible"
+
+
+@dataclasses.dataclass(frozen=True)
+class Downtime:
+    """A downtime as Icinga reports it."""
+
+    name: str
+    host: str
+    service: Optional[str]
+    author: str
+    comment: str
+    start: datetime.datetime
+    end: datetime.datetime
+    fixed: bool
+    parent: Optional[str]
+
+    @classmethod
+    def from_api(cls, item: Mapping[str, Any]) -> "Downtime":
+        """A downtime from an ``objects/downtimes`` result."""
+        attrs = item["attrs"]
+        return cls(
+            name=item["name"],
+            host=attrs["host_name"],
+            service=attrs.get("service_name") or None,
+            author=attrs.get("author", ""),
+            comment=attrs.get("comment", ""),
+            start=_from_epoch(attrs["start_time"]),
+            end=_from_epoch(attrs["end_time"]),
+            fixed=bool(attrs.get("fixed")),
+            parent=attrs.get("parent") or None,
+        )
+
+    @property
+    def ours(self) -> bool:
+        """Whether this pack scheduled the downtime."""
+        return self.comment.startswith(COMMENT_MARKER)
+
+
+def _from_epoch(seconds: float) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+
+
+def target_filter(host: str, service: Optional[str], prefix: str) -> tuple:
+    """A filter expression and its variables selecting ``host`` (and ``service``)."""
+    expression = f"{prefix}host.name==cloudops_host"
+    variables = {"cloudops_host": host}
+    if service:
+        expression += f" && {prefix}service.name==cloudops_service"
+        variables["cloudops_service"] = service
+    return expression, variables
+
+
+def _downtime_type(downtime_type: str) -> DowntimeType:
+    try:
+        return DowntimeType(downtime_type)
+    except ValueError:
+        choices = ", ".join(t.value for t in DowntimeType)
+        raise IcingaParameterError(
+            f"downtime_type {downtime_type!r} is not one of: {choices}"
+        ) from None
+
+
+def schedule_downtime(
+    icinga_account: IcingaAccount,
+    host: str,
+    comment: str,
+    service: Optional[str] = None,
+    start: Optional[str] = None,
+    end: Optional[str] = None,
+    duration: Optional[str] = None,
+    downtime_type: str = DowntimeType.FIXED.value,
+    flexible_duration: Optional[str] = None,
+    all_services: bool = True,
+    author: str = DEFAULT_AUTHOR,
+) -> Dict[str, Any]:
+    """Schedule a downtime for ``host`` (with its services unless ``all_services`` is false)
+    or for one ``service`` of it, in the window ``start`` (default now) to ``end`` or for
+    ``duration``."""
+    kind = _downtime_type(downtime_type)
+    if not str(comment or "").strip():
+        raise IcingaParameterError("comment: say why the downtime is needed")
+    try:
+        begin, finish = time_window(start, end, duration)
+        length = (
+            parse_duration("flexible_duration", flexible_duration) if flexible_duration else None
+        )
+    except ValueError as err:
+        raise IcingaParameterError(str(err)) from None
+    if kind is DowntimeType.FLEXIBLE and length is None:
+        raise IcingaParameterError("flexible_duration is required for a flexible downtime")
+    if kind is DowntimeType.FIXED and length is not None:
+        raise IcingaParameterError("flexible_duration only applies to downtime_type=flexible")
+    expression, variables = target_filter(host, service, "")
+    what = f"service {service!r} of host {host!r}" if service else f"host {host!r}"
+    body: Dict[str, Any] = {
+        "type": "Service" if service else "Host",
+        "filter": expression,
+        "filter_vars": variables,
+        "start_time": begin.timestamp(),
+        "end_time": finish.timestamp(),
+        "fixed": kind is DowntimeType.FIXED,
+        "author": author,
+        "comment": f"{COMMENT_MARKER} {comment.strip()}",
+    }
+    if length is not None:
+        body["duration"] = length.total_seconds()
+    if not service:
+        body["all_services"] = bool(all_services)
+    with IcingaClient(icinga_account) as client:
+        results = client.action("schedule-downtime", body, what)
+    names: List[str] = []
+    for result in results:
+        names.append(result["name"])
+        names.extend(child["name"] for child in result.get("service_downtimes") or ())
+    return {
+        "host": host,
+        "service": service,
+        "type": kind.value,
+        "start": begin.isoformat(),
+        "end": finish.isoformat(),
+        "downtimes": names,
+    }
+
+
+def list_own_downtimes(
+    client: IcingaClient, host: str, service: Optional[str] = None
+) -> List[Downtime]:
+    """The downtimes of ``host`` (or of its ``service``) that this pack created."""
+    expression, variables = target_filter(host, service, "downtime.")
+    items = client.objects("downtimes", expression, variables, _DOWNTIME_ATTRS)
+    return sorted(
+        (d for d in map(Downtime.from_api, items) if d.ours),
+        key=lambda d: (d.parent is not None, d.name),
+    )
+
+
+def remove_downtimes(
+    icinga_account: IcingaAccount,
+    host: str,
+    service: Optional[str] = None,
+    dry_run: bool = True,
+) -> Dict[str, Any]:
+    """Remove this pack's downtimes of ``host`` (all of them, services included) or of one
+    ``service``; downtimes scheduled by anyone else are left alone."""
+    with IcingaClient(icinga_account) as client:
+        what = f"service {service!r} of host {host!r}" if service else f"host {host!r}"
+        expression, variables = target_filter(host, service, "")
+        if not client.objects("services" if service else "hosts", expression, variables, ["name"]):
+            raise IcingaObjectNotFoundError(f"{what}: not found in Icinga")
+        own = list_own_downtimes(client, host, service)
+        removed = set()
+        if not dry_run:
+            for downtime in own:
+                if downtime.parent in removed or not client.remove_downtime(downtime.name):
+                    continue
+                removed.add(downtime.name)
+    return {
+        "dry_run": dry_run,
+        "host": host,
+        "service": service,
+        "downtimes": [
+            {
+                "name": d.name,
+                "service": d.service,
+                "comment": d.comment,
+                "start": d.start.isoformat(),
+                "end": d.end.isoformat(),
+            }
+            for d in own
+        ],
+    }

@@ -1,0 +1,1 @@
+"""Keystone administration: name resolution, role grants, group membership, projects."""

@@ -1,0 +1,97 @@
+"""The correctness checks against the devcloud: traces of a deleted project are all found."""
+
+import io
+import json
+import uuid
+
+import pytest
+
+from packtools import local_runner
+
+pytestmark = pytest.mark.integration
+
+
+def run_action(config, *argv):
+    """Run an action through the local runner; its parsed answer."""
+    out, err = io.StringIO(), io.StringIO()
+    code = local_runner.run(["--config", str(config), *argv], out=out, err=err)
+    text = out.getvalue()
+    assert code == 0, text + err.getvalue()
+    return json.loads(text[text.index("{") :])["result"]
+
+
+@pytest.fixture(name="deleted_project_traces")
+def fixture_deleted_project_traces(admin_conn, seeded_cloud):
+    """A project with a network, port, floating IP, image, image share, private flavor and a
+    world-open rule, then the project deleted; everything removed afterwards."""
+    name = f"checks-{uuid.uuid4().hex[:8]}"
+    conn = admin_conn
+    project = conn.identity.create_project(name=name, domain_id="default")
+    created = {}
+    try:
+        network = conn.network.create_network(name=name, project_id=project.id)
+        created["network"] = network
+        conn.network.create_subnet(
+            network_id=network.id, cidr="10.99.0.0/24", ip_version=4, project_id=project.id
+        )
+        created["port"] = conn.network.create_port(network_id=network.id, project_id=project.id)
+        public = seeded_cloud["networks"]["seed-public"]["id"]
+        created["fip"] = conn.network.create_ip(floating_network_id=public, project_id=project.id)
+        group = conn.network.create_security_group(name=name, project_id=project.id)
+        created["group"] = group
+        created["rule"] = conn.network.create_security_group_rule(
+            security_group_id=group.id,
+            direction="ingress",
+            protocol="tcp",
+            port_range_min=3306,
+            port_range_max=3306,
+            remote_ip_prefix="0.0.0.0/0",
+            project_id=project.id,
+        )
+        image = conn.image.create_image(
+            name=name, disk_format="raw", container_format="bare", visibility="shared"
+        )
+        created["image"] = image
+        conn.image.add_member(image, member=project.id)
+        flavor = conn.compute.create_flavor(name=name, ram=64, vcpus=1, disk=0, is_public=False)
+        created["flavor"] = flavor
+        conn.compute.flavor_add_tenant_access(flavor, project.id)
+        conn.identity.delete_project(project)
+        yield project, created
+    finally:
+        conn.identity.delete_project(project, ignore_missing=True)
+        for key, delete in (
+            ("fip", conn.network.delete_ip),
+            ("port", conn.network.delete_port),
+            ("network", conn.network.delete_network),
+            ("group", conn.network.delete_security_group),
+            ("image", conn.image.delete_image),
+            ("flavor", conn.compute.delete_flavor),
+        ):
+            if key in created:
+                delete(created[key], ignore_missing=True)
+
+
+def test_checks_find_the_traces(deleted_project_traces, clouds_yaml, tmp_path):
+    project, created = deleted_project_traces
+    config = tmp_path / "cloudops.yaml"
+    config.write_text("open_ports_allowed: [22, 443]\n", encoding="utf-8")
+    cloud = f"cloud_account={clouds_yaml.cloud}"
+
+    orphans = run_action(config, "check.orphans", cloud)
+    found = {(f["type"], f["id"]) for f in orphans["findings"]}
+    assert ("floating_ips", created["fip"].id) in found
+    assert ("ports", created["port"].id) in found
+    assert ("images", created["image"].id) not in found  # owned by admin, only shared
+
+    shares = run_action(config, "check.image.shares", cloud)
+    assert {(f["image_id"], f["member_project_id"]) for f in shares["findings"]} >= {
+        (created["image"].id, project.id)
+    }
+
+    flavors = run_action(config, "check.unusable.flavors", cloud)
+    assert created["flavor"].id in {f["flavor_id"] for f in flavors["findings"]}
+
+    groups = run_action(config, "check.open.security.groups", cloud)
+    assert created["rule"].id in {f["rule_id"] for f in groups["findings"]}
+    assert groups["table"].startswith("+")

@@ -1,0 +1,95 @@
+"""The search and list actions through the local runner against the seeded devcloud."""
+
+import io
+import json
+
+import pytest
+
+from packtools import local_runner
+
+pytestmark = pytest.mark.integration
+
+
+def run_action(*argv):
+    """Run an action like StackStorm would; its result."""
+    out, err = io.StringIO(), io.StringIO()
+    code = local_runner.run(["--config", "/nonexistent/cloudops.yaml", *argv], out=out, err=err)
+    text = out.getvalue()
+    assert code == 0, text + err.getvalue()
+    return json.loads(text[text.index("{") :])["result"]
+
+
+def test_server_search_with_expressions(seeded_cloud, clouds_yaml):
+    result = run_action(
+        "server.search",
+        f"cloud_account={clouds_yaml.cloud}",
+        'where=["name ~ ^seed-", "status in SHUTOFF,ERROR", "created_at older_than 1d"]',
+        "properties_to_select=name,status",
+        "sort_by=name",
+        "all_projects=true",
+    )
+    names = [row["server_name"] for row in result["results"]]
+    assert names == sorted(
+        n for n, s in seeded_cloud["servers"].items() if s["status"] != "ACTIVE" and s["backdated"]
+    )
+
+
+def test_server_list_of_projects(seeded_cloud, clouds_yaml):
+    result = run_action(
+        "server.list", f"cloud_account={clouds_yaml.cloud}", "from_projects=seed-lab"
+    )
+    assert sorted(r["server_name"] for r in result["results"]) == sorted(
+        n for n, s in seeded_cloud["servers"].items() if s["project"] == "seed-lab"
+    )
+    assert set(result["results"][0]) == {
+        "server_id",
+        "server_name",
+        "server_status",
+        "server_project_id",
+        "server_user_id",
+        "server_hypervisor_name",
+        "server_created_at",
+    }
+
+
+@pytest.mark.parametrize(
+    "action, argv, key, expected",
+    [
+        (
+            "user.search",
+            ["where=email is_null", "from_domain=seed-domain"],
+            "user_name",
+            ["seed-dave"],
+        ),
+        (
+            "project.search",
+            ["where=name ~ ^seed-(web|ops)$"],
+            "project_name",
+            ["seed-ops", "seed-web"],
+        ),
+        ("flavor.search", ["where=name == seed.legacy"], "flavor_name", ["seed.legacy"]),
+        ("image.search", ["where=name ~ ^seed-legacy"], "image_name", ["seed-legacy-os"]),
+        (
+            "hypervisor.search",
+            ["where=name ~ ^compute"],
+            "hypervisor_name",
+            ["compute1", "compute2"],
+        ),
+    ],
+)
+def test_searches(seeded_cloud, clouds_yaml, action, argv, key, expected):
+    assert seeded_cloud
+    result = run_action(action, f"cloud_account={clouds_yaml.cloud}", *argv)
+    assert sorted(row[key] for row in result["results"]) == expected
+
+
+def test_floating_ip_list_as_table(seeded_cloud, clouds_yaml):
+    result = run_action(
+        "floating.ip.list",
+        f"cloud_account={clouds_yaml.cloud}",
+        "from_projects=seed-web",
+        "output_type=table",
+    )
+    web = [ip for ip, f in seeded_cloud["floating_ips"].items() if f["project"] == "seed-web"]
+    assert result["count"] == len(web)
+    assert all(ip in result["results"] for ip in web)

@@ -1,0 +1,158 @@
+"""The correctness checks against a fake cloud whose calls are checked against the SDK."""
+
+import pytest
+from openstack.compute.v2.flavor import Flavor
+from openstack.compute.v2.server import Server
+from openstack.identity.v3.project import Project
+from openstack.image.v2.image import Image
+from openstack.image.v2.member import Member
+from openstack.network.v2.floating_ip import FloatingIP
+from openstack.network.v2.port import Port
+from openstack.network.v2.security_group_rule import SecurityGroupRule
+
+from apis.openstack_query_api.exceptions import QueryError
+from tests.unit.query.fakes import FakeConnection
+from workflows import cloud_checks
+
+
+def rule(rule_id, protocol="tcp", low=None, high=None, prefix="0.0.0.0/0", group=None):
+    """An ingress rule."""
+    return SecurityGroupRule(
+        id=rule_id,
+        security_group_id="sg-1",
+        project_id="p-live",
+        direction="ingress",
+        protocol=protocol,
+        port_range_min=low,
+        port_range_max=high,
+        remote_ip_prefix=prefix,
+        remote_group_id=group,
+    )
+
+
+@pytest.fixture(name="cloud")
+def fixture_cloud(monkeypatch):
+    """A cloud with one live and traces of one deleted project."""
+    conn = FakeConnection(
+        projects=[Project(id="p-live", name="live")],
+        servers=[
+            Server(id="s-1", name="ok", project_id="p-live"),
+            Server(id="s-2", name="ghost", project_id="p-gone"),
+        ],
+        ips=[FloatingIP(id="f-1", floating_ip_address="198.51.100.9", project_id="p-gone")],
+        images=[
+            Image(id="i-1", name="public", visibility="public", owner=None),
+            Image(id="i-2", name="orphan", visibility="shared", owner="p-gone"),
+        ],
+        image_members={
+            "i-2": [
+                Member(member_id="p-live", status="accepted"),
+                Member(member_id="p-gone", status="pending"),
+            ]
+        },
+        ports=[Port(id="port-1", name="", project_id=""), Port(id="port-2", project_id="p-gone")],
+        flavors=[
+            Flavor(id="f-pub", name="public", is_public=True, is_disabled=False),
+            Flavor(id="f-live", name="live-only", is_public=False, is_disabled=False),
+            Flavor(id="f-dead", name="dead-only", is_public=False, is_disabled=False),
+            Flavor(id="f-off", name="off", is_public=True, is_disabled=True),
+        ],
+        flavor_access={
+            "f-live": [{"flavor_id": "f-live", "tenant_id": "p-live"}],
+            "f-dead": [{"flavor_id": "f-dead", "tenant_id": "p-gone"}],
+        },
+        security_group_rules=[
+            rule("r-ssh", low=22, high=22),
+            rule("r-web", low=80, high=80, prefix="::/0"),
+            rule("r-db", low=3306, high=3306),
+            rule("r-all", protocol=None),
+            rule("r-range", low=22, high=443),
+            rule("r-icmp", protocol="icmp"),
+            rule("r-lan", low=3306, high=3306, prefix="10.0.0.0/8"),
+            rule("r-group", low=3306, high=3306, prefix=None, group="sg-1"),
+            rule("r-anyone", low=5432, high=5432, prefix=None),
+        ],
+    )
+    monkeypatch.setattr(cloud_checks, "connect", FakeConnect(conn))
+    return conn
+
+
+class FakeConnect:
+    """Stands in for the connect() context manager and records the cloud name."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.clouds = []
+
+    def __call__(self, cloud_account):
+        self.clouds.append(cloud_account)
+        return self
+
+    def __enter__(self):
+        return self.conn
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_orphans(cloud):
+    report = cloud_checks.find_orphans("prod")
+    found = sorted((f["type"], f["id"]) for f in report["findings"])
+    assert found == [
+        ("floating_ips", "f-1"),
+        ("images", "i-2"),
+        ("ports", "port-2"),
+        ("servers", "s-2"),
+    ]
+    assert report["count"] == 4 and "ghost" in report["table"]
+    assert cloud.listing_calls("servers")[0]["all_projects"] is True
+
+
+def test_orphans_of_one_type_and_bad_type(cloud):
+    assert cloud_checks.find_orphans("prod", ["servers"])["count"] == 1
+    with pytest.raises(QueryError, match="valid: servers, floating_ips, images, ports"):
+        cloud_checks.find_orphans("prod", ["volumes"])
+
+
+def test_image_shares_to_deleted_projects(cloud):
+    report = cloud_checks.find_image_shares_to_deleted_projects("prod")
+    assert report["findings"] == [
+        {
+            "image_id": "i-2",
+            "image_name": "orphan",
+            "member_project_id": "p-gone",
+            "member_status": "pending",
+        }
+    ]
+    assert cloud.listing_calls("images") == [{"visibility": "shared"}]
+
+
+def test_unusable_flavors(cloud):
+    report = cloud_checks.find_unusable_flavors("prod")
+    assert {(f["flavor_name"], f["reason"]) for f in report["findings"]} == {
+        ("dead-only", "private, no existing project has access"),
+        ("off", "disabled"),
+    }
+
+
+def test_world_open_security_groups(cloud):
+    report = cloud_checks.find_world_open_security_groups("prod")
+    assert sorted(f["rule_id"] for f in report["findings"]) == [
+        "r-all",
+        "r-anyone",
+        "r-db",
+        "r-range",
+    ]
+    relaxed = cloud_checks.find_world_open_security_groups("prod", [22, 80, 443, 3306, 5432])
+    assert sorted(f["rule_id"] for f in relaxed["findings"]) == ["r-all", "r-range"]
+
+
+def test_nothing_found_reads_well(cloud):
+    cloud.network.data["security_group_rules"] = []
+    report = cloud_checks.find_world_open_security_groups("prod")
+    assert report == {
+        "check": "world_open_security_groups",
+        "count": 0,
+        "findings": [],
+        "table": "nothing found",
+    }
