@@ -153,20 +153,18 @@ class HttpSession:
                 f"{label} was refused ({response.status_code}): check the account's username "
                 f"and password; the server said: {excerpt}"
             )
-        retried = (
-            f" after {self.account_retries()} retries"
-            if response.status_code in RETRY_STATUSES
-            else ""
-        )
+        tries = retries_taken(response)
+        retried = f" after {tries} retries" if tries else ""
         raise self.errors.status(f"{label} answered {response.status_code}{retried}: {excerpt}")
-
-    def account_retries(self) -> int:
-        """How many times an overloaded answer is retried."""
-        adapter = self.session.get_adapter(self.base_url)
-        return adapter.max_retries.total
 
     def scrub(self, text: str) -> str:
         """``text`` without any of the account's secrets."""
         for value in self.account.secret_values():
             text = text.replace(value, "********")
         return text
+
+
+def retries_taken(response: requests.Response) -> int:
+    """How many times urllib3 retried before this answer."""
+    retry = getattr(response.raw, "retries", None)
+    return len(getattr(retry, "history", ()) or ())

@@ -24,7 +24,9 @@ ERRORS = ApiErrors(
     auth=AlertmanagerAuthError,
     status=AlertmanagerRequestError,
 )
-_SILENCE_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_SILENCE_ID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
 
 
 def check_silence_id(silence_id: str) -> str:

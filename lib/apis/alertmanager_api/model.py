@@ -105,7 +105,7 @@ class Matcher:
         return hit == self.is_equal
 
     def selects_host(self, host: str) -> bool:
-        """Whether this positive matcher picks ``host`` (also as ``host:port`` or ``host.domain``)."""
+        """Whether this positive matcher picks ``host`` (or ``host:port``, ``host.domain``)."""
         if not self.is_equal:
             return False
         if self.is_regex:
@@ -141,11 +141,6 @@ class Silence:
             created_by=data.get("createdBy", ""),
             comment=data.get("comment", ""),
         )
-
-    def matches(self, value: str) -> bool:
-        """Whether a label with ``value`` satisfies this matcher (regexes are anchored)."""
-        hit = re.fullmatch(self.value, value) is not None if self.is_regex else self.value == value
-        return hit == self.is_equal
 
     def selects_host(self, host: str) -> bool:
         """Whether the silence targets ``host`` through an ``instance`` or ``hostname`` label."""

@@ -63,7 +63,10 @@ def create_silence(
 
 
 def _find(
-    client: AlertmanagerClient, matchers: Sequence[Matcher], wanted: SilenceFilter, host: Optional[str]
+    client: AlertmanagerClient,
+    matchers: Sequence[Matcher],
+    wanted: SilenceFilter,
+    host: Optional[str],
 ) -> List[Silence]:
     return [
         silence

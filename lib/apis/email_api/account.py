@@ -8,7 +8,7 @@ import ssl
 from typing import Optional
 
 from apis.account import Account, required, secret
-from apis.email_api.exceptions import MailServerConnectionError
+from apis.email_api.exceptions import AddressError, MailServerConnectionError
 
 
 class SMTPSecurity(enum.Enum):
@@ -41,6 +41,14 @@ class SMTPAccount(Account):
     def label(self) -> str:
         """How errors name this account: never with its password."""
         return f"smtp account {self.name!r} ({self.host}:{self.port})"
+
+    def sender(self) -> str:
+        """The From address: ``from_address``, else a username that is an address."""
+        if self.from_address:
+            return self.from_address
+        if self.username and "@" in self.username:
+            return self.username
+        raise AddressError(f"{self.label} has no from_address: set one in the pack config")
 
     def ssl_context(self) -> ssl.SSLContext:
         """A TLS context from this account alone: ``ca_file`` replaces the system CAs, and

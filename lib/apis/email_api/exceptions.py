@@ -37,3 +37,11 @@ class MailServerAuthError(EmailApiError):
 
 class NotificationParameterError(EmailApiError):
     """A notification action's parameters are contradictory or incomplete."""
+
+
+class MessageRefusedError(EmailApiError):
+    """The server refused one message (all of its recipients, the sender, or the data)."""
+
+    def __init__(self, message: str, recipients=None):
+        super().__init__(message)
+        self.recipients = dict(recipients or {})

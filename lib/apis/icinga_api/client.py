@@ -52,7 +52,7 @@ class IcingaClient:
         attrs: Sequence[str] = (),
     ) -> List[Dict[str, Any]]:
         """Objects of ``object_type`` (``hosts``, ``services``, ``downtimes``) matching the
-        filter ``expression`` with ``variables``."""
+        filter ``expression`` with ``variables`` (Icinga answers 404 when none match)."""
         body: Dict[str, Any] = {}
         if expression:
             body.update(filter=expression, filter_vars=dict(variables or {}))
@@ -61,9 +61,12 @@ class IcingaClient:
         answer = self.http.request(
             "POST",
             f"/v1/objects/{object_type}",
+            ok=(200, 404),
             json=body,
             headers={"X-HTTP-Method-Override": "GET"},
         )
+        if answer.status_code == 404:
+            return []
         return answer.json()["results"]
 
     def action(

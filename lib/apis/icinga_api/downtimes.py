@@ -80,12 +80,18 @@ def _from_epoch(seconds: float) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
 
 
-def target_filter(host: str, service: Optional[str], prefix: str) -> tuple:
-    """A filter expression and its variables selecting ``host`` (and ``service``)."""
-    expression = f"{prefix}host.name==cloudops_host"
+def target_filter(host: str, service: Optional[str], downtime: bool = False) -> tuple:
+    """A filter expression and its variables selecting ``host`` (and ``service``) objects,
+    or with ``downtime`` their downtimes."""
+    host_attr, service_attr = (
+        ("downtime.host_name", "downtime.service_name")
+        if downtime
+        else ("host.name", "service.name")
+    )
+    expression = f"{host_attr}==cloudops_host"
     variables = {"cloudops_host": host}
     if service:
-        expression += f" && {prefix}service.name==cloudops_service"
+        expression += f" && {service_attr}==cloudops_service"
         variables["cloudops_service"] = service
     return expression, variables
 
@@ -130,7 +136,7 @@ def schedule_downtime(
         raise IcingaParameterError("flexible_duration is required for a flexible downtime")
     if kind is DowntimeType.FIXED and length is not None:
         raise IcingaParameterError("flexible_duration only applies to downtime_type=flexible")
-    expression, variables = target_filter(host, service, "")
+    expression, variables = target_filter(host, service)
     what = f"service {service!r} of host {host!r}" if service else f"host {host!r}"
     body: Dict[str, Any] = {
         "type": "Service" if service else "Host",
@@ -166,7 +172,7 @@ def list_own_downtimes(
     client: IcingaClient, host: str, service: Optional[str] = None
 ) -> List[Downtime]:
     """The downtimes of ``host`` (or of its ``service``) that this pack created."""
-    expression, variables = target_filter(host, service, "downtime.")
+    expression, variables = target_filter(host, service, downtime=True)
     items = client.objects("downtimes", expression, variables, _DOWNTIME_ATTRS)
     return sorted(
         (d for d in map(Downtime.from_api, items) if d.ours),
@@ -184,7 +190,7 @@ def remove_downtimes(
     ``service``; downtimes scheduled by anyone else are left alone."""
     with IcingaClient(icinga_account) as client:
         what = f"service {service!r} of host {host!r}" if service else f"host {host!r}"
-        expression, variables = target_filter(host, service, "")
+        expression, variables = target_filter(host, service)
         if not client.objects("services" if service else "hosts", expression, variables, ["name"]):
             raise IcingaObjectNotFoundError(f"{what}: not found in Icinga")
         own = list_own_downtimes(client, host, service)

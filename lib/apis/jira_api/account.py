@@ -20,6 +20,8 @@ class JiraAccount(HttpAccount):
 
     username: Optional[str] = required()
     api_token: Optional[str] = secret()
+    retries: int = 3
+    backoff_factor: float = 0.5
 
     @property
     def basic_auth(self) -> Tuple[str, str]:

@@ -128,11 +128,11 @@ def jira_errors(account: JiraAccount, retry: RetrySettings = DEFAULT_RETRY) -> I
 
 
 @contextlib.contextmanager
-def connect(
-    account: JiraAccount, retry: Optional[RetrySettings] = None
-) -> Iterator[CloudopsJira]:
-    """A client for ``account``, closed afterwards; failures in the block become api errors."""
-    retry = retry or DEFAULT_RETRY
+def connect(account: JiraAccount, retry: Optional[RetrySettings] = None) -> Iterator[CloudopsJira]:
+    """A client for ``account``, closed afterwards; failures in the block become api errors.
+
+    ``retry`` defaults to the account's ``retries`` and ``backoff_factor``."""
+    retry = retry or RetrySettings(account.retries, account.backoff_factor)
     with jira_errors(account, retry):
         client = CloudopsJira(account, retry)
         try:

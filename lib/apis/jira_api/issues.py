@@ -13,7 +13,7 @@ import difflib
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from apis.jira_api.account import JiraAccount
-from apis.jira_api.connection import CloudopsJira, connect
+from apis.jira_api.connection import CloudopsJira, connect, jira_errors
 from apis.jira_api.exceptions import JiraNotFoundError, JiraParameterError
 
 _MAX_CHOICES = 20
@@ -59,7 +59,8 @@ def choices(names: Sequence[str], wanted: str) -> str:
 def fetch_issue(client: CloudopsJira, issue: str, fields: str = "summary,status") -> Any:
     """The issue resource, or an error naming the issue when it is missing or hidden."""
     try:
-        return client.issue(issue, fields=fields)
+        with jira_errors(client.account, client.retry):
+            return client.issue(issue, fields=fields)
     except JiraNotFoundError as err:
         raise JiraNotFoundError(
             f"issue {issue!r} does not exist or jira account {client.account.name!r} "
@@ -70,7 +71,8 @@ def fetch_issue(client: CloudopsJira, issue: str, fields: str = "summary,status"
 
 def _project(client: CloudopsJira, project: str) -> Dict[str, Any]:
     try:
-        return client.project(project).raw
+        with jira_errors(client.account, client.retry):
+            return client.project(project).raw
     except JiraNotFoundError:
         keys = [p.key for p in client.projects()]
         raise JiraParameterError(

@@ -108,7 +108,8 @@ def test_orphans(cloud):
     assert cloud.listing_calls("servers")[0]["all_projects"] is True
 
 
-def test_orphans_of_one_type_and_bad_type(cloud):
+@pytest.mark.usefixtures("cloud")
+def test_orphans_of_one_type_and_bad_type():
     assert cloud_checks.find_orphans("prod", ["servers"])["count"] == 1
     with pytest.raises(QueryError, match="valid: servers, floating_ips, images, ports"):
         cloud_checks.find_orphans("prod", ["volumes"])
@@ -127,7 +128,8 @@ def test_image_shares_to_deleted_projects(cloud):
     assert cloud.listing_calls("images") == [{"visibility": "shared"}]
 
 
-def test_unusable_flavors(cloud):
+@pytest.mark.usefixtures("cloud")
+def test_unusable_flavors():
     report = cloud_checks.find_unusable_flavors("prod")
     assert {(f["flavor_name"], f["reason"]) for f in report["findings"]} == {
         ("dead-only", "private, no existing project has access"),
@@ -135,7 +137,8 @@ def test_unusable_flavors(cloud):
     }
 
 
-def test_world_open_security_groups(cloud):
+@pytest.mark.usefixtures("cloud")
+def test_world_open_security_groups():
     report = cloud_checks.find_world_open_security_groups("prod")
     assert sorted(f["rule_id"] for f in report["findings"]) == [
         "r-all",

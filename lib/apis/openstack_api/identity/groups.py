@@ -52,7 +52,10 @@ def _change_members(
                 )
             changes.append(Change(subject=resolver.ref(user).name, state=state))
         return MembershipReport(
-            group=resolver.ref(group_obj), changes=changes, changed=changed(changes), dry_run=dry_run
+            group=resolver.ref(group_obj),
+            changes=changes,
+            changed=changed(changes),
+            dry_run=dry_run,
         )
 
 

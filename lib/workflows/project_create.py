@@ -1,0 +1,417 @@
+"""project.create: a project and, in the same run, its network, router, RBAC shares, default
+security group rules, quotas and role grants.
+
+Everything is validated and resolved before anything is created. Each created resource is
+recorded with its undo; a failure midway undoes them in reverse order and the error says what
+was rolled back. An existing project of that name in the domain is reported, never changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import ipaddress
+import logging
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+from apis.openstack_api.connection import connect
+from apis.openstack_api.identity import project_setup as setup
+from apis.openstack_api.identity.exceptions import (
+    InvalidParameterError,
+    ProjectCreateError,
+    describe,
+    is_expected,
+    openstack_errors,
+)
+from apis.openstack_api.identity.projects import (
+    PROJECT_FIELDS,
+    ProjectView,
+    existing_project,
+    project_view,
+)
+from apis.openstack_api.identity.resolve import IdentityKind, Resolver
+from apis.openstack_api.identity.roles import Grantee, role_changes
+
+LOG = logging.getLogger(__name__)
+MAX_NAME = 64
+
+
+class CreateState(enum.Enum):
+    """What project.create did."""
+
+    CREATED = "created"
+    EXISTED = "existed"
+    WOULD_CREATE = "would_create"
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One thing created (or, in a dry run, to be created)."""
+
+    kind: str
+    name: str
+    id: Optional[str] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ProjectCreateReport:
+    """The project (None in a dry run), what happened, and the steps done or planned."""
+
+    state: CreateState
+    project: Optional[ProjectView]
+    steps: List[Step]
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkRequest:
+    """The project network: a subnet CIDR, and a router when an external network is given."""
+
+    name: str
+    cidr: str
+    dns_nameservers: Tuple[str, ...] = ()
+    external_network: Optional[str] = None
+
+    def __post_init__(self):
+        try:
+            ipaddress.ip_network(self.cidr)
+        except ValueError as err:
+            raise InvalidParameterError(
+                f"network_cidr {self.cidr!r} is not a network CIDR: {err}"
+            ) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class ProjectRequest:
+    """The validated parameters of project.create."""
+
+    name: str
+    description: str = ""
+    enabled: bool = True
+    tags: Tuple[str, ...] = ()
+    properties: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    network: Optional[NetworkRequest] = None
+    rbac_shared_networks: Tuple[str, ...] = ()
+    rules: Tuple[setup.RuleSpec, ...] = ()
+    quotas: Mapping[setup.QuotaService, Dict[str, int]] = dataclasses.field(default_factory=dict)
+    grants: Tuple[Tuple[Grantee, str, str], ...] = ()
+
+    def __post_init__(self):
+        if not self.name or len(self.name) > MAX_NAME:
+            raise InvalidParameterError(f"name {self.name!r}: give 1 to {MAX_NAME} characters")
+        bad_tags = [t for t in self.tags if not t or "/" in t or "," in t or len(t) > 255]
+        if bad_tags:
+            raise InvalidParameterError(
+                f"tags {bad_tags}: a tag is 1-255 characters without '/' or ','"
+            )
+        clashes = sorted(set(self.properties) & PROJECT_FIELDS)
+        if clashes:
+            raise InvalidParameterError(
+                f"properties {clashes}: these are project fields, not properties; "
+                "use the name, description, tags and enabled parameters"
+            )
+
+
+@dataclasses.dataclass
+class Resolved:
+    """What the request names, looked up in the cloud."""
+
+    domain_id: str
+    grants: List[Tuple[Grantee, Any, Any]]
+    external_network: Any = None
+    shared_networks: List[Any] = dataclasses.field(default_factory=list)
+
+
+class Rollback:
+    """Undo callables in creation order; run in reverse."""
+
+    def __init__(self):
+        self._undo: List[Tuple[str, Callable[[], Any]]] = []
+
+    def __call__(self, label: str, undo: Callable[[], Any]) -> None:
+        self._undo.append((label, undo))
+
+    def run(self) -> Tuple[List[str], List[str]]:
+        """``(rolled back, failed to roll back)`` labels; every undo is tried."""
+        done, failed = [], []
+        for label, undo in reversed(self._undo):
+            try:
+                undo()
+                done.append(label)
+            except Exception as err:  # pylint: disable=broad-exception-caught
+                failed.append(f"{label} ({describe(err)})")
+        return done, failed
+
+
+def project_create(
+    cloud_account: str,
+    name: str,
+    domain: str = "default",
+    description: str = "",
+    tags: Optional[List[str]] = None,
+    properties: Optional[Dict[str, Any]] = None,
+    enabled: bool = True,
+    network_cidr: Optional[str] = None,
+    network_name: Optional[str] = None,
+    dns_nameservers: Optional[List[str]] = None,
+    external_network: Optional[str] = None,
+    rbac_shared_networks: Optional[List[str]] = None,
+    security_group_rules: Optional[List[str]] = None,
+    quotas: Optional[Dict[str, Any]] = None,
+    admin_users: Optional[List[str]] = None,
+    member_users: Optional[List[str]] = None,
+    admin_groups: Optional[List[str]] = None,
+    member_groups: Optional[List[str]] = None,
+    identity_domain: Optional[str] = None,
+    dry_run: bool = False,
+) -> ProjectCreateReport:
+    """Create a project with its optional network, router, shares, rules, quotas and grants.
+
+    Idempotent: a project of that name in the domain is reported as it is and nothing changes.
+    """
+    grants = tuple(
+        (grantee, value, role)
+        for grantee, values, role in (
+            (Grantee.USER, admin_users, "admin"),
+            (Grantee.USER, member_users, "member"),
+            (Grantee.GROUP, admin_groups, "admin"),
+            (Grantee.GROUP, member_groups, "member"),
+        )
+        for value in values or []
+    )
+    request = ProjectRequest(
+        name=name,
+        description=description or "",
+        enabled=enabled,
+        tags=tuple(tags or ()),
+        properties=dict(properties or {}),
+        network=_network_request(
+            name, network_cidr, network_name, dns_nameservers, external_network
+        ),
+        rbac_shared_networks=tuple(rbac_shared_networks or ()),
+        rules=tuple(dict.fromkeys(setup.RuleSpec.parse(r) for r in security_group_rules or [])),
+        quotas=setup.split_quotas(quotas),
+        grants=grants,
+    )
+    with connect(cloud_account) as conn, openstack_errors(f"creating project {name!r}"):
+        resolver = Resolver(conn)
+        domain_id = resolver.domain_id(domain, "domain")
+        found = existing_project(conn, name, domain_id)
+        if found is not None:
+            return ProjectCreateReport(
+                state=CreateState.EXISTED,
+                project=project_view(resolver, found),
+                steps=[],
+                message=f"project {name!r} already exists in domain {domain}; nothing changed",
+            )
+        resolved = _resolve(conn, resolver, request, domain_id, identity_domain)
+        if dry_run:
+            return ProjectCreateReport(
+                state=CreateState.WOULD_CREATE,
+                project=None,
+                steps=_plan(request, resolved),
+                message=f"dry run: project {name!r} would be created; nothing changed",
+            )
+        return _build(conn, resolver, request, resolved)
+
+
+def _network_request(
+    name: str,
+    cidr: Optional[str],
+    network_name: Optional[str],
+    dns_nameservers: Optional[List[str]],
+    external_network: Optional[str],
+) -> Optional[NetworkRequest]:
+    if cidr:
+        return NetworkRequest(
+            name=network_name or f"{name}-net",
+            cidr=cidr,
+            dns_nameservers=tuple(dns_nameservers or ()),
+            external_network=external_network,
+        )
+    if network_name or dns_nameservers or external_network:
+        raise InvalidParameterError(
+            "network_name, dns_nameservers and external_network need network_cidr "
+            "(the subnet of the project's network)"
+        )
+    return None
+
+
+def _resolve(
+    conn: Any,
+    resolver: Resolver,
+    request: ProjectRequest,
+    domain_id: str,
+    identity_domain: Optional[str],
+) -> Resolved:
+    roles = {
+        role: resolver.find(IdentityKind.ROLE, role, "role")
+        for role in sorted({role for _, _, role in request.grants})
+    }
+    grants = []
+    for grantee, value, role in request.grants:
+        parameter = f"{role}_{grantee.kind.label}s"
+        principal = resolver.find(
+            grantee.kind, value, parameter, identity_domain, "identity_domain"
+        )
+        grants.append((grantee, principal, roles[role]))
+    setup.check_quota_services(conn, request.quotas)
+    resolved = Resolved(domain_id=domain_id, grants=grants)
+    if request.network and request.network.external_network:
+        resolved.external_network = setup.find_network(
+            conn, request.network.external_network, "external_network", external=True
+        )
+    resolved.shared_networks = [
+        setup.find_network(conn, value, "rbac_shared_networks")
+        for value in dict.fromkeys(request.rbac_shared_networks)
+    ]
+    return resolved
+
+
+def _plan(request: ProjectRequest, resolved: Resolved) -> List[Step]:
+    steps = [Step("project", request.name)]
+    steps += [
+        Step("quota", f"{key}={value}")
+        for values in request.quotas.values()
+        for key, value in sorted(values.items())
+    ]
+    steps += [
+        Step("role", f"{role.name} for {grantee.kind.label} {principal.name}")
+        for grantee, principal, role in resolved.grants
+    ]
+    if request.network:
+        steps.append(Step("network", request.network.name))
+        steps.append(Step("subnet", f"{request.network.name}-subnet {request.network.cidr}"))
+    if resolved.external_network is not None:
+        steps.append(Step("router", f"{request.name}-router via {resolved.external_network.name}"))
+    steps += [Step("rbac_policy", f"share network {n.name}") for n in resolved.shared_networks]
+    steps += [Step("security_group_rule", f"default: {rule}") for rule in request.rules]
+    return steps
+
+
+def _build(
+    conn: Any, resolver: Resolver, request: ProjectRequest, resolved: Resolved
+) -> ProjectCreateReport:
+    builder = _Builder(conn, request, resolved)
+    try:
+        project = builder.build()
+        builder.doing = "reading the project back"
+        view = project_view(resolver, conn.identity.get_project(project.id))
+    except Exception as err:  # pylint: disable=broad-exception-caught
+        rolled_back, failed = builder.undo.run()
+        summary = f"rolled back: {', '.join(rolled_back) or 'nothing'}"
+        if failed:
+            summary += f"; NOT rolled back (clean up by hand): {', '.join(failed)}"
+        if not is_expected(err):
+            LOG.error("project.create %r: unexpected failure; %s", request.name, summary)
+            raise
+        raise ProjectCreateError(
+            f"project.create {request.name!r} failed while {builder.doing}: {describe(err)}; "
+            f"{summary}"
+        ) from None
+    return ProjectCreateReport(
+        state=CreateState.CREATED,
+        project=view,
+        steps=builder.steps,
+        message=f"project {request.name!r} created, {len(builder.steps) - 1} more step(s) done",
+    )
+
+
+class _Builder:
+    """Creates the project and its parts, recording steps, undos and the current step."""
+
+    def __init__(self, conn: Any, request: ProjectRequest, resolved: Resolved):
+        self.conn = conn
+        self.request = request
+        self.resolved = resolved
+        self.undo = Rollback()
+        self.steps: List[Step] = []
+        self.doing = "starting"
+
+    def build(self) -> Any:
+        """Every step in order; the created project."""
+        project = self._project()
+        self._quotas(project)
+        self._grants(project)
+        self._network(project)
+        self._shares(project)
+        self._rules(project)
+        return project
+
+    def _project(self) -> Any:
+        request, identity = self.request, self.conn.identity
+        self.doing = f"creating project {request.name}"
+        project = identity.create_project(
+            name=request.name,
+            domain_id=self.resolved.domain_id,
+            description=request.description,
+            is_enabled=request.enabled,
+            tags=list(request.tags),
+            **request.properties,
+        )
+        self.undo(f"project {request.name}", lambda: identity.delete_project(project))
+        self.undo(
+            "security groups neutron made for the project",
+            lambda: setup.delete_security_groups(self.conn, project.id),
+        )
+        self.steps.append(Step("project", project.name, project.id))
+        return project
+
+    def _quotas(self, project: Any) -> None:
+        self.doing = "setting quotas"
+        done = setup.set_quotas(self.conn, project.id, self.request.quotas, self.undo)
+        self.steps += [Step("quota", text) for text in done]
+
+    def _grants(self, project: Any) -> None:
+        for grantee, principal, role in self.resolved.grants:
+            what = f"{role.name} for {grantee.kind.label} {principal.name}"
+            self.doing = f"granting role {what}"
+            role_changes(self.conn, grantee, project, principal, [role])
+            self.undo(
+                f"role {what}",
+                lambda g=grantee, p=principal, r=role: role_changes(
+                    self.conn, g, project, p, [r], adding=False
+                ),
+            )
+            self.steps.append(Step("role", what))
+
+    def _network(self, project: Any) -> None:
+        request = self.request.network
+        if request is None:
+            return
+        self.doing = f"creating network {request.name} and its subnet"
+        network, subnet = setup.create_network(
+            self.conn,
+            project.id,
+            request.name,
+            request.cidr,
+            list(request.dns_nameservers),
+            self.undo,
+        )
+        self.steps.append(Step("network", network.name, network.id))
+        self.steps.append(Step("subnet", f"{subnet.name} {subnet.cidr}", subnet.id))
+        external = self.resolved.external_network
+        if external is not None:
+            name = f"{self.request.name}-router"
+            self.doing = f"creating router {name}"
+            router = setup.create_router(self.conn, project.id, name, external, subnet, self.undo)
+            self.steps.append(Step("router", router.name, router.id))
+
+    def _shares(self, project: Any) -> None:
+        for network in self.resolved.shared_networks:
+            self.doing = f"sharing network {network.name}"
+            policy = setup.share_network(self.conn, project.id, network, self.undo)
+            self.steps.append(Step("rbac_policy", f"share network {network.name}", policy.id))
+
+    def _rules(self, project: Any) -> None:
+        if not self.request.rules:
+            return
+        self.doing = "adding rules to the default security group"
+        group = setup.default_security_group(self.conn, project.id)
+        made = setup.add_security_rules(
+            self.conn, project.id, group, list(self.request.rules), self.undo
+        )
+        self.steps += [
+            Step("security_group_rule", f"default: {rule}", item.id)
+            for rule, item in zip(self.request.rules, made)
+        ]

@@ -1,0 +1,132 @@
+"""project.delete: delete a project and what it owns, refusing when that is not safe.
+
+Refused: projects tagged ``immutable``, listed in the pack config's ``protected_projects``,
+or the project the cloud_account itself works in; and, unless ``force``, projects that still
+own servers, volumes, floating IPs, ports or images. Network scaffolding (routers, networks,
+security groups, RBAC shares) and quota overrides go with the project. Dry run by default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Any, Dict, List, Optional
+
+from apis.openstack_api.connection import connect
+from apis.openstack_api.identity.exceptions import (
+    ProjectDeleteError,
+    ProjectNotEmptyError,
+    ProjectProtectedError,
+    describe,
+    is_expected,
+    openstack_errors,
+)
+from apis.openstack_api.identity.project_resources import (
+    Deleter,
+    OwnedKind,
+    OwnedResource,
+    inventory,
+    reset_quotas,
+)
+from apis.openstack_api.identity.projects import ProjectView, check_not_protected, project_view
+from apis.openstack_api.identity.resolve import IdentityKind, Resolver
+
+SHOWN = 5
+
+
+class DeleteState(enum.Enum):
+    """What project.delete did."""
+
+    DELETED = "deleted"
+    WOULD_DELETE = "would_delete"
+
+
+@dataclasses.dataclass(frozen=True)
+class ProjectDeleteReport:
+    """The project, what was (or would be) deleted by kind, and notes."""
+
+    state: DeleteState
+    project: ProjectView
+    resources: Dict[str, List[OwnedResource]]
+    notes: List[str]
+    message: str
+
+
+def project_delete(
+    cloud_account: str,
+    project: str,
+    domain: Optional[str] = None,
+    force: bool = False,
+    dry_run: bool = True,
+    wait_timeout: int = 300,
+    protected_projects: Optional[List[str]] = None,
+) -> ProjectDeleteReport:
+    """Delete a project (and with ``force`` its servers, volumes, IPs, ports, images first)."""
+    with connect(cloud_account) as conn, openstack_errors(f"deleting project {project!r}"):
+        resolver = Resolver(conn)
+        target = resolver.find(IdentityKind.PROJECT, project, "project", domain, "domain")
+        check_not_protected(target, protected_projects or [])
+        if target.id == conn.current_project_id:
+            raise ProjectProtectedError(
+                f"project {target.name!r} is the project cloud_account {cloud_account!r} works "
+                "in; use a cloud_account scoped to another project"
+            )
+        view = project_view(resolver, target)
+        owned = inventory(conn, target.id)
+        blocking = owned.blocking()
+        if blocking and not force:
+            raise ProjectNotEmptyError(
+                f"project {target.name!r} still owns {_describe(blocking)}; "
+                "set force=true to delete them first (with dry_run=true to see the plan)"
+            )
+        if dry_run:
+            return ProjectDeleteReport(
+                state=DeleteState.WOULD_DELETE,
+                project=view,
+                resources=owned.as_report(),
+                notes=owned.notes,
+                message=f"dry run: project {target.name!r} would be deleted; nothing changed",
+            )
+        deleted = _delete_all(conn, target, owned.resources, wait_timeout)
+        return ProjectDeleteReport(
+            state=DeleteState.DELETED,
+            project=view,
+            resources={kind.label: items for kind, items in deleted.items() if items},
+            notes=owned.notes,
+            message=f"project {target.name!r} deleted",
+        )
+
+
+def _describe(resources: Dict[OwnedKind, List[OwnedResource]]) -> str:
+    parts = []
+    for kind, items in resources.items():
+        names = ", ".join(item.name or item.id for item in items[:SHOWN])
+        more = f", +{len(items) - SHOWN} more" if len(items) > SHOWN else ""
+        parts.append(f"{len(items)} {kind.label} ({names}{more})")
+    return "; ".join(parts)
+
+
+def _delete_all(
+    conn: Any, target: Any, resources: Dict[OwnedKind, List[OwnedResource]], wait_timeout: int
+) -> Dict[OwnedKind, List[OwnedResource]]:
+    deleter = Deleter(conn, target.id, wait_timeout)
+    deleted: Dict[OwnedKind, List[OwnedResource]] = {}
+    doing = "starting"
+    try:
+        for kind in OwnedKind:
+            doing = f"deleting {kind.label}"
+            deleted[kind] = deleter.delete(kind, resources.get(kind, []))
+        doing = "resetting quotas"
+        reset_quotas(conn, target.id)
+        doing = "deleting the project itself"
+        conn.identity.delete_project(target)
+    except Exception as err:
+        if not is_expected(err):
+            raise
+        done = {kind: items for kind, items in deleted.items() if items}
+        raise ProjectDeleteError(
+            f"project.delete {target.name!r} failed while {doing}: {describe(err)}; "
+            f"already deleted: {_describe(done) if done else 'nothing'}; "
+            "run it again to continue"
+        ) from None
+    return deleted
