@@ -40,7 +40,7 @@ def test_hello_with_parameter(tmp_path):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["helo"], "no action 'helo' in pack cloudops; actions: accounts.list, hello,"),
+        (["helo"], "no action 'helo' in pack cloudops; actions: accounts.list,"),
         (["helo"], "Did you mean 'hello'?"),
         (
             ["hello", "nmae=x"],
