@@ -38,7 +38,7 @@ report_timings() {
 }
 trap report_timings EXIT
 
-PY_PATHS=(lib actions sensors packtools tests benchmarks conftest.py)
+PY_PATHS=(lib actions sensors packtools tests benchmarks devcloud conftest.py)
 
 run_black() { "$VENV/bin/black" --check .; }
 run_pylint() { "$VENV/bin/pylint" "${PY_PATHS[@]}"; }

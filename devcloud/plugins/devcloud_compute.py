@@ -1,0 +1,49 @@
+"""nova-compute entry point for the devcloud: nova's own main plus two fake-driver patches.
+
+Test clouds only. Imported by bin/nova-compute with plugins/ on PYTHONPATH.
+"""
+
+import os
+
+# nova exists only in Debian's python3, not in the project's .venv
+# pylint: disable=import-error
+from nova.cmd.compute import main  # first: nova.cmd applies eventlet monkey patching
+from nova.virt import fake
+
+
+def _skip_allocation_gets():
+    """Zed's ResourceTracker GETs /allocations/<uuid> for every instance of the host on every
+    claim (only needed for PCI-in-placement / reshape, both unused with the fake driver), which
+    makes boots O(n^2). DEVCLOUD_FAST_RT=0 keeps nova's behaviour."""
+    from nova.scheduler.client import report
+
+    report.SchedulerReportClient.get_allocations_for_provider_tree = (
+        lambda self, context, nodename: {}
+    )
+
+
+def _adopt_servers_on_start():
+    """The fake driver keeps its servers in memory only: after a restart nova would find them
+    gone and power-sync ACTIVE ones to SHUTOFF. Re-adopt this host's servers from the DB, with
+    their recorded power state, when the driver starts, so `down` + `up` keeps the cloud."""
+    from nova import context, objects
+
+    original = fake.FakeDriver.init_host
+
+    def init_host(self, host):
+        original(self, host)
+        ctx = context.get_admin_context()
+        for inst in objects.InstanceList.get_by_host(ctx, host, expected_attrs=["flavor"]):
+            self.instances[inst.uuid] = fake.FakeInstance(inst.name, inst.power_state, inst.uuid)
+            self.resources.claim(
+                vcpus=inst.flavor.vcpus, mem=inst.flavor.memory_mb, disk=inst.flavor.root_gb
+            )
+
+    fake.FakeDriver.init_host = init_host
+
+
+if os.environ.get("DEVCLOUD_FAST_RT", "1") == "1":
+    _skip_allocation_gets()
+_adopt_servers_on_start()
+
+__all__ = ["main"]
