@@ -1,13 +1,14 @@
 """A stateful fake Jira (REST API v2) and Jira Service Management (servicedeskapi) server.
 
 It runs in a thread on loopback and speaks enough of both APIs for the ``jira`` library and for
-plain ``requests``: serverInfo, myself, fields, projects, issue types, issues (create, get, edit),
+plain ``requests``: serverInfo, myself, fields, projects and their components, issue types,
+issues (create, get, edit; components checked against the project), issue properties,
 comments (public and internal), transitions, attachments, JQL search (``/search`` with
 startAt/maxResults/total and ``/search/jql`` with nextPageToken), service desks, request types,
 customer requests and their comments, transitions and attachments. Every request needs Basic
 auth with the user and API token (401 otherwise). ``state.fail_next`` injects 401/403/404/429/...
-answers, ``state.received`` records requests. ``/search/jql`` returns only ids unless ``fields``
-is given, like Jira Cloud.
+answers, ``state.delay_next`` slows answers down (for timeouts), ``state.received`` records
+requests. ``/search/jql`` returns only ids unless ``fields`` is given, like Jira Cloud.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -59,6 +61,7 @@ _STANDARD_FIELDS = (
     ("issuetype", "Issue Type", "issuetype"),
     ("status", "Status", "status"),
     ("labels", "Labels", "array"),
+    ("components", "Component/s", "array"),
     ("priority", "Priority", "priority"),
     ("reporter", "Reporter", "user"),
     ("created", "Created", "datetime"),
@@ -208,6 +211,18 @@ def _issue_type(base: str, type_id: str) -> dict[str, Any]:
     }
 
 
+def _component(base: str, project: Project, name: str) -> dict[str, Any]:
+    component_id = project.component_id(name)
+    return {
+        "self": f"{base}{_API}/component/{component_id}",
+        "id": component_id,
+        "name": name,
+        "description": "",
+        "project": project.key,
+        "projectId": int(project.id),
+    }
+
+
 def _comment(base: str, issue: Issue, comment: Comment, expand: str = "") -> dict[str, Any]:
     rendered = {
         "self": f"{base}{_API}/issue/{issue.id}/comment/{comment.id}",
@@ -247,6 +262,7 @@ def _issue(base: str, issue: Issue, wanted: list[str] | None = None) -> dict[str
         "issuetype": _issue_type(base, issue.issue_type_id),
         "status": _status(base, issue.status_info),
         "labels": list(issue.labels),
+        "components": [_component(base, issue.project, name) for name in issue.components],
         "priority": {"id": issue.priority_id, "name": PRIORITIES[issue.priority_id]},
         "reporter": _user(base, issue.reporter),
         "creator": _user(base, issue.reporter),
@@ -404,6 +420,12 @@ def _get_project(call: _Call) -> _Reply:
     return _Reply(body=_project(call.base, call.state.project(call.match["project"])))
 
 
+@_route("GET", f"{_API}/project/(?P<project>[^/]+)/components")
+def _project_components(call: _Call) -> _Reply:
+    project = call.state.project(call.match["project"])
+    return _Reply(body=[_component(call.base, project, name) for name in project.components])
+
+
 @_route("POST", f"{_API}/issue")
 def _create_issue(call: _Call) -> _Reply:
     if not isinstance(call.body, dict) or not isinstance(call.body.get("fields"), dict):
@@ -422,6 +444,45 @@ def _get_issue(call: _Call) -> _Reply:
 @_route("PUT", f"{_API}/issue/(?P<issue>[^/]+)")
 def _edit_issue(call: _Call) -> _Reply:
     call.state.edit_issue(call.issue(), call.body if isinstance(call.body, dict) else {})
+    return _Reply(204)
+
+
+@_route("GET", f"{_API}/issue/(?P<issue>[^/]+)/properties")
+def _issue_property_keys(call: _Call) -> _Reply:
+    issue = call.issue()
+    keys = [
+        {"self": f"{call.base}{_API}/issue/{issue.id}/properties/{key}", "key": key}
+        for key in issue.properties
+    ]
+    return _Reply(body={"keys": keys})
+
+
+_PROPERTY = f"{_API}/issue/(?P<issue>[^/]+)/properties/(?P<key>[^/]+)"
+
+
+@_route("GET", _PROPERTY)
+def _get_issue_property(call: _Call) -> _Reply:
+    issue, key = call.issue(), call.match["key"]
+    if key not in issue.properties:
+        raise ApiError(404, f"The property with key '{key}' does not exist.")
+    return _Reply(body={"key": key, "value": issue.properties[key]})
+
+
+@_route("PUT", _PROPERTY)
+def _set_issue_property(call: _Call) -> _Reply:
+    issue, key = call.issue(), call.match["key"]
+    if call.body is None:
+        raise ApiError(400, "The property value must be JSON.")
+    existed = key in issue.properties
+    issue.properties[key] = call.body
+    return _Reply(200 if existed else 201)
+
+
+@_route("DELETE", _PROPERTY)
+def _delete_issue_property(call: _Call) -> _Reply:
+    issue, key = call.issue(), call.match["key"]
+    if issue.properties.pop(key, None) is None:
+        raise ApiError(404, f"The property with key '{key}' does not exist.")
     return _Reply(204)
 
 
@@ -737,6 +798,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
         except ValueError:
             body = None
+        delay = state.take_delay(self.command, url.path)
+        if delay:
+            time.sleep(delay)
         with state.lock:
             user = state.authenticate(self.headers.get("Authorization"))
             query = parse_qs(url.query, keep_blank_values=True)
@@ -744,7 +808,8 @@ class _Handler(BaseHTTPRequestHandler):
             reply = self._answer(
                 state, url.path, user, _Call(state, user or "", {}, query, body, raw, self.headers)
             )
-        self._send(reply)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._send(reply)
 
     def _answer(self, state: JiraState, path: str, user: str | None, call: _Call) -> _Reply:
         fault = state.take_fault(self.command, path)

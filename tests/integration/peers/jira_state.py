@@ -74,6 +74,11 @@ class Project:
     service_desk_id: str | None = None
     request_types: dict[str, tuple[str, str]] = field(default_factory=dict)
     next_number: int = 1
+    components: list[str] = field(default_factory=list)
+
+    def component_id(self, name: str) -> str:
+        """A stable id for one of the project's components."""
+        return f"{self.id}{self.components.index(name):02d}"
 
 
 @dataclass
@@ -120,6 +125,8 @@ class Issue:  # pylint: disable=too-many-instance-attributes
     fields: dict[str, Any] = field(default_factory=dict)
     comments: list[Comment] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    components: list[str] = field(default_factory=list)
+    properties: dict[str, Any] = field(default_factory=dict)
 
     @property
     def status_info(self) -> Status:
@@ -146,6 +153,7 @@ class Issue:  # pylint: disable=too-many-instance-attributes
                 {"new": "To Do", "done": "Done"}.get(status.category, "In Progress"),
             ],
             "labels": list(self.labels),
+            "component": list(self.components),
             "issuetype": [ISSUE_TYPES[self.issue_type_id], self.issue_type_id],
             "key": [self.key, str(self.id)],
             "summary": [self.summary],
@@ -192,6 +200,7 @@ class Fault:
     method: str | None = None
     retry_after: int | None = None
     message: str | None = None
+    delay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -242,8 +251,11 @@ class JiraState:
                     "Cloud Operations",
                     service_desk_id="1",
                     request_types={"10": ("Incident", "10002"), "11": ("Service Request", "10003")},
+                    components=["Compute", "Network", "Storage", "Identity"],
                 ),
-                "CLOUD": Project("10001", "CLOUD", "Cloud Platform"),
+                "CLOUD": Project(
+                    "10001", "CLOUD", "Cloud Platform", components=["OpenStack", "Ceph"]
+                ),
             }
             self.issues = {}
             self.faults = []
@@ -268,10 +280,38 @@ class JiraState:
         with self.lock:
             self.faults.append(Fault(path, status, times, method, retry_after, message))
 
+    def delay_next(
+        self, path: str, seconds: float, times: int = 1, *, method: str | None = None
+    ) -> None:
+        """Answer the next ``times`` requests whose path matches ``path`` only after ``seconds``
+        (the answer itself is the normal one)."""
+        with self.lock:
+            self.faults.append(Fault(path, 0, times, method, delay=seconds))
+
+    def take_delay(self, method: str, path: str) -> float:
+        """Consume the first injected delay matching this request; its seconds (or 0)."""
+        with self.lock:
+            for fault in self.faults:
+                if fault.status == 0 and self._matches(fault, method, path):
+                    self._consume(fault)
+                    return fault.delay
+        return 0.0
+
+    @staticmethod
+    def _matches(fault: Fault, method: str, path: str) -> bool:
+        return fnmatch.fnmatchcase(path, fault.pattern) and fault.method in (None, method)
+
+    def _consume(self, fault: Fault) -> None:
+        fault.remaining -= 1
+        if fault.remaining <= 0:
+            self.faults.remove(fault)
+
     def take_fault(self, method: str, path: str) -> Fault | None:
         """Consume and return the first injected fault matching this request."""
         with self.lock:
             for fault in self.faults:
+                if fault.status == 0:
+                    continue
                 if fnmatch.fnmatchcase(path, fault.pattern) and fault.method in (None, method):
                     fault.remaining -= 1
                     if fault.remaining <= 0:
@@ -460,6 +500,19 @@ class JiraState:
 
     @staticmethod
     def _apply_fields(issue: Issue, fields: dict[str, Any]) -> None:
+        components = fields.pop("components", None)
+        if components is not None:
+            project = issue.project
+            by_id = {project.component_id(name): name for name in project.components}
+            chosen = []
+            for wanted in components:
+                name = by_id.get(str(wanted.get("id"))) or wanted.get("name")
+                if name not in project.components:
+                    raise ApiError(
+                        400, errors={"components": f"Component name '{name}' is not valid"}
+                    )
+                chosen.append(name)
+            issue.components = chosen
         labels = fields.pop("labels", None)
         if labels is not None:
             bad = [label for label in labels if not label or " " in label]

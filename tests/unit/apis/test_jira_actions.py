@@ -114,7 +114,7 @@ def test_create_issue_sends_every_field(client):
 def test_dry_run_writes_nothing_and_skips_unused_lookups(client):
     planned = create_task(ACCOUNT, "CLOUD", "capacity")
     assert planned.dry_run and planned.key is None and planned.issue_type == "Task"
-    assert planned.components == [] and planned.labels == []
+    assert not planned.components and not planned.labels
     client.create_issue.assert_not_called()
     client.project_components.assert_not_called()
     client.service_desks.assert_not_called()

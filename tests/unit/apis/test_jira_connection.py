@@ -177,7 +177,7 @@ def test_connect_uses_the_account_retries_and_closes_the_client():
                 assert client is client_class.return_value
                 raise jira_error(404)
     client_class.assert_called_once_with(account, RetrySettings(retries=5, backoff_factor=0))
-    client.close.assert_called_once_with()
+    client_class.return_value.close.assert_called_once_with()
 
 
 def test_connect_turns_a_refused_login_into_an_auth_error():
