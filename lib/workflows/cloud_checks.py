@@ -6,10 +6,12 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
+from apis.jira_api.account import JiraAccount
 from apis.openstack_api.connection import connect
 from apis.openstack_query_api.outputs import table
 from apis.openstack_query_api.query import Query
 from apis.openstack_query_api.resource_types import QueryType
+from workflows.check_tickets import open_ticket
 
 ORPHAN_TYPES = {
     "servers": (QueryType.SERVERS, "server_id", "server_name", "server_project_id"),
@@ -25,20 +27,32 @@ ORPHAN_TYPES = {
 WORLD = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 
 
-def _report(check: str, findings: List[Dict[str, Any]]) -> Dict[str, Any]:
-    return {
+def _report(check: str, findings: List[Dict[str, Any]], ticket: Dict[str, Any]) -> Dict[str, Any]:
+    report = {
         "check": check,
         "count": len(findings),
         "findings": findings,
         "table": table(findings, "grid") if findings else "nothing found",
     }
+    report["ticket"] = open_ticket(report, **ticket)
+    return report
+
+
+def _ticket_args(jira_account, jira_project, dry_run) -> Dict[str, Any]:
+    return {"jira_account": jira_account, "jira_project": jira_project, "dry_run": dry_run}
 
 
 def _project_ids(conn) -> set:
     return {project.id for project in conn.identity.projects()}
 
 
-def find_orphans(cloud_account: str, resource_types: Optional[Sequence[str]] = None) -> Dict:
+def find_orphans(
+    cloud_account: str,
+    resource_types: Optional[Sequence[str]] = None,
+    jira_account: Optional[JiraAccount] = None,
+    jira_project: Optional[str] = None,
+    dry_run: bool = True,
+) -> Dict:
     """Servers, floating IPs, images and ports whose project no longer exists."""
     chosen = list(resource_types or ORPHAN_TYPES)
     unknown = sorted(set(chosen) - set(ORPHAN_TYPES))
@@ -58,10 +72,15 @@ def find_orphans(cloud_account: str, resource_types: Optional[Sequence[str]] = N
                 for row in rows
                 if (pid := row[project_key]) and pid not in projects
             )
-    return _report("orphans", findings)
+    return _report("orphans", findings, _ticket_args(jira_account, jira_project, dry_run))
 
 
-def find_image_shares_to_deleted_projects(cloud_account: str) -> Dict:
+def find_image_shares_to_deleted_projects(
+    cloud_account: str,
+    jira_account: Optional[JiraAccount] = None,
+    jira_project: Optional[str] = None,
+    dry_run: bool = True,
+) -> Dict:
     """Image memberships whose member project no longer exists."""
     findings = []
     with connect(cloud_account) as conn:
@@ -77,10 +96,19 @@ def find_image_shares_to_deleted_projects(cloud_account: str) -> Dict:
                             "member_status": member.status,
                         }
                     )
-    return _report("image_shares_to_deleted_projects", findings)
+    return _report(
+        "image_shares_to_deleted_projects",
+        findings,
+        _ticket_args(jira_account, jira_project, dry_run),
+    )
 
 
-def find_unusable_flavors(cloud_account: str) -> Dict:
+def find_unusable_flavors(
+    cloud_account: str,
+    jira_account: Optional[JiraAccount] = None,
+    jira_project: Optional[str] = None,
+    dry_run: bool = True,
+) -> Dict:
     """Private flavors no existing project has access to (disabled flavors too)."""
     findings = []
     with connect(cloud_account) as conn:
@@ -97,11 +125,15 @@ def find_unusable_flavors(cloud_account: str) -> Dict:
                 findings.append(
                     {"flavor_id": flavor.id, "flavor_name": flavor.name, "reason": reason}
                 )
-    return _report("unusable_flavors", findings)
+    return _report("unusable_flavors", findings, _ticket_args(jira_account, jira_project, dry_run))
 
 
 def find_world_open_security_groups(
-    cloud_account: str, open_ports_allowed: Iterable[int] = (22, 80, 443)
+    cloud_account: str,
+    open_ports_allowed: Iterable[int] = (22, 80, 443),
+    jira_account: Optional[JiraAccount] = None,
+    jira_project: Optional[str] = None,
+    dry_run: bool = True,
 ) -> Dict:
     """Ingress rules open to 0.0.0.0/0 or ::/0 on ports outside ``open_ports_allowed``."""
     allowed = {int(port) for port in open_ports_allowed}
@@ -123,7 +155,9 @@ def find_world_open_security_groups(
                     "remote_ip_prefix": rule.remote_ip_prefix,
                 }
             )
-    return _report("world_open_security_groups", findings)
+    return _report(
+        "world_open_security_groups", findings, _ticket_args(jira_account, jira_project, dry_run)
+    )
 
 
 def _open_to_world(rule) -> bool:

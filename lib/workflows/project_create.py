@@ -1,19 +1,21 @@
 """project.create: a project and, in the same run, its network, router, RBAC shares, default
 security group rules, quotas and role grants.
 
-Everything is validated and resolved before anything is created. Each created resource is
-recorded with its undo; a failure midway undoes them in reverse order and the error says what
-was rolled back. An existing project of that name in the domain is reported, never changed.
+Everything is validated and resolved before anything is created. The parts are built by the
+network, router, security group and quota modules; each undo is recorded, and a failure midway
+undoes everything in reverse order (the new project's neutron resources are swept, so nothing
+half-made survives) and the error says what was rolled back. An existing project of that name
+in the domain is reported, never changed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
-import ipaddress
 import logging
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from apis.openstack_api import networks, quotas as quota_api, routers, security_groups
 from apis.openstack_api.connection import connect
 from apis.openstack_api.identity import project_setup as setup
 from apis.openstack_api.identity.exceptions import (
@@ -22,6 +24,10 @@ from apis.openstack_api.identity.exceptions import (
     describe,
     is_expected,
     openstack_errors,
+)
+from apis.openstack_api.identity.project_resources import (
+    delete_network_resources,
+    reset_quotas,
 )
 from apis.openstack_api.identity.projects import (
     PROJECT_FIELDS,
@@ -65,20 +71,11 @@ class ProjectCreateReport:
 
 @dataclasses.dataclass(frozen=True)
 class NetworkRequest:
-    """The project network: a subnet CIDR, and a router when an external network is given."""
+    """The project network: a subnet, and a router when an external network is given."""
 
     name: str
-    cidr: str
-    dns_nameservers: Tuple[str, ...] = ()
+    subnet: networks.SubnetSpec
     external_network: Optional[str] = None
-
-    def __post_init__(self):
-        try:
-            ipaddress.ip_network(self.cidr)
-        except ValueError as err:
-            raise InvalidParameterError(
-                f"network_cidr {self.cidr!r} is not a network CIDR: {err}"
-            ) from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,8 +89,8 @@ class ProjectRequest:
     properties: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     network: Optional[NetworkRequest] = None
     rbac_shared_networks: Tuple[str, ...] = ()
-    rules: Tuple[setup.RuleSpec, ...] = ()
-    quotas: Mapping[setup.QuotaService, Dict[str, int]] = dataclasses.field(default_factory=dict)
+    rules: Tuple[security_groups.RuleSpec, ...] = ()
+    quotas: Mapping[str, int] = dataclasses.field(default_factory=dict)
     grants: Tuple[Tuple[Grantee, str, str], ...] = ()
 
     def __post_init__(self):
@@ -111,6 +108,11 @@ class ProjectRequest:
                 "use the name, description, tags and enabled parameters"
             )
 
+    @property
+    def router_name(self) -> str:
+        """The router's name."""
+        return f"{self.name}-router"
+
 
 @dataclasses.dataclass
 class Resolved:
@@ -123,23 +125,28 @@ class Resolved:
 
 
 class Rollback:
-    """Undo callables in creation order; run in reverse."""
+    """Undo callables in creation order; run in reverse.
+
+    An ``itemized`` undo returns the list of what it removed, reported instead of its label.
+    """
 
     def __init__(self):
-        self._undo: List[Tuple[str, Callable[[], Any]]] = []
+        self._undo: List[Tuple[str, Callable[[], Any], bool]] = []
 
-    def __call__(self, label: str, undo: Callable[[], Any]) -> None:
-        self._undo.append((label, undo))
+    def __call__(self, label: str, undo: Callable[[], Any], itemized: bool = False) -> None:
+        self._undo.append((label, undo, itemized))
 
     def run(self) -> Tuple[List[str], List[str]]:
-        """``(rolled back, failed to roll back)`` labels; every undo is tried."""
-        done, failed = [], []
-        for label, undo in reversed(self._undo):
+        """``(rolled back, failed to roll back)``; every undo is tried."""
+        done: List[str] = []
+        failed: List[str] = []
+        for label, undo, itemized in reversed(self._undo):
             try:
-                undo()
-                done.append(label)
+                removed = undo()
             except Exception as err:  # pylint: disable=broad-exception-caught
                 failed.append(f"{label} ({describe(err)})")
+                continue
+            done += list(removed) if itemized else [label]
         return done, failed
 
 
@@ -188,9 +195,9 @@ def project_create(
         network=_network_request(
             name, network_cidr, network_name, dns_nameservers, external_network
         ),
-        rbac_shared_networks=tuple(rbac_shared_networks or ()),
-        rules=tuple(dict.fromkeys(setup.RuleSpec.parse(r) for r in security_group_rules or [])),
-        quotas=setup.split_quotas(quotas),
+        rbac_shared_networks=tuple(dict.fromkeys(rbac_shared_networks or ())),
+        rules=tuple(dict.fromkeys(setup.parse_rule(r) for r in security_group_rules or [])),
+        quotas=setup.check_quotas(quotas),
         grants=grants,
     )
     with connect(cloud_account) as conn, openstack_errors(f"creating project {name!r}"):
@@ -223,11 +230,12 @@ def _network_request(
     external_network: Optional[str],
 ) -> Optional[NetworkRequest]:
     if cidr:
+        try:
+            subnet = networks.SubnetSpec(cidr, dns_nameservers=tuple(dns_nameservers or ()))
+        except InvalidParameterError as err:
+            raise InvalidParameterError(f"network_cidr/dns_nameservers: {err}") from None
         return NetworkRequest(
-            name=network_name or f"{name}-net",
-            cidr=cidr,
-            dns_nameservers=tuple(dns_nameservers or ()),
-            external_network=external_network,
+            name=network_name or f"{name}-net", subnet=subnet, external_network=external_network
         )
     if network_name or dns_nameservers or external_network:
         raise InvalidParameterError(
@@ -258,34 +266,30 @@ def _resolve(
     setup.check_quota_services(conn, request.quotas)
     resolved = Resolved(domain_id=domain_id, grants=grants)
     if request.network and request.network.external_network:
-        resolved.external_network = setup.find_network(
-            conn, request.network.external_network, "external_network", external=True
+        resolved.external_network = networks.find_external_network(
+            conn, request.network.external_network, "external_network"
         )
     resolved.shared_networks = [
-        setup.find_network(conn, value, "rbac_shared_networks")
-        for value in dict.fromkeys(request.rbac_shared_networks)
+        networks.find_network(conn, value, "rbac_shared_networks")
+        for value in request.rbac_shared_networks
     ]
     return resolved
 
 
 def _plan(request: ProjectRequest, resolved: Resolved) -> List[Step]:
     steps = [Step("project", request.name)]
-    steps += [
-        Step("quota", f"{key}={value}")
-        for values in request.quotas.values()
-        for key, value in sorted(values.items())
-    ]
+    steps += [Step("quota", f"{key}={value}") for key, value in sorted(request.quotas.items())]
     steps += [
         Step("role", f"{role.name} for {grantee.kind.label} {principal.name}")
         for grantee, principal, role in resolved.grants
     ]
     if request.network:
         steps.append(Step("network", request.network.name))
-        steps.append(Step("subnet", f"{request.network.name}-subnet {request.network.cidr}"))
+        steps.append(Step("subnet", f"{request.network.name}-subnet {request.network.subnet.cidr}"))
     if resolved.external_network is not None:
-        steps.append(Step("router", f"{request.name}-router via {resolved.external_network.name}"))
-    steps += [Step("rbac_policy", f"share network {n.name}") for n in resolved.shared_networks]
-    steps += [Step("security_group_rule", f"default: {rule}") for rule in request.rules]
+        steps.append(Step("router", f"{request.router_name} via {resolved.external_network.name}"))
+    steps += [Step("rbac policy", f"share network {n.name}") for n in resolved.shared_networks]
+    steps += [Step("security group rule", f"default: {rule.label()}") for rule in request.rules]
     return steps
 
 
@@ -312,33 +316,43 @@ def _build(
     return ProjectCreateReport(
         state=CreateState.CREATED,
         project=view,
-        steps=builder.steps,
-        message=f"project {request.name!r} created, {len(builder.steps) - 1} more step(s) done",
+        steps=builder.steps(),
+        message=f"project {request.name!r} created",
     )
 
 
 class _Builder:
-    """Creates the project and its parts, recording steps, undos and the current step."""
+    """Creates the project and its parts, recording undos and the step in progress."""
 
     def __init__(self, conn: Any, request: ProjectRequest, resolved: Resolved):
         self.conn = conn
         self.request = request
         self.resolved = resolved
         self.undo = Rollback()
-        self.steps: List[Step] = []
+        self.plan = networks.Plan(dry_run=False)
+        self.project: Any = None
+        self.grants: List[Step] = []
         self.doing = "starting"
 
     def build(self) -> Any:
         """Every step in order; the created project."""
-        project = self._project()
-        self._quotas(project)
-        self._grants(project)
-        self._network(project)
-        self._shares(project)
-        self._rules(project)
-        return project
+        self._project()
+        self._quotas()
+        self._grants()
+        self._network()
+        self._shares()
+        self._rules()
+        return self.project
 
-    def _project(self) -> Any:
+    def steps(self) -> List[Step]:
+        """What was done, in order."""
+        project = Step("project", self.project.name, self.project.id)
+        changes = [Step(c.resource, c.name, c.id) for c in self.plan.changes]
+        quotas = [c for c in changes if c.kind.endswith("quota")]
+        rest = [c for c in changes if not c.kind.endswith("quota")]
+        return [project, *quotas, *self.grants, *rest]
+
+    def _project(self) -> None:
         request, identity = self.request, self.conn.identity
         self.doing = f"creating project {request.name}"
         project = identity.create_project(
@@ -349,69 +363,69 @@ class _Builder:
             tags=list(request.tags),
             **request.properties,
         )
+        self.project = project
         self.undo(f"project {request.name}", lambda: identity.delete_project(project))
         self.undo(
-            "security groups neutron made for the project",
-            lambda: setup.delete_security_groups(self.conn, project.id),
+            "network resources of the project",
+            lambda: delete_network_resources(self.conn, project.id),
+            itemized=True,
         )
-        self.steps.append(Step("project", project.name, project.id))
-        return project
 
-    def _quotas(self, project: Any) -> None:
+    def _quotas(self) -> None:
+        if not self.request.quotas:
+            return
         self.doing = "setting quotas"
-        done = setup.set_quotas(self.conn, project.id, self.request.quotas, self.undo)
-        self.steps += [Step("quota", text) for text in done]
+        conn, project_id = self.conn, self.project.id
 
-    def _grants(self, project: Any) -> None:
+        self.undo("quotas (back to the defaults)", lambda: reset_quotas(conn, project_id))
+        quota_api.apply_quotas(conn, self.plan, self.project, self.request.quotas)
+
+    def _grants(self) -> None:
         for grantee, principal, role in self.resolved.grants:
             what = f"{role.name} for {grantee.kind.label} {principal.name}"
             self.doing = f"granting role {what}"
-            role_changes(self.conn, grantee, project, principal, [role])
+            role_changes(self.conn, grantee, self.project, principal, [role])
             self.undo(
                 f"role {what}",
                 lambda g=grantee, p=principal, r=role: role_changes(
-                    self.conn, g, project, p, [r], adding=False
+                    self.conn, g, self.project, p, [r], adding=False
                 ),
             )
-            self.steps.append(Step("role", what))
+            self.grants.append(Step("role", what))
 
-    def _network(self, project: Any) -> None:
+    def _network(self) -> None:
         request = self.request.network
         if request is None:
             return
-        self.doing = f"creating network {request.name} and its subnet"
-        network, subnet = setup.create_network(
-            self.conn,
-            project.id,
-            request.name,
-            request.cidr,
-            list(request.dns_nameservers),
-            self.undo,
+        self.doing = f"creating network {request.name}"
+        network, _ = networks.ensure_network(self.conn, self.plan, self.project, request.name)
+        self.doing = f"creating subnet {request.name}-subnet"
+        subnet, _ = networks.ensure_subnet(
+            self.conn, self.plan, self.project, network, request.name, request.subnet
         )
-        self.steps.append(Step("network", network.name, network.id))
-        self.steps.append(Step("subnet", f"{subnet.name} {subnet.cidr}", subnet.id))
         external = self.resolved.external_network
         if external is not None:
-            name = f"{self.request.name}-router"
-            self.doing = f"creating router {name}"
-            router = setup.create_router(self.conn, project.id, name, external, subnet, self.undo)
-            self.steps.append(Step("router", router.name, router.id))
+            self.doing = f"creating router {self.request.router_name}"
+            routers.ensure_router(
+                self.conn, self.plan, self.project, self.request.router_name, external, [subnet]
+            )
 
-    def _shares(self, project: Any) -> None:
+    def _shares(self) -> None:
         for network in self.resolved.shared_networks:
             self.doing = f"sharing network {network.name}"
-            policy = setup.share_network(self.conn, project.id, network, self.undo)
-            self.steps.append(Step("rbac_policy", f"share network {network.name}", policy.id))
+            networks.share_network(
+                self.conn,
+                self.plan,
+                network,
+                self.project,
+                networks.RbacAction.ACCESS_AS_SHARED,
+            )
 
-    def _rules(self, project: Any) -> None:
+    def _rules(self) -> None:
         if not self.request.rules:
             return
         self.doing = "adding rules to the default security group"
-        group = setup.default_security_group(self.conn, project.id)
-        made = setup.add_security_rules(
-            self.conn, project.id, group, list(self.request.rules), self.undo
+        group = security_groups.find_security_group(
+            self.conn, self.project, "default", "security_group"
         )
-        self.steps += [
-            Step("security_group_rule", f"default: {rule}", item.id)
-            for rule, item in zip(self.request.rules, made)
-        ]
+        security_groups.ensure_rules(self.conn, self.plan, group, list(self.request.rules))

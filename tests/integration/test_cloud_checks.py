@@ -5,6 +5,7 @@ import json
 import uuid
 
 import pytest
+import yaml
 
 from packtools import local_runner
 
@@ -95,3 +96,34 @@ def test_checks_find_the_traces(deleted_project_traces, clouds_yaml, tmp_path):
     groups = run_action(config, "check.open.security.groups", cloud)
     assert created["rule"].id in {f["rule_id"] for f in groups["findings"]}
     assert groups["table"].startswith("+")
+
+
+def test_findings_open_one_ticket_never_a_duplicate(
+    deleted_project_traces, clouds_yaml, fake_jira, tmp_path
+):
+    assert deleted_project_traces
+    fake_jira.state.reset()
+    config = tmp_path / "cloudops.yaml"
+    account = {
+        "name": "jsm",
+        "url": fake_jira.url,
+        "username": fake_jira.username,
+        "api_token": fake_jira.token,
+    }
+    config.write_text(yaml.safe_dump({"jira_accounts": [account]}), encoding="utf-8")
+    argv = [
+        "check.open.security.groups",
+        f"cloud_account={clouds_yaml.cloud}",
+        "jira_account=jsm",
+        "jira_project=OPS",
+    ]
+    planned = run_action(config, *argv)
+    assert planned["ticket"] == {"key": None, "created": False, "dry_run": True}
+    assert not fake_jira.state.issues
+    first = run_action(config, *argv, "dry_run=false")
+    assert first["ticket"]["created"] is True
+    again = run_action(config, *argv, "dry_run=false")
+    assert again["ticket"] == {"key": first["ticket"]["key"], "created": False, "dry_run": False}
+    (issue,) = fake_jira.state.issues.values()
+    assert issue.labels == ["cloudops-check-world-open-security-groups"]
+    fake_jira.state.reset()

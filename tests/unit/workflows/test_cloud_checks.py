@@ -158,4 +158,5 @@ def test_nothing_found_reads_well(cloud):
         "count": 0,
         "findings": [],
         "table": "nothing found",
+        "ticket": None,
     }

@@ -1,0 +1,54 @@
+"""Open one Jira ticket per correctness check that found something, never a duplicate."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from apis.jira_api.account import JiraAccount
+
+CLOSED_STATES = ("Done", "Closed", "Resolved", "Cancelled")
+
+
+def check_label(check: str) -> str:
+    """The label that marks tickets of one check (how duplicates are found)."""
+    return "cloudops-check-" + check.replace("_", "-")
+
+
+def open_ticket(
+    report: Dict[str, Any],
+    jira_account: Optional[JiraAccount],
+    jira_project: Optional[str],
+    dry_run: bool = True,
+) -> Optional[Dict[str, Any]]:
+    """The ticket for a report with findings: an open one found by label, or a new one.
+
+    None when no Jira account is given or nothing was found.
+    """
+    if jira_account is None or not report["count"]:
+        return None
+    from apis.jira_api.connection import connect
+    from apis.jira_api.exceptions import JiraParameterError
+    from apis.jira_api.issues import create_task
+    from apis.jira_api.search import search
+
+    if not jira_project:
+        raise JiraParameterError("jira_project is required to open a ticket with jira_account")
+    label = check_label(report["check"])
+    closed = ", ".join(f'"{state}"' for state in CLOSED_STATES)
+    with connect(jira_account) as client:
+        existing = search(
+            client,
+            f'project = "{jira_project}" AND labels = "{label}" AND status NOT IN ({closed})',
+            max_results=1,
+        )
+    if existing:
+        return {"key": existing[0].key, "created": False, "dry_run": dry_run}
+    created = create_task(
+        jira_account,
+        jira_project,
+        summary=f"cloudops check {report['check']}: {report['count']} finding(s)",
+        description="{noformat}\n" + report["table"] + "\n{noformat}",
+        labels=[label],
+        dry_run=dry_run,
+    )
+    return {"key": created.key, "created": not dry_run, "dry_run": dry_run}

@@ -1,0 +1,113 @@
+"""What every notification action shares: footer variables, date parameters, the result."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from apis.email_api.account import SMTPAccount
+from apis.email_api.exceptions import NotificationParameterError
+from apis.email_api.message import Attachment, OutgoingEmail, addresses
+from apis.email_api.sender import SendReport
+from workflows.email_recipients import CSV_COLUMNS, Owner, Recipients
+
+FOOTER_KEYS = ("team_name", "support_email", "support_url")
+
+
+@dataclasses.dataclass(frozen=True)
+class Delivery:
+    """How a notification is sent: the action parameters every notification shares."""
+
+    smtp_account: SMTPAccount
+    cc: Optional[Sequence[str]] = None
+    dry_run: bool = True
+    override_email_address: Optional[str] = None
+    attach_csv: bool = False
+    preview_html: bool = False
+    email_footer: Optional[Mapping[str, Any]] = None
+
+
+def footer_variables(email_footer: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    """The pack config's ``email_footer`` as template variables (only the keys it sets)."""
+    footer = dict(email_footer or {})
+    unknown = sorted(set(footer) - set(FOOTER_KEYS))
+    if unknown:
+        raise NotificationParameterError(
+            f"email_footer has unknown key(s) {', '.join(unknown)}; valid: {', '.join(FOOTER_KEYS)}"
+        )
+    return {key: value for key, value in footer.items() if value is not None}
+
+
+def parse_when(parameter: str, value: Optional[str]) -> Optional[datetime.datetime]:
+    """An ISO date or date-time parameter (UTC when no zone is given), or None."""
+    if value in (None, ""):
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise NotificationParameterError(
+            f"{parameter} {value!r} is not an ISO date or date-time "
+            "(e.g. 2026-12-01 or 2026-12-01T08:00:00Z)"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
+def require_address(parameter: str, value: Optional[str]) -> str:
+    """One address from a parameter or config key that must be set."""
+    found = addresses(parameter, value)
+    if not found:
+        raise NotificationParameterError(
+            f"{parameter} is not set: give it as a parameter or in the pack config"
+        )
+    return found[0]
+
+
+def owner_email(
+    owner: Owner,
+    template: str,
+    variables: Mapping[str, Any],
+    cc: Optional[Sequence[str]] = None,
+    attach_csv: bool = False,
+) -> OutgoingEmail:
+    """One owner's message listing all of their affected servers."""
+    attachments = [Attachment.csv("affected_servers.csv", owner.servers, CSV_COLUMNS)]
+    return OutgoingEmail.from_template(
+        template,
+        {"user_name": owner.name, "servers": owner.servers, **variables},
+        to=owner.email,
+        cc=cc,
+        attachments=attachments if attach_csv else (),
+        label=owner.name,
+    )
+
+
+def notification_result(
+    template: str,
+    report: SendReport,
+    recipients: Optional[Recipients] = None,
+    **details: Any,
+) -> Dict[str, Any]:
+    """The action result: the send report plus who could not be emailed and why."""
+    result: Dict[str, Any] = {"template": template, **details}
+    if recipients is not None:
+        result["affected_servers"] = recipients.server_count
+        result["users_without_email"] = [
+            {
+                "user_id": o.user_id,
+                "user_name": o.name,
+                "servers": [s["name"] for s in o.servers],
+            }
+            for o in recipients.without_email
+        ]
+        result["servers_without_owner"] = [
+            {"id": s["id"], "name": s["name"], "user_id": s["user_id"]}
+            for s in recipients.orphaned_servers
+        ]
+    result.update(dataclasses.asdict(report))
+    return result
+
+
+def names(values: Optional[Sequence[str]]) -> List[str]:
+    """A list parameter without blanks or duplicates, order kept."""
+    return list(dict.fromkeys(v.strip() for v in values or [] if v and v.strip()))
