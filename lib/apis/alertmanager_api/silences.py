@@ -8,7 +8,7 @@ from apis.alertmanager_api.account import AlertmanagerAccount
 from apis.alertmanager_api.client import AlertmanagerClient, check_silence_id
 from apis.alertmanager_api.exceptions import SilenceParameterError
 from apis.alertmanager_api.model import Matcher, Silence, SilenceFilter, SilenceState, api_time
-from apis.alertmanager_api.timewindow import time_window
+from apis.timewindow import time_window
 
 DEFAULT_AUTHOR = "cloudops"
 

@@ -11,7 +11,7 @@ import datetime
 import enum
 from typing import Any, Dict, List, Mapping, Optional
 
-from apis.alertmanager_api.timewindow import parse_duration, time_window
+from apis.timewindow import parse_duration, time_window
 from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.client import IcingaClient
 from apis.icinga_api.exceptions import IcingaObjectNotFoundError, IcingaParameterError

@@ -1,0 +1,94 @@
+"""The Icinga client over the shared HTTP session, with requests.Session.request mocked."""
+
+import io
+import json
+from unittest import mock
+
+import pytest
+import requests
+
+from apis.icinga_api.account import IcingaAccount
+from apis.icinga_api.client import IcingaClient
+from apis.icinga_api.exceptions import (
+    IcingaAuthError,
+    IcingaObjectNotFoundError,
+    IcingaRequestError,
+)
+
+ACCOUNT = IcingaAccount(
+    name="icinga", url="https://icinga:5665", username="api", password="pw", ca_file="/ca.pem"
+)
+
+
+def answer(status=200, body=None, text=None):
+    """A requests.Response as Icinga would send it."""
+    response = requests.Response()
+    response.status_code = status
+    response.raw = io.BytesIO((json.dumps(body) if body is not None else text or "").encode())
+    response.encoding = "utf-8"
+    return response
+
+
+@pytest.fixture(name="request_mock")
+def fixture_request_mock():
+    """requests.Session.request, autospecced."""
+    with mock.patch.object(requests.Session, "request", autospec=True) as request:
+        yield request
+
+
+def test_objects_query_uses_filter_vars_and_method_override(request_mock):
+    request_mock.return_value = answer(body={"results": [{"name": "hv01"}]})
+    with IcingaClient(ACCOUNT) as client:
+        found = client.objects("hosts", "host.name==h", {"h": "hv01"}, ["name"])
+    assert found == [{"name": "hv01"}]
+    _, method, url = request_mock.call_args.args
+    assert (method, url) == ("POST", "https://icinga:5665/v1/objects/hosts")
+    assert request_mock.call_args.kwargs == {
+        "verify": "/ca.pem",
+        "timeout": 30.0,
+        "json": {"filter": "host.name==h", "filter_vars": {"h": "hv01"}, "attrs": ["name"]},
+        "headers": {"X-HTTP-Method-Override": "GET"},
+    }
+
+
+def test_objects_without_filter_and_no_match(request_mock):
+    request_mock.side_effect = [answer(body={"results": []}), answer(404, {"error": 404})]
+    client = IcingaClient(ACCOUNT)
+    assert client.objects("hosts") == []
+    assert request_mock.call_args.kwargs["json"] == {}
+    assert client.objects("downtimes", "x", {}) == []
+
+
+def test_actions_map_empty_and_partial_failures(request_mock):
+    request_mock.side_effect = [
+        answer(body={"results": [{"code": 200, "name": "hv01!a"}]}),
+        answer(500, {"results": []}),
+        answer(500, text="<html>crash</html>"),
+        answer(500, {"results": [{"code": 200}, {"code": 409, "status": "already exists"}]}),
+    ]
+    client = IcingaClient(ACCOUNT)
+    assert client.action("schedule-downtime", {"type": "Host"}, "host 'hv01'") == [
+        {"code": 200, "name": "hv01!a"}
+    ]
+    for _ in range(2):
+        with pytest.raises(IcingaObjectNotFoundError, match="host 'hv99': not found in Icinga"):
+            client.action("schedule-downtime", {}, "host 'hv99'")
+    with pytest.raises(IcingaRequestError, match="schedule-downtime for x failed: already exists"):
+        client.action("schedule-downtime", {}, "x")
+
+
+def test_remove_downtime(request_mock):
+    request_mock.side_effect = [
+        answer(body={"results": [{"code": 200}]}),
+        answer(404, {"error": 404, "status": "No objects found."}),
+    ]
+    client = IcingaClient(ACCOUNT)
+    assert client.remove_downtime("hv01!a") is True
+    assert request_mock.call_args.kwargs["json"] == {"type": "Downtime", "downtime": "hv01!a"}
+    assert client.remove_downtime("hv01!a") is False
+
+
+def test_wrong_password_is_an_auth_error(request_mock):
+    request_mock.return_value = answer(401, {"error": 401, "status": "Unauthorized."})
+    with pytest.raises(IcingaAuthError, match="icinga account 'icinga': POST /v1/objects/hosts"):
+        IcingaClient(ACCOUNT).objects("hosts")

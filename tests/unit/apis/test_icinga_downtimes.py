@@ -1,0 +1,241 @@
+"""Icinga downtimes and search, with the Icinga client replaced by an autospec."""
+
+import datetime
+from unittest import mock
+
+import pytest
+
+from apis import timewindow
+from apis.icinga_api import downtimes, search
+from apis.icinga_api.account import IcingaAccount
+from apis.icinga_api.exceptions import IcingaObjectNotFoundError, IcingaParameterError
+
+ACCOUNT = IcingaAccount(name="icinga", url="https://icinga:5665", username="u", password="p")
+NOW = datetime.datetime(2030, 1, 31, 8, tzinfo=datetime.timezone.utc)
+
+
+def _client(module):
+    patcher = mock.patch.object(module, "IcingaClient", autospec=True)
+    cls = patcher.start()
+    instance = cls.return_value
+    instance.__enter__.return_value = instance
+    return patcher, cls, instance
+
+
+@pytest.fixture(name="client")
+def fixture_client(monkeypatch):
+    """The Icinga client of the downtimes module; the clock is fixed at NOW."""
+    monkeypatch.setattr(timewindow, "utcnow", lambda: NOW)
+    patcher, _, instance = _client(downtimes)
+    yield instance
+    patcher.stop()
+
+
+@pytest.fixture(name="search_client")
+def fixture_search_client():
+    """The Icinga client of the search module."""
+    patcher, _, instance = _client(search)
+    yield instance
+    patcher.stop()
+
+
+def test_schedule_fixed_host_downtime(client):
+    client.action.return_value = [
+        {"name": "hv01!a", "service_downtimes": [{"name": "hv01!nova!b"}]}
+    ]
+    result = downtimes.schedule_downtime(ACCOUNT, "hv01", " reboot ", duration="2h")
+    assert result == {
+        "host": "hv01",
+        "service": None,
+        "type": "fixed",
+        "start": "2030-01-31T08:00:00+00:00",
+        "end": "2030-01-31T10:00:00+00:00",
+        "downtimes": ["hv01!a", "hv01!nova!b"],
+    }
+    client.action.assert_called_once_with(
+        "schedule-downtime",
+        {
+            "type": "Host",
+            "filter": "host.name==cloudops_host",
+            "filter_vars": {"cloudops_host": "hv01"},
+            "start_time": NOW.timestamp(),
+            "end_time": NOW.timestamp() + 7200,
+            "fixed": True,
+            "author": "cloudops",
+            "comment": "[cloudops] reboot",
+            "all_services": True,
+        },
+        "host 'hv01'",
+    )
+
+
+def test_schedule_flexible_service_downtime(client):
+    client.action.return_value = [{"name": "hv01!nova!c"}]
+    result = downtimes.schedule_downtime(
+        ACCOUNT,
+        "hv01",
+        "upgrade",
+        service="nova",
+        start="2030-02-01T00:00:00Z",
+        end="2030-02-01T06:00:00Z",
+        downtime_type="flexible",
+        flexible_duration="1h",
+        author="alice",
+    )
+    assert result["downtimes"] == ["hv01!nova!c"] and result["type"] == "flexible"
+    name, body, what = client.action.call_args.args
+    assert (name, what) == ("schedule-downtime", "service 'nova' of host 'hv01'")
+    assert body["filter"] == "host.name==cloudops_host && service.name==cloudops_service"
+    assert body["filter_vars"] == {"cloudops_host": "hv01", "cloudops_service": "nova"}
+    assert (body["fixed"], body["duration"], body["author"]) == (False, 3600.0, "alice")
+    assert body["type"] == "Service" and "all_services" not in body
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"downtime_type": "sometimes", "duration": "1h"}, "not one of: fixed, flexible"),
+        ({"duration": "1h", "comment": ""}, "comment: say why"),
+        ({"duration": "soon"}, "duration 'soon' is not a duration"),
+        ({"duration": "1h", "downtime_type": "flexible"}, "flexible_duration is required"),
+        ({"duration": "1h", "flexible_duration": "1h"}, "only applies to downtime_type=flexible"),
+        ({"end": "2030-01-31T07:00:00Z"}, "must be after start"),
+    ],
+)
+def test_schedule_refuses_bad_input_before_calling(client, kwargs, message):
+    kwargs.setdefault("comment", "why")
+    with pytest.raises(IcingaParameterError, match=message):
+        downtimes.schedule_downtime(ACCOUNT, "hv01", **kwargs)
+    client.action.assert_not_called()
+
+
+def _downtime(name, comment, service="", parent=""):
+    return {
+        "name": name,
+        "attrs": {
+            "host_name": "hv01",
+            "service_name": service,
+            "author": "cloudops",
+            "comment": comment,
+            "start_time": NOW.timestamp(),
+            "end_time": NOW.timestamp() + 600,
+            "fixed": True,
+            "parent": parent,
+        },
+    }
+
+
+def test_remove_only_own_downtimes_parents_first(client):
+    client.objects.side_effect = [
+        [{"name": "hv01"}],
+        [
+            _downtime("hv01!nova!child", "[cloudops] x", "nova", parent="hv01!parent"),
+            _downtime("hv01!theirs", "colleague's work"),
+            _downtime("hv01!parent", "[cloudops] x"),
+            _downtime("hv01!nova!single", "[cloudops] y", "nova"),
+        ],
+    ]
+    client.remove_downtime.side_effect = [False, True]
+    result = downtimes.remove_downtimes(ACCOUNT, "hv01", dry_run=False)
+    assert [d["name"] for d in result["downtimes"]] == [
+        "hv01!nova!single",
+        "hv01!parent",
+        "hv01!nova!child",
+    ]
+    assert result["downtimes"][0] == {
+        "name": "hv01!nova!single",
+        "service": "nova",
+        "comment": "[cloudops] y",
+        "start": "2030-01-31T08:00:00+00:00",
+        "end": "2030-01-31T08:10:00+00:00",
+    }
+    assert client.remove_downtime.call_args_list == [
+        mock.call("hv01!nova!single"),
+        mock.call("hv01!parent"),
+    ]
+    assert client.objects.call_args_list[1] == mock.call(
+        "downtimes",
+        "downtime.host_name==cloudops_host",
+        {"cloudops_host": "hv01"},
+        downtimes._DOWNTIME_ATTRS,  # pylint: disable=protected-access
+    )
+
+
+def test_remove_dry_run_and_unknown_target(client):
+    client.objects.side_effect = [
+        [{"name": "hv01!nova"}],
+        [_downtime("hv01!nova!a", "[cloudops] z")],
+    ]
+    planned = downtimes.remove_downtimes(ACCOUNT, "hv01", service="nova")
+    assert planned["dry_run"] and [d["name"] for d in planned["downtimes"]] == ["hv01!nova!a"]
+    assert client.objects.call_args_list[0].args[:3] == (
+        "services",
+        "host.name==cloudops_host && service.name==cloudops_service",
+        {"cloudops_host": "hv01", "cloudops_service": "nova"},
+    )
+    client.remove_downtime.assert_not_called()
+    client.objects.side_effect = [[]]
+    with pytest.raises(IcingaObjectNotFoundError, match="host 'hv99': not found"):
+        downtimes.remove_downtimes(ACCOUNT, "hv99")
+
+
+def _host(name, state, **attrs):
+    return {"attrs": {"name": name, "state": state, **attrs}}
+
+
+def test_search_hosts(search_client):
+    search_client.objects.return_value = [
+        _host("hv02", 1.0, last_check=NOW.timestamp(), last_check_result={"output": "DOWN"}),
+        _host("hv01", 0.0, last_check=-1, downtime_depth=1.0, acknowledgement=1.0),
+    ]
+    found = search.search(ACCOUNT, name="hv*", state="DOWN")
+    assert found["count"] == 2 and found["object_type"] == "host"
+    assert found["results"] == [
+        {
+            "name": "hv01",
+            "state": "up",
+            "output": None,
+            "in_downtime": True,
+            "acknowledged": True,
+            "last_check": None,
+        },
+        {
+            "name": "hv02",
+            "state": "down",
+            "output": "DOWN",
+            "in_downtime": False,
+            "acknowledged": False,
+            "last_check": "2030-01-31T08:00:00+00:00",
+        },
+    ]
+    kind, expression, variables, attrs = search_client.objects.call_args.args
+    assert kind == "hosts" and "host_name" not in attrs
+    assert expression == "match(cloudops_name, host.name) && host.state==cloudops_state"
+    assert variables == {"cloudops_name": "hv*", "cloudops_state": 1}
+
+
+def test_search_services(search_client):
+    search_client.objects.return_value = [_host("nova", 2, host_name="hv01")]
+    found = search.search(ACCOUNT, object_type="service", state="critical", host="hv0*")
+    assert found["results"][0]["host"] == "hv01" and found["results"][0]["state"] == "critical"
+    kind, expression, variables, attrs = search_client.objects.call_args.args
+    assert kind == "services" and "host_name" in attrs
+    assert expression == "service.state==cloudops_state && match(cloudops_host, host.name)"
+    assert variables == {"cloudops_state": 2, "cloudops_host": "hv0*"}
+    search.search(ACCOUNT, object_type="service")
+    assert search_client.objects.call_args.args[1:3] == (None, {})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"object_type": "vm"}, "object_type 'vm' is not one of: host, service"),
+        ({"state": "critical"}, "state 'critical' is not one of: up, down"),
+        ({"object_type": "service", "state": "down"}, "not one of: ok, warning, critical"),
+        ({"host": "hv01"}, "host only narrows object_type=service"),
+    ],
+)
+def test_search_refuses_bad_input(search_client, kwargs, message):
+    with pytest.raises(IcingaParameterError, match=message):
+        search.search(ACCOUNT, **kwargs)
+    search_client.objects.assert_not_called()
