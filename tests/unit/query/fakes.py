@@ -16,7 +16,9 @@ from openstack.compute.v2 import _proxy as compute_proxy
 from openstack.compute.v2.aggregate import Aggregate
 from openstack.compute.v2.flavor import Flavor
 from openstack.compute.v2.hypervisor import Hypervisor
+from openstack.compute.v2.migration import Migration
 from openstack.compute.v2.server import Server
+from openstack.compute.v2.service import Service
 from openstack.identity.v3 import _proxy as identity_proxy
 from openstack.identity.v3.domain import Domain
 from openstack.identity.v3.project import Project
@@ -101,6 +103,22 @@ class FakeCompute(FakeProxy):
 
     real = compute_proxy.Proxy
 
+    def disable_service(self, service, host=None, binary=None, disabled_reason=None):
+        """Disable a compute service (recorded, and applied to the fake)."""
+        self._check(
+            "disable_service",
+            (service,),
+            {"host": host, "binary": binary, "disabled_reason": disabled_reason},
+        )
+        service.status, service.disabled_reason = "disabled", disabled_reason
+        return service
+
+    def enable_service(self, service, host=None, binary=None):
+        """Enable a compute service (recorded, and applied to the fake)."""
+        self._check("enable_service", (service,), {"host": host, "binary": binary})
+        service.status, service.disabled_reason = "enabled", None
+        return service
+
     def get_flavor_access(self, flavor):
         """Projects with access to a private flavor."""
         self._check("get_flavor_access", (flavor,), {})
@@ -111,6 +129,8 @@ class FakeCompute(FakeProxy):
         "flavors": Flavor,
         "hypervisors": Hypervisor,
         "aggregates": Aggregate,
+        "services": Service,
+        "migrations": Migration,
     }
     getters = {
         "get_server": "servers",

@@ -1,0 +1,110 @@
+"""Take a hypervisor's compute service out of scheduling and back, saying who, why and when."""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+from typing import Any, Dict, Optional
+
+from apis.openstack_api.connection import connect
+from apis.openstack_api.exceptions import OpenStackApiError
+from workflows.hypervisor_state import MAINTENANCE_TAG
+
+STATUSES = ("enabled", "disabled")
+
+
+class HypervisorServiceError(OpenStackApiError):
+    """The hypervisor or its compute service is not in a state the action can work from."""
+
+
+def find_compute_service(conn, hypervisor: str):
+    """The nova-compute service of a hypervisor (by host or hypervisor name)."""
+    services = list(conn.compute.services(binary="nova-compute"))
+    for service in services:
+        if service.host == hypervisor:
+            return service
+    names = {hv.name: (hv.service_details or {}).get("host") for hv in conn.compute.hypervisors()}
+    if names.get(hypervisor):
+        return find_compute_service(conn, names[hypervisor])
+    hint = difflib.get_close_matches(hypervisor, [s.host for s in services], n=1)
+    raise HypervisorServiceError(
+        f"hypervisor {hypervisor!r} has no nova-compute service; hosts: "
+        f"{', '.join(sorted(s.host for s in services))}"
+        + (f". Did you mean {hint[0]!r}?" if hint else "")
+    )
+
+
+def _check_expected(service, expected_status: Optional[str]) -> None:
+    if expected_status is None:
+        return
+    if expected_status not in STATUSES:
+        raise HypervisorServiceError(
+            f"expected_status {expected_status!r} is not one of: {', '.join(STATUSES)}"
+        )
+    if service.status != expected_status:
+        raise HypervisorServiceError(
+            f"{service.host} is {service.status}"
+            + (f" ({service.disabled_reason})" if service.disabled_reason else "")
+            + f", not {expected_status} as expected; nothing changed"
+        )
+
+
+def maintenance_reason(reason: str, operator: Optional[str], maintenance: bool, now=None) -> str:
+    """``[maintenance] kernel update (by alice, 2026-11-25T10:00Z)``."""
+    when = (now or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y-%m-%dT%H:%MZ")
+    who = f"by {operator}, " if operator else ""
+    return f"{MAINTENANCE_TAG + ' ' if maintenance else ''}{reason} ({who}{when})"
+
+
+def disable_hypervisor(
+    cloud_account: str,
+    hypervisor: str,
+    reason: str,
+    operator: Optional[str] = None,
+    maintenance: bool = True,
+    expected_status: Optional[str] = None,
+    dry_run: bool = True,
+) -> Dict[str, Any]:
+    """Stop scheduling onto a hypervisor; running servers stay where they are."""
+    if not reason or not reason.strip():
+        raise HypervisorServiceError("reason must say why the hypervisor is disabled")
+    with connect(cloud_account) as conn:
+        service = find_compute_service(conn, hypervisor)
+        _check_expected(service, expected_status)
+        text = maintenance_reason(reason.strip(), operator, maintenance)
+        result = {
+            "hypervisor": service.host,
+            "previous_status": service.status,
+            "previous_reason": service.disabled_reason,
+            "status": "disabled",
+            "reason": text,
+            "changed": not dry_run,
+            "dry_run": dry_run,
+        }
+        if not dry_run:
+            conn.compute.disable_service(service, disabled_reason=text)
+    return result
+
+
+def enable_hypervisor(
+    cloud_account: str,
+    hypervisor: str,
+    expected_status: Optional[str] = None,
+    dry_run: bool = True,
+) -> Dict[str, Any]:
+    """Let the scheduler place servers on a hypervisor again."""
+    with connect(cloud_account) as conn:
+        service = find_compute_service(conn, hypervisor)
+        _check_expected(service, expected_status)
+        result = {
+            "hypervisor": service.host,
+            "previous_status": service.status,
+            "previous_reason": service.disabled_reason,
+            "status": "enabled",
+            "reason": None,
+            "changed": service.status != "enabled" and not dry_run,
+            "dry_run": dry_run,
+        }
+        if result["changed"]:
+            conn.compute.enable_service(service)
+    return result

@@ -1,0 +1,118 @@
+"""Hypervisor service disable/enable and the finders, against a signature-checking fake."""
+
+import datetime
+
+import pytest
+from openstack.compute.v2.aggregate import Aggregate
+from openstack.compute.v2.hypervisor import Hypervisor
+from openstack.compute.v2.migration import Migration
+from openstack.compute.v2.server import Server
+from openstack.compute.v2.service import Service
+
+from apis.openstack_api import hypervisor_service
+from apis.openstack_api.hypervisor_service import HypervisorServiceError, maintenance_reason
+from tests.unit.query.fakes import FakeConnection
+from tests.unit.workflows.test_cloud_checks import FakeConnect
+from workflows import hypervisor_finders
+
+DAY = " 10:00:00 up {} days,  1:00,  0 users"
+
+
+@pytest.fixture(name="cloud")
+def fixture_cloud(monkeypatch):
+    """hv1 busy, hv2 empty and long up, hv3 empty but in the gpu aggregate, hv4 disabled."""
+    conn = FakeConnection(
+        hypervisors=[
+            Hypervisor(id="1", name="hv1", state="up", status="enabled", uptime=DAY.format(200)),
+            Hypervisor(id="2", name="hv2", state="up", status="enabled", uptime=DAY.format(120)),
+            Hypervisor(id="3", name="hv3", state="up", status="enabled", uptime=DAY.format(300)),
+            Hypervisor(
+                id="4",
+                name="hv4",
+                state="up",
+                status="disabled",
+                uptime=None,
+                service_details={"host": "hv4", "disabled_reason": "[maintenance] x"},
+            ),
+            Hypervisor(id="5", name="hv5", state="up", status="enabled", uptime=None),
+        ],
+        servers=[Server(id="s1", hypervisor_hostname="hv1")],
+        migrations=[Migration(id="m1", source_node="hv1", status="completed")],
+        aggregates=[Aggregate(id=1, name="gpu", hosts=["hv3"])],
+        services=[
+            Service(id=f"svc-{n}", host=f"hv{n}", binary="nova-compute", status="enabled")
+            for n in (1, 2, 3)
+        ]
+        + [Service(id="svc-4", host="hv4", binary="nova-compute", status="disabled")],
+    )
+    connect = FakeConnect(conn)
+    monkeypatch.setattr(hypervisor_service, "connect", connect)
+    monkeypatch.setattr(hypervisor_finders, "connect", connect)
+    return conn
+
+
+def test_disable_records_who_why_when(cloud):
+    planned = hypervisor_service.disable_hypervisor(
+        "prod", "hv2", "kernel update", operator="alice", expected_status="enabled"
+    )
+    assert planned["dry_run"] and not planned["changed"]
+    assert not [c for c in cloud.calls if c[0] == "disable_service"]
+    done = hypervisor_service.disable_hypervisor(
+        "prod", "hv2", "kernel update", operator="alice", dry_run=False
+    )
+    assert done["changed"] and done["reason"].startswith("[maintenance] kernel update (by alice, ")
+    (call,) = [c for c in cloud.calls if c[0] == "disable_service"]
+    assert call[2]["disabled_reason"] == done["reason"]
+
+
+def test_expected_status_mismatch_changes_nothing(cloud):
+    with pytest.raises(HypervisorServiceError, match="hv4 is disabled, not enabled as expected"):
+        hypervisor_service.disable_hypervisor(
+            "prod", "hv4", "again", expected_status="enabled", dry_run=False
+        )
+    with pytest.raises(HypervisorServiceError, match="not one of: enabled, disabled"):
+        hypervisor_service.enable_hypervisor("prod", "hv4", expected_status="off")
+    assert not [c for c in cloud.calls if c[0].endswith("_service")]
+
+
+def test_enable(cloud):
+    assert not hypervisor_service.enable_hypervisor("prod", "hv1", dry_run=False)["changed"]
+    result = hypervisor_service.enable_hypervisor(
+        "prod", "hv4", expected_status="disabled", dry_run=False
+    )
+    assert result["changed"] and result["previous_status"] == "disabled"
+    assert [c[0] for c in cloud.calls if c[0].endswith("_service")] == ["enable_service"]
+
+
+@pytest.mark.usefixtures("cloud")
+def test_unknown_hypervisor_suggests():
+    with pytest.raises(HypervisorServiceError, match="Did you mean 'hv1'"):
+        hypervisor_service.enable_hypervisor("prod", "hv11")
+    with pytest.raises(HypervisorServiceError, match="reason must say why"):
+        hypervisor_service.disable_hypervisor("prod", "hv1", " ")
+
+
+def test_maintenance_reason_format():
+    now = datetime.datetime(2026, 11, 25, 10, 0, tzinfo=datetime.timezone.utc)
+    assert maintenance_reason("fault", None, False, now) == "fault (2026-11-25T10:00Z)"
+
+
+@pytest.mark.usefixtures("cloud")
+def test_find_empty():
+    found = hypervisor_finders.find_empty("prod")
+    assert [h["hypervisor"] for h in found["hypervisors"]] == ["hv2", "hv3", "hv4", "hv5"]
+    assert found["hypervisors"][1]["aggregates"] == ["gpu"]
+    enabled = hypervisor_finders.find_empty("prod", include_disabled=False)
+    assert [h["hypervisor"] for h in enabled["hypervisors"]] == ["hv2", "hv3", "hv5"]
+
+
+@pytest.mark.usefixtures("cloud")
+def test_find_reinstall_candidates():
+    found = hypervisor_finders.find_reinstall_candidates("prod", min_uptime_days=100)
+    assert [h["hypervisor"] for h in found["hypervisors"]] == ["hv2", "hv3"]
+    assert found["hypervisors"][0]["uptime_days"] == pytest.approx(120.0, abs=0.1)
+    outside = hypervisor_finders.find_reinstall_candidates(
+        "prod", min_uptime_days=100, not_in_aggregate="gpu", include_unknown_uptime=True
+    )
+    assert [h["hypervisor"] for h in outside["hypervisors"]] == ["hv2", "hv5"]
+    assert hypervisor_finders.find_reinstall_candidates("prod", min_uptime_days=200)["count"] == 1
