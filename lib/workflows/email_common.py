@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+import functools
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from apis.email_api.account import SMTPAccount
 from apis.email_api.exceptions import NotificationParameterError
 from apis.email_api.message import Attachment, OutgoingEmail, addresses
-from apis.email_api.sender import SendReport
+from apis.email_api.sender import Deferred, SendReport
 from workflows.email_recipients import CSV_COLUMNS, Owner, Recipients
 
 FOOTER_KEYS = ("team_name", "support_email", "support_url")
@@ -71,15 +72,44 @@ def owner_email(
     attach_csv: bool = False,
 ) -> OutgoingEmail:
     """One owner's message listing all of their affected servers."""
-    attachments = [Attachment.csv("affected_servers.csv", owner.servers, CSV_COLUMNS)]
+    attachments = (
+        [Attachment.csv("affected_servers.csv", owner.servers, CSV_COLUMNS)] if attach_csv else []
+    )
     return OutgoingEmail.from_template(
         template,
         {"user_name": owner.name, "servers": owner.servers, **variables},
         to=owner.email,
         cc=cc,
-        attachments=attachments if attach_csv else (),
+        attachments=attachments,
         label=owner.name,
     )
+
+
+def owner_emails(
+    owners: Sequence[Owner],
+    template: str,
+    variables: Mapping[str, Any],
+    cc: Optional[Sequence[str]] = None,
+    attach_csv: bool = False,
+    per_owner: Optional[Callable[[List[Dict[str, Any]]], Dict[str, Any]]] = None,
+) -> List[Deferred]:
+    """One message per owner, rendered when sent (``per_owner`` adds variables computed from
+    the owner's servers)."""
+    return [
+        Deferred(
+            owner.name,
+            (owner.email,),
+            functools.partial(
+                owner_email,
+                owner,
+                template,
+                {**variables, **(per_owner(owner.servers) if per_owner else {})},
+                cc,
+                attach_csv,
+            ),
+        )
+        for owner in owners
+    ]
 
 
 def notification_result(

@@ -16,7 +16,7 @@ from workflows.email_common import (
     footer_variables,
     names,
     notification_result,
-    owner_email,
+    owner_emails,
     parse_when,
 )
 from workflows.email_recipients import Recipients, check_scope, find_owners
@@ -36,7 +36,8 @@ class HypervisorNotice(enum.Enum):
         return f"hypervisor_{self.value}"
 
 
-def _server_query(statuses: Sequence[str] = (), older_than_days: float = 0):
+def server_query(statuses: Sequence[str] = (), older_than_days: float = 0):
+    """A ServerQuery for servers in ``statuses`` created more than ``older_than_days`` ago."""
     from apis.openstack_query_api import ServerQuery
 
     query = ServerQuery()
@@ -57,17 +58,14 @@ def _notify(
     per_owner: Optional[Callable[[List[Dict[str, Any]]], Dict[str, Any]]] = None,
     **details: Any,
 ) -> Dict[str, Any]:
-    footer = footer_variables(delivery.email_footer)
-    emails = [
-        owner_email(
-            owner,
-            template,
-            {**footer, **variables, **(per_owner(owner.servers) if per_owner else {})},
-            cc=delivery.cc,
-            attach_csv=delivery.attach_csv,
-        )
-        for owner in recipients.owners
-    ]
+    emails = owner_emails(
+        recipients.owners,
+        template,
+        {**footer_variables(delivery.email_footer), **variables},
+        cc=delivery.cc,
+        attach_csv=delivery.attach_csv,
+        per_owner=per_owner,
+    )
     report = send_emails(
         delivery.smtp_account,
         emails,
@@ -97,7 +95,7 @@ def email_users_with_shutoff_vms(
     when = parse_when("delete_after", delete_after)
     with connect(cloud_account) as conn:
         recipients = find_owners(
-            conn, _server_query(["SHUTOFF"], older_than_days), all_projects, from_projects
+            conn, server_query(["SHUTOFF"], older_than_days), all_projects, from_projects
         )
     return _notify(
         "shutoff_vms",
@@ -132,7 +130,7 @@ def email_users_with_errored_vms(
     check_scope(all_projects, from_projects)
     with connect(cloud_account) as conn:
         recipients = find_owners(
-            conn, _server_query(["ERROR"], older_than_days), all_projects, from_projects
+            conn, server_query(["ERROR"], older_than_days), all_projects, from_projects
         )
     return _notify(
         "errored_vms",
@@ -211,7 +209,7 @@ def email_users_with_decom_flavors(
         by_name = {f["name"]: f for f in retiring.values()}
         recipients = Recipients()
         if by_name:
-            query = _server_query(names(server_statuses)).where(
+            query = server_query(names(server_statuses)).where(
                 "in", "flavor_name", values=sorted(by_name)
             )
             recipients = find_owners(conn, query, all_projects, from_projects)
@@ -275,7 +273,7 @@ def email_users_with_decom_images(
         retiring = _retiring("image", images, names(image_names))
         recipients = Recipients()
         if retiring:
-            query = _server_query(names(server_statuses)).where(
+            query = server_query(names(server_statuses)).where(
                 "in", "image_id", values=sorted(retiring)
             )
             recipients = find_owners(
@@ -356,7 +354,7 @@ def email_users_with_vms_on_hypervisor(
                 f"valid: {', '.join(sorted(known)) or 'none'}"
                 + (f". Did you mean {hint[0]!r}?" if hint else "")
             )
-        query = _server_query(names(server_statuses)).where(
+        query = server_query(names(server_statuses)).where(
             "==", "hypervisor_name", value=hypervisor_name
         )
         recipients = find_owners(conn, query, all_projects, from_projects)

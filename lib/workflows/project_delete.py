@@ -1,9 +1,10 @@
 """project.delete: delete a project and what it owns, refusing when that is not safe.
 
 Refused: projects tagged ``immutable``, listed in the pack config's ``protected_projects``,
-or the project the cloud_account itself works in; and, unless ``force``, projects that still
-own servers, volumes, floating IPs, ports or images. Network scaffolding (routers, networks,
-security groups, RBAC shares) and quota overrides go with the project. Dry run by default.
+the project the cloud_account itself works in, and projects with child projects; and, unless
+``force``, projects that still own servers, volumes, floating IPs, ports or images. Network
+scaffolding (routers, networks, security groups, RBAC shares) and quota overrides go with the
+project. Dry run by default.
 """
 
 from __future__ import annotations
@@ -70,6 +71,12 @@ def project_delete(
             raise ProjectProtectedError(
                 f"project {target.name!r} is the project cloud_account {cloud_account!r} works "
                 "in; use a cloud_account scoped to another project"
+            )
+        children = sorted(p.name for p in conn.identity.projects(parent_id=target.id))
+        if children:
+            raise ProjectNotEmptyError(
+                f"project {target.name!r} has child projects: {', '.join(children)}; "
+                "delete those first"
             )
         view = project_view(resolver, target)
         owned = inventory(conn, target.id)

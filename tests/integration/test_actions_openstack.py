@@ -16,7 +16,7 @@ EXPECTED_SERVICES = {"compute", "identity", "image", "network", "placement"}
 
 
 def run_action(*argv):
-    """Run an action like StackStorm would (fresh interpreter, production path); parse the answer."""
+    """Run an action like StackStorm would (fresh interpreter, production path); its answer."""
     out, err = io.StringIO(), io.StringIO()
     code = local_runner.run(["--config", "/nonexistent/cloudops.yaml", *argv], out=out, err=err)
     text = out.getvalue()

@@ -6,20 +6,20 @@ wrapped in ``multipart/mixed``. Bcc recipients are in the SMTP envelope only.
 
 from __future__ import annotations
 
+import binascii
 import csv
 import dataclasses
+import functools
 import io
 import re
 import secrets
-from email import charset as email_charset
 from email import policy as email_policy
 from email.header import Header
 from email.message import Message
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, getaddresses, make_msgid, parseaddr
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from apis.email_api.exceptions import AddressError, AttachmentError
 from apis.email_api.templates import TemplateRenderer, default_renderer
@@ -27,20 +27,48 @@ from apis.email_api.templates import TemplateRenderer, default_renderer
 INTENDED_HEADER = "X-Cloudops-Intended-Recipients"
 _ADDR_SPEC = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+$")
 _MIME_TYPE = re.compile(r"^[a-z0-9.+-]+/[a-z0-9.+-]+$", re.IGNORECASE)
-_SMTP_POLICY = email_policy.compat32.clone(linesep="\r\n")
-_UTF8_QP = email_charset.Charset("utf-8")
-_UTF8_QP.body_encoding = email_charset.QP
 
 
-def _text_part(text: str, subtype: str) -> MIMEText:
-    """A text part: 7bit when ASCII, else quoted-printable UTF-8 (readable in raw form)."""
-    return MIMEText(text, subtype, "us-ascii" if text.isascii() else _UTF8_QP)
+class _SMTPPolicy(email_policy.Compat32):
+    """compat32 with CRLF line ends that writes short ASCII headers as they are: the
+    stdlib's general folding costs more than the rest of the message, and such a header
+    needs none (the result is the same bytes)."""
+
+    def fold_binary(self, name, value):
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and len(name) + len(value) + 2 <= self.max_line_length
+            and "\n" not in value
+            and "\r" not in value
+        ):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+_SMTP_POLICY = _SMTPPolicy(linesep="\r\n", mangle_from_=False)
+MAX_7BIT_LINE = 998
+
+
+def _text_part(text: str, subtype: str) -> Message:
+    """A text part in UTF-8: 7bit when it is ASCII with short lines, else quoted-printable
+    (C-encoded by binascii), so that no line exceeds SMTP's limit (inlined CSS makes long
+    HTML lines)."""
+    part = Message()
+    part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
+    if text.isascii() and max(map(len, text.splitlines() or [""])) <= MAX_7BIT_LINE:
+        part["Content-Transfer-Encoding"] = "7bit"
+        part.set_payload(text)
+    else:
+        part["Content-Transfer-Encoding"] = "quoted-printable"
+        part.set_payload(binascii.b2a_qp(text.encode("utf-8"), istext=True).decode("ascii"))
+    return part
 
 
 def _boundary() -> str:
     """A random MIME boundary: 128 random bits cannot occur in the bodies by chance, so the
     generator's costly scan of every body for a collision is not needed."""
-    return f"===============cloudops{secrets.token_hex(16)}=="
+    return f"=_{secrets.token_urlsafe(16)}"
 
 
 def _header(text: str) -> Any:
@@ -48,12 +76,20 @@ def _header(text: str) -> Any:
 
 
 def _address_header(text: str) -> str:
-    return formataddr(parseaddr(text), charset="utf-8")
+    return text if text.isascii() else formataddr(parseaddr(text), charset="utf-8")
 
 
 def address_of(text: str) -> str:
     """The bare address of ``text`` (``Name <a@b>`` or ``a@b``)."""
+    if _ADDR_SPEC.match(text):
+        return text
     return getaddresses([text])[0][1]
+
+
+def _parsed(item: str) -> List[Tuple[str, str]]:
+    if _ADDR_SPEC.match(item):
+        return [("", item)]
+    return getaddresses([item])
 
 
 def addresses(parameter: str, value: Union[None, str, Sequence[str]]) -> Tuple[str, ...]:
@@ -61,18 +97,20 @@ def addresses(parameter: str, value: Union[None, str, Sequence[str]]) -> Tuple[s
     if value is None:
         return ()
     items = [value] if isinstance(value, str) else list(value)
-    found = []
+    found: List[str] = []
+    seen = set()
     for item in items:
         if not isinstance(item, str):
             raise AddressError(f"{parameter}: {item!r} is not an email address")
-        for name, addr in getaddresses([item]):
-            if not addr and not name:
-                continue
+        item = item.strip()
+        if not item:
+            continue
+        for name, addr in _parsed(item):
             if not _ADDR_SPEC.match(addr):
-                raise AddressError(f"{parameter}: {item.strip()!r} is not an email address")
-            text = f"{name} <{addr}>" if name else addr
-            if addr.lower() not in {address_of(f).lower() for f in found}:
-                found.append(text)
+                raise AddressError(f"{parameter}: {item!r} is not an email address")
+            if addr.lower() not in seen:
+                seen.add(addr.lower())
+                found.append(formataddr((name, addr)) if name else addr)
     return tuple(found)
 
 
@@ -176,7 +214,7 @@ class OutgoingEmail:
             label=label,
         )
 
-    @property
+    @functools.cached_property
     def envelope_recipients(self) -> Tuple[str, ...]:
         """Bare addresses of to, cc and bcc, each once, for the SMTP envelope."""
         seen: Dict[str, str] = {}
@@ -187,13 +225,13 @@ class OutgoingEmail:
 
     def redirected(self, address: str) -> "OutgoingEmail":
         """The same message sent only to ``address``; the original to and cc are kept in
-        ``intended`` and in a header."""
+        ``intended`` and in a header (bcc recipients are dropped)."""
         return dataclasses.replace(
             self,
             to=addresses("override_email_address", address)[:1],
             cc=(),
             bcc=(),
-            intended=self.to + self.cc + self.bcc,
+            intended=self.to + self.cc,
         )
 
     def to_mime(self, sender: str, reply_to: Optional[str] = None) -> Message:
@@ -215,8 +253,7 @@ class OutgoingEmail:
         if self.reply_to or reply_to:
             message["Reply-To"] = _address_header(self.reply_to or reply_to)
         if self.intended:
-            shown = [a for a in self.intended if a not in self.bcc]
-            message[INTENDED_HEADER] = ", ".join(_address_header(a) for a in shown) or "(bcc)"
+            message[INTENDED_HEADER] = ", ".join(_address_header(a) for a in self.intended)
         message["Date"] = formatdate(usegmt=True)
         message["Message-ID"] = make_msgid(domain=address_of(sender).rpartition("@")[2])
         return message

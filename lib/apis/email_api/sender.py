@@ -6,18 +6,25 @@ A dry run (the default) builds every message and returns previews without connec
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import time
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from apis.email_api.account import SMTPAccount
 from apis.email_api.exceptions import (
+    EmailApiError,
     MailServerAuthError,
     MailServerConnectionError,
     MessageRefusedError,
 )
 from apis.email_api.message import OutgoingEmail, address_of, addresses
 from apis.email_api.smtp_connection import SMTPConnection
+from apis.email_api.templates import default_renderer
+
+PARALLEL_MIN = 32
+CHUNK = 8
 
 
 class RateLimiter:
@@ -79,56 +86,138 @@ def _refusals(refused: Dict[str, Any]) -> str:
     return "; ".join(f"{addr}: {code} {text}" for addr, (code, text) in refused.items())
 
 
+@dataclasses.dataclass(frozen=True)
+class Deferred:
+    """A message rendered only when it is about to be sent, so that rendering the next
+    messages overlaps with the server's replies; ``label`` and ``to`` name it in reports
+    should rendering fail."""
+
+    label: str
+    to: Tuple[str, ...]
+    build: Callable[[], OutgoingEmail]
+
+
+Source = Union[OutgoingEmail, Deferred]
+
+
+def _build(source: Source, override: Optional[str]) -> OutgoingEmail:
+    email = source
+    if isinstance(source, Deferred):
+        email = source.build()
+        if email.label is None:
+            email = dataclasses.replace(email, label=source.label)
+    return email.redirected(override) if override else email
+
+
+def _summary(source: Source) -> OutgoingEmail:
+    """Something to report a message by, when it could not even be rendered."""
+    if isinstance(source, OutgoingEmail):
+        return source
+    return OutgoingEmail(
+        to=source.to, subject="(not rendered)", text="", html="", label=source.label
+    )
+
+
+def _prepare(
+    source: Source, sender: str, reply_to: Optional[str], redirect: Optional[str]
+) -> Tuple[Optional[OutgoingEmail], bytes, Optional[str]]:
+    """Render and serialize one message: ``(email, data, None)`` (the email without its
+    bodies, which are in ``data``), or ``(None, b"", error)``."""
+    try:
+        email = _build(source, redirect)
+        data = email.to_bytes(sender, reply_to)
+    except EmailApiError as err:
+        return None, b"", str(err)
+    return dataclasses.replace(email, text="", html="", attachments=()), data, None
+
+
+@contextlib.contextmanager
+def _prepared(sources: Sequence[Source], prepare, workers: int) -> Iterator[Iterator]:
+    """``prepare(source)`` for every source, in order: in ``workers`` forked processes that
+    render ahead while this one sends, or here when ``workers`` is 0."""
+    if not workers:
+        yield map(prepare, sources)
+        return
+    import multiprocessing
+
+    default_renderer()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield pool.imap(prepare, sources, chunksize=CHUNK)
+
+
+def render_workers(count: int, rate_limited: bool) -> int:
+    """How many processes render ahead of the sender: one for a large batch sent as fast as
+    the server allows (where forking is possible), else none."""
+    import multiprocessing
+
+    if rate_limited or count < PARALLEL_MIN:
+        return 0
+    return 1 if "fork" in multiprocessing.get_all_start_methods() else 0
+
+
 def send_emails(
     smtp_account: SMTPAccount,
-    emails: Iterable[OutgoingEmail],
+    emails: Iterable[Source],
     dry_run: bool = True,
     override_email_address: Optional[str] = None,
     rate_limit_per_minute: Optional[int] = None,
     preview_html: bool = False,
     limiter: Optional[RateLimiter] = None,
+    workers: Optional[int] = None,
 ) -> SendReport:
-    """Send ``emails`` over one connection (reconnecting if the server drops it).
+    """Send ``emails`` (messages, or :class:`Deferred` ones) over one connection.
 
-    The first connection failing raises (naming the account); a message the server refuses
-    is reported and the run goes on; losing the server for good reports the rest as failed.
+    A dry run renders every message and returns previews without connecting (a rendering
+    error then fails the run). Otherwise the first connection failing raises (naming the
+    account); a message that cannot be rendered or that the server refuses is reported and
+    the run goes on; losing the server for good reports the rest as failed. Large batches
+    are rendered by ``workers`` processes (default: :func:`render_workers`) while earlier
+    messages are being sent.
     """
     sender = smtp_account.sender()
     reply_to = addresses("smtp account reply_to", smtp_account.reply_to)
     reply = reply_to[0] if reply_to else None
     override = addresses("override_email_address", override_email_address)
-    emails = [e.redirected(override[0]) if override else e for e in emails]
+    redirect = override[0] if override else None
+    sources = list(emails)
     report = SendReport(
         smtp_account=smtp_account.name,
         dry_run=dry_run,
-        messages=len(emails),
-        override_email_address=override[0] if override else None,
+        messages=len(sources),
+        override_email_address=redirect,
     )
     if dry_run:
-        report.previews = [e.preview(sender, reply, html=preview_html) for e in emails]
+        report.previews = [
+            _build(s, redirect).preview(sender, reply, html=preview_html) for s in sources
+        ]
         return report
-    if not emails:
+    if not sources:
         return report
     if limiter is None:
         per_minute = rate_limit_per_minute
         if per_minute is None:
             per_minute = smtp_account.rate_limit_per_minute
         limiter = RateLimiter(per_minute)
+    if workers is None:
+        workers = render_workers(len(sources), bool(limiter.interval))
+    prepare = functools.partial(_prepare, sender=sender, reply_to=reply, redirect=redirect)
     envelope_sender = address_of(sender)
-    with SMTPConnection(smtp_account) as connection:
+    with SMTPConnection(smtp_account) as connection, _prepared(sources, prepare, workers) as ready:
         connection.connect()
-        for index, email in enumerate(emails):
+        for index, (source, (email, data, error)) in enumerate(zip(sources, ready)):
+            if email is None:
+                report.record_failed(_summary(source), f"not rendered: {error}")
+                continue
             limiter.wait()
             try:
-                refused = connection.send(
-                    envelope_sender, email.envelope_recipients, email.to_bytes(sender, reply)
-                )
+                refused = connection.send(envelope_sender, email.envelope_recipients, data)
             except MessageRefusedError as err:
                 report.record_failed(email, str(err), list(err.recipients) or None)
                 continue
             except (MailServerConnectionError, MailServerAuthError) as err:
-                for unsent in emails[index:]:
-                    report.record_failed(unsent, f"not sent: {err}")
+                report.record_failed(email, f"not sent: {err}")
+                for rest in sources[index + 1 :]:
+                    report.record_failed(_summary(rest), f"not sent: {err}")
                 break
             report.record_sent(email, refused)
         report.reconnects = connection.reconnects

@@ -77,7 +77,8 @@ class SMTPConnection:
         except ssl.SSLCertVerificationError as err:
             _close(smtp)
             raise MailServerConnectionError(
-                f"{label}: the server's TLS certificate is not trusted ({err.verify_message}); "
+                f"{label}: the server's TLS certificate is not trusted "
+                f"({getattr(err, 'verify_message', None) or err}); "
                 "set ca_file to the CA that signed it"
             ) from None
         except ssl.SSLError as err:

@@ -241,7 +241,7 @@ class TemplateRenderer:
         self.env.filters["datetime"] = format_datetime
         self.env.filters["cell"] = format_cell
         self._subjects = {name: self.env.from_string(s.subject) for name, s in self.schemas.items()}
-        self._inliner = css_inline.CSSInliner()
+        self._inliner = css_inline.CSSInliner()  # pylint: disable=no-member  # compiled module
         self._jinja_errors = (jinja2.UndefinedError, jinja2.TemplateError)
 
     def names(self) -> List[str]:

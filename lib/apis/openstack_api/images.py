@@ -121,7 +121,11 @@ def mark_decommission(conn: Any, plan: Plan, image: Any, date: datetime.date) ->
                 image.id,
                 {DECOMMISSION_KEY: {"from": previous, "to": date.isoformat()}},
             ),
-            lambda: conn.image.update_image(image, **{DECOMMISSION_KEY: date.isoformat()}),
+            # openstacksdk replaces all properties with the ones given (glance refuses to drop
+            # read-only ones such as ``stores``), so every current property is passed along.
+            lambda: conn.image.update_image(
+                image, **{**(image.properties or {}), DECOMMISSION_KEY: date.isoformat()}
+            ),
         )
     return previous
 

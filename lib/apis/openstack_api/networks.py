@@ -155,11 +155,15 @@ def pick(
 
 
 def find_project(
-    conn: Any, project: str, project_domain: Optional[str] = None, parameter: str = "project"
+    conn: Any,
+    project: str,
+    project_domain: Optional[str] = None,
+    parameter: str = "project",
+    domain_parameter: Optional[str] = "project_domain",
 ) -> Any:
     """The keystone project named or numbered ``project`` (in ``project_domain`` if given)."""
     return Resolver(conn).find(
-        IdentityKind.PROJECT, project, parameter, project_domain, f"{parameter}_domain"
+        IdentityKind.PROJECT, project, parameter, project_domain, domain_parameter
     )
 
 
@@ -411,7 +415,8 @@ def network_rbac_share(
         target = find_project(conn, project, project_domain)
         owner_id = None
         if network_project:
-            owner_id = find_project(conn, network_project, parameter="network_project").id
+            owner = find_project(conn, network_project, None, "network_project", None)
+            owner_id = owner.id
         net = find_network(conn, network, "network", owner_id)
         plan = Plan(dry_run)
         policy, existed = share_network(conn, plan, net, target, action)

@@ -14,6 +14,9 @@ from typing import Any, Callable, ClassVar, Dict, Iterable, Optional, Tuple, Typ
 from apis.openstack_query_api.presets import Preset
 from apis.openstack_query_api.property_types import PropertyEnum
 
+# Glance pages 25 images by default: ask for big pages. Nova already pages at its max_limit
+# (1000) and neutron returns everything unpaged; an explicit limit there only makes
+# openstacksdk ask for one more, empty, page after the last.
 PAGE_SIZE = 1000
 
 
@@ -77,6 +80,8 @@ class ResourceMapping:
     # properties whose single value the API filters on selectively: ANY_IN over a few of
     # them fans out into one call per value instead of one unfiltered listing
     fanout_properties: ClassVar[Tuple[PropertyEnum, ...]] = ()
+    # up to this many ids are fetched with one GET each (concurrently) instead of a listing
+    max_gets: ClassVar[int] = 16
 
     @classmethod
     def server_filters(cls, condition: Condition) -> Dict[str, Any]:

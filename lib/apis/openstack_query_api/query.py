@@ -339,21 +339,27 @@ def _resolve_scope(conn, all_projects, from_projects, from_domain) -> Scope:
                 f"from_domain {from_domain!r} is not a domain of this cloud"
             ) from None
     project_ids = None
+    if from_projects or domain_id:
+        # one listing resolves every name, rather than two keystone calls per name
+        listed = list(conn.identity.projects(**({"domain_id": domain_id} if domain_id else {})))
+        project_ids = tuple(p.id for p in listed)
     if from_projects:
+        by_key: Dict[str, List[str]] = {}
+        for project in listed:
+            by_key.setdefault(project.id, []).append(project.id)
+            by_key.setdefault(project.name, []).append(project.id)
         ids = []
         for name in from_projects:
-            try:
-                project = conn.identity.find_project(
-                    name, ignore_missing=False, domain_id=domain_id
-                )
-            except NotFoundException:
+            found = by_key.get(name, [])
+            if not found:
+                raise QueryScopeError(f"from_projects: {name!r} is not a project of this cloud")
+            if len(found) > 1:
                 raise QueryScopeError(
-                    f"from_projects: {name!r} is not a project of this cloud"
-                ) from None
-            ids.append(project.id)
+                    f"from_projects: {name!r} names projects in several domains "
+                    f"({', '.join(found)}): give an id or from_domain"
+                )
+            ids.append(found[0])
         project_ids = tuple(ids)
-    elif domain_id:
-        project_ids = tuple(p.id for p in conn.identity.projects(domain_id=domain_id))
     return Scope(
         all_projects=bool(all_projects or domain_id), project_ids=project_ids, domain_id=domain_id
     )
@@ -367,7 +373,7 @@ def _fetch_resources(conn, mapping, conditions: List[Condition], scope: Scope) -
             for c in conditions
             if c.prop is mapping.id_property
             and c.preset in (Preset.EQUAL_TO, Preset.ANY_IN)
-            and len(c.args.get("values", [None])) <= FEW
+            and len(c.args.get("values", [None])) <= mapping.max_gets
         ),
         None,
     )
@@ -376,7 +382,7 @@ def _fetch_resources(conn, mapping, conditions: List[Condition], scope: Scope) -
         found = concurrently(lambda i: mapping.get_resource(conn, i), ids)
         return [r for r in found if r is not None]
     filters: Dict[str, Any] = {}
-    fanout: Optional[Condition] = None
+    candidates: List[Condition] = []
     for condition in conditions:
         server_side = mapping.server_filters(condition)
         if server_side and not set(server_side) & set(filters):
@@ -385,9 +391,11 @@ def _fetch_resources(conn, mapping, conditions: List[Condition], scope: Scope) -
             condition.preset is Preset.ANY_IN
             and condition.prop in mapping.fanout_properties
             and len(condition.args["values"]) <= FEW
-            and fanout is None
         ):
-            fanout = condition
+            candidates.append(condition)
+    # Cost model: one call per value pays off only when nothing else narrows the listing;
+    # with another server-side filter one filtered listing is both fewer and cheaper calls.
+    fanout = candidates[0] if candidates and not filters else None
     if fanout is None:
         return list(mapping.list_resources(conn, filters, scope))
     calls = []

@@ -48,7 +48,8 @@ def test_status_and_age_go_to_the_server_and_are_rechecked(cloud):
     )
     (call,) = cloud.listing_calls("servers")
     assert call["status"] == "SHUTOFF"
-    assert call["all_projects"] is True and call["details"] is True and call["limit"] == 1000
+    assert call["all_projects"] is True and call["details"] is True
+    assert "limit" not in call  # nova pages at max_limit itself; a limit costs an empty page
     assert "changes_since" in call
     assert names(query) == ["db-1", "web-2"]
 
@@ -64,6 +65,16 @@ def test_name_regex_and_exact_name_are_server_side(cloud):
     admin_run(ServerQuery().where("~", "name", pattern="^web"), cloud)
     admin_run(ServerQuery().where("==", "name", value="db-1"), cloud)
     assert [c["name"] for c in cloud.listing_calls("servers")] == ["^web", "^db\\-1$"]
+
+
+def test_from_projects_with_another_filter_is_one_listing(cloud):
+    query = admin_run(
+        ServerQuery().where("==", "status", value="SHUTOFF"), cloud, from_projects=["web", "lab"]
+    )
+    (call,) = cloud.listing_calls("servers")
+    assert call["status"] == "SHUTOFF" and "project_id" not in call
+    assert sorted(names(query)) == ["lab-1", "web-2"]
+    assert len(cloud.listing_calls("projects")) == 1  # names resolved by one listing
 
 
 def test_from_projects_fans_out_concurrently_per_project(cloud):
@@ -102,13 +113,20 @@ def test_then_users_keeps_previous_results(cloud):
     assert sorted(rows) == ["alice", "bob", "carol"]
     assert [p["server_name"] for p in rows["carol"]["previous"]] == ["db-1"]
     assert sorted(p["server_name"] for p in rows["alice"]["previous"]) == ["lab-1"]
-    assert cloud.listing_calls("users") == []  # three distinct users: three GETs
+    assert len(cloud.listing_calls("users")) == 1  # three distinct users: one listing
     flat = users.to_props(flatten=True)
     assert {"server_name", "user_name", "user_email"} <= set(flat[0])
 
 
-def test_then_many_users_is_one_listing(cloud, monkeypatch):
-    monkeypatch.setattr(query_module, "FEW", 1)
+def test_then_two_users_are_two_gets(cloud):
+    servers = admin_run(ServerQuery().where("~", "name", pattern="^web"), cloud)
+    users = servers.then(UserQuery)
+    assert cloud.listing_calls("users") == []
+    assert sorted(c[1][0] for c in cloud.calls if c[0] == "get_user") == ["u-alice", "u-bob"]
+    assert sorted(names(users, "user_name")) == ["alice", "bob"]
+
+
+def test_then_many_users_is_one_listing(cloud):
     servers = admin_run(ServerQuery(), cloud)
     users = servers.then("users", keep_previous_results=False)
     assert len(cloud.listing_calls("users")) == 1

@@ -11,27 +11,28 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 BLOCK_STORAGE = "block-storage"
 INFRA_PORT_OWNER = "network:"
 
 
 class OwnedKind(enum.Enum):
-    """Resource kinds in deletion order: ``(label, blocks deletion without force)``."""
+    """Resource kinds in deletion order: ``(label, singular, blocks deletion without force)``."""
 
-    SERVERS = ("servers", True)
-    VOLUMES = ("volumes", True)
-    FLOATING_IPS = ("floating_ips", True)
-    ROUTERS = ("routers", False)
-    PORTS = ("ports", True)
-    NETWORKS = ("networks", False)
-    SECURITY_GROUPS = ("security_groups", False)
-    RBAC_POLICIES = ("rbac_policies", False)
-    IMAGES = ("images", True)
+    SERVERS = ("servers", "server", True)
+    VOLUMES = ("volumes", "volume", True)
+    FLOATING_IPS = ("floating_ips", "floating IP", True)
+    ROUTERS = ("routers", "router", False)
+    PORTS = ("ports", "port", True)
+    NETWORKS = ("networks", "network", False)
+    SECURITY_GROUPS = ("security_groups", "security group", False)
+    RBAC_POLICIES = ("rbac_policies", "RBAC policy", False)
+    IMAGES = ("images", "image", True)
 
-    def __init__(self, label: str, blocking: bool):
+    def __init__(self, label: str, singular: str, blocking: bool):
         self.label = label
+        self.singular = singular
         self.blocking = blocking
 
 
@@ -59,51 +60,75 @@ class Inventory:
         return {kind.label: items for kind, items in self.resources.items() if items}
 
 
-def _ref(resource: Any, fallback: str = "") -> OwnedResource:
+def _ref(resource: Any, kind: Optional[OwnedKind] = None) -> OwnedResource:
+    if kind is OwnedKind.RBAC_POLICIES:
+        return OwnedResource(id=resource.id, name=f"share of network {resource.object_id}")
     name = getattr(resource, "name", None) or getattr(resource, "floating_ip_address", None)
-    return OwnedResource(id=resource.id, name=name or fallback)
+    return OwnedResource(id=resource.id, name=name or "")
 
 
 def _is_workload_port(port: Any) -> bool:
     return not (port.device_owner or "").startswith(INFRA_PORT_OWNER)
 
 
-def inventory(conn: Any, project_id: str) -> Inventory:
-    """Everything the project owns (read only)."""
+NETWORK_KINDS = (
+    OwnedKind.ROUTERS,
+    OwnedKind.PORTS,
+    OwnedKind.NETWORKS,
+    OwnedKind.SECURITY_GROUPS,
+    OwnedKind.RBAC_POLICIES,
+)
+
+
+def inventory(
+    conn: Any, project_id: str, kinds: Iterable[OwnedKind] = tuple(OwnedKind)
+) -> Inventory:
+    """Everything of those kinds the project owns (read only)."""
     net = conn.network
     notes = []
-    volumes: List[Any] = []
-    if conn.has_service(BLOCK_STORAGE):
-        volumes = list(conn.block_storage.volumes(all_projects=True, project_id=project_id))
-    else:
-        notes.append("volumes not checked: the cloud has no block-storage service")
-    policies = [
-        policy
-        for policy in net.rbac_policies(target_project_id=project_id)
-        if policy.project_id != project_id
-    ]
-    resources = {
-        OwnedKind.SERVERS: conn.compute.servers(all_projects=True, project_id=project_id),
-        OwnedKind.VOLUMES: volumes,
-        OwnedKind.FLOATING_IPS: net.ips(project_id=project_id),
-        OwnedKind.ROUTERS: net.routers(project_id=project_id),
-        OwnedKind.PORTS: (p for p in net.ports(project_id=project_id) if _is_workload_port(p)),
-        OwnedKind.NETWORKS: net.networks(project_id=project_id),
-        OwnedKind.SECURITY_GROUPS: (
+    listers: Dict[OwnedKind, Callable[[], Iterable[Any]]] = {
+        OwnedKind.SERVERS: lambda: conn.compute.servers(all_projects=True, project_id=project_id),
+        OwnedKind.VOLUMES: lambda: conn.block_storage.volumes(
+            all_projects=True, project_id=project_id
+        ),
+        OwnedKind.FLOATING_IPS: lambda: net.ips(project_id=project_id),
+        OwnedKind.ROUTERS: lambda: net.routers(project_id=project_id),
+        OwnedKind.PORTS: lambda: (
+            p for p in net.ports(project_id=project_id) if _is_workload_port(p)
+        ),
+        OwnedKind.NETWORKS: lambda: net.networks(project_id=project_id),
+        OwnedKind.SECURITY_GROUPS: lambda: (
             g
             for g in net.security_groups()
             if project_id in (g.project_id, getattr(g, "tenant_id", None))
         ),
-        OwnedKind.RBAC_POLICIES: policies,
-        OwnedKind.IMAGES: conn.image.images(owner=project_id),
+        OwnedKind.RBAC_POLICIES: lambda: (
+            p for p in net.rbac_policies(target_project_id=project_id) if p.project_id != project_id
+        ),
+        OwnedKind.IMAGES: lambda: conn.image.images(owner=project_id),
     }
-    return Inventory(
-        resources={
-            kind: [_ref(r, fallback=f"network {getattr(r, 'object_id', '')}") for r in items]
-            for kind, items in resources.items()
-        },
-        notes=notes,
-    )
+    resources: Dict[OwnedKind, List[OwnedResource]] = {}
+    for kind in kinds:
+        if kind is OwnedKind.VOLUMES and not conn.has_service(BLOCK_STORAGE):
+            notes.append("volumes not checked: the cloud has no block-storage service")
+            continue
+        resources[kind] = [_ref(item, kind) for item in listers[kind]()]
+    return Inventory(resources=resources, notes=notes)
+
+
+def delete_network_resources(conn: Any, project_id: str) -> List[str]:
+    """Delete the project's routers, ports, networks, security groups and RBAC shares.
+
+    What project.create rolls back with: every neutron resource of a project it has just
+    created is its own. Returns what was deleted, e.g. ``router web-router``.
+    """
+    owned = inventory(conn, project_id, NETWORK_KINDS)
+    deleter = Deleter(conn, project_id, wait_timeout=0)
+    deleted = []
+    for kind in NETWORK_KINDS:
+        items = deleter.delete(kind, owned.resources[kind])
+        deleted += [f"{kind.singular} {item.name or item.id}" for item in items]
+    return deleted
 
 
 class Deleter:
@@ -142,7 +167,7 @@ class Deleter:
         for server in servers:
             compute.delete_server(server, ignore_missing=True)
         for server in servers:
-            compute.wait_for_delete(server, wait=self.wait_timeout)
+            compute.wait_for_delete(server, interval=1, wait=self.wait_timeout)
         return items
 
     def _volumes(self, items: List[OwnedResource]) -> List[OwnedResource]:
@@ -151,7 +176,7 @@ class Deleter:
         for volume in volumes:
             storage.delete_volume(volume, ignore_missing=True, force=True)
         for volume in volumes:
-            storage.wait_for_delete(volume, wait=self.wait_timeout)
+            storage.wait_for_delete(volume, interval=1, wait=self.wait_timeout)
         return items
 
     def _routers(self, items: List[OwnedResource]) -> List[OwnedResource]:
@@ -179,14 +204,9 @@ class Deleter:
         return items
 
 
-def reset_quotas(conn: Any, project_id: str) -> List[str]:
-    """Drop the project's quota overrides so none outlive it; the services reset."""
-    done = []
+def reset_quotas(conn: Any, project_id: str) -> None:
+    """Drop the project's quota overrides so that none outlive it."""
     conn.compute.revert_quota_set(project_id)
-    done.append("compute")
     conn.network.delete_quota(project_id, ignore_missing=True)
-    done.append("network")
     if conn.has_service(BLOCK_STORAGE):
         conn.block_storage.revert_quota_set(project_id)
-        done.append(BLOCK_STORAGE)
-    return done

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Dict
 
 from apis.openstack_query_api.mapping import (
-    PAGE_SIZE,
     ResourceMapping,
     exact_filters,
     get_or_none,
@@ -34,7 +33,7 @@ class NeutronMapping(ResourceMapping):
     def list_resources(cls, conn, filters, scope):
         if not scope.all_projects and "project_id" not in filters:
             filters = {**filters, "project_id": conn.current_project_id}
-        return getattr(conn.network, cls.list_method)(limit=PAGE_SIZE, **filters)
+        return getattr(conn.network, cls.list_method)(**filters)
 
     @classmethod
     def get_resource(cls, conn, resource_id):

@@ -40,6 +40,7 @@ class ProjectMapping(ResourceMapping):
     id_property = P.PROJECT_ID
     domain_property = P.PROJECT_DOMAIN_ID
     default_select = (P.PROJECT_ID, P.PROJECT_NAME, P.PROJECT_DESCRIPTION)
+    max_gets = 2
 
     @classmethod
     def server_filters(cls, condition):

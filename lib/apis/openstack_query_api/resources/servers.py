@@ -6,7 +6,6 @@ import re
 from typing import Any, Dict
 
 from apis.openstack_query_api.mapping import (
-    PAGE_SIZE,
     Condition,
     ResourceMapping,
     get_or_none,
@@ -110,9 +109,7 @@ class ServerMapping(ResourceMapping):
 
     @classmethod
     def list_resources(cls, conn, filters, scope):
-        servers = conn.compute.servers(
-            details=True, all_projects=scope.all_projects, limit=PAGE_SIZE, **filters
-        )
+        servers = conn.compute.servers(details=True, all_projects=scope.all_projects, **filters)
         if "changes_since" in filters:
             # changes-since also returns deleted servers
             return (s for s in servers if s.status not in DELETED_STATES)

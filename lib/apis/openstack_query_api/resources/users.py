@@ -38,6 +38,7 @@ class UserMapping(ResourceMapping):
     id_property = P.USER_ID
     domain_property = P.USER_DOMAIN_ID
     default_select = (P.USER_ID, P.USER_NAME, P.USER_EMAIL)
+    max_gets = 2
 
     @classmethod
     def server_filters(cls, condition):

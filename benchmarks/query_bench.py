@@ -1,0 +1,483 @@
+"""Query library benchmark: cross-project server queries against their raw-API floor.
+
+Seeds the devcloud with 50 projects x 20 servers (see bench_cloud.py; idempotent), then
+prints, for three queries, the median wall time and HTTP request count of our query library
+and of the floor measured in the same run, alternating them ``--repeat`` times:
+
+(a) SHUTOFF servers older than N days in all projects; floor: one raw paged
+    ``GET /servers/detail?all_tenants=1&limit=1000`` on the same connection. Target <= 1.15.
+(b) the same for 10 named projects; also a naive sequential loop (per project: resolve the
+    name with find_project, then one ``status=SHUTOFF`` listing of that project).
+    Target: query <= 0.5 x loop.
+(c) (a) chained to the owning users' names and emails; floor: (a)'s floor plus one
+    ``GET /v3/users``. Target <= 1.15.
+
+(a) also shows, for diagnosis only, the floor at the microversion openstacksdk negotiates and
+a plain openstacksdk listing with the query's server-side filter; "client cpu s" is this
+process's CPU time (openstacksdk builds a Resource object per server; the floor parses JSON).
+
+Requests are counted by wrapping ``requests.Session.send`` (only inside the timed calls, after
+authentication and endpoint discovery have been warmed up). Every run's result is checked
+against the one derived from the floor's data. Exits 1 when a target is missed (or a result
+is wrong), naming it.
+
+    .venv/bin/python benchmarks/query_bench.py [--cloud devcloud] [--days 90] [--repeat 5]
+        [--seed-only | --no-seed | --clean]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import os
+import re
+import statistics
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = "/servers/detail?all_tenants=1&limit=1000"
+TARGETS = {"a": 1.15, "b": 0.5, "c": 1.15}
+GIVEN_PROJECTS = [f"bench-p{n:02d}" for n in range(0, 50, 5)]
+
+
+# ---------------------------------------------------------------------- request counting
+class RequestLog:
+    """Every HTTP request sent through ``requests`` while recording: method, url, seconds."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.records: List[Tuple[str, str, float]] = []
+        self.recording = False
+
+    def install(self) -> None:
+        """Wrap ``requests.Session.send`` (keystoneauth sends through it)."""
+        import requests
+
+        original = requests.Session.send
+        log = self
+
+        def send(session, request, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(session, request, **kwargs)
+            finally:
+                if log.recording:
+                    with log.lock:
+                        log.records.append(
+                            (request.method, request.url, time.perf_counter() - started)
+                        )
+
+        requests.Session.send = send
+
+
+@dataclasses.dataclass
+class Sample:
+    """One timed call."""
+
+    seconds: float
+    requests: List[Tuple[str, str, float]]
+    result: Any
+    cpu: float = 0.0  # this process's CPU seconds (client-side work, all threads)
+
+
+def measure(log: RequestLog, function: Callable[[], Any]) -> Sample:
+    """Time one call of FUNCTION and collect the requests it made."""
+    log.records = []
+    log.recording = True
+    started, cpu = time.perf_counter(), time.process_time()
+    try:
+        result = function()
+    finally:
+        seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        log.recording = False
+    return Sample(seconds, list(log.records), result, cpu)
+
+
+def template(method: str, url: str) -> str:
+    """``GET /v2.1/servers/detail?all_tenants&limit&status``: ids and names blanked."""
+    parts = urllib.parse.urlsplit(url)
+    path = re.sub(
+        r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", "{id}", parts.path
+    )
+    path = re.sub(r"bench-[pu][0-9]{2}", "{name}", path)
+    keys = sorted({k for k, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)})
+    return f"{method} {path}" + (f"?{'&'.join(keys)}" if keys else "")
+
+
+# ---------------------------------------------------------------------- what is measured
+def _created(value: str) -> datetime.datetime:
+    when = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=datetime.timezone.utc)
+
+
+def _cutoff(days: int) -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days)
+
+
+def raw_servers(conn, microversion: Optional[str] = None) -> List[Dict[str, Any]]:
+    """The floor: every server, raw paged ``/servers/detail`` on the connection's session
+    (no microversion header, i.e. 2.1, unless one is given)."""
+    servers: List[Dict[str, Any]] = []
+    url: Optional[str] = PAGE
+    while url:
+        response = conn.compute.get(url, microversion=microversion)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {url}: {response.status_code} {response.text[:200]}")
+        body = response.json()
+        servers.extend(body["servers"])
+        url = next(
+            (link["href"] for link in body.get("servers_links", []) if link.get("rel") == "next"),
+            None,
+        )
+    return servers
+
+
+def raw_users(conn) -> List[Dict[str, Any]]:
+    """The floor's user listing: one ``GET /v3/users``."""
+    response = conn.identity.get("/users")
+    if response.status_code != 200:
+        raise RuntimeError(f"GET /v3/users: {response.status_code} {response.text[:200]}")
+    return response.json()["users"]
+
+
+def expected_servers(servers, days: int, project_ids=None) -> List[str]:
+    """Ids of the SHUTOFF servers older than DAYS in the raw listing (in PROJECT_IDS)."""
+    cutoff = _cutoff(days)
+    return sorted(
+        s["id"]
+        for s in servers
+        if s["status"] == "SHUTOFF"
+        and _created(s["created"]) < cutoff
+        and (project_ids is None or s["tenant_id"] in project_ids)
+    )
+
+
+class Cases:
+    """The measured functions, all on one connection."""
+
+    def __init__(self, conn, days: int, projects: List[str]):
+        from openstack import utils
+        from openstack.compute.v2.server import Server
+
+        self.conn = conn
+        self.days = days
+        self.projects = projects
+        # the microversion openstacksdk (hence the query library) uses for servers
+        self.sdk_microversion = utils.maximum_supported_microversion(
+            conn.compute, Server._max_microversion  # pylint: disable=protected-access
+        )
+
+    def _query(self):
+        from apis.openstack_query_api import ServerQuery
+
+        return (
+            ServerQuery()
+            .where("==", "status", value="SHUTOFF")
+            .where("older_than", "created_at", days=self.days)
+        )
+
+    def query_all(self) -> List[str]:
+        """(a) ours."""
+        query = self._query().run(connection=self.conn, all_projects=True, as_admin=True)
+        return sorted(row["server_id"] for row in query.to_props())
+
+    def query_projects(self) -> List[str]:
+        """(b) ours."""
+        query = self._query().run(connection=self.conn, from_projects=self.projects, as_admin=True)
+        return sorted(row["server_id"] for row in query.to_props())
+
+    def query_owners(self) -> List[Tuple[str, str, str, int]]:
+        """(c) ours: (user id, name, email, number of their servers)."""
+        from apis.openstack_query_api import UserQuery
+
+        query = self._query().run(connection=self.conn, all_projects=True, as_admin=True)
+        users = query.then(UserQuery, keep_previous_results=True)
+        return sorted(
+            (u["user_id"], u["user_name"], u["user_email"], len(u["previous"]))
+            for u in users.to_props()
+        )
+
+    def floor(self):
+        """(a)/(b) floor."""
+        return raw_servers(self.conn)
+
+    def floor_owners(self):
+        """(c) floor."""
+        return raw_servers(self.conn), raw_users(self.conn)
+
+    def floor_sdk_microversion(self):
+        """Info: the floor at the microversion openstacksdk negotiates."""
+        return raw_servers(self.conn, self.sdk_microversion)
+
+    def sdk_listing(self) -> List[str]:
+        """Info: the query's server-side filter as a plain openstacksdk listing."""
+        cutoff = _cutoff(self.days)
+        return sorted(
+            s.id
+            for s in self.conn.compute.servers(all_projects=True, status="SHUTOFF", limit=1000)
+            if _created(s.created_at) < cutoff
+        )
+
+    def naive_loop(self) -> List[str]:
+        """(b) a sequential per-project loop with the same server-side filter."""
+        cutoff = _cutoff(self.days)
+        found = []
+        for name in self.projects:
+            project = self.conn.identity.find_project(name, ignore_missing=False)
+            for server in self.conn.compute.servers(
+                all_projects=True, project_id=project.id, status="SHUTOFF"
+            ):
+                if _created(server.created_at) < cutoff:
+                    found.append(server.id)
+        return sorted(found)
+
+    # expected results, derived from a floor sample's data
+    def expect_all(self, floor) -> List[str]:
+        """(a) from the floor."""
+        return expected_servers(floor, self.days)
+
+    def expect_projects(self, floor) -> List[str]:
+        """(b) from the floor."""
+        ids = {self.conn.identity.find_project(n, ignore_missing=False).id for n in self.projects}
+        return expected_servers(floor, self.days, ids)
+
+    def expect_owners(self, floor) -> List[Tuple[str, str, str, int]]:
+        """(c) from the floor."""
+        servers, users = floor
+        wanted = set(expected_servers(servers, self.days))
+        per_user: Dict[str, int] = {}
+        for server in servers:
+            if server["id"] in wanted:
+                per_user[server["user_id"]] = per_user.get(server["user_id"], 0) + 1
+        return sorted(
+            (u["id"], u["name"], u.get("email"), per_user[u["id"]])
+            for u in users
+            if u["id"] in per_user
+        )
+
+
+# ---------------------------------------------------------------------- running
+@dataclasses.dataclass
+class Variant:
+    """One measured way of answering a case."""
+
+    label: str
+    function: Callable[[], Any]
+    raw: bool = False  # returns raw API data (a floor), not the query's answer
+    samples: List[Sample] = dataclasses.field(default_factory=list)
+
+    def median(self) -> float:
+        """Median wall seconds."""
+        return statistics.median(s.seconds for s in self.samples)
+
+    def cpu(self) -> float:
+        """Median client CPU seconds."""
+        return statistics.median(s.cpu for s in self.samples)
+
+    def requests(self) -> int:
+        """Median request count."""
+        return int(statistics.median(len(s.requests) for s in self.samples))
+
+
+def _devcloud_busy() -> bool:
+    """Whether some devcloud.sh (up/down/seed/reset by someone else) is running."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"devcloud.sh" in cmdline.read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def wait_for_cloud(conn, timeout: float = 900) -> None:
+    """Wait until no devcloud.sh runs and nova and keystone answer again."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if not _devcloud_busy():
+                conn.compute.get("/servers?limit=1")
+                conn.identity.get("/projects?name=bench-p00")
+                return
+        except Exception:  # pylint: disable=broad-except
+            pass
+        time.sleep(5)
+    raise TimeoutError(f"the cloud did not come back within {timeout:.0f}s")
+
+
+def run_case(conn, log: RequestLog, variants: List[Variant], repeat: int) -> None:
+    """One warm-up call each, then REPEAT rounds alternating the order of the variants.
+
+    A round that fails (someone restarting the devcloud) is dropped and redone once the
+    cloud answers again, at most 3 times."""
+    retries = 3
+    rounds = [list(variants) if n % 2 == 0 else list(reversed(variants)) for n in range(repeat)]
+    rounds.insert(0, list(variants))  # warm-up, not kept
+    done = 0
+    while done < len(rounds):
+        wait_for_cloud(conn)
+        try:
+            samples = [(v, measure(log, v.function)) for v in rounds[done]]
+        except Exception as err:  # pylint: disable=broad-except
+            if retries == 0:
+                raise
+            retries -= 1
+            print(f"  round failed ({type(err).__name__}: {err}); redoing it", flush=True)
+            continue
+        if done:
+            for variant, sample in samples:
+                variant.samples.append(sample)
+        done += 1
+
+
+def breakdown(sample: Sample) -> List[str]:
+    """Requests of one sample grouped by endpoint: count and summed seconds."""
+    groups: Dict[str, List[float]] = {}
+    for method, url, seconds in sample.requests:
+        groups.setdefault(template(method, url), []).append(seconds)
+    return [
+        f"      {len(times):3d} x {name}  ({sum(times):.2f}s summed, max {max(times):.2f}s)"
+        for name, times in sorted(groups.items(), key=lambda kv: -sum(kv[1]))
+    ]
+
+
+def benchmark(conn, log: RequestLog, days: int, repeat: int) -> int:
+    """Measure (a), (b), (c); print the table; the exit status."""
+    cases = Cases(conn, days, GIVEN_PROJECTS)
+    # warm-up outside the counted calls: token, catalog, version discovery of both services
+    wait_for_cloud(conn)
+    conn.authorize()
+    cases.floor_owners()
+    plan = {
+        "a": (
+            f"(a) SHUTOFF, older than {days}d, all projects",
+            [
+                Variant("query", cases.query_all),
+                Variant("floor", cases.floor, raw=True),
+                Variant(
+                    f"(info) floor @{cases.sdk_microversion}", cases.floor_sdk_microversion, True
+                ),
+                Variant("(info) sdk listing", cases.sdk_listing),
+            ],
+            cases.expect_all,
+        ),
+        "b": (
+            f"(b) same, {len(cases.projects)} given projects",
+            [
+                Variant("query", cases.query_projects),
+                Variant("floor", cases.floor, raw=True),
+                Variant("per-project loop", cases.naive_loop),
+            ],
+            cases.expect_projects,
+        ),
+        "c": (
+            "(c) (a) -> owners' names + emails",
+            [
+                Variant("query", cases.query_owners),
+                Variant("floor (+GET /v3/users)", cases.floor_owners, raw=True),
+            ],
+            cases.expect_owners,
+        ),
+    }
+    problems = []
+    lines = [
+        f"{'case':44s} {'variant':24s} {'median s':>8s} {'min s':>7s} {'max s':>7s}"
+        f" {'client cpu s':>12s} {'requests':>8s} {'results':>7s}"
+    ]
+    ratios = []
+    for key, (title, variants, expect) in plan.items():
+        print(f"measuring {title} ...", flush=True)
+        run_case(conn, log, variants, repeat)
+        want = expect(variants[1].samples[-1].result)
+        for variant in variants:
+            if variant.raw:
+                if expect(variant.samples[-1].result) != want:
+                    problems.append(f"({key}) {variant.label} differs from the floor")
+                continue
+            for sample in variant.samples:
+                if sample.result != want:
+                    problems.append(
+                        f"({key}) {variant.label} returned {len(sample.result)} results,"
+                        f" the floor's data gives {len(want)}"
+                    )
+                    break
+        for number, variant in enumerate(variants):
+            times = [s.seconds for s in variant.samples]
+            result = variant.samples[-1].result
+            count = len(expect(result)) if variant.raw else len(result)
+            lines.append(
+                f"{title if number == 0 else '':44s} {variant.label:24s} {variant.median():8.3f}"
+                f" {min(times):7.3f} {max(times):7.3f} {variant.cpu():12.3f}"
+                f" {variant.requests():8d} {count:7d}"
+            )
+        query, floor = variants[0], variants[1]
+        against = variants[2] if key == "b" else floor
+        ratio = query.median() / against.median()
+        met = ratio <= TARGETS[key]
+        ratios.append(
+            f"({key}) query / {against.label}: {ratio:.2f} (target <= {TARGETS[key]})"
+            f" {'OK' if met else 'MISSED'};  requests {query.requests()} vs {against.requests()}"
+        )
+        if key == "b":
+            ratios.append(
+                f"    query / floor: {query.median() / floor.median():.2f} (info);"
+                f"  requests {query.requests()} vs {floor.requests()}"
+            )
+        if not met:
+            problems.append(
+                f"({key}) target missed: query {query.median():.3f}s / {against.label}"
+                f" {against.median():.3f}s = {ratio:.2f} > {TARGETS[key]}"
+            )
+        ratios.append("    query requests (last run), by endpoint:")
+        ratios.extend(breakdown(query.samples[-1]))
+    print(f"\nrepeat {repeat} (alternating, medians); {datetime.datetime.now():%Y-%m-%d %H:%M}")
+    print("\n".join(lines))
+    print()
+    print("\n".join(ratios))
+    for problem in problems:
+        print(f"FAILED: {problem}")
+    return 1 if problems else 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Parse the options, seed/clean, measure."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--cloud", default="devcloud", help="clouds.yaml cloud (admin)")
+    parser.add_argument("--days", type=int, default=90, help="the 'older than' age")
+    parser.add_argument("--repeat", type=int, default=5, help="measurements per variant")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--seed-only", action="store_true", help="seed, do not measure")
+    mode.add_argument("--no-seed", action="store_true", help="measure the cloud as it is")
+    mode.add_argument("--clean", action="store_true", help="delete the benchmark's resources")
+    args = parser.parse_args(argv)
+
+    # an inherited OS_CLOUD would replace the bench users' credentials (see TESTBED.md)
+    os.environ.pop("OS_CLOUD", None)
+    os.environ.setdefault("OS_CLIENT_CONFIG_FILE", str(ROOT / "devcloud" / "clouds.yaml"))
+    sys.path[:0] = [str(ROOT / "lib"), str(ROOT)]
+    from apis.openstack_api.connection import open_connection
+
+    from benchmarks.bench_cloud import BenchCloud
+
+    log = RequestLog()
+    log.install()
+    conn = open_connection(args.cloud)
+    bench = BenchCloud(conn)
+    if args.clean:
+        return 1 if bench.clean() else 0
+    if not args.no_seed:
+        bench.seed()
+        if args.seed_only:
+            return 0
+    return benchmark(conn, log, args.days, args.repeat)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""project.user/group.role.add/remove, role.assignments.list and name resolution."""
+
+import pytest
+import requests
+from openstack import exceptions
+
+from apis.openstack_api.identity import roles
+from apis.openstack_api.identity.exceptions import (
+    AmbiguousNameError,
+    InvalidParameterError,
+    NameNotFoundError,
+    OpenStackRequestError,
+)
+from apis.openstack_api.identity.resolve import IdentityKind, Resolver
+from tests.unit.openstack.test_project_fakes import install
+
+
+@pytest.fixture(name="cloud")
+def fixture_cloud(monkeypatch):
+    cloud = install(monkeypatch)
+    cloud.web = cloud.project("web")
+    cloud.alice = cloud.user("alice")
+    cloud.ops = cloud.group("ops")
+    return cloud
+
+
+def states(report):
+    """(role, state) of each change."""
+    return [(c.role, c.state.value) for c in report.changes]
+
+
+def test_user_role_add_grants_missing_roles_and_reports_existing_ones(cloud):
+    cloud.grants.add(("user", cloud.web.id, cloud.alice.id, "r-member"))
+    report = roles.project_user_role_add("prod", "web", "alice", ["member", "reader"])
+    assert states(report) == [("member", "already_present"), ("reader", "added")]
+    assert report.changed and not report.dry_run
+    assert (report.project.name, report.project.domain) == ("web", "Default")
+    assert cloud.grants == {
+        ("user", cloud.web.id, cloud.alice.id, "r-member"),
+        ("user", cloud.web.id, cloud.alice.id, "r-reader"),
+    }
+    assert len(cloud.calls("identity", "assign_project_role_to_user")) == 1
+    cloud.connect.assert_called_with("prod")
+
+
+def test_user_role_add_twice_changes_nothing(cloud):
+    roles.project_user_role_add("prod", "web", "alice", ["member"])
+    again = roles.project_user_role_add("prod", cloud.web.id, cloud.alice.id, ["r-member"])
+    assert states(again) == [("member", "already_present")] and not again.changed
+
+
+def test_ambiguous_user_lists_candidates_and_changes_nothing(cloud):
+    other = cloud.user("alice", domain_id="d-seed")
+    with pytest.raises(AmbiguousNameError) as err:
+        roles.project_user_role_add("prod", "web", "alice", ["member"])
+    message = str(err.value)
+    assert message.startswith("user 'alice' is ambiguous: 2 users have that name")
+    assert f"alice (domain Default, id {cloud.alice.id})" in message
+    assert f"alice (domain seed, id {other.id})" in message
+    assert "give user_domain or the id" in message
+    assert not cloud.grants
+    report = roles.project_user_role_add("prod", "web", "alice", ["member"], user_domain="seed")
+    assert report.grantee.id == other.id and report.grantee.domain == "seed"
+
+
+def test_unknown_role_lists_the_valid_roles(cloud):
+    with pytest.raises(NameNotFoundError) as err:
+        roles.project_user_role_add("prod", "web", "alice", ["member", "operator"])
+    assert str(err.value) == (
+        "roles 'operator': no role with that name or id; valid roles: admin, member, reader"
+    )
+    assert not cloud.grants
+
+
+@pytest.mark.usefixtures("cloud")
+def test_unknown_project_suggests_close_names():
+    with pytest.raises(NameNotFoundError, match=r"project 'wbe'.*did you mean: web\?"):
+        roles.project_user_role_add("prod", "wbe", "alice", ["member"])
+
+
+@pytest.mark.usefixtures("cloud")
+def test_name_in_another_domain_says_where_it_is():
+    with pytest.raises(NameNotFoundError) as err:
+        roles.project_user_role_add("prod", "web", "alice", ["member"], project_domain="seed")
+    assert str(err.value) == (
+        "project 'web': no project with that name or id in domain seed; "
+        "it exists in domain(s): Default"
+    )
+
+
+def test_unknown_domain_lists_domains(cloud):
+    with pytest.raises(NameNotFoundError, match="project_domain 'nope': no such domain; valid "):
+        roles.project_user_role_add("prod", "web", "alice", ["member"], project_domain="nope")
+    resolver = Resolver(cloud.conn)
+    assert resolver.domain_id("default") == "default"
+    assert resolver.domain_id("SEED") == "d-seed"
+
+
+def test_unknown_user_has_no_candidate_listing(cloud):
+    with pytest.raises(NameNotFoundError) as err:
+        roles.project_user_role_add("prod", "web", "alicia", ["member"])
+    assert str(err.value) == "user 'alicia': no user with that name or id"
+    assert all(call.kwargs for call in cloud.calls("identity", "users"))
+
+
+@pytest.mark.usefixtures("cloud")
+def test_empty_names_are_refused():
+    with pytest.raises(InvalidParameterError, match="user is empty"):
+        roles.project_user_role_add("prod", "web", " ", ["member"])
+    with pytest.raises(InvalidParameterError, match="roles is empty"):
+        roles.project_user_role_add("prod", "web", "alice", [])
+
+
+def test_user_role_remove_is_a_dry_run_by_default(cloud):
+    cloud.grants.add(("user", cloud.web.id, cloud.alice.id, "r-member"))
+    report = roles.project_user_role_remove("prod", "web", "alice", ["member", "admin"])
+    assert states(report) == [("member", "would_remove"), ("admin", "not_present")]
+    assert report.dry_run and not report.changed
+    assert cloud.grants == {("user", cloud.web.id, cloud.alice.id, "r-member")}
+    done = roles.project_user_role_remove("prod", "web", "alice", ["member"], dry_run=False)
+    assert states(done) == [("member", "removed")] and done.changed
+    assert not cloud.grants
+
+
+def test_group_roles_add_and_remove(cloud):
+    added = roles.project_group_role_add("prod", "web", "ops", ["admin"])
+    assert states(added) == [("admin", "added")] and added.grantee_type == "group"
+    assert cloud.grants == {("group", cloud.web.id, cloud.ops.id, "r-admin")}
+    kept = roles.project_group_role_remove("prod", "web", "ops", ["admin"])
+    assert states(kept) == [("admin", "would_remove")] and cloud.grants
+    removed = roles.project_group_role_remove("prod", "web", "ops", ["admin"], dry_run=False)
+    assert states(removed) == [("admin", "removed")] and not cloud.grants
+
+
+def test_forbidden_is_a_clean_error_with_a_hint(cloud):
+    response = requests.Response()
+    response.status_code = 403
+    cloud.fail(
+        "identity",
+        "assign_project_role_to_user",
+        exceptions.ForbiddenException("forbidden", response=response, details="not allowed"),
+    )
+    with pytest.raises(OpenStackRequestError) as err:
+        roles.project_user_role_add("prod", "web", "alice", ["member"])
+    assert str(err.value) == (
+        "granting project roles of a user: HTTP 403: not allowed "
+        "(the cloud_account needs the admin role)"
+    )
+
+
+def test_assignments_list_with_names_and_filters(cloud):
+    bob = cloud.user("bob", domain_id="d-seed")
+    cloud.grants |= {
+        ("user", cloud.web.id, cloud.alice.id, "r-admin"),
+        ("user", cloud.web.id, bob.id, "r-member"),
+        ("group", cloud.web.id, cloud.ops.id, "r-reader"),
+    }
+    listed = roles.role_assignments_list("prod", project="web")
+    assert listed["count"] == 3
+    rows = {(a.role, a.user, a.user_domain, a.group, a.project) for a in listed["assignments"]}
+    assert rows == {
+        ("admin", "alice", "Default", None, "web"),
+        ("member", "bob", "seed", None, "web"),
+        ("reader", None, None, "ops", "web"),
+    }
+    only_bob = roles.role_assignments_list("prod", user="bob", role="member")
+    assert [(a.user, a.project_domain, a.inherited) for a in only_bob["assignments"]] == [
+        ("bob", "Default", False)
+    ]
+    query = cloud.calls("identity", "role_assignments")[-1].kwargs
+    assert query == {"include_names": True, "user_id": bob.id, "role_id": "r-member"}
+
+
+def test_effective_assignments_expand_groups_and_refuse_a_group_filter(cloud):
+    cloud.grants.add(("group", cloud.web.id, cloud.ops.id, "r-reader"))
+    cloud.members.add((cloud.ops.id, cloud.alice.id))
+    listed = roles.role_assignments_list("prod", project="web", effective=True)
+    assert [(a.role, a.user, a.group) for a in listed["assignments"]] == [("reader", "alice", None)]
+    with pytest.raises(InvalidParameterError, match="effective cannot be combined with group"):
+        roles.role_assignments_list("prod", group="ops", effective=True)
+
+
+def test_find_all_drops_duplicates():
+    cloud_roles = [type("R", (), {"id": "r1", "name": "member"})()]
+
+    class Identity:
+        """Just roles."""
+
+        @staticmethod
+        def roles(**query):
+            """Global roles by name."""
+            return iter(r for r in cloud_roles if query.get("name") in (None, r.name))
+
+    class Conn:
+        """Just identity."""
+
+        identity = Identity()
+
+    found = Resolver(Conn()).find_all(IdentityKind.ROLE, ["member", "member"], "roles")
+    assert [r.id for r in found] == ["r1"]

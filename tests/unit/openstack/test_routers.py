@@ -1,0 +1,109 @@
+"""router.create on the fake cloud."""
+
+import pytest
+from openstack.network.v2.network import Network
+from openstack.network.v2.port import Port
+from openstack.network.v2.router import Router
+from openstack.network.v2.subnet import Subnet
+
+from apis.openstack_api import routers
+from apis.openstack_api.identity.exceptions import AmbiguousNameError, NameNotFoundError
+from apis.openstack_api.networks import ResourceConflictError
+from tests.unit.openstack.test_network_fakes import FakeCloud
+
+
+@pytest.fixture(name="cloud")
+def fixture_cloud(monkeypatch):
+    """A project with two subnets, two external networks and one router on the first."""
+    cloud = FakeCloud()
+    cloud.project("web")
+    for name in ("public", "other-public"):
+        cloud.add("networks", Network(id=f"n-{name}", name=name, is_router_external=True))
+    cloud.add("networks", Network(id="n-web", name="web-net", project_id="p-web"))
+    for number in (1, 2):
+        cloud.add(
+            "subnets",
+            Subnet(
+                id=f"s-{number}",
+                name=f"sub{number}",
+                network_id="n-web",
+                project_id="p-web",
+                cidr=f"10.0.{number}.0/24",
+            ),
+        )
+    cloud.add(
+        "routers",
+        Router(
+            id="r-old",
+            name="old",
+            project_id="p-web",
+            external_gateway_info={"network_id": "n-public"},
+        ),
+    )
+    cloud.add(
+        "ports",
+        Port(
+            id="port-1",
+            device_id="r-old",
+            device_owner="network:router_interface",
+            fixed_ips=[{"subnet_id": "s-1", "ip_address": "10.0.1.1"}],
+        ),
+    )
+    monkeypatch.setattr(routers, "connect", cloud.connect)
+    return cloud
+
+
+def test_dry_run_lists_router_and_interfaces(cloud):
+    result = routers.router_create(
+        "prod", "web", "edge", external_network="public", subnets=["sub1", "s-2"]
+    )
+    assert [c.summary() for c in result["changes"]] == [
+        "create router edge",
+        "add router interface edge on subnet sub1",
+        "add router interface edge on subnet sub2",
+    ]
+    assert result["changes"][0].details["external_gateway_info"] == {"network_id": "n-public"}
+    cloud.conn.network.create_router.assert_not_called()
+    cloud.conn.network.add_interface_to_router.assert_not_called()
+
+
+def test_creates_router_with_gateway_and_interfaces_then_is_idempotent(cloud):
+    result = routers.router_create(
+        "prod", "web", "edge", external_network="public", subnets=["sub1"], dry_run=False
+    )
+    router = next(r for r in cloud.of("routers") if r.name == "edge")
+    assert result["changed"] and result["router"].id == router.id
+    assert router.project_id == "p-web"
+    assert router.external_gateway_info == {"network_id": "n-public"}
+    cloud.conn.network.add_interface_to_router.assert_called_once_with(router, subnet="s-1")
+    again = routers.router_create(
+        "prod", "web", "edge", external_network="public", subnets=["sub1"], dry_run=False
+    )
+    assert again["changes"] == [] and again["router"].existed
+    assert len(cloud.calls("network", "create_router")) == 1
+
+
+def test_existing_router_gets_missing_gateway_and_interfaces_only(cloud):
+    cloud.add("routers", Router(id="r-bare", name="bare", project_id="p-web"))
+    result = routers.router_create(
+        "prod", "web", "bare", external_network="public", subnets=["sub2"], dry_run=False
+    )
+    assert [c.verb.value for c in result["changes"]] == ["update", "add"]
+    bare = next(r for r in cloud.of("routers") if r.id == "r-bare")
+    assert bare.external_gateway_info == {"network_id": "n-public"}
+    old = routers.router_create("prod", "web", "old", subnets=["sub1", "sub2"], dry_run=False)
+    assert [c.summary() for c in old["changes"]] == ["add router interface old on subnet sub2"]
+
+
+def test_gateway_on_another_network_is_a_conflict(cloud):
+    with pytest.raises(ResourceConflictError, match="not on external_network other-public"):
+        routers.router_create("prod", "web", "old", external_network="other-public")
+    cloud.conn.network.update_router.assert_not_called()
+
+
+def test_bad_names(cloud):
+    with pytest.raises(NameNotFoundError, match=r"subnets 'sub3'.*did you mean: sub2, sub1"):
+        routers.router_create("prod", "web", "edge", subnets=["sub3"])
+    cloud.add("routers", Router(id="r-twin", name="old", project_id="p-web"))
+    with pytest.raises(AmbiguousNameError, match="2 routers with that name"):
+        routers.router_create("prod", "web", "old")
