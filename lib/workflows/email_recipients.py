@@ -125,18 +125,18 @@ def find_owners(
     from apis.openstack_query_api import ProjectQuery, UserQuery
 
     check_scope(all_projects, from_projects)
-    rows = (
-        server_query.select(*SERVER_COLUMNS)
-        .run(
-            connection=connection,
-            all_projects=all_projects,
-            from_projects=from_projects or None,
-            as_admin=True,
-        )
-        .to_props()
+    query = server_query.select(*SERVER_COLUMNS).run(
+        connection=connection,
+        all_projects=all_projects,
+        from_projects=from_projects or None,
+        as_admin=True,
     )
+    rows = query.to_props()
     if not rows:
         return Recipients()
     users = UserQuery().select("id", "name", "email").run(connection=connection).to_props()
-    projects = ProjectQuery().select("id", "name").run(connection=connection).to_props()
+    if query.scope_projects is not None:
+        projects = [{"project_id": p.id, "project_name": p.name} for p in query.scope_projects]
+    else:
+        projects = ProjectQuery().select("id", "name").run(connection=connection).to_props()
     return group_by_owner(rows, users, projects, image_names)

@@ -170,14 +170,16 @@ def snapshot_server(
     cloud_account: str,
     server: str,
     snapshot_name: str,
+    wait: bool = True,
     timeout: float = 600,
     dry_run: bool = True,
 ) -> Dict[str, Any]:
-    """Create an image of a server and wait until it is active."""
+    """Create an image of a server; with ``wait``, until the image is active."""
     with connect(cloud_account) as conn:
         found = find_server(conn, server)
         result = {"server": found.name, "server_id": found.id, "snapshot_name": snapshot_name}
         if dry_run:
-            return {**result, "snapshot_id": None, "dry_run": True}
-        image = conn.compute.create_server_image(found, snapshot_name, wait=True, timeout=timeout)
-    return {**result, "snapshot_id": image.id, "dry_run": False}
+            return {**result, "snapshot_id": None, "snapshot_status": None, "dry_run": True}
+        image = conn.compute.create_server_image(found, snapshot_name, wait=wait, timeout=timeout)
+        image = conn.image.get_image(image.id)
+    return {**result, "snapshot_id": image.id, "snapshot_status": image.status, "dry_run": False}

@@ -65,6 +65,9 @@ class Query:
         self._rows: Optional[List[Row]] = None
         self._conn = None
         self._chain: Optional[_Chain] = None
+        # the projects listed to resolve from_projects/from_domain (None: no listing needed);
+        # callers that need project names reuse them instead of listing again
+        self.scope_projects: Optional[List[Any]] = None
 
     # ---------------------------------------------------------------- building
     def select(self, *props: Any) -> "Query":
@@ -120,7 +123,9 @@ class Query:
         if all_projects and from_projects:
             raise QueryScopeError("give either all_projects=True or from_projects, not both")
         self._conn = connection or self._conn or _open(cloud)
-        scope = _resolve_scope(self._conn, all_projects, from_projects, from_domain)
+        scope, self.scope_projects = _resolve_scope(
+            self._conn, all_projects, from_projects, from_domain
+        )
         self._rows = self._fetch(scope)
         return self
 
@@ -327,7 +332,8 @@ def _open(cloud: Any):
     return open_connection(str(cloud))
 
 
-def _resolve_scope(conn, all_projects, from_projects, from_domain) -> Scope:
+def _resolve_scope(conn, all_projects, from_projects, from_domain) -> Tuple[Scope, Optional[list]]:
+    """The run's scope, and the projects listed to resolve it (None when none were)."""
     from openstack.exceptions import NotFoundException
 
     domain_id = None
@@ -339,6 +345,7 @@ def _resolve_scope(conn, all_projects, from_projects, from_domain) -> Scope:
                 f"from_domain {from_domain!r} is not a domain of this cloud"
             ) from None
     project_ids = None
+    listed = None
     if from_projects or domain_id:
         # one listing resolves every name, rather than two keystone calls per name
         listed = list(conn.identity.projects(**({"domain_id": domain_id} if domain_id else {})))
@@ -360,9 +367,10 @@ def _resolve_scope(conn, all_projects, from_projects, from_domain) -> Scope:
                 )
             ids.append(found[0])
         project_ids = tuple(ids)
-    return Scope(
+    scope = Scope(
         all_projects=bool(all_projects or domain_id), project_ids=project_ids, domain_id=domain_id
     )
+    return scope, listed
 
 
 def _fetch_resources(conn, mapping, conditions: List[Condition], scope: Scope) -> List[Any]:

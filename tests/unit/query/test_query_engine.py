@@ -323,3 +323,17 @@ def test_sdk_errors_become_query_errors(cloud, monkeypatch):
     fail_with(ZeroDivisionError("bug"))
     with pytest.raises(ZeroDivisionError):
         ServerQuery().run(connection=cloud)
+
+
+def test_scope_projects_are_kept_for_reuse(cloud):
+    scoped = admin_run(ServerQuery(), cloud, from_projects=["web"])
+    assert sorted(p.name for p in scoped.scope_projects) == ["data", "lab", "web"]
+    assert admin_run(ServerQuery(), cloud).scope_projects is None
+
+
+def test_ambiguous_project_name_across_domains(cloud):
+    from openstack.identity.v3.project import Project
+
+    cloud.identity.data["projects"].append(Project(id="p-web-2", name="web", domain_id="d-2"))
+    with pytest.raises(QueryScopeError, match="'web' names projects in several domains"):
+        admin_run(ServerQuery(), cloud, from_projects=["web"])
