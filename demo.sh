@@ -32,5 +32,11 @@ unset OS_CLOUD
 action hello name=devcloud
 action openstack.cloud.info cloud_account=devcloud
 action accounts.list --config cloudops.yaml.example
+action server.search cloud_account=devcloud 'where=["name ~ ^seed-", "status in SHUTOFF,ERROR"]' \
+  properties_to_select=name,status,created_at,project_id sort_by=created_at all_projects=true
+action hypervisor.search cloud_account=devcloud \
+  properties_to_select=name,state,status,vcpus,vcpus_used,memory_mb,memory_mb_used
+action user.search cloud_account=devcloud 'where=email is_null' properties_to_select=name,domain_id
+action check.orphans cloud_account=devcloud
 
 step "done: the devcloud is still running (devcloud/devcloud.sh status | down)"
