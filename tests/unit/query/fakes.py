@@ -102,6 +102,7 @@ class FakeCompute(FakeProxy):
     """compute proxy."""
 
     real = compute_proxy.Proxy
+    default_microversion = "2.93"  # what the SDK negotiates with a Zed nova
 
     def disable_service(self, service, host=None, binary=None, disabled_reason=None):
         """Disable a compute service (recorded, and applied to the fake)."""
@@ -118,6 +119,28 @@ class FakeCompute(FakeProxy):
         self._check("enable_service", (service,), {"host": host, "binary": binary})
         service.status, service.disabled_reason = "enabled", None
         return service
+
+    def get(self, url, params=None, microversion=None):
+        """Raw ``GET /servers/detail`` as the query library pages it: recorded as a ``servers``
+        listing with the SDK's parameter names, answered with nova-shaped JSON."""
+        assert url == "/servers/detail", url
+        assert microversion, "a listing must ask for the SDK's microversion"
+        mapping = Server._query_mapping._mapping  # pylint: disable=protected-access
+        client_names = {
+            (server["name"] if isinstance(server, dict) else server): client
+            for client, server in mapping.items()
+        }
+        query = {client_names[key]: value for key, value in (params or {}).items()}
+        query.setdefault("all_projects", False)
+        self._check("servers", (), {"details": True, **query})
+        unknown = set(query) - set(mapping) - PROXY_ARGS
+        assert not unknown, f"servers listing got filters the SDK does not know: {unknown}"
+        servers = [
+            item.to_dict(original_names=True, computed=False)
+            for item in self.data.get("servers", [])
+            if _passes(item, query)
+        ]
+        return FakeResponse(200, {"servers": servers})
 
     def get_flavor_access(self, flavor):
         """Projects with access to a private flavor."""

@@ -312,7 +312,7 @@ def test_sdk_errors_become_query_errors(cloud, monkeypatch):
         def listing(*_args, **_kwargs):
             raise error
 
-        monkeypatch.setattr(cloud.compute, "servers", listing, raising=False)
+        monkeypatch.setattr(cloud.compute, "get", listing, raising=False)
 
     fail_with(ks_exceptions.ConnectTimeout("timed out"))
     with pytest.raises(QueryTimeoutError, match="raise api_timeout in clouds.yaml"):
