@@ -258,7 +258,9 @@ class Query:
         return groups
 
     def to_objects(self) -> Any:
-        """The openstacksdk resources (a dict of lists when grouped)."""
+        """The resources (a dict of lists when grouped): openstacksdk objects, except listed
+        servers, which are :class:`~apis.openstack_query_api.resources.servers.RawServer`
+        views of nova's JSON with the same attribute names."""
         return self._grouped(lambda row: row.resource)
 
     def to_props(self, flatten: bool = False) -> Any:
