@@ -186,47 +186,51 @@ class Query:
 
     def then(self, query_type: Any, keep_previous_results: bool = True) -> "Query":
         """The resources linked to these results (e.g. servers -> their users), already run."""
-        target = _mapping_of(query_type)
-        link = self._link_to(target)
-        nxt = Query(target)
-        values = self._link_values(link)
-        previous: Dict[Any, List[Dict[str, Any]]] = {}
-        if keep_previous_results:
-            for row in self._rows:
-                previous.setdefault(link.source.read(row.resource), []).append(self._props(row))
-        if keep_previous_results:
-            nxt._chain = _Chain(link, previous)  # pylint: disable=protected-access
-        nxt._conn = self._conn  # pylint: disable=protected-access
-        if not values:
-            nxt._rows = []  # pylint: disable=protected-access
-            return nxt
-        nxt._conditions.append(  # pylint: disable=protected-access
-            compile_condition(target.properties, Preset.ANY_IN, link.target, values=values)
-        )
-        nxt._rows = nxt._fetch(Scope(all_projects=True))  # pylint: disable=protected-access
-        return nxt
+        return self._linked(query_type, keep_previous=keep_previous_results)[0]
 
     def append_from(self, query_type: Any, *props: Any) -> "Query":
         """Add columns from the linked resource of each result (e.g. the owner's email)."""
+        # pylint: disable=protected-access
         target = _mapping_of(query_type)
-        link = self._link_to(target)
         columns = [target.properties.from_string(p) for p in props]
-        values = self._link_values(link)
-        found: Dict[Any, Dict[str, Any]] = {}
-        if values:
-            other = Query(target).select(*columns)
-            other._conn = self._conn  # pylint: disable=protected-access
-            other._conditions.append(  # pylint: disable=protected-access
-                compile_condition(target.properties, Preset.ANY_IN, link.target, values=values)
-            )
-            for row in other._fetch(Scope(all_projects=True)):  # pylint: disable=protected-access
-                found[link.target.read(row.resource)] = {
-                    c.key: c.read(row.resource) for c in columns
-                }
+        linked, link = self._linked(target, columns=columns)
+        found = {
+            link.target.read(row.resource): {c.key: c.read(row.resource) for c in columns}
+            for row in linked._rows
+        }
         empty = {c.key: None for c in columns}
         for row in self._rows:
             row.extra.update(found.get(link.source.read(row.resource), empty))
         return self
+
+    def _linked(
+        self,
+        query_type: Any,
+        columns: Optional[List[PropertyEnum]] = None,
+        keep_previous: bool = False,
+    ) -> Tuple["Query", Link]:
+        """A query over the resources linked to these results, run in one batched fetch over
+        the same connection (and the link it followed)."""
+        # pylint: disable=protected-access
+        target = _mapping_of(query_type)
+        link = self._link_to(target)
+        linked = Query(target)
+        if columns:
+            linked.select(*columns)
+        linked._conn = self._conn
+        if keep_previous:
+            previous: Dict[Any, List[Dict[str, Any]]] = {}
+            for row in self._rows:
+                previous.setdefault(link.source.read(row.resource), []).append(self._props(row))
+            linked._chain = _Chain(link, previous)
+        values = self._link_values(link)
+        linked._rows = []
+        if values:
+            linked._conditions.append(
+                compile_condition(target.properties, Preset.ANY_IN, link.target, values=values)
+            )
+            linked._rows = linked._fetch(Scope(all_projects=True))
+        return linked, link
 
     def _link_values(self, link: Link) -> List[Any]:
         values = {link.source.read(row.resource) for row in self._rows}
