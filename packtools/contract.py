@@ -25,7 +25,13 @@ from packtools.pack import (
     load_pack,
     parameter_problems,
 )
-from packtools.refs import CORE_TRIGGERS, POLICY_TYPES, RUNNER_TYPES, SCRIPT_RUNNERS
+from packtools.refs import (
+    CORE_TRIGGERS,
+    POLICY_PARAMETERS,
+    POLICY_TYPES,
+    RUNNER_TYPES,
+    SCRIPT_RUNNERS,
+)
 
 REF_PATTERN = re.compile(r"^[a-z0-9_]+$")
 SEMVER = re.compile(r"^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
@@ -352,7 +358,7 @@ def check_rules(pack: Pack) -> Iterable[Problem]:
 
 
 def check_policies(pack: Pack) -> Iterable[Problem]:
-    """Policies: a known type and an existing target action."""
+    """Policies: a known type, valid parameters for it, and an existing target action."""
     for policy in pack.policies:
         where = pack.rel(policy.path)
         kind = policy.data.get("policy_type")
@@ -361,8 +367,22 @@ def check_policies(pack: Pack) -> Iterable[Problem]:
                 where, f"policy_type {kind!r} is not one of {', '.join(sorted(POLICY_TYPES))}"
             )
         target = policy.data.get("resource_ref")
-        if action_parameters(pack, str(target)) is None:
+        target_parameters = action_parameters(pack, str(target))
+        if target_parameters is None:
             yield Problem(where, f"resource_ref {target!r} is not an action of this pack")
+        if kind not in POLICY_TYPES:
+            continue
+        parameters = policy.data.get("parameters") or {}
+        schema = st2_schema.object_schema(POLICY_PARAMETERS[kind])
+        for message in st2_schema.validation_errors(schema, parameters):
+            yield Problem(where, f"{kind} parameters: {message}")
+        for attribute in parameters.get("attributes") or []:
+            if target_parameters is not None and attribute not in target_parameters:
+                yield Problem(
+                    where,
+                    f"attribute {attribute!r} is not a parameter of {target}: "
+                    f"{', '.join(sorted(target_parameters))}",
+                )
 
 
 ALIAS_PARAMETER = re.compile(r"\{\{\s*(\w+)\s*(=[^}]*)?\}\}")

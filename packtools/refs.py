@@ -63,6 +63,23 @@ SCRIPT_RUNNERS = frozenset(
     {"python-script", "orquesta", "local-shell-script", "remote-shell-script", "winrm-ps-script"}
 )
 
-POLICY_TYPES = frozenset({"action.concurrency", "action.concurrency.attr", "action.retry"})
+_CONCURRENCY = {
+    "threshold": {"type": "integer", "minimum": 0},
+    "action": {"type": "string", "enum": ["delay", "cancel"]},
+}
+# The parameters_schema of each policy type StackStorm registers (st2 3.8+).
+POLICY_PARAMETERS = {
+    "action.concurrency": _CONCURRENCY,
+    "action.concurrency.attr": {
+        **_CONCURRENCY,
+        "attributes": {"type": "array", "items": {"type": "string"}},
+    },
+    "action.retry": {
+        "retry_on": {"type": "string", "enum": ["failure", "timeout"], "required": True},
+        "max_retry_count": {"type": "integer", "minimum": 0},
+        "delay": {"type": "integer", "minimum": 0},
+    },
+}
+POLICY_TYPES = frozenset(POLICY_PARAMETERS)
 
 ORQUESTA_COMMANDS = frozenset({"fail", "noop", "continue", "retry"})

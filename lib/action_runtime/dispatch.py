@@ -73,5 +73,8 @@ def dispatch(
         result = function(**build_arguments(function, parameters, config or {}))
     except CloudopsError as err:
         LOG.error("%s failed: %s", lib_function, err)
-        return False, {"error": str(err), "error_type": type(err).__name__}
+        failure = {"error": str(err), "error_type": type(err).__name__}
+        if getattr(err, "report", None) is not None:
+            failure["report"] = to_jsonable(err.report)
+        return False, failure
     return True, to_jsonable(result)

@@ -7,4 +7,12 @@ bug still surfaces as a traceback.
 
 
 class CloudopsError(Exception):
-    """An expected failure whose message is safe to show an operator (never a secret)."""
+    """An expected failure whose message is safe to show an operator (never a secret).
+
+    ``report`` (optional, JSON-able) is what a runbook did before it failed, e.g. the
+    per-server outcome of a drain; the action result carries it next to the error.
+    """
+
+    def __init__(self, *args, report=None):
+        super().__init__(*args)
+        self.report = report

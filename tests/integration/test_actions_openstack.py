@@ -1,30 +1,19 @@
 """The OpenStack example action against the real devcloud, through the local runner."""
 
-import io
-import json
-
 import pytest
 import yaml
 
 from apis.openstack_api.cloud_info import cloud_info
 from apis.openstack_api.exceptions import CloudConnectionError
-from packtools import local_runner
+from tests.integration.action_run import run_action
 
 pytestmark = pytest.mark.integration
 
 EXPECTED_SERVICES = {"compute", "identity", "image", "network", "placement"}
 
 
-def run_action(*argv):
-    """Run an action like StackStorm would (fresh interpreter, production path); its answer."""
-    out, err = io.StringIO(), io.StringIO()
-    code = local_runner.run(["--config", "/nonexistent/cloudops.yaml", *argv], out=out, err=err)
-    text = out.getvalue()
-    return code, json.loads(text[text.index("{") :]), text + err.getvalue()
-
-
 def test_cloud_info_action_as_admin(clouds_yaml):
-    code, answer, _ = run_action("openstack.cloud.info", f"cloud_account={clouds_yaml.cloud}")
+    code, answer, _ = run_action(None, "openstack.cloud.info", f"cloud_account={clouds_yaml.cloud}")
     assert code == 0, answer
     info = answer["result"]
     assert info["cloud"] == clouds_yaml.cloud
@@ -52,6 +41,8 @@ def test_wrong_password_fails_cleanly_without_leaking_it(clouds_yaml, tmp_path, 
     with pytest.raises(CloudConnectionError, match="cannot connect to cloud 'devcloud'") as err:
         cloud_info(clouds_yaml.cloud)
     assert wrong not in str(err.value)
-    code, answer, printed = run_action("openstack.cloud.info", f"cloud_account={clouds_yaml.cloud}")
+    code, answer, printed = run_action(
+        None, "openstack.cloud.info", f"cloud_account={clouds_yaml.cloud}"
+    )
     assert code == 1 and answer["result"]["error_type"] == "CloudConnectionError"
     assert wrong not in printed

@@ -8,12 +8,9 @@ and timeouts are exercised against the real server's answers.
 from __future__ import annotations
 
 import contextlib
-import io
-import json
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Tuple
 
 import bcrypt
@@ -31,7 +28,6 @@ from apis.alertmanager_api.exceptions import (
     AlertmanagerTimeoutError,
     SilenceNotFoundError,
 )
-from packtools import local_runner
 from tests.integration.fault_proxy import Fault, FaultProxy
 from tests.integration.peers.common import (
     LOOPBACK,
@@ -40,6 +36,7 @@ from tests.integration.peers.common import (
     start_daemon,
     wait_until,
 )
+from tests.integration.action_run import run_action
 
 pytestmark = pytest.mark.integration
 
@@ -114,14 +111,6 @@ def _ready(url: str, auth: Tuple[str, str]) -> bool:
 
 def _in(hours: float) -> str:
     return (datetime.now(timezone.utc) + timedelta(hours=hours)).isoformat()
-
-
-def run_action(config: Path, *argv: str) -> Tuple[int, Any, str]:
-    """Run an action through the local runner; exit code, parsed answer, everything printed."""
-    out, err = io.StringIO(), io.StringIO()
-    code = local_runner.run(["--config", str(config), *argv], out=out, err=err)
-    text = out.getvalue()
-    return code, json.loads(text[text.index("{") :]), text + err.getvalue()
 
 
 def test_silence_lifecycle_through_the_local_runner(alertmanager, host, tmp_path):

@@ -1,24 +1,13 @@
 """The correctness checks against the devcloud: traces of a deleted project are all found."""
 
-import io
-import json
 import uuid
 
 import pytest
 import yaml
 
-from packtools import local_runner
+from tests.integration.action_run import action_result
 
 pytestmark = pytest.mark.integration
-
-
-def run_action(config, *argv):
-    """Run an action through the local runner; its parsed answer."""
-    out, err = io.StringIO(), io.StringIO()
-    code = local_runner.run(["--config", str(config), *argv], out=out, err=err)
-    text = out.getvalue()
-    assert code == 0, text + err.getvalue()
-    return json.loads(text[text.index("{") :])["result"]
 
 
 @pytest.fixture(name="deleted_project_traces")
@@ -79,21 +68,21 @@ def test_checks_find_the_traces(deleted_project_traces, clouds_yaml, tmp_path):
     config.write_text("open_ports_allowed: [22, 443]\n", encoding="utf-8")
     cloud = f"cloud_account={clouds_yaml.cloud}"
 
-    orphans = run_action(config, "check.orphans", cloud)
+    orphans = action_result(config, "check.orphans", cloud)
     found = {(f["type"], f["id"]) for f in orphans["findings"]}
     assert ("floating_ips", created["fip"].id) in found
     assert ("ports", created["port"].id) in found
     assert ("images", created["image"].id) not in found  # owned by admin, only shared
 
-    shares = run_action(config, "check.image.shares", cloud)
+    shares = action_result(config, "check.image.shares", cloud)
     assert {(f["image_id"], f["member_project_id"]) for f in shares["findings"]} >= {
         (created["image"].id, project.id)
     }
 
-    flavors = run_action(config, "check.unusable.flavors", cloud)
+    flavors = action_result(config, "check.unusable.flavors", cloud)
     assert created["flavor"].id in {f["flavor_id"] for f in flavors["findings"]}
 
-    groups = run_action(config, "check.open.security.groups", cloud)
+    groups = action_result(config, "check.open.security.groups", cloud)
     assert created["rule"].id in {f["rule_id"] for f in groups["findings"]}
     assert groups["table"].startswith("+")
 
@@ -117,12 +106,12 @@ def test_findings_open_one_ticket_never_a_duplicate(
         "jira_account=jsm",
         "jira_project=OPS",
     ]
-    planned = run_action(config, *argv)
+    planned = action_result(config, *argv)
     assert planned["ticket"] == {"key": None, "created": False, "dry_run": True}
     assert not fake_jira.state.issues
-    first = run_action(config, *argv, "dry_run=false")
+    first = action_result(config, *argv, "dry_run=false")
     assert first["ticket"]["created"] is True
-    again = run_action(config, *argv, "dry_run=false")
+    again = action_result(config, *argv, "dry_run=false")
     assert again["ticket"] == {"key": first["ticket"]["key"], "created": False, "dry_run": False}
     (issue,) = fake_jira.state.issues.values()
     assert issue.labels == ["cloudops-check-world-open-security-groups"]

@@ -7,8 +7,6 @@ Every query is limited to the seed's projects so that other tests' servers do no
 from __future__ import annotations
 
 import collections
-import io
-import json
 from pathlib import Path
 from typing import Dict, List
 
@@ -17,8 +15,8 @@ import requests
 import yaml
 
 from apis.email_api.account import SMTPAccount
-from packtools import local_runner
 from workflows import email_users
+from tests.integration.action_run import run_action
 
 pytestmark = pytest.mark.integration
 
@@ -61,14 +59,6 @@ def fixture_pack_config(smtp_server, tmp_path) -> Path:
     path = tmp_path / "cloudops.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
-
-
-def run_action(config: Path, *argv: str):
-    """Run an action through the local runner: (exit code, answer, everything printed)."""
-    out, err = io.StringIO(), io.StringIO()
-    code = local_runner.run(["--config", str(config), *argv], out=out, err=err)
-    text = out.getvalue()
-    return code, json.loads(text[text.index("{") :]), text + err.getvalue()
 
 
 def seed_owners(seeded_cloud, predicate) -> Dict[str, List[str]]:

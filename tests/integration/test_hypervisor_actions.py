@@ -1,21 +1,10 @@
 """Hypervisor service actions and finders through the local runner on the devcloud."""
 
-import io
-import json
-
 import pytest
 
-from packtools import local_runner
+from tests.integration.action_run import code_and_result
 
 pytestmark = pytest.mark.integration
-
-
-def run_action(*argv):
-    """Run an action like StackStorm would; exit code and result."""
-    out, err = io.StringIO(), io.StringIO()
-    code = local_runner.run(["--config", "/nonexistent/cloudops.yaml", *argv], out=out, err=err)
-    text = out.getvalue()
-    return code, json.loads(text[text.index("{") :])["result"]
 
 
 @pytest.fixture(name="compute2")
@@ -38,12 +27,13 @@ def status_of(admin_conn, host):
 def test_disable_and_enable(clouds_yaml, admin_conn, compute2):
     cloud = f"cloud_account={clouds_yaml.cloud}"
     assert compute2.status == "enabled"
-    code, planned = run_action(
-        "hypervisor.service.disable", cloud, "hypervisor=compute2", "reason=disk swap"
+    code, planned = code_and_result(
+        None, "hypervisor.service.disable", cloud, "hypervisor=compute2", "reason=disk swap"
     )
     assert code == 0 and planned["dry_run"] and not planned["changed"]
     assert status_of(admin_conn, "compute2")[0] == "enabled"
-    code, done = run_action(
+    code, done = code_and_result(
+        None,
         "hypervisor.service.disable",
         cloud,
         "hypervisor=compute2",
@@ -55,7 +45,8 @@ def test_disable_and_enable(clouds_yaml, admin_conn, compute2):
     assert code == 0 and done["changed"]
     status, reason = status_of(admin_conn, "compute2")
     assert status == "disabled" and reason.startswith("[maintenance] disk swap (by ops-bot, ")
-    code, refused = run_action(
+    code, refused = code_and_result(
+        None,
         "hypervisor.service.disable",
         cloud,
         "hypervisor=compute2",
@@ -64,8 +55,8 @@ def test_disable_and_enable(clouds_yaml, admin_conn, compute2):
         "dry_run=false",
     )
     assert code == 1 and "compute2 is disabled" in refused["error"]
-    code, enabled = run_action(
-        "hypervisor.service.enable", cloud, "hypervisor=compute2", "dry_run=false"
+    code, enabled = code_and_result(
+        None, "hypervisor.service.enable", cloud, "hypervisor=compute2", "dry_run=false"
     )
     assert code == 0 and enabled["changed"] and enabled["previous_status"] == "disabled"
     assert status_of(admin_conn, "compute2") == ("enabled", None)
@@ -73,10 +64,13 @@ def test_disable_and_enable(clouds_yaml, admin_conn, compute2):
 
 def test_finders_skip_busy_hypervisors(clouds_yaml, seeded_cloud):
     busy = {s["host"] for s in seeded_cloud["servers"].values() if s["host"]}
-    code, empty = run_action("hypervisor.find.empty", f"cloud_account={clouds_yaml.cloud}")
+    code, empty = code_and_result(
+        None, "hypervisor.find.empty", f"cloud_account={clouds_yaml.cloud}"
+    )
     assert code == 0
     assert not busy & {h["hypervisor"] for h in empty["hypervisors"]}
-    code, candidates = run_action(
+    code, candidates = code_and_result(
+        None,
         "hypervisor.find.reinstall.candidates",
         f"cloud_account={clouds_yaml.cloud}",
         "min_uptime_days=0",

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
-import json
 import time
 from pathlib import Path
-from typing import Any, Tuple
+from typing import Any
 
 import pytest
 import requests
@@ -23,9 +21,9 @@ from apis.icinga_api.exceptions import (
     IcingaTimeoutError,
 )
 from apis.icinga_api.search import search
-from packtools import local_runner
 from tests.integration.peers.icinga import NODE_NAME
 from tests.integration.fault_proxy import Fault, FaultProxy
+from tests.integration.action_run import run_action
 
 pytestmark = pytest.mark.integration
 
@@ -76,14 +74,6 @@ def fixture_proxy(icinga):
     cert = (certs / f"{NODE_NAME}.crt", certs / f"{NODE_NAME}.key")
     with FaultProxy(icinga.url, verify=str(icinga.ca_file), cert=cert) as proxy:
         yield proxy
-
-
-def run_action(config: Path, *argv: str) -> Tuple[int, Any, str]:
-    """Run an action through the local runner; exit code, parsed answer, everything printed."""
-    out, err = io.StringIO(), io.StringIO()
-    code = local_runner.run(["--config", str(config), *argv], out=out, err=err)
-    text = out.getvalue()
-    return code, json.loads(text[text.index("{") :]), text + err.getvalue()
 
 
 def test_downtime_actions_through_the_local_runner(icinga, clean, tmp_path):

@@ -1,8 +1,6 @@
 """The Jira api and its actions against the fake Jira / JSM server, over real sockets."""
 
 import copy
-import io
-import json
 import socket
 import time
 
@@ -26,7 +24,7 @@ from apis.jira_api.forms import read_form
 from apis.jira_api.issues import create_task
 from apis.jira_api.search import search
 from apis.jira_api.transitions import move_issue
-from packtools import local_runner
+from tests.integration.action_run import run_action
 
 pytestmark = pytest.mark.integration
 
@@ -308,14 +306,6 @@ def test_timeout_and_unreachable_server(jira):
     with pytest.raises(JiraConnectionError, match="jira account 'gone': cannot reach") as refused:
         comment(gone, "OPS-1", "x")
     assert "s3cr3t-t0k3n" not in str(refused.value)
-
-
-def run_action(config, *argv):
-    """Run an action through the local runner like StackStorm would; parse its answer."""
-    out, err = io.StringIO(), io.StringIO()
-    code = local_runner.run(["--config", str(config), *argv], out=out, err=err)
-    text = out.getvalue()
-    return code, json.loads(text[text.index("{") :]), text + err.getvalue()
 
 
 @pytest.fixture(name="pack_config")

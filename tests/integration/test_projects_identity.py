@@ -8,8 +8,6 @@ when the test fails.
 """
 
 import dataclasses
-import io
-import json
 import time
 import uuid
 from pathlib import Path
@@ -27,23 +25,15 @@ from apis.openstack_api.identity.exceptions import (
     ProjectNotEmptyError,
     ProjectProtectedError,
 )
-from packtools import local_runner
 from workflows.project_create import project_create
 from workflows.project_delete import project_delete
 from tests.integration.devcloud_fixtures import delete_project, find, leftovers
+from tests.integration.action_run import code_and_result
 
 pytestmark = pytest.mark.integration
 
 EXTERNAL = "seed-public"
 SHARED = "seed-ops-net"
-
-
-def run_action(config, *argv):
-    """Run one action; ``(exit code, result)``."""
-    out, err = io.StringIO(), io.StringIO()
-    code = local_runner.run(["--config", str(config.path), *argv], out=out, err=err)
-    text = out.getvalue()
-    return code, json.loads(text[text.index("{") :])["result"]
 
 
 def unique(label):
@@ -157,8 +147,8 @@ def test_project_create_full_then_idempotent_then_delete(admin_conn, config, cle
     assert planned.state.value == "would_create" and len(planned.steps) == 12
     assert find(admin_conn.identity.find_project, name) is None
 
-    code, created = run_action(
-        config,
+    code, created = code_and_result(
+        config.path,
         "project.create",
         "cloud_account=devcloud",
         f"name={name}",
@@ -211,8 +201,12 @@ def test_project_create_full_then_idempotent_then_delete(admin_conn, config, cle
     assert set(plan.resources) == {"routers", "networks", "security_groups", "rbac_policies"}
     assert project_state(admin_conn, project.id) == state
 
-    code, deleted = run_action(
-        config, "project.delete", "cloud_account=devcloud", f"project={project.id}", "dry_run=false"
+    code, deleted = code_and_result(
+        config.path,
+        "project.delete",
+        "cloud_account=devcloud",
+        f"project={project.id}",
+        "dry_run=false",
     )
     assert code == 0 and deleted["state"] == "deleted", deleted
     assert leftovers(admin_conn, project.id, None) == {}
@@ -245,8 +239,8 @@ def test_project_delete_refuses_protected_immutable_and_busy_projects(
     cleanup.project_names.append(config.protected)
     immutable_name = cleanup.project_name("immutable")
     admin_conn.identity.create_project(name=immutable_name, domain_id="default", tags=["immutable"])
-    code, answer = run_action(
-        config,
+    code, answer = code_and_result(
+        config.path,
         "project.delete",
         "cloud_account=devcloud",
         f"project={protected.name}",
@@ -313,8 +307,8 @@ def test_user_and_group_roles_add_remove_and_list(admin_conn, config, cleanup, t
     reader = identity.find_role("reader", ignore_missing=False)
     base = ["cloud_account=devcloud", f"project={throwaway_project.project_name}"]
 
-    code, added = run_action(
-        config, "project.user.role.add", *base, f"user={user.name}", "roles=reader,member"
+    code, added = code_and_result(
+        config.path, "project.user.role.add", *base, f"user={user.name}", "roles=reader,member"
     )
     assert code == 0 and [c["state"] for c in added["changes"]] == ["added", "added"], added
     assert identity.validate_user_has_project_role(project, user, reader)
@@ -323,8 +317,8 @@ def test_user_and_group_roles_add_remove_and_list(admin_conn, config, cleanup, t
     dry = roles.project_user_role_remove("devcloud", project, user.name, ["reader"])
     assert dry.changes[0].state.value == "would_remove"
     assert identity.validate_user_has_project_role(project, user, reader)
-    code, removed = run_action(
-        config,
+    code, removed = code_and_result(
+        config.path,
         "project.user.role.remove",
         *base,
         f"user={user.name}",
@@ -334,12 +328,12 @@ def test_user_and_group_roles_add_remove_and_list(admin_conn, config, cleanup, t
     assert code == 0 and removed["changes"][0]["state"] == "removed", removed
     assert not identity.validate_user_has_project_role(project, user, reader)
 
-    code, added = run_action(
-        config, "project.group.role.add", *base, f"group={group.name}", "roles=reader"
+    code, added = code_and_result(
+        config.path, "project.group.role.add", *base, f"group={group.name}", "roles=reader"
     )
     assert code == 0 and added["changes"][0]["state"] == "added", added
     assert identity.validate_group_has_project_role(project, group, reader)
-    code, listed = run_action(config, "role.assignments.list", *base)
+    code, listed = code_and_result(config.path, "role.assignments.list", *base)
     assert code == 0, listed
     rows = {(a["role"], a["user"], a["group"]) for a in listed["assignments"]}
     assert rows == {
@@ -350,8 +344,8 @@ def test_user_and_group_roles_add_remove_and_list(admin_conn, config, cleanup, t
     dry = roles.project_group_role_remove("devcloud", project, group.name, ["reader"])
     assert dry.changes[0].state.value == "would_remove"
     assert identity.validate_group_has_project_role(project, group, reader)
-    code, removed = run_action(
-        config,
+    code, removed = code_and_result(
+        config.path,
         "project.group.role.remove",
         *base,
         f"group={group.id}",
@@ -367,7 +361,9 @@ def test_group_user_add_and_remove_several_users(admin_conn, config, cleanup):
     first, second = cleanup.user(), cleanup.user()
     identity = admin_conn.identity
     base = ["cloud_account=devcloud", f"group={group.name}"]
-    code, added = run_action(config, "group.user.add", *base, f"users={first.name},{second.id}")
+    code, added = code_and_result(
+        config.path, "group.user.add", *base, f"users={first.name},{second.id}"
+    )
     assert code == 0 and [c["state"] for c in added["changes"]] == ["added", "added"], added
     assert identity.check_user_in_group(first, group) and identity.check_user_in_group(
         second, group
@@ -378,8 +374,12 @@ def test_group_user_add_and_remove_several_users(admin_conn, config, cleanup):
     dry = groups.group_user_remove("devcloud", group.name, [first.name, second.name])
     assert {c.state.value for c in dry.changes} == {"would_remove"}
     assert identity.check_user_in_group(first, group)
-    code, removed = run_action(
-        config, "group.user.remove", *base, f"users={first.name},{second.name}", "dry_run=false"
+    code, removed = code_and_result(
+        config.path,
+        "group.user.remove",
+        *base,
+        f"users={first.name},{second.name}",
+        "dry_run=false",
     )
     assert code == 0 and {c["state"] for c in removed["changes"]} == {"removed"}, removed
     assert not list(identity.group_users(group))

@@ -1,26 +1,15 @@
 """The search and list actions through the local runner against the seeded devcloud."""
 
-import io
-import json
-
 import pytest
 
-from packtools import local_runner
+from tests.integration.action_run import action_result
 
 pytestmark = pytest.mark.integration
 
 
-def run_action(*argv):
-    """Run an action like StackStorm would; its result."""
-    out, err = io.StringIO(), io.StringIO()
-    code = local_runner.run(["--config", "/nonexistent/cloudops.yaml", *argv], out=out, err=err)
-    text = out.getvalue()
-    assert code == 0, text + err.getvalue()
-    return json.loads(text[text.index("{") :])["result"]
-
-
 def test_server_search_with_expressions(seeded_cloud, clouds_yaml):
-    result = run_action(
+    result = action_result(
+        None,
         "server.search",
         f"cloud_account={clouds_yaml.cloud}",
         'where=["name ~ ^seed-", "status in SHUTOFF,ERROR", "created_at older_than 1d"]',
@@ -35,8 +24,8 @@ def test_server_search_with_expressions(seeded_cloud, clouds_yaml):
 
 
 def test_server_list_of_projects(seeded_cloud, clouds_yaml):
-    result = run_action(
-        "server.list", f"cloud_account={clouds_yaml.cloud}", "from_projects=seed-lab"
+    result = action_result(
+        None, "server.list", f"cloud_account={clouds_yaml.cloud}", "from_projects=seed-lab"
     )
     assert sorted(r["server_name"] for r in result["results"]) == sorted(
         n for n, s in seeded_cloud["servers"].items() if s["project"] == "seed-lab"
@@ -79,12 +68,13 @@ def test_server_list_of_projects(seeded_cloud, clouds_yaml):
 )
 def test_searches(seeded_cloud, clouds_yaml, action, argv, key, expected):
     assert seeded_cloud
-    result = run_action(action, f"cloud_account={clouds_yaml.cloud}", *argv)
+    result = action_result(None, action, f"cloud_account={clouds_yaml.cloud}", *argv)
     assert sorted(row[key] for row in result["results"]) == expected
 
 
 def test_floating_ip_list_as_table(seeded_cloud, clouds_yaml):
-    result = run_action(
+    result = action_result(
+        None,
         "floating.ip.list",
         f"cloud_account={clouds_yaml.cloud}",
         "from_projects=seed-web",

@@ -1,22 +1,10 @@
 """Server lifecycle actions through the local runner on the devcloud, in a throwaway project."""
 
-import io
-import json
-
 import pytest
 
-from packtools import local_runner
+from tests.integration.action_run import code_and_result
 
 pytestmark = pytest.mark.integration
-
-
-def run_action(*argv):
-    """Run an action like StackStorm would; exit code and result."""
-    out, err = io.StringIO(), io.StringIO()
-    code = local_runner.run(["--config", "/nonexistent/cloudops.yaml", *argv], out=out, err=err)
-    text = out.getvalue()
-    answer = json.loads(text[text.index("{") :])
-    return code, answer.get("result", answer)
 
 
 def test_lifecycle(throwaway_project, monkeypatch):
@@ -25,28 +13,31 @@ def test_lifecycle(throwaway_project, monkeypatch):
     conn = throwaway_project.connect()
     boot = [cloud, "name=lc-1", "flavor=seed.small", "image=seed-cirros"]
 
-    code, planned = run_action("server.create", *boot)
+    code, planned = code_and_result(None, "server.create", *boot)
     assert code == 0 and planned["dry_run"] and not list(conn.compute.servers())
-    code, created = run_action("server.create", *boot, "dry_run=false")
+    code, created = code_and_result(None, "server.create", *boot, "dry_run=false")
     assert code == 0 and created["created"] and created["status"] == "ACTIVE"
-    code, again = run_action("server.create", *boot, "dry_run=false")
+    code, again = code_and_result(None, "server.create", *boot, "dry_run=false")
     assert code == 0 and not again["created"] and again["id"] == created["id"]
 
-    code, stopped = run_action("server.shutoff", cloud, "server=lc-1", "dry_run=false")
+    code, stopped = code_and_result(None, "server.shutoff", cloud, "server=lc-1", "dry_run=false")
     assert (
         code == 0
         and stopped["changed"]
         and conn.compute.get_server(created["id"]).status == "SHUTOFF"
     )
-    code, still = run_action("server.shutoff", cloud, "server=lc-1", "dry_run=false")
+    code, still = code_and_result(None, "server.shutoff", cloud, "server=lc-1", "dry_run=false")
     assert code == 0 and not still["changed"]
-    code, started = run_action("server.start", cloud, "server=lc-1", "dry_run=false")
+    code, started = code_and_result(None, "server.start", cloud, "server=lc-1", "dry_run=false")
     assert code == 0 and started["status"] == "ACTIVE"
-    code, rebooted = run_action("server.reboot", cloud, "server=lc-1", "hard=true", "dry_run=false")
+    code, rebooted = code_and_result(
+        None, "server.reboot", cloud, "server=lc-1", "hard=true", "dry_run=false"
+    )
     assert code == 0 and rebooted["status"] == "ACTIVE"
 
     # nova's fake driver never uploads snapshot data: the image stays queued, so do not wait
-    code, snap = run_action(
+    code, snap = code_and_result(
+        None,
         "server.snapshot",
         cloud,
         "server=lc-1",
@@ -57,9 +48,9 @@ def test_lifecycle(throwaway_project, monkeypatch):
     assert code == 0 and snap["snapshot_status"] in ("queued", "saving", "active")
     assert conn.image.get_image(snap["snapshot_id"]).name == "lc-1-snap"
 
-    code, kept = run_action("server.delete", cloud, "server=lc-1")
+    code, kept = code_and_result(None, "server.delete", cloud, "server=lc-1")
     assert code == 0 and not kept["deleted"] and conn.compute.find_server("lc-1")
-    code, deleted = run_action("server.delete", cloud, "server=lc-1", "dry_run=false")
+    code, deleted = code_and_result(None, "server.delete", cloud, "server=lc-1", "dry_run=false")
     assert code == 0 and deleted["deleted"] and conn.compute.find_server("lc-1") is None
     conn.image.delete_image(snap["snapshot_id"])
 
@@ -67,9 +58,9 @@ def test_lifecycle(throwaway_project, monkeypatch):
 def test_unknown_names_are_named(throwaway_project, monkeypatch):
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(throwaway_project.clouds_yaml))
     cloud = f"cloud_account={throwaway_project.cloud}"
-    code, result = run_action(
-        "server.create", cloud, "name=x", "flavor=no-such-flavor", "image=seed-cirros"
+    code, result = code_and_result(
+        None, "server.create", cloud, "name=x", "flavor=no-such-flavor", "image=seed-cirros"
     )
     assert code == 1 and result["error"] == "flavor 'no-such-flavor' not found"
-    code, result = run_action("server.start", cloud, "server=ghost")
+    code, result = code_and_result(None, "server.start", cloud, "server=ghost")
     assert code == 1 and result["error"] == "server 'ghost' not found"

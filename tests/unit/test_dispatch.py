@@ -34,6 +34,14 @@ def fails(reason):
     raise CloudopsError(f"cannot: {reason}")
 
 
+def fails_with_report(server):
+    """A runbook failing after part of its work, with a report of what it did."""
+    raise CloudopsError("1 of 2 servers failed", report={"moved": [server], "when": FIXED_TIME})
+
+
+FIXED_TIME = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.timezone.utc)
+
+
 def crashes():
     """A lib function with a bug."""
     raise ZeroDivisionError("bug")
@@ -94,6 +102,16 @@ def test_dispatch_success_and_expected_failure():
     ok, result = dispatch(f"{__name__}:fails", {"reason": "quota"}, {})
     assert not ok
     assert result == {"error": "cannot: quota", "error_type": "CloudopsError"}
+
+
+def test_dispatch_failure_carries_the_report():
+    ok, result = dispatch(f"{__name__}:fails_with_report", {"server": "vm1"}, {})
+    assert not ok
+    assert result == {
+        "error": "1 of 2 servers failed",
+        "error_type": "CloudopsError",
+        "report": {"moved": ["vm1"], "when": to_jsonable(FIXED_TIME)},
+    }
 
 
 def test_dispatch_entry_point_error_is_a_failure():

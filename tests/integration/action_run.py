@@ -1,0 +1,34 @@
+"""Run a pack action the way StackStorm would (fresh interpreter, production path) in tests."""
+
+import io
+import json
+from pathlib import Path
+from typing import Any, Optional, Tuple, Union
+
+from packtools import local_runner
+
+NO_CONFIG = "/nonexistent/cloudops.yaml"
+
+
+def run_action(config: Optional[Union[str, Path]], *argv: str) -> Tuple[int, Any, str]:
+    """Exit code, the parsed answer (``{"result": ...}``) and everything printed.
+
+    ``config`` is a pack config file, or None for an action that needs none.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    code = local_runner.run(["--config", str(config or NO_CONFIG), *argv], out=out, err=err)
+    text = out.getvalue()
+    return code, json.loads(text[text.index("{") :]), text + err.getvalue()
+
+
+def action_result(config: Optional[Union[str, Path]], *argv: str) -> Any:
+    """The result of an action that must succeed."""
+    code, answer, printed = run_action(config, *argv)
+    assert code == 0, printed
+    return answer["result"]
+
+
+def code_and_result(config: Optional[Union[str, Path]], *argv: str) -> Tuple[int, Any]:
+    """Exit code and the result (on a failure, the error answer)."""
+    code, answer, _ = run_action(config, *argv)
+    return code, answer.get("result", answer)
