@@ -355,6 +355,30 @@ def check_rules(pack: Pack) -> Iterable[Problem]:
             continue
         for message in parameter_problems(pack, ref, action.get("parameters") or {}):
             yield Problem(where, message)
+        if trigger in triggers:
+            for message in payload_field_problems(triggers[trigger], trigger, rule.data):
+                yield Problem(where, message)
+
+
+TRIGGER_FIELD = re.compile(r"\btrigger\.(\w+)")
+
+
+def payload_field_problems(sensor: MetaFile, trigger: str, rule: Mapping[str, Any]) -> List[str]:
+    """``trigger.<field>`` in a rule's criteria or parameters that the payload does not declare.
+
+    StackStorm renders an undeclared field as an empty string, so the action runs with it.
+    """
+    name = trigger.split(".", 1)[1]
+    declared = next(t for t in sensor.data.get("trigger_types") or [] if t.get("name") == name)
+    fields = set(((declared.get("payload_schema") or {}).get("properties") or {}).keys())
+    texts = list((rule.get("criteria") or {}).keys())
+    texts += [str(v) for v in ((rule.get("action") or {}).get("parameters") or {}).values()]
+    used = sorted({m.group(1) for text in texts for m in TRIGGER_FIELD.finditer(str(text))})
+    return [
+        f"trigger.{field} is not in the payload of {trigger}: {', '.join(sorted(fields)) or 'none'}"
+        for field in used
+        if field not in fields
+    ]
 
 
 def check_policies(pack: Pack) -> Iterable[Problem]:

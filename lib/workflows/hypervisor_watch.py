@@ -30,9 +30,13 @@ def poll(
     previous: Dict[str, str],
     reboot_window_seconds: float = DEFAULT_REBOOT_WINDOW_SECONDS,
 ) -> Tuple[List[Dict[str, Any]], str]:
-    """Trigger payloads for changed hypervisors, and the JSON of every current state."""
+    """Trigger payloads for changed hypervisors, and the JSON of every current state.
+
+    Each payload names the cloud, so a rule can hand it on to the action it runs.
+    """
     with connect(cloud_account) as conn:
         facts = collect_facts(conn)
     found = changes(facts, previous, reboot_window_seconds)
     states = {fact.name: compute_state(fact, reboot_window_seconds).value for fact in facts}
-    return [dataclasses.asdict(change) for change in found], json.dumps(states, sort_keys=True)
+    payloads = [{**dataclasses.asdict(change), "cloud_account": cloud_account} for change in found]
+    return payloads, json.dumps(states, sort_keys=True)

@@ -42,6 +42,7 @@ def test_sensor_dispatches_observed_changes(clouds_yaml, admin_conn, compute2_se
         "name": "compute2",
         "previous": "RUNNING",
         "current": "PENDING_MAINTENANCE",
+        "cloud_account": clouds_yaml.cloud,
     }
     admin_conn.compute.enable_service(compute2_service)
     sensor.poll()

@@ -34,8 +34,8 @@ def test_dispatches_changes_and_remembers_states(monkeypatch):
     sensor.poll()
     connect.assert_called_with("prod")
     assert [d["payload"] for d in service.dispatched] == [
-        {"name": "hv1", "previous": None, "current": "RUNNING"},
-        {"name": "hv2", "previous": None, "current": "DOWN"},
+        {"name": "hv1", "previous": None, "current": "RUNNING", "cloud_account": "prod"},
+        {"name": "hv2", "previous": None, "current": "DOWN", "cloud_account": "prod"},
     ]
     assert {d["trigger"] for d in service.dispatched} == {"cloudops.hypervisor.state_change"}
     sensor.poll()
@@ -46,6 +46,7 @@ def test_dispatches_changes_and_remembers_states(monkeypatch):
         "name": "hv1",
         "previous": "RUNNING",
         "current": "PENDING_MAINTENANCE",
+        "cloud_account": "prod",
     }
     assert json.loads(service.get_value("hypervisor_states")) == {
         "hv1": "PENDING_MAINTENANCE",
