@@ -1,0 +1,174 @@
+"""Stop every running server on a hypervisor (before a power-off), a few at a time."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import enum
+import re
+import threading
+import time
+from typing import Any, Dict, List, Optional
+
+from apis.openstack_api.connection import connect, open_connection
+from apis.openstack_api.exceptions import OpenStackApiError
+from apis.openstack_api.hypervisor_service import find_compute_service
+from apis.openstack_api.servers import wait_for
+
+MAX_CONCURRENCY = 16
+
+
+class HypervisorShutdownError(OpenStackApiError):
+    """A parameter is out of range, or some servers on the hypervisor did not stop."""
+
+
+class Outcome(enum.Enum):
+    """What happened to one server."""
+
+    STOPPED = "stopped"
+    WOULD_STOP = "would_stop"
+    UNCHANGED = "unchanged"
+    NOT_TOUCHED = "not_touched"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class WorkerConnections:
+    """One connection per worker thread, all closed together."""
+
+    def __init__(self, cloud_account: str):
+        self.cloud_account = cloud_account
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._opened: List[Any] = []
+
+    def get(self):
+        """This thread's connection, opened on first use."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = open_connection(self.cloud_account)
+            self._local.conn = conn
+            with self._lock:
+                self._opened.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every connection opened so far."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
+
+
+def _compile(patterns: Optional[List[str]]) -> List["re.Pattern"]:
+    compiled = []
+    for pattern in patterns or []:
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as err:
+            raise HypervisorShutdownError(
+                f"skip_name_patterns {pattern!r} is not a valid regular expression: {err}"
+            ) from None
+    return compiled
+
+
+def _servers_on(conn, host: str, projects: Optional[List[str]]) -> List[Dict[str, Any]]:
+    from apis.openstack_query_api import ServerQuery
+
+    query = (
+        ServerQuery()
+        .select("id", "name", "status", "project_id")
+        .where("==", "host", value=host)
+        .sort_by("name")
+    )
+    query.run(
+        connection=conn, all_projects=not projects, from_projects=projects or None, as_admin=True
+    )
+    return [
+        {
+            "id": row["server_id"],
+            "name": row["server_name"],
+            "project_id": row["server_project_id"],
+            "status": row["server_status"],
+        }
+        for row in query.to_props()
+    ]
+
+
+def _classify(server: Dict[str, Any], skip: List["re.Pattern"], dry_run: bool) -> Outcome:
+    if any(pattern.search(server["name"] or "") for pattern in skip):
+        return Outcome.SKIPPED
+    if server["status"] == "SHUTOFF":
+        return Outcome.UNCHANGED
+    if server["status"] != "ACTIVE":
+        return Outcome.NOT_TOUCHED
+    return Outcome.WOULD_STOP if dry_run else Outcome.STOPPED
+
+
+def _stop(connections: WorkerConnections, server: Dict[str, Any], timeout: float):
+    """Stop one server and wait for SHUTOFF: ``(seconds, error or None)``."""
+    from openstack import exceptions
+
+    started = time.monotonic()
+    try:
+        conn = connections.get()
+        found = conn.compute.get_server(server["id"])
+        if found.status == "ACTIVE":
+            conn.compute.stop_server(found)
+        wait_for(conn, found, "SHUTOFF", timeout)
+    except (OpenStackApiError, exceptions.SDKException) as err:
+        return round(time.monotonic() - started, 1), f"{type(err).__name__}: {err}"
+    return round(time.monotonic() - started, 1), None
+
+
+def shutdown_servers(
+    cloud_account: str,
+    hypervisor: str,
+    dry_run: bool = True,
+    concurrency: int = 4,
+    timeout: float = 300,
+    skip_name_patterns: Optional[List[str]] = None,
+    projects: Optional[List[str]] = None,
+) -> Dict[str, Any]:
+    """Stop every ACTIVE server on ``hypervisor`` (of any project, or only of ``projects``).
+
+    SHUTOFF servers are reported ``unchanged``; other states (ERROR, PAUSED...) and names
+    matching ``skip_name_patterns`` are left alone. Any server that does not stop fails the
+    run with the full report attached.
+    """
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise HypervisorShutdownError(
+            f"concurrency {concurrency} is out of range: 1 to {MAX_CONCURRENCY}"
+        )
+    if timeout <= 0:
+        raise HypervisorShutdownError(f"timeout {timeout} is out of range: more than 0 seconds")
+    skip = _compile(skip_name_patterns)
+    with connect(cloud_account) as conn:
+        host = find_compute_service(conn, hypervisor).host
+        servers = _servers_on(conn, host, projects)
+    for server in servers:
+        server["outcome"] = _classify(server, skip, dry_run).value
+        server["seconds"] = None
+        server["error"] = None
+    to_stop = [s for s in servers if s["outcome"] == Outcome.STOPPED.value]
+    if to_stop:
+        connections = WorkerConnections(cloud_account)
+        try:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
+                done = pool.map(lambda s: _stop(connections, s, timeout), to_stop)
+                for server, (seconds, error) in zip(to_stop, done):
+                    server["seconds"] = seconds
+                    if error:
+                        server.update(outcome=Outcome.FAILED.value, error=error)
+        finally:
+            connections.close()
+    counts = {outcome.value: 0 for outcome in Outcome}
+    for server in servers:
+        counts[server["outcome"]] += 1
+    report = {"hypervisor": host, "dry_run": dry_run, "counts": counts, "servers": servers}
+    failed = [s["name"] or s["id"] for s in servers if s["outcome"] == Outcome.FAILED.value]
+    if failed:
+        raise HypervisorShutdownError(
+            f"{len(failed)} of {len(to_stop)} servers on {host} did not stop: " + ", ".join(failed),
+            report=report,
+        )
+    return report

@@ -1,0 +1,290 @@
+"""Boot a test server on given hypervisors (forced, so disabled hosts work too), per flavor.
+
+Nova (Train and later) keeps disabled hosts out of scheduling twice: the ComputeFilter, which
+a forced host (``availability_zone="zone:host"``) skips, and the COMPUTE_STATUS_DISABLED trait
+on the host's placement resource provider, which even a forced boot cannot pass. For a
+disabled host the trait is lifted just for the boot and put back once the server is ACTIVE
+(or failed); the ComputeFilter keeps every ordinary boot away from the host meanwhile, and
+nova-compute restores the trait itself when it next refreshes its provider (if putting it
+back ever failed).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import dataclasses
+import difflib
+import random
+import secrets
+import time
+from typing import Any, Dict, Iterator, List, Optional
+
+from apis.openstack_api.connection import connect
+from apis.openstack_api.exceptions import OpenStackApiError
+from apis.openstack_api.hypervisor_service import find_compute_service
+from apis.openstack_api.servers import wait_for
+
+DECOMMISSION_KEY = "cloudops:decommission_date"
+DISABLED_TRAIT = "COMPUTE_STATUS_DISABLED"
+PLACEMENT_TRAITS_VERSION = "1.6"
+DEFAULT_ZONE = "nova"
+MAX_HOSTS_AT_ONCE = 4
+TRAIT_RETRIES = 3
+MAX_LISTED = 20
+
+
+class HypervisorTestServerError(OpenStackApiError):
+    """A bad parameter (named with the valid choices), or a failed test boot (with report)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """Where to force a test boot: the name asked for, its compute host, zone and provider."""
+
+    name: str
+    host: str
+    zone: str
+    disabled: bool
+    provider_id: Optional[str]
+
+
+def _choices(names: List[str], given: str) -> str:
+    hint = difflib.get_close_matches(given, names, n=1)
+    shown = sorted(names)[:MAX_LISTED]
+    more = ", ..." if len(names) > MAX_LISTED else ""
+    return f"valid choices: {', '.join(shown) or 'none'}{more}" + (
+        f". Did you mean {hint[0]!r}?" if hint else ""
+    )
+
+
+def _targets(conn, hypervisors: List[str]) -> List[Target]:
+    providers = {
+        (hv.service_details or {}).get("host"): hv.id
+        for hv in conn.compute.hypervisors(details=True)
+    }
+    targets = []
+    for name in hypervisors:
+        service = find_compute_service(conn, name)
+        targets.append(
+            Target(
+                name=name,
+                host=service.host,
+                zone=service.availability_zone or DEFAULT_ZONE,
+                disabled=service.status == "disabled",
+                provider_id=providers.get(service.host),
+            )
+        )
+    return targets
+
+
+def allowed_flavors(conn) -> List[Any]:
+    """Enabled flavors the caller's project can use, without a decommission date."""
+    usable = []
+    for flavor in conn.compute.flavors(is_public=None, get_extra_specs=True):
+        if flavor.is_disabled or DECOMMISSION_KEY in (flavor.extra_specs or {}):
+            continue
+        if not flavor.is_public:
+            access = conn.compute.get_flavor_access(flavor)
+            if conn.current_project_id not in {entry["tenant_id"] for entry in access}:
+                continue
+        usable.append(flavor)
+    return sorted(usable, key=lambda f: f.name)
+
+
+def _flavors(conn, flavors: Optional[List[str]]) -> List[Any]:
+    if not flavors:
+        usable = allowed_flavors(conn)
+        if not usable:
+            raise HypervisorTestServerError("no flavor is allowed for the test: give flavors")
+        return usable
+    every = list(conn.compute.flavors(is_public=None))
+    chosen = []
+    for wanted in flavors:
+        match = [f for f in every if wanted in (f.id, f.name)]
+        if len(match) != 1:
+            problem = "is ambiguous: give its id" if match else "is not a flavor"
+            raise HypervisorTestServerError(
+                f"flavors {wanted!r} {problem}; {_choices([f.name for f in every], wanted)}"
+            )
+        chosen.append(match[0])
+    return chosen
+
+
+def _image(conn, image: str) -> Any:
+    found = [i for i in conn.image.images(status="active") if image in (i.id, i.name)]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise HypervisorTestServerError(f"image {image!r} is ambiguous: give its id")
+    names = [i.name for i in conn.image.images(status="active") if i.name]
+    raise HypervisorTestServerError(
+        f"image {image!r} is not an active image; {_choices(names, image)}"
+    )
+
+
+def _networks(conn, network: Optional[str]) -> Any:
+    if not network:
+        return "none"
+    found = conn.network.find_network(network, ignore_missing=True)
+    if found is None:
+        names = [n.name for n in conn.network.networks() if n.name]
+        raise HypervisorTestServerError(
+            f"network {network!r} is not a network; {_choices(names, network)}"
+        )
+    return [{"uuid": found.id}]
+
+
+def _set_disabled_trait(conn, provider_id: str, present: bool) -> None:
+    """Add or remove COMPUTE_STATUS_DISABLED on a resource provider (retrying generations)."""
+    from openstack import exceptions
+
+    url = f"/resource_providers/{provider_id}/traits"
+    for attempt in range(TRAIT_RETRIES):
+        current = conn.placement.get(url, microversion=PLACEMENT_TRAITS_VERSION)
+        exceptions.raise_from_response(current)
+        body = current.json()
+        traits = set(body["traits"])
+        if (DISABLED_TRAIT in traits) == present:
+            return
+        traits = traits | {DISABLED_TRAIT} if present else traits - {DISABLED_TRAIT}
+        answer = conn.placement.put(
+            url,
+            json={
+                "traits": sorted(traits),
+                "resource_provider_generation": body["resource_provider_generation"],
+            },
+            microversion=PLACEMENT_TRAITS_VERSION,
+        )
+        if answer.status_code != 409 or attempt == TRAIT_RETRIES - 1:
+            exceptions.raise_from_response(answer)
+            return
+
+
+@contextlib.contextmanager
+def _bootable(conn, target: Target) -> Iterator[None]:
+    """Let a forced boot reach a disabled host; the trait is back afterwards if still disabled."""
+    if not target.disabled or not target.provider_id:
+        yield
+        return
+    _set_disabled_trait(conn, target.provider_id, present=False)
+    try:
+        yield
+    finally:
+        if find_compute_service(conn, target.host).status == "disabled":
+            _set_disabled_trait(conn, target.provider_id, present=True)
+
+
+def _boot_one(conn, target: Target, flavor, image, networks, timeout: float) -> Dict[str, Any]:
+    """One forced boot until ACTIVE, always followed by a delete that is waited for."""
+    from openstack import exceptions
+
+    name = f"cloudops-test-{target.host}-{flavor.name}-{secrets.token_hex(3)}"
+    result: Dict[str, Any] = {"flavor": flavor.name, "ok": False, "seconds": 0.0}
+    result.update(server_id=None, error=None)
+    server = None
+    started = time.monotonic()
+    try:
+        with _bootable(conn, target):
+            server = conn.compute.create_server(
+                name=name,
+                flavor_id=flavor.id,
+                image_id=image.id,
+                networks=networks,
+                availability_zone=f"{target.zone}:{target.host}",
+            )
+            result["server_id"] = server.id
+            active = wait_for(conn, server, "ACTIVE", timeout)
+        result["seconds"] = round(time.monotonic() - started, 1)
+        if active.compute_host != target.host:
+            result["error"] = f"server {name} went ACTIVE on {active.compute_host}"
+        else:
+            result["ok"] = True
+    except (OpenStackApiError, exceptions.SDKException) as err:
+        result["seconds"] = round(time.monotonic() - started, 1)
+        result["error"] = f"{type(err).__name__}: {err}"
+    finally:
+        if server is not None:
+            _delete(conn, server, timeout, result)
+    return result
+
+
+def _delete(conn, server, timeout: float, result: Dict[str, Any]) -> None:
+    from openstack import exceptions
+
+    try:
+        conn.compute.delete_server(server, ignore_missing=True)
+        conn.compute.wait_for_delete(server, wait=timeout)
+    except exceptions.SDKException as err:
+        result["ok"] = False
+        cleanup = f"test server {server.id} not deleted: {type(err).__name__}: {err}"
+        result["error"] = "; ".join(filter(None, [result["error"], cleanup]))
+
+
+def _test_host(cloud_account, target, flavors, image, networks, timeout) -> Dict[str, Any]:
+    with connect(cloud_account) as conn:
+        results = [_boot_one(conn, target, f, image, networks, timeout) for f in flavors]
+    return {"ok": all(r["ok"] for r in results), "flavors": results}
+
+
+def test_servers(
+    cloud_account: str,
+    hypervisors: List[str],
+    image: str,
+    flavors: Optional[List[str]] = None,
+    random_flavor: bool = False,
+    network: Optional[str] = None,
+    timeout: float = 300,
+) -> Dict[str, Any]:
+    """Boot, wait ACTIVE and delete a test server on each hypervisor with every allowed flavor
+    (or ``flavors``; with ``random_flavor`` one of them per host).
+
+    Failed boots are reported (``ok`` false), never raised; bad parameters raise.
+    """
+    if not hypervisors:
+        raise HypervisorTestServerError("hypervisors is empty: give at least one hypervisor")
+    if timeout <= 0:
+        raise HypervisorTestServerError(f"timeout {timeout} is out of range: more than 0 seconds")
+    with connect(cloud_account) as conn:
+        targets = _targets(conn, list(dict.fromkeys(hypervisors)))
+        candidates = _flavors(conn, flavors)
+        image_obj = _image(conn, image)
+        networks = _networks(conn, network)
+    plans = {t.name: [random.choice(candidates)] if random_flavor else candidates for t in targets}
+    with concurrent.futures.ThreadPoolExecutor(
+        max_workers=min(MAX_HOSTS_AT_ONCE, len(targets))
+    ) as pool:
+        futures = {
+            t.name: pool.submit(
+                _test_host, cloud_account, t, plans[t.name], image_obj, networks, timeout
+            )
+            for t in targets
+        }
+        results = {name: future.result() for name, future in futures.items()}
+    return {"ok": all(r["ok"] for r in results.values()), "hypervisors": results}
+
+
+def test_server_action(
+    cloud_account: str,
+    hypervisors: List[str],
+    image: str,
+    flavors: Optional[List[str]] = None,
+    random_flavor: bool = False,
+    network: Optional[str] = None,
+    timeout: float = 300,
+) -> Dict[str, Any]:
+    """:func:`test_servers` for the action: any failed boot fails the action (with the report)."""
+    result = test_servers(
+        cloud_account, hypervisors, image, flavors, random_flavor, network, timeout
+    )
+    if not result["ok"]:
+        failures = [
+            f"{name} ({entry['flavor']}: {entry['error']})"
+            for name, host in result["hypervisors"].items()
+            for entry in host["flavors"]
+            if not entry["ok"]
+        ]
+        raise HypervisorTestServerError(
+            "test server failed on " + "; ".join(failures), report=result
+        )
+    return result

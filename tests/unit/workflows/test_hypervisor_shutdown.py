@@ -1,0 +1,191 @@
+"""hypervisor.shutdown.servers against a fake cloud whose calls are checked against the SDK."""
+
+import threading
+
+import pytest
+from openstack import exceptions
+from openstack.compute.v2.server import Server
+from openstack.compute.v2.service import Service
+from openstack.identity.v3.project import Project
+
+from apis.errors import CloudopsError
+from apis.openstack_api import servers as servers_api
+from apis.openstack_api.hypervisor_service import HypervisorServiceError
+from tests.unit.query.fakes import FakeCompute, FakeConnection
+from tests.unit.workflows.test_cloud_checks import FakeConnect
+from workflows import hypervisor_shutdown
+from workflows.hypervisor_shutdown import HypervisorShutdownError, WorkerConnections
+
+
+class PowerCompute(FakeCompute):
+    """The fake compute proxy plus stop_server: ``stop_results`` says what each stop does
+    (a status to go to, or an exception to raise); the default is SHUTOFF."""
+
+    def stop_server(self, server):
+        """Stop a server (recorded, checked, and applied to the fake)."""
+        self._check("stop_server", (server,), {})
+        outcome = self.data.get("stop_results", {}).get(server.id, "SHUTOFF")
+        if isinstance(outcome, Exception):
+            raise outcome
+        server.status = outcome
+
+
+class ClosingConnection(FakeConnection):
+    """A FakeConnection that records being closed."""
+
+    def __init__(self, **data):
+        super().__init__(**data)
+        self.compute = PowerCompute(self.calls, self.compute.data)
+        self.closed = 0
+        self.opened = []
+
+    def close(self):
+        """Count the close."""
+        self.closed += 1
+
+
+def make_server(sid, name, status, host="hv1", project="p-web"):
+    """A server on a host."""
+    return Server(id=sid, name=name, status=status, compute_host=host, project_id=project)
+
+
+@pytest.fixture(name="cloud")
+def fixture_cloud(monkeypatch):
+    """hv1 with two running servers, a stopped one, one in ERROR, and a lab server; hv2 other."""
+    conn = ClosingConnection(
+        servers=[
+            make_server("s-a", "web-a", "ACTIVE"),
+            make_server("s-b", "web-b", "ACTIVE"),
+            make_server("s-off", "web-off", "SHUTOFF"),
+            make_server("s-err", "web-err", "ERROR"),
+            make_server("s-lab", "keep-lab", "ACTIVE", project="p-lab"),
+            make_server("s-other", "elsewhere", "ACTIVE", host="hv2"),
+        ],
+        projects=[Project(id="p-web", name="web"), Project(id="p-lab", name="lab")],
+        services=[
+            Service(id=f"svc-{h}", host=h, binary="nova-compute", status="enabled")
+            for h in ("hv1", "hv2")
+        ],
+    )
+
+    def open_connection(cloud_account):
+        conn.opened.append((cloud_account, threading.get_ident()))
+        return conn
+
+    monkeypatch.setattr(hypervisor_shutdown, "connect", FakeConnect(conn))
+    monkeypatch.setattr(hypervisor_shutdown, "open_connection", open_connection)
+    monkeypatch.setattr(servers_api, "POLL_SECONDS", 0)
+    return conn
+
+
+def outcomes(report):
+    """name -> outcome."""
+    return {s["name"]: s["outcome"] for s in report["servers"]}
+
+
+def test_dry_run_stops_nothing(cloud):
+    report = hypervisor_shutdown.shutdown_servers("prod", "hv1")
+    assert report["dry_run"] and report["hypervisor"] == "hv1"
+    assert outcomes(report) == {
+        "keep-lab": "would_stop",
+        "web-a": "would_stop",
+        "web-b": "would_stop",
+        "web-err": "not_touched",
+        "web-off": "unchanged",
+    }
+    assert report["counts"]["would_stop"] == 3 and report["counts"]["stopped"] == 0
+    assert not [c for c in cloud.calls if c[0] == "stop_server"] and not cloud.opened
+    (listing,) = cloud.listing_calls("servers")
+    assert listing["compute_host"] == "hv1" and listing["all_projects"]
+
+
+def test_stops_active_servers_with_worker_connections(cloud):
+    report = hypervisor_shutdown.shutdown_servers(
+        "prod", "hv1", dry_run=False, concurrency=2, skip_name_patterns=["^keep-"]
+    )
+    assert outcomes(report) == {
+        "keep-lab": "skipped",
+        "web-a": "stopped",
+        "web-b": "stopped",
+        "web-err": "not_touched",
+        "web-off": "unchanged",
+    }
+    stopped = sorted(args[0].id for name, args, _ in cloud.calls if name == "stop_server")
+    assert stopped == ["s-a", "s-b"]
+    assert all(s["seconds"] is not None for s in report["servers"] if s["outcome"] == "stopped")
+    assert 1 <= len(cloud.opened) <= 2 and len({t for _, t in cloud.opened}) == len(cloud.opened)
+    assert cloud.closed == len(cloud.opened)
+
+
+def test_projects_limit_the_servers(cloud):
+    report = hypervisor_shutdown.shutdown_servers("prod", "hv1", dry_run=False, projects=["lab"])
+    assert outcomes(report) == {"keep-lab": "stopped"}
+    assert cloud.compute.get_server("s-a").status == "ACTIVE"
+
+
+def test_failures_fail_the_run_with_the_report(cloud):
+    cloud.compute.data["stop_results"] = {
+        "s-a": "ERROR",
+        "s-b": exceptions.ConflictException("Cannot 'stop' instance while it is in task_state"),
+    }
+    with pytest.raises(HypervisorShutdownError) as caught:
+        hypervisor_shutdown.shutdown_servers("prod", "hv1", dry_run=False, projects=["web"])
+    assert str(caught.value) == "2 of 2 servers on hv1 did not stop: web-a, web-b"
+    assert isinstance(caught.value, CloudopsError)
+    report = caught.value.report
+    assert report["counts"]["failed"] == 2 and report["counts"]["unchanged"] == 1
+    errors = {s["name"]: s["error"] for s in report["servers"]}
+    assert errors["web-a"] == "ServerError: server web-a went to ERROR: no fault recorded"
+    assert errors["web-b"].startswith("ConflictException: Cannot 'stop' instance")
+
+
+def test_a_server_that_does_not_stop_in_time_fails(cloud):
+    cloud.compute.data["stop_results"] = {"s-a": "ACTIVE"}
+    with pytest.raises(HypervisorShutdownError, match="1 of 1 servers on hv1") as caught:
+        hypervisor_shutdown.shutdown_servers(
+            "prod", "hv1", dry_run=False, projects=["web"], skip_name_patterns=["b$"], timeout=0.01
+        )
+    (failed,) = [s for s in caught.value.report["servers"] if s["outcome"] == "failed"]
+    assert "not SHUTOFF, after 0s" in failed["error"]
+
+
+@pytest.mark.usefixtures("cloud")
+def test_bad_parameters_are_named():
+    with pytest.raises(HypervisorShutdownError, match="concurrency 0 is out of range: 1 to 16"):
+        hypervisor_shutdown.shutdown_servers("prod", "hv1", concurrency=0)
+    with pytest.raises(HypervisorShutdownError, match="timeout 0 is out of range"):
+        hypervisor_shutdown.shutdown_servers("prod", "hv1", timeout=0)
+    with pytest.raises(HypervisorShutdownError, match=r"skip_name_patterns '\(' is not a valid"):
+        hypervisor_shutdown.shutdown_servers("prod", "hv1", skip_name_patterns=["("])
+    with pytest.raises(HypervisorServiceError, match="Did you mean 'hv1'"):
+        hypervisor_shutdown.shutdown_servers("prod", "hv11")
+
+
+def test_worker_connections_are_per_thread_and_closed(monkeypatch):
+    made = []
+
+    class Closable:
+        """A connection stand-in."""
+
+        closed = False
+
+        def close(self):
+            """Close it."""
+            self.closed = True
+
+    def open_connection(cloud_account):
+        made.append(Closable())
+        assert cloud_account == "prod"
+        return made[-1]
+
+    monkeypatch.setattr(hypervisor_shutdown, "open_connection", open_connection)
+    connections = WorkerConnections("prod")
+    first = connections.get()
+    assert connections.get() is first
+    other = []
+    thread = threading.Thread(target=lambda: other.append(connections.get()))
+    thread.start()
+    thread.join()
+    assert other[0] is not first and len(made) == 2
+    connections.close()
+    assert all(c.closed for c in made)

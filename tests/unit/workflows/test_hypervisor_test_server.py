@@ -1,0 +1,312 @@
+"""hypervisor.test.server against a fake cloud whose calls are checked against the SDK."""
+
+import itertools
+import json
+
+import pytest
+import requests
+from openstack import exceptions
+from openstack.compute.v2.flavor import Flavor
+from openstack.compute.v2.hypervisor import Hypervisor
+from openstack.compute.v2.server import Server
+from openstack.compute.v2.service import Service
+from openstack.image.v2.image import Image
+from openstack.network.v2.network import Network
+
+from apis.openstack_api import servers as servers_api
+from apis.openstack_api.hypervisor_service import HypervisorServiceError
+from tests.unit.query.fakes import FakeCompute, FakeConnection, FakeNetwork
+from tests.unit.workflows.test_cloud_checks import FakeConnect
+from workflows import hypervisor_test_server as hts
+from workflows.hypervisor_test_server import HypervisorTestServerError
+
+TRAIT = "COMPUTE_STATUS_DISABLED"
+SERVER_IDS = itertools.count()
+
+
+def response(status: int, body=None) -> requests.Response:
+    """A real requests.Response with a JSON body."""
+    answer = requests.Response()
+    answer.status_code = status
+    answer.headers["content-type"] = "application/json"
+    answer._content = json.dumps(body or {}).encode()  # pylint: disable=protected-access
+    return answer
+
+
+class FakePlacement:
+    """Resource provider traits with generations; ``conflicts`` PUTs answer 409 first."""
+
+    def __init__(self, traits, conflicts=0):
+        self.traits = traits
+        self.generation = 1
+        self.conflicts = conflicts
+        self.puts = []
+
+    def get(self, url, microversion=None):
+        """GET the traits of a provider."""
+        assert microversion == "1.6"
+        provider = url.split("/")[2]
+        return response(
+            200,
+            {
+                "traits": sorted(self.traits[provider]),
+                "resource_provider_generation": self.generation,
+            },
+        )
+
+    def put(self, url, json=None, microversion=None):  # pylint: disable=redefined-outer-name
+        """PUT the traits of a provider (generation checked)."""
+        assert microversion == "1.6"
+        provider = url.split("/")[2]
+        self.puts.append((provider, TRAIT in json["traits"]))
+        if self.conflicts:
+            self.conflicts -= 1
+            self.generation += 1
+            return response(409, {"errors": [{"detail": "generation conflict"}]})
+        assert json["resource_provider_generation"] == self.generation
+        self.traits[provider] = set(json["traits"])
+        self.generation += 1
+        return response(200, json)
+
+
+class BootCompute(FakeCompute):
+    """The fake compute proxy plus boots and deletes: ``boot_results`` maps a flavor name to
+    the status its servers reach (default ACTIVE) or an exception create_server raises."""
+
+    def flavors(self, details=True, get_extra_specs=False, **query):
+        """Flavors (all of them for is_public=None)."""
+        self._check("flavors", (details, get_extra_specs), query)
+        assert set(query) <= {"is_public"}
+        return iter(self.data["flavors"])
+
+    def create_server(self, **attrs):
+        """Boot: the server lands on the forced host, remembering if the host could take it."""
+        self._check("create_server", (), attrs)
+        outcome = self.data.get("boot_results", {}).get(attrs["flavor_id"], "ACTIVE")
+        if isinstance(outcome, Exception):
+            raise outcome
+        host = attrs["availability_zone"].split(":")[1]
+        placement = self.data["placement"]
+        blocked = TRAIT in placement.traits[f"rp-{host}"]
+        created = Server(
+            id=f"srv-{next(SERVER_IDS)}",
+            name=attrs["name"],
+            status="ERROR" if blocked else outcome,
+            compute_host=host,
+            fault={"message": "No valid host was found."} if blocked else None,
+        )
+        self.data["servers"].append(created)
+        self.data["boots"].append(attrs)
+        return created
+
+    def delete_server(self, server, ignore_missing=True, force=False):
+        """Delete (recorded)."""
+        self._check("delete_server", (server,), {"ignore_missing": ignore_missing, "force": force})
+        if self.data.get("delete_fails"):
+            raise exceptions.HttpException("delete refused")
+        self.data["servers"].remove(server)
+
+    def wait_for_delete(self, res, interval=2, wait=120, callback=None):
+        """Gone already."""
+        self._check("wait_for_delete", (res,), {"interval": interval, "wait": wait})
+        assert callback is None
+        return res
+
+
+class NetworkWithFind(FakeNetwork):
+    """The fake network proxy plus find_network."""
+
+    def find_network(self, name_or_id, ignore_missing=True, **query):
+        """By name or id."""
+        self._check("find_network", (name_or_id,), {"ignore_missing": ignore_missing, **query})
+        match = [n for n in self.data["networks"] if name_or_id in (n.id, n.name)]
+        return match[0] if match else None
+
+
+class TestConnection(FakeConnection):
+    """A FakeConnection with boots, networks and trait-keeping placement."""
+
+    __test__ = False
+
+    def __init__(self, **data):
+        super().__init__(**data)
+        self.compute = BootCompute(self.calls, self.compute.data)
+        self.network = NetworkWithFind(self.calls, self.compute.data)
+        self.placement = data["placement"]
+
+
+def flavor(fid, name, public=True, disabled=False, specs=None):
+    """A flavor."""
+    return Flavor(
+        id=fid, name=name, is_public=public, is_disabled=disabled, extra_specs=specs or {}
+    )
+
+
+@pytest.fixture(name="cloud")
+def fixture_cloud(monkeypatch):
+    """hv1 (zone az1) enabled, hv2 (no zone) disabled; four usable flavors of six."""
+    conn = TestConnection(
+        hypervisors=[
+            Hypervisor(id=f"rp-hv{n}", name=f"hv{n}.example", service_details={"host": f"hv{n}"})
+            for n in (1, 2)
+        ],
+        services=[
+            Service(
+                id="svc-1",
+                host="hv1",
+                binary="nova-compute",
+                status="enabled",
+                availability_zone="az1",
+            ),
+            Service(id="svc-2", host="hv2", binary="nova-compute", status="disabled"),
+        ],
+        flavors=[
+            flavor("f-s", "small"),
+            flavor("f-m", "medium"),
+            flavor("f-old", "old", specs={hts.DECOMMISSION_KEY: "2026-12-25"}),
+            flavor("f-off", "off", disabled=True),
+            flavor("f-mine", "mine", public=False),
+            flavor("f-theirs", "theirs", public=False),
+        ],
+        flavor_access={
+            "f-mine": [{"flavor_id": "f-mine", "tenant_id": "p-admin"}],
+            "f-theirs": [{"flavor_id": "f-theirs", "tenant_id": "p-other"}],
+        },
+        images=[
+            Image(id="i-1", name="cirros", status="active"),
+            Image(id="i-2", name="twin", status="active"),
+            Image(id="i-3", name="twin", status="active"),
+        ],
+        networks=[Network(id="n-1", name="test-net")],
+        servers=[],
+        boots=[],
+        placement=FakePlacement({"rp-hv1": {"COMPUTE_NODE"}, "rp-hv2": {"COMPUTE_NODE", TRAIT}}),
+    )
+    monkeypatch.setattr(hts, "connect", FakeConnect(conn))
+    monkeypatch.setattr(servers_api, "POLL_SECONDS", 0)
+    return conn
+
+
+def test_allowed_flavors(cloud):
+    assert [f.name for f in hts.allowed_flavors(cloud)] == ["medium", "mine", "small"]
+
+
+def test_every_allowed_flavor_on_each_host(cloud):
+    result = hts.test_servers("prod", ["hv1", "hv2"], "cirros")
+    assert result["ok"] and set(result["hypervisors"]) == {"hv1", "hv2"}
+    for host in ("hv1", "hv2"):
+        entries = result["hypervisors"][host]["flavors"]
+        assert [e["flavor"] for e in entries] == ["medium", "mine", "small"]
+        assert all(e["ok"] and e["error"] is None and e["server_id"] for e in entries)
+        assert all(isinstance(e["seconds"], float) for e in entries)
+    zones = sorted({boot["availability_zone"] for boot in cloud.compute.data["boots"]})
+    assert zones == ["az1:hv1", "nova:hv2"]
+    boot = cloud.compute.data["boots"][0]
+    assert boot["networks"] == "none" and boot["image_id"] == "i-1"
+    assert boot["name"].startswith(f"cloudops-test-hv{boot['availability_zone'][-1]}-medium-")
+    assert not cloud.compute.data["servers"], "every test server is deleted"
+    assert TRAIT in cloud.placement.traits["rp-hv2"], "the disabled host keeps its trait"
+    assert TRAIT not in cloud.placement.traits["rp-hv1"]
+    assert {p for p, _ in cloud.placement.puts} == {"rp-hv2"}
+
+
+def test_disabled_host_enabled_meanwhile_keeps_no_trait(cloud):
+    def enable_during_boot(**attrs):
+        cloud.compute.data["services"][1].status = "enabled"
+        return BootCompute.create_server(cloud.compute, **attrs)
+
+    cloud.compute.create_server = enable_during_boot
+    result = hts.test_servers("prod", ["hv2.example"], "cirros", flavors=["small"])
+    assert result["ok"] and list(result["hypervisors"]) == ["hv2.example"]
+    assert TRAIT not in cloud.placement.traits["rp-hv2"]
+
+
+def test_trait_updates_retry_generation_conflicts(cloud):
+    cloud.placement.conflicts = 1
+    assert hts.test_servers("prod", ["hv2"], "cirros", flavors=["f-s"])["ok"]
+    assert cloud.placement.puts == [("rp-hv2", False), ("rp-hv2", False), ("rp-hv2", True)]
+
+
+def test_random_flavor_and_network(cloud, monkeypatch):
+    monkeypatch.setattr(hts.random, "choice", lambda options: options[-1])
+    result = hts.test_servers(
+        "prod", ["hv1"], "i-1", flavors=["small", "medium"], random_flavor=True, network="test-net"
+    )
+    assert [e["flavor"] for e in result["hypervisors"]["hv1"]["flavors"]] == ["medium"]
+    (boot,) = cloud.compute.data["boots"]
+    assert boot["networks"] == [{"uuid": "n-1"}] and boot["flavor_id"] == "f-m"
+
+
+def test_failed_boots_are_reported_not_raised(cloud):
+    cloud.compute.data["boot_results"] = {
+        "f-m": "ERROR",
+        "f-s": exceptions.BadRequestException("Flavor's disk is too small for requested image."),
+    }
+    result = hts.test_servers("prod", ["hv1"], "cirros", flavors=["small", "medium", "mine"])
+    entries = {e["flavor"]: e for e in result["hypervisors"]["hv1"]["flavors"]}
+    assert not result["ok"] and not result["hypervisors"]["hv1"]["ok"]
+    assert entries["small"]["server_id"] is None
+    assert entries["small"]["error"].startswith("BadRequestException: Flavor's disk is too small")
+    assert entries["medium"]["error"] == (
+        f"ServerError: server {_boot_name(cloud, 'f-m')} went to ERROR: no fault recorded"
+    )
+    assert entries["mine"]["ok"]
+    assert not cloud.compute.data["servers"], "the ERROR server is deleted too"
+
+
+def _boot_name(cloud, flavor_id):
+    (boot,) = [b for b in cloud.compute.data["boots"] if b["flavor_id"] == flavor_id]
+    return boot["name"]
+
+
+def test_a_failed_delete_fails_the_entry(cloud):
+    cloud.compute.data["delete_fails"] = True
+    result = hts.test_servers("prod", ["hv1"], "cirros", flavors=["small"])
+    (entry,) = result["hypervisors"]["hv1"]["flavors"]
+    assert not entry["ok"] and entry["error"].startswith(
+        f"test server {entry['server_id']} not deleted: HttpException"
+    )
+
+
+def test_the_action_fails_with_the_report(cloud):
+    assert hts.test_server_action("prod", ["hv1"], "cirros", flavors=["small"])["ok"]
+    cloud.compute.data["boot_results"] = {"f-m": "ERROR"}
+    with pytest.raises(HypervisorTestServerError) as caught:
+        hts.test_server_action("prod", ["hv1", "hv2"], "cirros", flavors=["medium"])
+    assert str(caught.value).startswith("test server failed on hv1 (medium: ServerError: ")
+    assert "; hv2 (medium: " in str(caught.value)
+    assert caught.value.report["ok"] is False
+
+
+@pytest.mark.usefixtures("cloud")
+def test_bad_parameters_are_named_with_choices():
+    with pytest.raises(HypervisorTestServerError, match="hypervisors is empty"):
+        hts.test_servers("prod", [], "cirros")
+    with pytest.raises(HypervisorTestServerError, match="timeout 0 is out of range"):
+        hts.test_servers("prod", ["hv1"], "cirros", timeout=0)
+    with pytest.raises(HypervisorServiceError, match="hosts: hv1, hv2"):
+        hts.test_servers("prod", ["hv3"], "cirros")
+    with pytest.raises(
+        HypervisorTestServerError,
+        match="flavors 'smal' is not a flavor; valid choices: medium, mine, off, old, small, "
+        "theirs. Did you mean 'small'",
+    ):
+        hts.test_servers("prod", ["hv1"], "cirros", flavors=["smal"])
+    with pytest.raises(HypervisorTestServerError, match="image 'twin' is ambiguous"):
+        hts.test_servers("prod", ["hv1"], "twin")
+    with pytest.raises(HypervisorTestServerError, match="valid choices: cirros, twin, twin"):
+        hts.test_servers("prod", ["hv1"], "ubuntu")
+    with pytest.raises(HypervisorTestServerError, match="network 'lan' is not a network"):
+        hts.test_servers("prod", ["hv1"], "cirros", network="lan")
+
+
+def test_no_allowed_flavor(cloud):
+    cloud.compute.data["flavors"] = [flavor("f-off", "off", disabled=True)]
+    with pytest.raises(HypervisorTestServerError, match="no flavor is allowed"):
+        hts.test_servers("prod", ["hv1"], "cirros")
+
+
+def test_duplicate_flavor_names_need_ids(cloud):
+    cloud.compute.data["flavors"].append(flavor("f-s2", "small"))
+    with pytest.raises(HypervisorTestServerError, match="'small' is ambiguous: give its id"):
+        hts.test_servers("prod", ["hv1"], "cirros", flavors=["small"])
