@@ -8,19 +8,19 @@ from typing import Any, List, Optional
 
 from workflows.hypervisor_state import HypervisorFacts
 
-UPTIME = re.compile(r"up\s+(?:(\d+)\s+days?,\s*)?(\d+):(\d+)")
+UPTIME = re.compile(r"up\s+(?:(\d+)\s+days?,\s*)?(?:(\d+):(\d+)|(\d+)\s+min)")
 ACTIVE_MIGRATIONS = ("queued", "preparing", "running", "post-migrating", "migrating")
 
 
 def parse_uptime(text: Optional[str]) -> Optional[float]:
-    """Seconds from ``uptime``-style text (`` 10:01:02 up 3 days,  4:05, ...``)."""
+    """Seconds from ``uptime``-style text (`` 10:01:02 up 3 days,  4:05, ...``, ``up 5 min,``)."""
     if not text:
         return None
     match = UPTIME.search(text)
     if not match:
         return None
-    days, hours, minutes = (int(group or 0) for group in match.groups())
-    return float(days * 86400 + hours * 3600 + minutes * 60)
+    days, hours, minutes, only_minutes = (int(group or 0) for group in match.groups())
+    return float(days * 86400 + hours * 3600 + (minutes + only_minutes) * 60)
 
 
 def collect_facts(conn: Any) -> List[HypervisorFacts]:

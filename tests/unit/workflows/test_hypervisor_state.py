@@ -88,6 +88,8 @@ def test_reboot_window_is_configurable():
         (" 10:01:02 up 3 days,  4:05,  1 user,  load average: 0.00", 3 * 86400 + 4 * 3600 + 300),
         (" 10:01:02 up 1 day, 0:01, 0 users", 86400 + 60),
         (" 10:01:02 up  2:30,  0 users", 9000),
+        (" 10:01:02 up 5 min,  0 users,  load average: 0.40", 300),
+        (" 10:01:02 up 12 days, 7 min,  2 users", 12 * 86400 + 420),
         ("garbage", None),
         (None, None),
     ],

@@ -1,0 +1,357 @@
+"""Patch and reboot a drained hypervisor: the hypervisor.patch.reboot action.
+
+The work is a tiny saga, an explicit list of steps run in order: silence the host in
+Alertmanager, schedule an Icinga downtime for it and its services (skipped without an Icinga
+account), run the patch script, run the reboot script. When a step fails, the steps already
+done are undone in reverse (the silence expired, the downtime removed; a patch cannot be
+undone and says so) and the action fails with a report of every step and every rollback.
+
+Only a host disabled for maintenance (``[maintenance]`` reason) with no servers is patched:
+state DRAINED, or REBOOTED (drained and booted recently, e.g. a second patch round). With
+``require_empty=false`` a host disabled for maintenance that still holds servers
+(PENDING_MAINTENANCE) is accepted too; they go down with the reboot. Every other state
+(RUNNING and EMPTY: still scheduled; DISABLED: disabled by someone else for another reason;
+DRAINING: migrations running; DOWN, UNKNOWN) is refused.
+
+The reboot script is expected to schedule the reboot (e.g. ``shutdown -r +1``) and exit 0.
+If the SSH connection drops while it runs (the channel closes without an exit status) the
+host is taken to be rebooting and the step counts as done.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from apis.alertmanager_api.account import AlertmanagerAccount
+from apis.alertmanager_api.silences import create_silence, list_silences, remove_silences
+from apis.errors import CloudopsError
+from apis.icinga_api.account import IcingaAccount
+from apis.icinga_api.client import IcingaClient
+from apis.icinga_api.downtimes import list_own_downtimes, schedule_downtime
+from apis.openstack_api.connection import connect
+from apis.openstack_api.hypervisor_facts import collect_facts
+from apis.openstack_api.hypervisor_service import HypervisorServiceError, find_compute_service
+from apis.ssh_api.account import SSHAccount
+from apis.ssh_api.client import exec_command
+from apis.ssh_api.exceptions import SSHCommandError
+from apis.ssh_api.remote_command import AllowedScript, allowed_script
+from workflows.hypervisor_state import HypervisorState, compute_state
+from workflows.maintenance_settings import MaintenanceSettings
+
+SILENCE_MARKER = "[cloudops:maintenance]"
+DEFAULT_AUTHOR = "cloudops"
+NO_EXIT_STATUS = -1
+TAIL = 2000
+PATCHABLE = {
+    True: (HypervisorState.DRAINED, HypervisorState.REBOOTED),
+    False: (
+        HypervisorState.DRAINED,
+        HypervisorState.REBOOTED,
+        HypervisorState.PENDING_MAINTENANCE,
+    ),
+}
+
+
+class PatchRebootError(HypervisorServiceError):
+    """The host may not be patched, or a step failed (the report says what was rolled back)."""
+
+
+StepResult = Dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One saga step: ``do`` returns what it did; ``undo`` (if any) reverses it from that."""
+
+    name: str
+    do: Callable[[], StepResult]
+    undo: Optional[Callable[[StepResult], StepResult]] = None
+
+
+def run_saga(steps: Sequence[Step]) -> Tuple[bool, Dict[str, Any]]:
+    """Run ``steps`` in order; on a failure undo the done ones in reverse.
+
+    ``(ok, report)``: the report has each step's outcome, the failing step (or None) and each
+    rollback's outcome. An unexpected exception (a bug) is re-raised after the rollback.
+    """
+    report: Dict[str, Any] = {"steps": [], "failed_step": None, "rollback": []}
+    done: List[Tuple[Step, StepResult]] = []
+    for index, step in enumerate(steps):
+        try:
+            result = step.do()
+        except Exception as err:  # pylint: disable=broad-exception-caught
+            report["steps"].append({"step": step.name, "outcome": "failed", **failure(err)})
+            report["steps"].extend(
+                {"step": later.name, "outcome": "not run"} for later in steps[index + 1 :]
+            )
+            report["failed_step"] = step.name
+            report["rollback"] = roll_back(done)
+            if not isinstance(err, CloudopsError):
+                raise
+            return False, report
+        report["steps"].append({"step": step.name, "outcome": "done", **result})
+        done.append((step, result))
+    return True, report
+
+
+def roll_back(done: Sequence[Tuple[Step, StepResult]]) -> List[Dict[str, Any]]:
+    """Undo ``done`` steps in reverse; every outcome is reported, failures included."""
+    outcomes = []
+    for step, result in reversed(done):
+        if step.undo is None:
+            outcomes.append({"step": step.name, "outcome": "cannot be undone"})
+            continue
+        try:
+            outcomes.append({"step": step.name, "outcome": "undone", **step.undo(result)})
+        except Exception as err:  # pylint: disable=broad-exception-caught
+            outcomes.append({"step": step.name, "outcome": "rollback failed", **failure(err)})
+    return outcomes
+
+
+def failure(err: BaseException) -> Dict[str, Any]:
+    """The error of a failed step, with the output tail of a failed remote script."""
+    found: Dict[str, Any] = {"error": str(err), "error_type": type(err).__name__}
+    for stream in ("stdout", "stderr"):
+        if getattr(err, stream, None) is not None:
+            found[f"{stream}_tail"] = getattr(err, stream)[-TAIL:]
+    if getattr(err, "exit_status", None) is not None:
+        found["exit_status"] = err.exit_status
+    return found
+
+
+def host_matcher(host: str) -> str:
+    """A matcher selecting ``host``'s alerts by ``instance`` (also ``host:port``, FQDN)."""
+    return f"instance=~{re.escape(host)}([.:].*)?"
+
+
+def pack_silences(alertmanager_account: AlertmanagerAccount, host: str) -> List[Dict[str, Any]]:
+    """Active and pending silences of ``host`` that this pack created for maintenance."""
+    found = list_silences(alertmanager_account, host=host)["silences"]
+    return [s for s in found if s["state"] != "expired" and s["comment"].startswith(SILENCE_MARKER)]
+
+
+def host_state(cloud_account: str, hypervisor: str) -> Tuple[str, Dict[str, Any]]:
+    """The compute host name and the hypervisor's state with the facts behind it."""
+    with connect(cloud_account) as conn:
+        service = find_compute_service(conn, hypervisor)
+        facts = [f for f in collect_facts(conn) if f.name in (hypervisor, service.host)]
+    if not facts:
+        return service.host, {"state": HypervisorState.UNKNOWN.value}
+    return service.host, {
+        "state": compute_state(facts[0]).value,
+        "status": facts[0].service_status,
+        "disabled_reason": facts[0].disabled_reason,
+        "servers": facts[0].running_vms,
+    }
+
+
+def check_patchable(hypervisor: str, state: Mapping[str, Any], require_empty: bool) -> None:
+    """Refuse a host that is not disabled for maintenance (and empty unless overridden)."""
+    allowed = [s.value for s in PATCHABLE[bool(require_empty)]]
+    if state["state"] in allowed:
+        return
+    raise PatchRebootError(
+        f"hypervisor {hypervisor!r} is {state['state']} "
+        f"(status {state.get('status')}, reason {state.get('disabled_reason')!r}, "
+        f"servers {state.get('servers')}); patch.reboot needs one of: {', '.join(allowed)}"
+        + ("" if not require_empty else " (require_empty=false also accepts PENDING_MAINTENANCE)")
+        + "; disable and drain it first"
+    )
+
+
+def script_output(result: Any) -> StepResult:
+    """A finished script's command, exit status and output tails."""
+    return {
+        "command": result.command,
+        "exit_status": result.exit_status,
+        "stdout_tail": result.stdout[-TAIL:],
+        "stderr_tail": result.stderr[-TAIL:],
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class PatchPlan:  # pylint: disable=too-many-instance-attributes
+    """Everything the steps need, resolved and checked before any of them runs."""
+
+    monitored_host: str
+    ssh_host: str
+    ssh_account: SSHAccount
+    alertmanager_account: AlertmanagerAccount
+    icinga_account: Optional[IcingaAccount]
+    patch: AllowedScript
+    patch_args: Tuple[str, ...]
+    reboot: AllowedScript
+    duration: str
+    comment: str
+    author: str
+    patch_timeout: float
+
+    def silence(self) -> StepResult:
+        """Silence the host's alerts for the maintenance window."""
+        created = create_silence(
+            self.alertmanager_account,
+            [host_matcher(self.monitored_host)],
+            f"{SILENCE_MARKER} {self.comment}",
+            author=self.author,
+            duration=self.duration,
+        )
+        return {"silence_id": created["id"], "matchers": created["matchers"]}
+
+    def expire_silence(self, done: StepResult) -> StepResult:
+        """Expire the silence made by :meth:`silence`."""
+        remove_silences(self.alertmanager_account, silence_ids=[done["silence_id"]], dry_run=False)
+        return {"silence_id": done["silence_id"]}
+
+    def downtime(self) -> StepResult:
+        """Schedule a fixed downtime for the host and all its services."""
+        scheduled = schedule_downtime(
+            self.icinga_account,
+            self.monitored_host,
+            self.comment,
+            duration=self.duration,
+            all_services=True,
+            author=self.author,
+        )
+        return {"downtimes": scheduled["downtimes"], "end": scheduled["end"]}
+
+    def remove_downtime(self, done: StepResult) -> StepResult:
+        """Remove the downtimes made by :meth:`downtime` (children go with their host)."""
+        removed: List[str] = []
+        with IcingaClient(self.icinga_account) as client:
+            for downtime in list_own_downtimes(client, self.monitored_host):
+                if downtime.name not in done["downtimes"] or downtime.parent in removed:
+                    continue
+                if client.remove_downtime(downtime.name):
+                    removed.append(downtime.name)
+        return {"removed": removed}
+
+    def run_patch(self) -> StepResult:
+        """Run the patch script and wait for it."""
+        return script_output(
+            exec_command(
+                self.ssh_account,
+                self.ssh_host,
+                self.patch.path,
+                self.patch_args,
+                timeout=self.patch_timeout,
+            )
+        )
+
+    def run_reboot(self) -> StepResult:
+        """Run the reboot script; a connection dropped under it counts as rebooting."""
+        requested = datetime.datetime.now(datetime.timezone.utc).isoformat()
+        try:
+            output = script_output(exec_command(self.ssh_account, self.ssh_host, self.reboot.path))
+        except SSHCommandError as err:
+            if err.exit_status != NO_EXIT_STATUS:
+                raise
+            output = {
+                "command": self.reboot.path,
+                "exit_status": None,
+                "connection_dropped": True,
+                "stdout_tail": err.stdout[-TAIL:],
+                "stderr_tail": err.stderr[-TAIL:],
+            }
+        return {"reboot_requested_at": requested, **output}
+
+    def steps(self) -> List[Step]:
+        """The saga: silence, downtime (with an Icinga account), patch, reboot."""
+        steps = [Step("silence", self.silence, self.expire_silence)]
+        if self.icinga_account is not None:
+            steps.append(Step("downtime", self.downtime, self.remove_downtime))
+        steps.append(Step("patch", self.run_patch))
+        steps.append(Step("reboot", self.run_reboot))
+        return steps
+
+
+def patch_reboot(  # pylint: disable=too-many-arguments,too-many-locals
+    cloud_account: str,
+    hypervisor: str,
+    ssh_account: SSHAccount,
+    alertmanager_account: AlertmanagerAccount,
+    patch_script: Optional[str] = None,
+    reboot_script: Optional[str] = None,
+    comment: Optional[str] = None,
+    icinga_account: Optional[IcingaAccount] = None,
+    patch_args: Optional[Sequence[str]] = None,
+    duration_minutes: int = 120,
+    operator: Optional[str] = None,
+    require_empty: bool = True,
+    ssh_host: Optional[str] = None,
+    monitored_host: Optional[str] = None,
+    patch_timeout_minutes: float = 60,
+    dry_run: bool = True,
+    ssh_allowed_scripts: Optional[Sequence[Mapping[str, Any]]] = None,
+    hypervisor_maintenance: Optional[Mapping[str, Any]] = None,
+    icinga_accounts: Optional[Sequence[Mapping[str, Any]]] = None,
+) -> Dict[str, Any]:
+    """Silence, downtime, patch and reboot a drained hypervisor; roll back on any failure.
+
+    Scripts, arguments, comment and Icinga account not given come from the pack config's
+    ``hypervisor_maintenance`` (how the maintenance rules run it).
+    """
+    site = MaintenanceSettings.from_config(hypervisor_maintenance)
+    patch_script = site.pick("patch_script", patch_script)
+    reboot_script = site.pick("reboot_script", reboot_script)
+    comment = site.pick("comment", comment)
+    patch_args = patch_args if patch_args is not None else site.patch_args
+    icinga_account = site.icinga(icinga_account, icinga_accounts)
+    if not str(comment or "").strip():
+        raise PatchRebootError("comment: say why the host is patched (a ticket key, a CVE)")
+    if int(duration_minutes) <= 0:
+        raise PatchRebootError(f"duration_minutes {duration_minutes!r} must be positive")
+    patch = allowed_script(patch_script, ssh_allowed_scripts)
+    reboot = allowed_script(reboot_script, ssh_allowed_scripts)
+    host, state = host_state(cloud_account, hypervisor)
+    check_patchable(hypervisor, state, require_empty)
+    plan = PatchPlan(
+        monitored_host=monitored_host or host,
+        ssh_host=ssh_host or host,
+        ssh_account=ssh_account,
+        alertmanager_account=alertmanager_account,
+        icinga_account=icinga_account,
+        patch=patch,
+        patch_args=tuple(str(arg) for arg in patch_args or ()),
+        reboot=reboot,
+        duration=f"{int(duration_minutes)}m",
+        comment=f"{comment.strip()} (patch.reboot of {host}"
+        + (f" by {operator})" if operator else ")"),
+        author=f"{DEFAULT_AUTHOR}/{operator}" if operator else DEFAULT_AUTHOR,
+        patch_timeout=float(patch_timeout_minutes) * 60,
+    )
+    steps = plan.steps()
+    summary = {
+        "dry_run": dry_run,
+        "hypervisor": host,
+        "state": state,
+        "monitored_host": plan.monitored_host,
+        "ssh_host": plan.ssh_host,
+    }
+    if dry_run:
+        return {**summary, "would_run": [step.name for step in steps]}
+    ok, report = run_saga(steps)
+    if not ok:
+        stuck = [r["step"] for r in report["rollback"] if r["outcome"] == "rollback failed"]
+        raise PatchRebootError(
+            f"patch.reboot of {host}: step {report['failed_step']!r} failed; "
+            + (
+                f"rolling back {', '.join(stuck)} failed too, undo it by hand"
+                if stuck
+                else "the steps done before it were rolled back"
+            )
+            + " (see report)",
+            report={**summary, **report},
+        )
+    by_step = {entry["step"]: entry for entry in report["steps"]}
+    return {
+        **summary,
+        "silence_id": by_step["silence"]["silence_id"],
+        "downtimes": by_step.get("downtime", {}).get("downtimes", []),
+        "patch": by_step["patch"],
+        "reboot": by_step["reboot"],
+        "reboot_requested_at": by_step["reboot"]["reboot_requested_at"],
+        "steps": report["steps"],
+    }

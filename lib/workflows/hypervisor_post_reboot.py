@@ -1,0 +1,226 @@
+"""Bring a patched hypervisor back: the hypervisor.post.reboot action.
+
+1. Wait until its nova-compute service reports ``up``. With ``rebooted_after`` (e.g. the
+   ``reboot_requested_at`` of patch.reboot) it also waits for a service heartbeat
+   (``updated_at``) newer than that time and, when the hypervisor reports an uptime, for a
+   boot time after it. Without an uptime (nova's fake driver, some libvirt versions) a host
+   that has not rebooted yet cannot be told from one that has: run this after the reboot.
+2. Boot a test server on it (``workflows.hypervisor_test_server.test_servers``).
+3. Enable its compute service (only from ``disabled``).
+4. Expire the silences this pack made for it and remove this pack's Icinga downtimes of it.
+
+A failed test leaves the host disabled and the silence in place and fails with the report.
+An enabled host is not waited for, tested or enabled again: only leftover silences and
+downtimes are removed, and with none the result says there is nothing to do.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from apis.alertmanager_api.account import AlertmanagerAccount
+from apis.alertmanager_api.silences import remove_silences
+from apis.errors import CloudopsError
+from apis.icinga_api.account import IcingaAccount
+from apis.icinga_api.client import IcingaClient
+from apis.icinga_api.downtimes import list_own_downtimes, remove_downtimes
+from apis.openstack_api.connection import connect
+from apis.openstack_api.hypervisor_facts import parse_uptime
+from apis.openstack_api.hypervisor_service import (
+    HypervisorServiceError,
+    enable_hypervisor,
+    find_compute_service,
+)
+from apis.timewindow import parse_time
+from workflows.hypervisor_patch import pack_silences
+from workflows.hypervisor_state import for_maintenance
+from workflows.maintenance_settings import MaintenanceSettings
+
+
+class PostRebootError(HypervisorServiceError):
+    """The host did not come back, failed its test, or could not be cleaned up (see report)."""
+
+
+def service_check(conn: Any, hypervisor: str, since: Optional[datetime.datetime]) -> Dict:
+    """What the service and hypervisor say now, and whether the host counts as back."""
+    service = find_compute_service(conn, hypervisor)
+    heartbeat = parse_time("updated_at", service.updated_at) if service.updated_at else None
+    uptime = None
+    for found in conn.compute.hypervisors(details=True):
+        if found.name in (hypervisor, service.host):
+            uptime = parse_uptime(found.uptime)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    booted = now - datetime.timedelta(seconds=uptime) if uptime is not None else None
+    back = service.state == "up"
+    if since is not None:
+        back = back and heartbeat is not None and heartbeat > since
+        back = back and (booted is None or booted > since)
+    return {
+        "state": service.state,
+        "status": service.status,
+        "disabled_reason": service.disabled_reason,
+        "updated_at": heartbeat.isoformat() if heartbeat else None,
+        "booted_at": booted.isoformat() if booted else None,
+        "back": back,
+    }
+
+
+def wait_until_back(
+    cloud_account: str,
+    hypervisor: str,
+    since: Optional[datetime.datetime],
+    timeout: float,
+    poll_seconds: float,
+) -> Dict[str, Any]:
+    """Poll until :func:`service_check` says the host is back; the last check either way."""
+    deadline = time.monotonic() + timeout
+    with connect(cloud_account) as conn:
+        while True:
+            check = service_check(conn, hypervisor, since)
+            if check["back"] or time.monotonic() >= deadline:
+                return check
+            time.sleep(poll_seconds)
+
+
+def own_downtimes(icinga_account: Optional[IcingaAccount], host: str) -> List[str]:
+    """Names of this pack's downtimes of ``host`` (none without an account)."""
+    if icinga_account is None:
+        return []
+    with IcingaClient(icinga_account) as client:
+        return [d.name for d in list_own_downtimes(client, host)]
+
+
+def clean_up(
+    alertmanager_account: AlertmanagerAccount,
+    icinga_account: Optional[IcingaAccount],
+    host: str,
+    silences: List[Dict[str, Any]],
+    downtimes: List[str],
+) -> Dict[str, Any]:
+    """Expire ``silences`` and remove this pack's downtimes of ``host``; failures reported."""
+    done: Dict[str, Any] = {"silences_expired": [], "downtimes_removed": [], "errors": []}
+    if silences:
+        try:
+            ids = [s["id"] for s in silences]
+            remove_silences(alertmanager_account, silence_ids=ids, dry_run=False)
+            done["silences_expired"] = ids
+        except CloudopsError as err:
+            done["errors"].append(f"expiring silences: {type(err).__name__}: {err}")
+    if downtimes:
+        try:
+            removed = remove_downtimes(icinga_account, host, dry_run=False)["downtimes"]
+            done["downtimes_removed"] = [d["name"] for d in removed]
+        except CloudopsError as err:
+            done["errors"].append(f"removing downtimes: {type(err).__name__}: {err}")
+    return done
+
+
+def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
+    cloud_account: str,
+    hypervisor: str,
+    alertmanager_account: AlertmanagerAccount,
+    test_image: Optional[str] = None,
+    icinga_account: Optional[IcingaAccount] = None,
+    test_flavors: Optional[List[str]] = None,
+    random_flavor: bool = True,
+    network: Optional[str] = None,
+    monitored_host: Optional[str] = None,
+    rebooted_after: Optional[str] = None,
+    boot_timeout_minutes: float = 20,
+    poll_seconds: float = 15,
+    test_timeout: float = 300,
+    operator: Optional[str] = None,
+    dry_run: bool = True,
+    hypervisor_maintenance: Optional[Mapping[str, Any]] = None,
+    icinga_accounts: Optional[Sequence[Mapping[str, Any]]] = None,
+) -> Dict[str, Any]:
+    """Wait for a rebooted hypervisor, test it, enable it and lift its silence and downtime.
+
+    Test image, flavors, network and Icinga account not given come from the pack config's
+    ``hypervisor_maintenance`` (how the maintenance rules run it).
+    """
+    site = MaintenanceSettings.from_config(hypervisor_maintenance)
+    test_image = site.pick("test_image", test_image)
+    test_flavors = test_flavors if test_flavors is not None else list(site.test_flavors) or None
+    network = network if network is not None else site.network
+    icinga_account = site.icinga(icinga_account, icinga_accounts)
+    try:
+        since = parse_time("rebooted_after", rebooted_after) if rebooted_after else None
+    except ValueError as err:
+        raise PostRebootError(str(err)) from None
+    with connect(cloud_account) as conn:
+        service = find_compute_service(conn, hypervisor)
+    host = service.host
+    watched = monitored_host or host
+    silences = pack_silences(alertmanager_account, watched)
+    downtimes = own_downtimes(icinga_account, watched)
+    report: Dict[str, Any] = {
+        "dry_run": dry_run,
+        "hypervisor": host,
+        "operator": operator,
+        "status": service.status,
+        "silences": [s["id"] for s in silences],
+        "downtimes": downtimes,
+    }
+    if service.status == "enabled":
+        report["nothing_to_do"] = not (silences or downtimes)
+        if dry_run or report["nothing_to_do"]:
+            return report
+        return _finish(
+            report, clean_up(alertmanager_account, icinga_account, watched, silences, downtimes)
+        )
+    if not for_maintenance(service.disabled_reason):
+        raise PostRebootError(
+            f"hypervisor {host!r} is disabled for another reason ({service.disabled_reason!r}), "
+            "not for maintenance; enable it with hypervisor.service.enable if that is intended"
+        )
+    if dry_run:
+        report["would_run"] = ["wait", "test", "enable", "clean up"]
+        return report
+    report["wait"] = wait_until_back(
+        cloud_account, hypervisor, since, float(boot_timeout_minutes) * 60, float(poll_seconds)
+    )
+    if not report["wait"]["back"]:
+        raise PostRebootError(
+            f"hypervisor {host!r} did not come back within {boot_timeout_minutes:g} minutes "
+            f"(service {report['wait']['state']}); left disabled, silence kept",
+            report=report,
+        )
+    from workflows.hypervisor_test_server import test_servers
+
+    try:
+        report["test"] = test_servers(
+            cloud_account,
+            [host],
+            test_image,
+            flavors=test_flavors,
+            random_flavor=random_flavor,
+            network=network,
+            timeout=test_timeout,
+        )
+    except CloudopsError as err:
+        report["test"] = {"ok": False, "error": str(err), "error_type": type(err).__name__}
+    if not report["test"]["ok"]:
+        raise PostRebootError(
+            f"hypervisor {host!r}: the test server check failed; left disabled, silence kept "
+            "(see report)",
+            report=report,
+        )
+    report["enable"] = enable_hypervisor(
+        cloud_account, host, expected_status="disabled", dry_run=False
+    )
+    return _finish(
+        report, clean_up(alertmanager_account, icinga_account, watched, silences, downtimes)
+    )
+
+
+def _finish(report: Dict[str, Any], cleanup: Dict[str, Any]) -> Dict[str, Any]:
+    report["cleanup"] = cleanup
+    if cleanup["errors"]:
+        raise PostRebootError(
+            f"hypervisor {report['hypervisor']!r}: clean-up failed: {'; '.join(cleanup['errors'])}",
+            report=report,
+        )
+    return report

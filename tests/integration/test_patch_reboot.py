@@ -1,0 +1,403 @@
+"""hypervisor.patch.reboot and hypervisor.post.reboot against the real peers and the devcloud.
+
+patch.reboot runs its scripts on the test sshd (they write marker files), silences in the
+real Alertmanager and schedules downtimes in the real Icinga2 (host ``hv01`` stands for
+compute2 through ``monitored_host``); a failure is injected at each step and the rollback is
+checked on the real services. post.reboot boots a real test server on compute2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+from pathlib import Path
+from typing import Any, Dict, Iterator
+
+import pytest
+import yaml
+
+from apis.alertmanager_api.account import AlertmanagerAccount
+from apis.alertmanager_api.silences import create_silence, remove_silences
+from apis.icinga_api.account import IcingaAccount
+from apis.icinga_api.client import IcingaClient
+from apis.icinga_api.downtimes import list_own_downtimes, remove_downtimes, schedule_downtime
+from tests.integration.action_run import run_action
+from tests.integration.fault_proxy import Fault, FaultProxy
+from tests.integration.peers.common import free_port
+from workflows.hypervisor_patch import SILENCE_MARKER, host_matcher, pack_silences
+
+pytestmark = pytest.mark.integration
+
+HYPERVISOR = "compute2"
+WRONG = "not-the-icinga-password-7e2a"
+SCRIPTS = {
+    "patch-ok": '#!/bin/sh\necho "$@" > "{dir}/patched"\necho "3 packages upgraded"\n',
+    "patch-fail": (
+        '#!/bin/sh\ntouch "{dir}/patch-started"\necho "unpacking"\n'
+        'echo "E: dpkg was interrupted" >&2\nexit 100\n'
+    ),
+    "patch-hang": '#!/bin/sh\necho "waiting for the dpkg lock"\nsleep 30\n',
+    "reboot-ok": '#!/bin/sh\ntouch "{dir}/rebooted"\necho "reboot scheduled in 1 minute"\n',
+    "reboot-fail": '#!/bin/sh\necho "shutdown: permission denied" >&2\nexit 1\n',
+    "reboot-drop": '#!/bin/sh\ntouch "{dir}/rebooted"\necho "going down now"\nkill -9 $PPID\n',
+}
+
+
+def write_config(path: Path, **sections: Any) -> Path:
+    """A pack config file with ``sections``."""
+    path.write_text(yaml.safe_dump(sections), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(name="am_account")
+def fixture_am_account(alertmanager) -> AlertmanagerAccount:
+    """The session Alertmanager."""
+    return AlertmanagerAccount(name="default", url=alertmanager.url, timeout=5)
+
+
+@pytest.fixture(name="icinga_account")
+def fixture_icinga_account(icinga) -> IcingaAccount:
+    """The session Icinga2, TLS verified with its CA."""
+    return IcingaAccount(
+        name="default",
+        url=icinga.url,
+        username=icinga.user,
+        password=icinga.password,
+        ca_file=str(icinga.ca_file),
+        backoff_factor=0.01,
+        timeout=10,
+    )
+
+
+@pytest.fixture(name="monitored")
+def fixture_monitored(icinga, am_account, icinga_account) -> Iterator[str]:
+    """An Icinga host with none of the pack's silences or downtimes before and after."""
+    host = icinga.hosts[0]
+
+    def wipe() -> None:
+        leftover = [s["id"] for s in pack_silences(am_account, host)]
+        if leftover:
+            remove_silences(am_account, silence_ids=leftover, dry_run=False)
+        remove_downtimes(icinga_account, host, dry_run=False)
+
+    wipe()
+    yield host
+    wipe()
+
+
+def leftovers(am_account, icinga_account, host: str) -> Dict[str, list]:
+    """The pack's live silences and downtimes for ``host``."""
+    with IcingaClient(icinga_account) as client:
+        downtimes = [d.name for d in list_own_downtimes(client, host)]
+    return {"silences": [s["id"] for s in pack_silences(am_account, host)], "downtimes": downtimes}
+
+
+@pytest.fixture(name="scripts")
+def fixture_scripts(tmp_path) -> Dict[str, Any]:
+    """The allow-listed scripts on the 'hypervisor' (sshd runs here) and their marker folder."""
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    allowed = []
+    for name, body in SCRIPTS.items():
+        path = tmp_path / f"{name}.sh"
+        path.write_text(body.format(dir=markers), encoding="ascii")
+        path.chmod(0o755)
+        allowed.append({"name": name, "path": str(path)})
+    return {"allowed": allowed, "markers": markers}
+
+
+@pytest.fixture(name="config")
+def fixture_config(tmp_path, sshd, alertmanager, icinga, scripts) -> Iterator[Dict[str, Any]]:
+    """A pack config: good accounts (``default``), plus an unreachable and a 500-answering
+    Alertmanager, a proxied one and an Icinga account with a wrong password."""
+    icinga_entry = {
+        "name": "default",
+        "url": icinga.url,
+        "username": icinga.user,
+        "password": icinga.password,
+        "ca_file": str(icinga.ca_file),
+        "backoff_factor": 0.01,
+    }
+    with FaultProxy(alertmanager.url) as proxy:
+        am_entries = [
+            {"name": "default", "url": alertmanager.url},
+            {"name": "proxied", "url": proxy.url, "backoff_factor": 0.01},
+            {"name": "slow", "url": proxy.url, "timeout": 0.5, "retries": 0},
+            {"name": "unreachable", "url": f"http://127.0.0.1:{free_port()}", "retries": 0},
+        ]
+        path = write_config(
+            tmp_path / "cloudops.yaml",
+            ssh_accounts=[
+                {
+                    "name": "hypervisors",
+                    "username": sshd.username,
+                    "private_key_file": str(sshd.ed25519_key),
+                    "known_hosts_file": str(sshd.known_hosts),
+                    "port": sshd.port,
+                    "timeout": 10,
+                }
+            ],
+            ssh_allowed_scripts=scripts["allowed"],
+            alertmanager_accounts=am_entries,
+            icinga_accounts=[icinga_entry, {**icinga_entry, "name": "refusing", "password": WRONG}],
+        )
+        yield {"path": path, "proxy": proxy, "sshd": sshd}
+
+
+def service_of(admin_conn, host: str):
+    """A host's nova-compute service."""
+    (service,) = [s for s in admin_conn.compute.services(binary="nova-compute") if s.host == host]
+    return service
+
+
+@pytest.fixture(name="in_maintenance")
+def fixture_in_maintenance(admin_conn, seeded_cloud, clouds_yaml) -> Iterator[str]:
+    """compute2 disabled for maintenance for the test (a maintenance reason another test left
+    is kept); enabled again afterwards if it was enabled before."""
+    assert seeded_cloud and clouds_yaml
+    service = service_of(admin_conn, HYPERVISOR)
+    was_enabled = service.status == "enabled"
+    if was_enabled:
+        admin_conn.compute.disable_service(
+            service, disabled_reason="[maintenance] patch.reboot integration test"
+        )
+    elif "maintenance" not in (service.disabled_reason or ""):
+        pytest.skip(f"{HYPERVISOR} is disabled by someone else: {service.disabled_reason!r}")
+    try:
+        yield HYPERVISOR
+    finally:
+        if was_enabled:
+            admin_conn.compute.enable_service(service_of(admin_conn, HYPERVISOR))
+
+
+def patch_args(config, monitored: str, *extra: str) -> list:
+    """Arguments of a real patch.reboot of compute2 through the local runner."""
+    return [
+        "hypervisor.patch.reboot",
+        "cloud_account=devcloud",
+        f"hypervisor={HYPERVISOR}",
+        f"ssh_host={config['sshd'].host}",
+        f"monitored_host={monitored}",
+        "comment=CVE-2030-0001",
+        "operator=itest",
+        "require_empty=false",
+        "dry_run=false",
+        "icinga_account=default",
+        *extra,
+    ]
+
+
+def test_patch_reboot_success_leaves_silence_and_downtime(
+    config, scripts, monitored, in_maintenance, am_account, icinga_account
+):
+    del in_maintenance
+    config["proxy"].inject(Fault(503, retry_after="0"))
+    code, answer, printed = run_action(
+        config["path"],
+        *patch_args(config, monitored, "alertmanager_account=proxied"),
+        "patch_script=patch-ok",
+        "reboot_script=reboot-ok",
+        "patch_args=--security-only",
+    )
+    assert code == 0, printed
+    result = answer["result"]
+    assert [s["outcome"] for s in result["steps"]] == ["done"] * 4
+    assert (scripts["markers"] / "patched").read_text() == "--security-only\n"
+    assert (scripts["markers"] / "rebooted").exists()
+    assert result["patch"]["stdout_tail"] == "3 packages upgraded\n"
+    left = leftovers(am_account, icinga_account, monitored)
+    assert left["silences"] == [result["silence_id"]]
+    assert sorted(left["downtimes"]) == sorted(result["downtimes"]) and len(left["downtimes"]) == 2
+    assert [m for m, *_ in config["proxy"].seen][:2] == ["POST", "POST"]
+    assert icinga_account.password not in printed
+
+
+def test_patch_reboot_dry_run_and_refusal(config, monitored, in_maintenance, admin_conn):
+    del in_maintenance
+    argv = patch_args(config, monitored, "patch_script=patch-ok", "reboot_script=reboot-ok")
+    dry = [arg for arg in argv if arg != "dry_run=false"]
+    code, answer, printed = run_action(config["path"], *dry)
+    assert code == 0, printed
+    assert answer["result"]["would_run"] == ["silence", "downtime", "patch", "reboot"]
+    busy = list(admin_conn.compute.servers(all_projects=True, node=HYPERVISOR))
+    if busy:
+        code, answer, printed = run_action(config["path"], *argv, "require_empty=true")
+        assert code == 1, printed
+        assert "is PENDING_MAINTENANCE" in answer["result"]["error"]
+
+
+def test_dropped_connection_during_reboot_counts_as_rebooting(
+    config, scripts, monitored, in_maintenance
+):
+    del in_maintenance
+    code, answer, printed = run_action(
+        config["path"],
+        *patch_args(config, monitored),
+        "patch_script=patch-ok",
+        "reboot_script=reboot-drop",
+    )
+    assert code == 0, printed
+    assert answer["result"]["reboot"]["connection_dropped"] is True
+    assert (scripts["markers"] / "rebooted").exists()
+
+
+EXPECTED_ERRORS = {
+    "alertmanager_account=unreachable": "AlertmanagerConnectionError",
+    "alertmanager_account=proxied inject=500": "AlertmanagerRequestError",
+    "alertmanager_account=slow stall=1.5": "AlertmanagerTimeoutError",
+    "icinga_account=refusing": "IcingaAuthError",
+    "patch_script=patch-fail": "SSHCommandError",
+    "patch_script=patch-hang patch_timeout_minutes=0.02": "SSHTimeoutError",
+    "reboot_script=reboot-fail": "SSHCommandError",
+}
+
+
+@pytest.mark.parametrize(
+    "failing, extra, rolled_back",
+    [
+        ("silence", ["alertmanager_account=unreachable"], {}),
+        ("silence", ["alertmanager_account=proxied", "inject=500"], {}),
+        ("silence", ["alertmanager_account=slow", "stall=1.5"], {}),
+        ("downtime", ["icinga_account=refusing"], {"silence": "undone"}),
+        (
+            "patch",
+            ["patch_script=patch-hang", "patch_timeout_minutes=0.02"],
+            {"downtime": "undone", "silence": "undone"},
+        ),
+        ("patch", ["patch_script=patch-fail"], {"downtime": "undone", "silence": "undone"}),
+        (
+            "reboot",
+            ["reboot_script=reboot-fail"],
+            {"patch": "cannot be undone", "downtime": "undone", "silence": "undone"},
+        ),
+    ],
+)
+def test_failure_at_each_step_rolls_back(
+    config, monitored, in_maintenance, am_account, icinga_account, failing, extra, rolled_back
+):
+    del in_maintenance
+    chosen = {"patch_script": "patch-ok", "reboot_script": "reboot-ok"}
+    argv = patch_args(config, monitored)
+    for item in extra:
+        key, _, value = item.partition("=")
+        if key == "inject":
+            config["proxy"].inject(Fault(int(value)))
+        elif key == "stall":
+            config["proxy"].inject(Fault(stall=float(value)))
+        elif key in chosen:
+            chosen[key] = value
+        else:
+            argv.append(item)
+    argv += [f"{key}={value}" for key, value in chosen.items()]
+    code, answer, printed = run_action(config["path"], *argv)
+    assert code == 1, printed
+    result = answer["result"]
+    assert result["error_type"] == "PatchRebootError"
+    report = result["report"]
+    assert report["failed_step"] == failing
+    assert {r["step"]: r["outcome"] for r in report["rollback"]} == rolled_back
+    assert leftovers(am_account, icinga_account, monitored) == {"silences": [], "downtimes": []}
+    (failed,) = [s for s in report["steps"] if s["outcome"] == "failed"]
+    assert failed["error_type"] == EXPECTED_ERRORS[" ".join(extra)]
+    if failing == "patch":
+        assert "dpkg" in failed["stdout_tail"] + failed["stderr_tail"]
+        assert failed.get("exit_status") == (100 if "patch-fail" in extra[0] else None)
+    assert WRONG not in printed
+
+
+def test_failed_silence_expiry_is_reported_not_hidden(
+    config, monitored, in_maintenance, am_account, icinga_account
+):
+    del in_maintenance
+    config["proxy"].inject(Fault(), Fault(), Fault(), Fault(500))
+    code, answer, printed = run_action(
+        config["path"],
+        *patch_args(config, monitored, "alertmanager_account=proxied"),
+        "patch_script=patch-fail",
+        "reboot_script=reboot-ok",
+    )
+    assert code == 1, printed
+    rollback = {r["step"]: r for r in answer["result"]["report"]["rollback"]}
+    assert rollback["downtime"]["outcome"] == "undone"
+    assert rollback["silence"]["outcome"] == "rollback failed"
+    assert rollback["silence"]["error_type"] == "AlertmanagerRequestError"
+    left = leftovers(am_account, icinga_account, monitored)
+    assert left == {
+        "silences": [answer["result"]["report"]["steps"][0]["silence_id"]],
+        "downtimes": [],
+    }
+
+
+@contextlib.contextmanager
+def maintenance_marks(am_account, icinga_account, host: str) -> Iterator[str]:
+    """A pack silence and downtime for ``host`` (as patch.reboot leaves them); its id."""
+    silence = create_silence(
+        am_account, [host_matcher(host)], f"{SILENCE_MARKER} itest", duration="30m"
+    )
+    schedule_downtime(icinga_account, host, "itest", duration="30m")
+    try:
+        yield silence["id"]
+    finally:
+        with contextlib.suppress(Exception):
+            remove_silences(am_account, silence_ids=[silence["id"]], dry_run=False)
+
+
+def post_args(monitored: str, *extra: str) -> list:
+    """Arguments of a real post.reboot of compute2 through the local runner."""
+    since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=2)
+    return [
+        "hypervisor.post.reboot",
+        "cloud_account=devcloud",
+        f"hypervisor={HYPERVISOR}",
+        f"monitored_host={monitored}",
+        "icinga_account=default",
+        "test_image=seed-cirros",
+        f"rebooted_after={since.isoformat()}",
+        "boot_timeout_minutes=1",
+        "poll_seconds=1",
+        "test_timeout=120",
+        "dry_run=false",
+        *extra,
+    ]
+
+
+def test_post_reboot_tests_enables_and_lifts_the_silence(
+    config, monitored, in_maintenance, am_account, icinga_account, admin_conn
+):
+    del in_maintenance
+    with maintenance_marks(am_account, icinga_account, monitored) as silence_id:
+        code, answer, printed = run_action(
+            config["path"], *post_args(monitored, "test_flavors=seed.small")
+        )
+        assert code == 0, printed
+        result = answer["result"]
+        assert result["wait"]["back"] and result["wait"]["state"] == "up"
+        assert result["test"]["ok"]
+        [flavor] = result["test"]["hypervisors"][HYPERVISOR]["flavors"]
+        assert flavor["ok"] and flavor["flavor"] == "seed.small"
+        assert admin_conn.compute.find_server(flavor["server_id"], all_projects=True) is None
+        assert service_of(admin_conn, HYPERVISOR).status == "enabled"
+        assert result["cleanup"]["silences_expired"] == [silence_id]
+        assert len(result["cleanup"]["downtimes_removed"]) == 2
+        assert leftovers(am_account, icinga_account, monitored) == {
+            "silences": [],
+            "downtimes": [],
+        }
+    code, answer, printed = run_action(config["path"], *post_args(monitored))
+    assert code == 0 and answer["result"]["nothing_to_do"], printed
+
+
+def test_post_reboot_failed_test_keeps_host_disabled_and_silenced(
+    config, monitored, in_maintenance, am_account, icinga_account, admin_conn
+):
+    del in_maintenance
+    with maintenance_marks(am_account, icinga_account, monitored) as silence_id:
+        code, answer, printed = run_action(
+            config["path"], *post_args(monitored, "test_flavors=seed.huge", "test_timeout=60")
+        )
+        assert code == 1, printed
+        report = answer["result"]["report"]
+        assert report["test"]["ok"] is False
+        assert service_of(admin_conn, HYPERVISOR).status == "disabled"
+        left = leftovers(am_account, icinga_account, monitored)
+        assert left["silences"] == [silence_id] and len(left["downtimes"]) == 2
