@@ -50,6 +50,9 @@ STATUSES = {
         Status("10002", "Waiting for customer", "indeterminate"),
         Status("5", "Resolved", "done"),
         Status("6", "Closed", "done"),
+        Status("10010", "Ready for automation", "indeterminate"),
+        Status("10011", "Needs attention", "indeterminate"),
+        Status("10012", "Done", "done"),
     )
 }
 TRANSITIONS = (
@@ -58,6 +61,9 @@ TRANSITIONS = (
     Transition("31", "Resolve", "Resolved"),
     Transition("41", "Close", "Closed"),
     Transition("51", "Reopen", "Open"),
+    Transition("61", "Ready for automation", "Ready for automation"),
+    Transition("71", "Done", "Done"),
+    Transition("81", "Needs attention", "Needs attention"),
 )
 ISSUE_TYPES = {"10001": "Task", "10002": "Incident", "10003": "Service Request", "10004": "Bug"}
 PRIORITIES = {"1": "Highest", "2": "High", "3": "Medium", "4": "Low", "5": "Lowest"}
