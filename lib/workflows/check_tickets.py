@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Sequence
 
 from apis.jira_api.account import JiraAccount
 
@@ -26,14 +26,36 @@ def open_ticket(
     """
     if jira_account is None or not report["count"]:
         return None
-    from apis.jira_api.connection import connect
     from apis.jira_api.exceptions import JiraParameterError
-    from apis.jira_api.issues import create_task
-    from apis.jira_api.search import search
 
     if not jira_project:
         raise JiraParameterError("jira_project is required to open a ticket with jira_account")
-    label = check_label(report["check"])
+    ticket = find_or_create_ticket(
+        jira_account,
+        jira_project,
+        label=check_label(report["check"]),
+        summary=f"cloudops check {report['check']}: {report['count']} finding(s)",
+        description="{noformat}\n" + report["table"] + "\n{noformat}",
+        dry_run=dry_run,
+    )
+    return {**ticket, "dry_run": dry_run}
+
+
+def find_or_create_ticket(
+    jira_account: JiraAccount,
+    jira_project: str,
+    label: str,
+    summary: str,
+    description: str,
+    extra_labels: Sequence[str] = (),
+    issue_type: str = "Task",
+    dry_run: bool = True,
+) -> Dict[str, Any]:
+    """``{key, created}``: the open ticket carrying ``label``, or a new one (search first)."""
+    from apis.jira_api.connection import connect
+    from apis.jira_api.issues import create_task
+    from apis.jira_api.search import search
+
     closed = ", ".join(f'"{state}"' for state in CLOSED_STATES)
     with connect(jira_account) as client:
         existing = search(
@@ -42,13 +64,14 @@ def open_ticket(
             max_results=1,
         )
     if existing:
-        return {"key": existing[0].key, "created": False, "dry_run": dry_run}
+        return {"key": existing[0].key, "created": False}
     created = create_task(
         jira_account,
         jira_project,
-        summary=f"cloudops check {report['check']}: {report['count']} finding(s)",
-        description="{noformat}\n" + report["table"] + "\n{noformat}",
-        labels=[label],
+        summary=summary,
+        description=description,
+        issue_type=issue_type,
+        labels=[label, *extra_labels],
         dry_run=dry_run,
     )
-    return {"key": created.key, "created": not dry_run, "dry_run": dry_run}
+    return {"key": created.key, "created": not dry_run}
