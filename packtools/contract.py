@@ -27,6 +27,7 @@ from packtools.pack import (
 )
 from packtools.refs import (
     CORE_TRIGGERS,
+    CRITERIA_OPERATORS,
     POLICY_PARAMETERS,
     POLICY_TYPES,
     RUNNER_TYPES,
@@ -358,6 +359,14 @@ def check_rules(pack: Pack) -> Iterable[Problem]:
         if trigger in triggers:
             for message in payload_field_problems(triggers[trigger], trigger, rule.data):
                 yield Problem(where, message)
+        for field, criterion in (rule.data.get("criteria") or {}).items():
+            operator = (criterion or {}).get("type") if isinstance(criterion, Mapping) else None
+            if operator not in CRITERIA_OPERATORS:
+                yield Problem(
+                    where,
+                    f"criteria {field}: type {operator!r} is not a StackStorm operator "
+                    f"({', '.join(sorted(CRITERIA_OPERATORS))})",
+                )
 
 
 TRIGGER_FIELD = re.compile(r"\btrigger\.(\w+)")

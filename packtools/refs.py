@@ -19,6 +19,14 @@ CORE_TRIGGERS = frozenset(
     }
 )
 
+# st2common.operators (3.8): the comparison types a rule criterion may use.
+CRITERIA_OPERATORS = frozenset(
+    """matchwildcard matchregex regex iregex eq equals neq nequals ieq iequals contains
+    icontains ncontains incontains startswith istartswith endswith iendswith lt lessthan gt
+    greaterthan td_lt timediff_lt td_gt timediff_gt exists nexists in inside nin ninside
+    search""".split()
+)
+
 CORE_ACTIONS = frozenset(
     {
         "core.announcement",
