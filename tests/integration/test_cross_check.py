@@ -6,7 +6,6 @@ with it). Other engineers create resources at the same time, so the tests look o
 findings about their own resources.
 """
 
-import io
 import json
 import logging
 import uuid
@@ -14,21 +13,12 @@ import uuid
 import pytest
 import yaml
 
-from packtools import local_runner
 from packtools.inprocess import load_class, sensor_service
 from tests.unit.workflows.test_cloud_cross_check import SENSOR as CROSS_CHECK_SENSOR
+from tests.integration.action_run import action_result, run_action
 from tests.unit.workflows.test_router_gateway_watch import SENSOR as ROUTER_SENSOR
 
 pytestmark = pytest.mark.integration
-
-
-def run_action(config, *argv, expect=0):
-    """Run an action through the local runner; its parsed answer."""
-    out, err = io.StringIO(), io.StringIO()
-    code = local_runner.run(["--config", str(config), *argv], out=out, err=err)
-    text = out.getvalue()
-    assert code == expect, text + err.getvalue()
-    return json.loads(text[text.index("{") :])
 
 
 def ticket_config(tmp_path, fake_jira, token=None, **account_settings):
@@ -147,7 +137,7 @@ def test_router_gateway_sensor_and_its_ticket(
     fake_jira.state.reset()
     pack_config = ticket_config(tmp_path, fake_jira)
     finding = f"finding={json.dumps(payload)}"
-    first = run_action(pack_config, "jira.finding.ticket", finding, "dry_run=false")["result"]
+    first = action_result(pack_config, "jira.finding.ticket", finding, "dry_run=false")
     assert first["created"] is True and first["key"]
     (issue,) = fake_jira.state.issues.values()
     assert f"cloudops-finding-{payload['fingerprint']}" in issue.labels
@@ -169,15 +159,15 @@ def test_ticket_action_is_created_once_and_dry_run_by_default(fake_jira, tmp_pat
         "target_cloud": "staging",
     }
     finding = f"finding={json.dumps(payload)}"
-    planned = run_action(config, "jira.finding.ticket", finding)["result"]
+    planned = action_result(config, "jira.finding.ticket", finding)
     assert (planned["key"], planned["created"], planned["dry_run"]) == (None, False, True)
     assert not fake_jira.state.issues
     fake_jira.state.fail_next("*/search*", 429, retry_after=1)
-    first = run_action(config, "jira.finding.ticket", finding, "dry_run=false")["result"]
+    first = action_result(config, "jira.finding.ticket", finding, "dry_run=false")
     assert first["created"] is True
     assert not fake_jira.state.faults  # the 429 was answered, and the search retried
     assert len(fake_jira.state.requests_to("*/search*")) >= 3
-    again = run_action(config, "jira.finding.ticket", finding, "dry_run=false")["result"]
+    again = action_result(config, "jira.finding.ticket", finding, "dry_run=false")
     assert (again["key"], again["created"]) == (first["key"], False)
     (issue,) = fake_jira.state.issues.values()
     assert sorted(issue.labels) == sorted(["cloudops-cross-check", first["label"]])
@@ -195,9 +185,10 @@ def test_ticket_action_reports_refused_credentials(fake_jira, tmp_path):
         "router_id": "r-1",
         "reason": "gateway IP(s) 203.0.113.7 outside the expected CIDRs",
     }
-    answer = run_action(
-        config, "jira.finding.ticket", f"finding={json.dumps(payload)}", "dry_run=false", expect=1
+    code, answer, printed = run_action(
+        config, "jira.finding.ticket", f"finding={json.dumps(payload)}", "dry_run=false"
     )
+    assert code == 1, printed
     assert answer["result"]["error_type"] == "JiraAuthError"
     assert "wrong-token" not in json.dumps(answer)
     assert not fake_jira.state.issues
@@ -214,9 +205,10 @@ def test_ticket_action_times_out_on_a_slow_jira(fake_jira, tmp_path):
         "router_id": "r-1",
         "reason": "gateway has no IP and its network has no subnet in the expected CIDRs",
     }
-    answer = run_action(
-        config, "jira.finding.ticket", f"finding={json.dumps(payload)}", "dry_run=false", expect=1
+    code, answer, printed = run_action(
+        config, "jira.finding.ticket", f"finding={json.dumps(payload)}", "dry_run=false"
     )
+    assert code == 1, printed
     assert answer["result"]["error_type"] == "JiraTimeoutError"
     assert not fake_jira.state.issues
     fake_jira.state.reset()
