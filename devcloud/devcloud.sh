@@ -360,6 +360,9 @@ osapi_compute_workers = 1
 vif_plugging_is_fatal = false
 vif_plugging_timeout = 0
 allow_resize_to_same_host = true
+# nova's default (1) serialises live migrations per source host; production clouds that drain
+# with concurrency raise it too, and the drain benchmark measures the pack's concurrency
+max_concurrent_live_migrations = 4
 instance_usage_audit = false
 heal_instance_info_cache_interval = -1
 [api]

@@ -1,0 +1,225 @@
+"""Drain a hypervisor: take it out of scheduling, then migrate every server away.
+
+The compute service is disabled for maintenance first (a host already disabled for
+maintenance is left as it is: that is how a re-run resumes), then the servers still on the
+host are listed over all projects. Servers whose names match ``migration.skip_name_patterns``
+stay and are reported; the others move with up to ``concurrency`` migrations at a time, each
+worker thread on its own openstacksdk connection. Any server refused or failed makes the
+drain fail with the full per-server report; running it again continues with whatever is
+still on the host.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import time
+from typing import Any, Dict, List, Optional
+
+from apis.openstack_api.connection import connect, open_connection
+from apis.openstack_api.exceptions import OpenStackApiError
+from apis.openstack_api.hypervisor_service import disable_hypervisor, find_compute_service
+from apis.openstack_api.migrations import (
+    MigrationError,
+    MigrationRefused,
+    MigrationRules,
+    migrate,
+    plan,
+)
+from apis.openstack_api.servers import describe
+from workflows.hypervisor_state import for_maintenance
+
+OUTCOMES = ("migrated", "skipped", "refused", "failed", "gone")
+
+
+class DrainError(OpenStackApiError):
+    """The drain could not start, or left servers that should have moved on the host."""
+
+
+def _servers_on(conn, host: str) -> List[Any]:
+    return sorted(
+        conn.compute.servers(all_projects=True, compute_host=host), key=lambda s: s.name or ""
+    )
+
+
+def _triage(server, live: bool, target_host: Optional[str], rules: MigrationRules):
+    """``(outcome, entry)`` of the plan for one server: planned, skipped or refused."""
+    pattern = rules.skip_pattern(server.name)
+    if pattern:
+        return "skipped", {
+            **describe(server),
+            "outcome": "skipped",
+            "reason": f"name matches {pattern}",
+        }
+    try:
+        planned = plan(server, live, target_host, rules)
+    except MigrationRefused as err:
+        return "refused", {**err.report, "outcome": "refused", "reason": err.report["refused"]}
+    return "planned", {**planned, "outcome": "planned"}
+
+
+def plan_drain(
+    cloud_account: str,
+    hypervisor: str,
+    live: bool = True,
+    target_host: Optional[str] = None,
+    migration: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
+    """The servers a drain would move (``server_ids``: everything not skipped), and why not."""
+    rules = MigrationRules.from_config(migration)
+    with connect(cloud_account) as conn:
+        host = find_compute_service(conn, hypervisor).host
+        entries = [_triage(s, live, target_host, rules) for s in _servers_on(conn, host)]
+    return {
+        "hypervisor": host,
+        "server_ids": [entry["id"] for outcome, entry in entries if outcome != "skipped"],
+        "skipped": [entry for outcome, entry in entries if outcome == "skipped"],
+        "refused": [entry for outcome, entry in entries if outcome == "refused"],
+        "planned": [entry for outcome, entry in entries if outcome == "planned"],
+    }
+
+
+class _Mover:
+    """Migrates servers from worker threads, one connection per thread."""
+
+    def __init__(self, cloud_account: str, live, target_host, timeout, rules):
+        self.cloud_account = cloud_account
+        self.options = {"live": live, "host": target_host, "timeout": timeout, "rules": rules}
+        self.local = threading.local()
+        self.lock = threading.Lock()
+        self.connections: List[Any] = []
+
+    def _conn(self):
+        conn = getattr(self.local, "conn", None)
+        if conn is None:
+            conn = self.local.conn = open_connection(self.cloud_account)
+            with self.lock:
+                self.connections.append(conn)
+        return conn
+
+    def move(self, server) -> Dict[str, Any]:
+        """One server's outcome entry; expected failures become entries, not exceptions."""
+        from openstack import exceptions
+
+        try:
+            conn = self._conn()
+            current = conn.compute.get_server(server.id)
+            return {**migrate(conn, current, **self.options), "outcome": "migrated"}
+        except exceptions.NotFoundException:
+            return {**describe(server), "outcome": "gone", "reason": "deleted during the drain"}
+        except MigrationRefused as err:
+            return {**err.report, "outcome": "refused", "reason": err.report.get("refused")}
+        except MigrationError as err:
+            return {**(err.report or describe(server)), "outcome": "failed", "reason": str(err)}
+        except (OpenStackApiError, exceptions.SDKException) as err:
+            return {
+                **describe(server),
+                "outcome": "failed",
+                "reason": f"{type(err).__name__}: {err}",
+            }
+
+    def close(self) -> None:
+        """Close every worker connection."""
+        for conn in self.connections:
+            conn.close()
+
+
+def drain_hypervisor(
+    cloud_account: str,
+    hypervisor: str,
+    reason: str,
+    operator: Optional[str] = None,
+    live: bool = True,
+    concurrency: Optional[int] = None,
+    target_host: Optional[str] = None,
+    timeout: Optional[int] = None,
+    dry_run: bool = True,
+    migration: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
+    """Disable a hypervisor for maintenance and migrate its servers away (see module doc)."""
+    rules = MigrationRules.from_config(migration)
+    concurrency = rules.drain_concurrency if concurrency is None else concurrency
+    if concurrency < 1:
+        raise DrainError(f"concurrency must be at least 1, not {concurrency}")
+    if not reason or not reason.strip():
+        raise DrainError("reason must say why the hypervisor is drained")
+    started = time.monotonic()
+    with connect(cloud_account) as conn:
+        service = find_compute_service(conn, hypervisor)
+        host = service.host
+        if target_host and target_host == host:
+            raise DrainError(f"target_host {target_host!r} is the hypervisor being drained")
+        result: Dict[str, Any] = {
+            "hypervisor": host,
+            "live": live,
+            "concurrency": concurrency,
+            "target_host": target_host,
+            "dry_run": dry_run,
+        }
+        if dry_run:
+            entries = [_triage(s, live, target_host, rules)[1] for s in _servers_on(conn, host)]
+            return {**result, "disable": None, "servers": entries, **_counts(entries, started)}
+        result["disable"] = _disable(cloud_account, service, reason, operator)
+        servers = _servers_on(conn, host)
+        entries = _move_all(cloud_account, servers, live, target_host, timeout, rules, concurrency)
+        result["servers"] = entries
+        result["remaining"] = [describe(s) for s in _servers_on(conn, host)]
+    result.update(_counts(entries, started))
+    counts = result["counts"]
+    not_moved = counts["failed"] + counts["refused"]
+    if not_moved:
+        raise DrainError(
+            f"drain of {host}: {not_moved} of {len(entries) - counts['skipped']} server(s) "
+            f"not moved ({counts['failed']} failed, {counts['refused']} refused; "
+            f"{counts['skipped']} skipped); {host} stays disabled; "
+            "run the drain again to continue",
+            report=result,
+        )
+    return result
+
+
+def _disable(cloud_account: str, service, reason: str, operator: Optional[str]) -> Dict[str, Any]:
+    """Disable for maintenance, unless a previous drain (or operator) already did."""
+    if service.status == "disabled" and for_maintenance(service.disabled_reason):
+        return {
+            "changed": False,
+            "status": "disabled",
+            "reason": service.disabled_reason,
+            "note": "already disabled for maintenance: resuming",
+        }
+    done = disable_hypervisor(cloud_account, service.host, reason, operator, dry_run=False)
+    return {
+        key: done[key]
+        for key in ("changed", "status", "reason", "previous_status", "previous_reason")
+    }
+
+
+def _move_all(cloud_account, servers, live, target_host, timeout, rules, concurrency):
+    entries = []
+    to_move = []
+    for server in servers:
+        outcome, entry = _triage(server, live, target_host, rules)
+        if outcome == "skipped":
+            entries.append(entry)
+        else:
+            to_move.append(server)
+    mover = _Mover(
+        cloud_account,
+        live,
+        target_host,
+        rules.timeout_seconds if timeout is None else timeout,
+        rules,
+    )
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
+            entries.extend(pool.map(mover.move, to_move))
+    finally:
+        mover.close()
+    return entries
+
+
+def _counts(entries: List[Dict[str, Any]], started: float) -> Dict[str, Any]:
+    counts = {outcome: 0 for outcome in OUTCOMES + ("planned",)}
+    for entry in entries:
+        counts[entry["outcome"]] += 1
+    return {"counts": counts, "wall_seconds": round(time.monotonic() - started, 2)}

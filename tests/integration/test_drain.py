@@ -1,0 +1,300 @@
+"""server.migrate and hypervisor.drain on the devcloud's two fake-driver hypervisors.
+
+Servers are booted on compute2 in a throwaway project (as admin scoped to it, so ``host=``
+works) and moved to compute1 by real nova live and cold migrations, through the local runner.
+Every pack config used here skips servers whose names do not start with the test's prefix,
+so a drain of compute2 never touches the seed's or other tests' servers. compute2 is enabled
+again whatever happens.
+"""
+
+import io
+import json
+import time
+import uuid
+
+import openstack
+import pytest
+import yaml
+
+from packtools import local_runner
+from tests.integration.devcloud_fixtures import AUTH_URL, REGION
+
+pytestmark = pytest.mark.integration
+
+SOURCE, TARGET = "compute2", "compute1"
+
+
+def run_action(config, *argv):
+    """Run an action like StackStorm would; exit code and result."""
+    out, err = io.StringIO(), io.StringIO()
+    code = local_runner.run(["--config", str(config), *argv], out=out, err=err)
+    text = out.getvalue()
+    assert "{" in text, err.getvalue()
+    return code, json.loads(text[text.index("{") :])["result"]
+
+
+def compute2(admin_conn):
+    """compute2's nova-compute service."""
+    (service,) = [s for s in admin_conn.compute.services(binary="nova-compute") if s.host == SOURCE]
+    return service
+
+
+def status_of(admin_conn):
+    """enabled or disabled."""
+    return compute2(admin_conn).status
+
+
+class Lab:
+    """Servers of one test in a throwaway project, booted on compute2 as admin."""
+
+    def __init__(self, project, admin_conn, tmp_path):
+        self.prefix = f"drn{uuid.uuid4().hex[:6]}-"
+        admin_role = admin_conn.identity.find_role("admin", ignore_missing=False)
+        admin_user = admin_conn.identity.find_user("admin", ignore_missing=False)
+        admin_conn.identity.assign_project_role_to_user(project.project_id, admin_user, admin_role)
+        self.conn = openstack.connect(
+            auth_url=AUTH_URL,
+            username="admin",
+            password="admin",
+            user_domain_id="default",
+            project_id=project.project_id,
+            region_name=REGION,
+            load_envvars=False,
+            load_yaml_config=False,
+        )
+        self.admin = admin_conn
+        self.flavor = admin_conn.compute.find_flavor("seed.small", ignore_missing=False)
+        self.image = admin_conn.image.find_image("seed-cirros", ignore_missing=False)
+        self.config = tmp_path / "cloudops.yaml"
+        self.write_config()
+
+    def write_config(self, **migration):
+        """A pack config whose drains only see this test's servers (and skip amphorae)."""
+        rules = {"skip_name_patterns": ["^amphora-", f"^(?!{self.prefix})"], **migration}
+        self.config.write_text(yaml.safe_dump({"migration": rules}), encoding="utf-8")
+
+    def boot(self, *names, flavor=None, **extra):
+        """Servers on compute2 (ACTIVE), by name (the prefix is added unless it is there)."""
+        servers = [
+            self.conn.compute.create_server(
+                name=name if name.startswith("amphora-") else self.prefix + name,
+                flavor_id=(flavor or self.flavor).id,
+                image_id=self.image.id,
+                networks="none",
+                **({"host": SOURCE} if "availability_zone" not in extra else {}),
+                **extra,
+            )
+            for name in names
+        ]
+        return [self.conn.compute.wait_for_server(s, interval=0.5, wait=120) for s in servers]
+
+    def settle(self, server, timeout=60):
+        """The server once nova has no task on it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            current = self.admin.compute.get_server(server.id)
+            if current.task_state is None and current.status != "VERIFY_RESIZE":
+                return current
+            assert time.monotonic() < deadline, f"{current.name} stuck in {current.task_state}"
+            time.sleep(0.5)
+
+    def host_of(self, server):
+        """Where a server is now."""
+        return self.settle(server).compute_host
+
+
+@pytest.fixture(name="lab")
+def fixture_lab(throwaway_project, admin_conn, clouds_yaml, tmp_path, monkeypatch):
+    """A lab in a throwaway project; compute2 enabled again and snapshots (owned by the admin
+    project that asked for them) deleted afterwards."""
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds_yaml.path))
+    lab = Lab(throwaway_project, admin_conn, tmp_path)
+    try:
+        yield lab
+    finally:
+        service = compute2(admin_conn)
+        if service.status != "enabled":
+            admin_conn.compute.enable_service(service)
+        for image in admin_conn.image.images():
+            if (image.name or "").startswith(lab.prefix):
+                admin_conn.image.delete_image(image)
+        lab.conn.close()
+
+
+def test_migrate_live_cold_refused_and_failed(lab, admin_conn):
+    cloud = "cloud_account=devcloud"
+    gpu = admin_conn.compute.create_flavor(name=f"{lab.prefix}gpu", ram=512, vcpus=1, disk=1)
+    try:
+        admin_conn.compute.create_flavor_extra_specs(gpu, {"cloudops:gpu": "a100"})
+        web, db, snap = lab.boot("web", "db", "snap")
+        (pinned,) = lab.boot("pinned", availability_zone="seed-az2")
+        (card,) = lab.boot("card", flavor=gpu)
+
+        code, planned = run_action(lab.config, "server.migrate", cloud, f"server={web.id}")
+        assert code == 0 and planned["dry_run"] and planned["mode"] == "live"
+        assert lab.host_of(web) == SOURCE
+
+        code, moved = run_action(
+            lab.config, "server.migrate", cloud, f"server={web.id}", "dry_run=false"
+        )
+        assert code == 0, moved
+        assert moved["source_host"] == SOURCE and moved["dest_host"] == TARGET
+        assert moved["migration"]["status"] == "completed"
+        assert moved["migration"]["type"] == "live-migration"
+        assert lab.host_of(web) == TARGET
+
+        code, cold = run_action(
+            lab.config,
+            "server.migrate",
+            cloud,
+            f"server={db.id}",
+            "live=false",
+            f"host={TARGET}",
+            "dry_run=false",
+        )
+        assert code == 0, cold
+        assert cold["mode"] == "cold" and cold["migration"]["status"] == "confirmed"
+        assert cold["status"] == "ACTIVE" and lab.host_of(db) == TARGET
+
+        code, snapped = run_action(
+            lab.config,
+            "server.migrate",
+            cloud,
+            f"server={snap.id}",
+            "snapshot_first=true",
+            "dry_run=false",
+        )
+        assert code == 0, snapped
+        assert admin_conn.image.get_image(snapped["snapshot"]["id"]).name.startswith(
+            f"{lab.prefix}snap-pre-migration-"
+        )
+        assert lab.host_of(snap) == TARGET
+
+        lab.write_config(refuse_flavor_properties=["resources:VGPU", "cloudops:gpu=a[0-9]+"])
+        code, refused = run_action(
+            lab.config, "server.migrate", cloud, f"server={card.id}", "dry_run=false"
+        )
+        assert code == 1 and refused["error_type"] == "MigrationRefused"
+        assert "its flavor has extra spec cloudops:gpu=a100" in refused["error"]
+        assert lab.host_of(card) == SOURCE
+
+        # pinned to compute2's availability zone: nova finds no other host
+        code, failed = run_action(
+            lab.config, "server.migrate", cloud, f"server={pinned.id}", "dry_run=false"
+        )
+        assert code == 1 and failed["error_type"] == "MigrationFailed"
+        assert f"was not migrated and is on {SOURCE}: nova refused it" in failed["error"]
+        code, failed = run_action(
+            lab.config,
+            "server.migrate",
+            cloud,
+            f"server={pinned.id}",
+            "live=false",
+            "dry_run=false",
+        )
+        assert code == 1 and failed["report"]["host"] == SOURCE
+        assert failed["report"]["migration"]["status"] == "error"
+        assert f"is on {SOURCE}: nova's migration" in failed["error"]
+        assert lab.host_of(pinned) == SOURCE
+    finally:
+        admin_conn.compute.delete_flavor(gpu)
+
+
+def test_migration_timeout_and_bad_credentials(lab, tmp_path, monkeypatch):
+    (slow,) = lab.boot("slow")
+    code, late = run_action(
+        lab.config,
+        "server.migrate",
+        "cloud_account=devcloud",
+        f"server={slow.id}",
+        "timeout=0",
+        "dry_run=false",
+    )
+    assert code == 1 and "did not finish within 0s" in late["error"]
+    assert lab.host_of(slow) == TARGET  # nova finishes it anyway; a re-run sees it moved
+
+    clouds = {"clouds": {"bad": {"auth": {"auth_url": AUTH_URL, "username": "admin"}}}}
+    clouds["clouds"]["bad"]["auth"].update(
+        password="wrong-5f1d", project_name="admin", user_domain_id="default"
+    )
+    clouds["clouds"]["bad"]["auth"]["project_domain_id"] = "default"
+    path = tmp_path / "bad-clouds.yaml"
+    path.write_text(yaml.safe_dump(clouds), encoding="utf-8")
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
+    code, denied = run_action(
+        lab.config, "hypervisor.drain", "cloud_account=bad", f"hypervisor={SOURCE}", "reason=x"
+    )
+    assert code == 1 and denied["error_type"] == "CloudConnectionError"
+    assert "wrong-5f1d" not in json.dumps(denied)
+
+
+def test_drain_live_then_resume_cold(lab, admin_conn):
+    drain = ["hypervisor.drain", "cloud_account=devcloud", f"hypervisor={SOURCE}"]
+    one, two, off, stuck, amphora = lab.boot("one", "two", "off", "stuck", f"amphora-{lab.prefix}")
+    lab.conn.compute.stop_server(off)
+    lab.conn.compute.pause_server(stuck)
+    lab.conn.compute.wait_for_server(off, status="SHUTOFF", interval=0.5)
+    lab.conn.compute.wait_for_server(stuck, status="PAUSED", interval=0.5)
+    names = {s.id: s.name for s in (one, two, off, stuck, amphora)}
+
+    code, plan = run_action(lab.config, *drain, "reason=disk swap")
+    assert code == 0 and plan["dry_run"]
+    mine = {e["name"]: e["outcome"] for e in plan["servers"] if e["id"] in names}
+    assert mine == {
+        names[one.id]: "planned",
+        names[two.id]: "planned",
+        names[off.id]: "planned",
+        names[stuck.id]: "refused",
+        names[amphora.id]: "skipped",
+    }
+    assert plan["disable"] is None and status_of(admin_conn) == "enabled"
+
+    code, failed = run_action(
+        lab.config, *drain, "reason=disk swap", "operator=pytest", "dry_run=false"
+    )
+    assert code == 1 and failed["error_type"] == "DrainError"
+    assert "1 of 4 server(s) not moved (0 failed, 1 refused; " in failed["error"], failed["error"]
+    report = {e["id"]: e for e in failed["report"]["servers"] if e["id"] in names}
+    assert report[one.id]["outcome"] == report[two.id]["outcome"] == "migrated"
+    assert report[one.id]["mode"] == "live" and report[off.id]["mode"] == "cold"
+    assert "it is PAUSED" in report[stuck.id]["reason"]
+    assert "^amphora-" in report[amphora.id]["reason"]
+    assert status_of(admin_conn) == "disabled"
+    assert compute2(admin_conn).disabled_reason.startswith("[maintenance] disk swap (by pytest, ")
+    assert [lab.host_of(s) for s in (one, two, off, stuck, amphora)] == [TARGET] * 3 + [SOURCE] * 2
+
+    lab.conn.compute.unpause_server(stuck)
+    lab.conn.compute.wait_for_server(stuck, status="ACTIVE", interval=0.5)
+    code, resumed = run_action(
+        lab.config, *drain, "reason=disk swap", "live=false", "concurrency=2", "dry_run=false"
+    )
+    assert code == 0, resumed
+    assert not resumed["disable"]["changed"] and "resuming" in resumed["disable"]["note"]
+    again = {e["id"]: e for e in resumed["servers"] if e["id"] in names}
+    assert set(again) == {stuck.id, amphora.id}
+    assert again[stuck.id]["outcome"] == "migrated" and again[stuck.id]["mode"] == "cold"
+    assert again[amphora.id]["outcome"] == "skipped"
+    assert lab.host_of(stuck) == TARGET and lab.host_of(amphora) == SOURCE
+    assert [s["id"] for s in resumed["remaining"] if s["id"] in names] == [amphora.id]
+
+
+def test_plan_action_feeds_the_workflow(lab):
+    """The Orquesta workflow's plan task: server ids for with-items, skipped ones apart."""
+    keep, amphora = lab.boot("keep", f"amphora-{lab.prefix}")
+    code, planned = run_action(
+        lab.config,
+        "hypervisor.drain.plan",
+        "cloud_account=devcloud",
+        f"hypervisor={SOURCE}",
+    )
+    assert code == 0, planned
+    assert planned["server_ids"] == [keep.id]
+    assert amphora.id in [s["id"] for s in planned["skipped"]]
+    code, moved = run_action(
+        lab.config,
+        "server.migrate",
+        "cloud_account=devcloud",
+        f"server={planned['server_ids'][0]}",
+        "dry_run=false",
+    )
+    assert code == 0 and moved["dest_host"] == TARGET

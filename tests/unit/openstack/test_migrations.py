@@ -1,0 +1,462 @@
+"""server.migrate: rules from the config, refusals, live/cold migrations against a fake nova.
+
+The fake nova checks every call against the real openstacksdk proxy signatures (see
+tests/unit/query/fakes.py) and plays a migration the way the devcloud's nova does: the API
+sets a task state, a few polls later the server is on its new host (a cold one waits in
+VERIFY_RESIZE until confirmed) and a migration record says how it ended.
+"""
+
+import dataclasses
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from openstack import exceptions
+from openstack.compute.v2.migration import Migration
+from openstack.compute.v2.server import Server
+from openstack.compute.v2.service import Service
+from openstack.image.v2.image import Image
+
+from apis.openstack_api import migrations
+from apis.openstack_api.migrations import (
+    FlavorRule,
+    MigrationConfigError,
+    MigrationFailed,
+    MigrationRefused,
+    MigrationRules,
+    migrate,
+    migrate_server,
+)
+from apis.openstack_api.servers import ServerError
+from tests.unit.query.fakes import FakeCompute, FakeConnection, FakeImage
+from tests.unit.workflows.test_cloud_checks import FakeConnect
+
+ROOT = Path(__file__).resolve().parents[3]
+HOSTS = ("hv-a", "hv-b")
+GPU = {"resources:VGPU": "1"}
+RULES = MigrationRules()
+
+
+class FakeNova(FakeCompute):
+    """The compute proxy with stateful migrations; ``behaviour[server name]`` picks an ending:
+    ``ok`` (default), ``async-error`` (migration error, server stays), ``error`` (server
+    ERROR), ``hang`` (never ends), ``refuse`` (nova answers 400), ``gone`` (deleted)."""
+
+    def __init__(self, calls, data):
+        super().__init__(calls, data)
+        self.behaviour = {}
+        self.pending = {}
+        self.lock = threading.Lock()
+        self.next_id = 100
+        self.resized_from = {}
+        self.lagging = set()
+
+    def _server(self, server):
+        server_id = getattr(server, "id", server)
+        for item in self.data["servers"]:
+            if item.id == server_id:
+                return item
+        raise exceptions.NotFoundException(f"server {server_id} not found")
+
+    def _start(self, server, kind, host, task, status):
+        found = self._server(server)
+        ending = self.behaviour.get(found.name, "ok")
+        if ending == "refuse":
+            raise exceptions.BadRequestException("No valid host was found.")
+        dest = host or next(h for h in HOSTS if h != found.compute_host)
+        with self.lock:
+            self.next_id += 1
+            record = Migration(
+                id=self.next_id,
+                uuid=f"mig-{self.next_id}",
+                server_id=found.id,
+                migration_type=kind,
+                source_compute=found.compute_host,
+                dest_compute=dest,
+                status="queued",
+            )
+            self.data.setdefault("migrations", []).append(record)
+        self.pending[found.id] = (record, found.status, ending, 2)
+        found.status, found.task_state = status, task
+
+    def live_migrate_server(
+        self, server, host=None, force=False, block_migration=None, disk_over_commit=None
+    ):
+        """os-migrateLive."""
+        self._check(
+            "live_migrate_server",
+            (server,),
+            {
+                "host": host,
+                "force": force,
+                "block_migration": block_migration,
+                "disk_over_commit": disk_over_commit,
+            },
+        )
+        self._start(server, "live-migration", host, "migrating", "MIGRATING")
+
+    def migrate_server(self, server, *, host=None):
+        """migrate (cold)."""
+        self._check("migrate_server", (server,), {"host": host})
+        self._start(server, "migration", host, "resize_prep", "RESIZE")
+
+    def confirm_server_resize(self, server):
+        """confirmResize: the server is back to its old status on the next poll."""
+        self._check("confirm_server_resize", (server,), {})
+        found = self._server(server)
+        assert found.status == "VERIFY_RESIZE", found.status
+        record = next(m for m in self.data["migrations"] if m.server_id == found.id)
+        record.status = "confirming"
+        self.pending[found.id] = (record, "confirm", "ok", 1)
+
+    def create_server_image(self, server, name, metadata=None, wait=False, timeout=120):
+        """createImage: the server is busy for one poll."""
+        self._check(
+            "create_server_image",
+            (server, name),
+            {"metadata": metadata, "wait": wait, "timeout": timeout},
+        )
+        found = self._server(server)
+        found.task_state = "image_snapshot"
+        self.pending[found.id] = (None, "snapshot", "ok", 1)
+        image = Image(id=f"img-{found.id}", name=name, status="queued")
+        self.data.setdefault("images", []).append(image)
+        return image
+
+    def find_server(self, name_or_id, ignore_missing=True, *, details=True, all_projects=False):
+        """A server by name or id."""
+        self._check(
+            "find_server",
+            (name_or_id,),
+            {"ignore_missing": ignore_missing, "details": details, "all_projects": all_projects},
+        )
+        for item in self.data["servers"]:
+            if name_or_id in (item.id, item.name):
+                return item
+        if ignore_missing:
+            return None
+        raise exceptions.NotFoundException(f"server {name_or_id} not found")
+
+    def migrations(self, **query):
+        """Migration records; a live one that lagged behind its server completes now."""
+        listed = list(FakeCompute.__getattr__(self, "migrations")(**query))
+        for record in listed:
+            if record.id in self.lagging and record.status == "running":
+                self.lagging.discard(record.id)
+                record.status = "completed"
+                listed[listed.index(record)] = Migration(
+                    **{**record.to_dict(), "status": "running"}
+                )
+        return iter(listed)
+
+    def get_server(self, server):
+        """The server, one step further in whatever nova is doing to it."""
+        self._check("get_server", (server,), {})
+        found = self._server(server)
+        if found.id in self.pending:
+            record, previous, ending, polls = self.pending[found.id]
+            if polls > 1:
+                self.pending[found.id] = (record, previous, ending, polls - 1)
+            elif ending != "hang":
+                del self.pending[found.id]
+                self._finish(found, record, previous, ending)
+        if self.behaviour.get(found.name) == "gone":
+            self.data["servers"].remove(found)
+            raise exceptions.NotFoundException(f"server {found.id} not found")
+        return found
+
+    def _finish(self, found, record, previous, ending):
+        found.task_state = None
+        if previous == "snapshot":
+            return
+        if previous == "confirm":
+            record.status = "confirmed"
+            found.status = self.resized_from.pop(found.id)
+            return
+        if ending == "async-error":
+            record.status, found.status = "error", previous
+        elif ending == "error":
+            record.status, found.status = "error", "ERROR"
+            found.fault = {"message": "libvirt exploded"}
+        elif record.migration_type == "live-migration":
+            # like the devcloud's nova: the server is on its new host before the record ends
+            record.status, found.status = "running", previous
+            found.compute_host = record.dest_compute
+            if ending != "record-lags":
+                self.lagging.add(record.id)
+        else:
+            record.status, found.status = "finished", "VERIFY_RESIZE"
+            self.resized_from[found.id] = previous
+            found.compute_host = record.dest_compute
+
+
+class FakeCloud(FakeConnection):
+    """A connection whose compute proxy is :class:`FakeNova`."""
+
+    def __init__(self, **data):
+        super().__init__(**data)
+        self.compute = FakeNova(self.calls, data)
+        self.image = FakeImage(self.calls, data)
+        self.closed = 0
+
+    def close(self):
+        """Connections are closed after use."""
+        self.closed += 1
+
+    def called(self, method):
+        """Keyword arguments of every call to ``method``."""
+        return [kwargs for name, _, kwargs in self.calls if name == method]
+
+
+def make_server(name, status="ACTIVE", host="hv-a", specs=None, vcpus=1, task=None):
+    """A server as nova returns it at microversion >= 2.47 (flavor embedded)."""
+    return Server(
+        id=f"id-{name}",
+        name=name,
+        status=status,
+        task_state=task,
+        compute_host=host,
+        project_id="p1",
+        flavor={"original_name": "m1", "vcpus": vcpus, "extra_specs": dict(specs or {})},
+    )
+
+
+def make_cloud(*servers):
+    """A fake cloud with two compute hosts and the given servers."""
+    return FakeCloud(
+        servers=list(servers),
+        migrations=[],
+        services=[
+            Service(id=f"svc-{h}", host=h, binary="nova-compute", status="enabled") for h in HOSTS
+        ],
+    )
+
+
+@pytest.fixture(autouse=True)
+def no_waiting(monkeypatch):
+    """Polls do not sleep."""
+    monkeypatch.setattr(migrations, "POLL_SECONDS", 0)
+
+
+# ---------------------------------------------------------------------- rules from the config
+def test_default_rules():
+    rules = MigrationRules.from_config(None)
+    assert [str(r) for r in rules.refuse_flavor_properties] == list(
+        migrations.DEFAULT_REFUSE_FLAVOR_PROPERTIES
+    )
+    assert rules.drain_concurrency == 4 and rules.max_vcpus == 0 and rules.confirm_resize
+    assert rules.skip_pattern("amphora-1234") == "^amphora-"
+    assert rules.skip_pattern("web-amphora-1") is None
+
+
+def test_schema_defaults_match_the_dataclass():
+    import yaml
+
+    schema = yaml.safe_load((ROOT / "config.schema.yaml").read_text(encoding="utf-8"))
+    defaults = {k: v["default"] for k, v in schema["migration"]["properties"].items()}
+    rules = MigrationRules.from_config(defaults)
+    assert rules == MigrationRules.from_config({})
+    assert set(defaults) == {f.name for f in dataclasses.fields(MigrationRules)}
+
+
+def test_rules_with_regex_values():
+    rules = MigrationRules.from_config(
+        {"refuse_flavor_properties": ["hw:cpu_policy=dedicated"], "max_vcpus": 8}
+    )
+    assert rules.flavor_refusal(make_server("a", specs={"hw:cpu_policy": "shared"}).flavor) is None
+    assert "hw:cpu_policy=dedicated" in rules.flavor_refusal(
+        make_server("b", specs={"hw:cpu_policy": "dedicated"}).flavor
+    )
+    assert "16 vCPUs, more than migration.max_vcpus 8" in rules.flavor_refusal(
+        make_server("c", vcpus=16).flavor
+    )
+    assert str(FlavorRule.parse("a=b.*", "x")) == "a=b.*"
+    no_gpu = make_server("d", specs={"resources:VGPU": "0"}).flavor
+    assert MigrationRules().flavor_refusal(no_gpu) is None
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ({"max_vcpu": 1}, "unknown key(s) max_vcpu; valid keys: refuse_flavor_properties"),
+        ({"max_vcpus": -1}, "migration.max_vcpus must be an integer >= 0, not -1"),
+        ({"drain_concurrency": 0}, "migration.drain_concurrency must be an integer >= 1"),
+        ({"timeout_seconds": True}, "migration.timeout_seconds must be an integer"),
+        ({"skip_name_patterns": "^amphora-"}, "migration.skip_name_patterns must be a list"),
+        ({"skip_name_patterns": ["("]}, "migration.skip_name_patterns[0]: '(' is not a valid"),
+        ({"refuse_flavor_properties": ["=x"]}, "refuse_flavor_properties[0] '=x' has no extra"),
+        ({"refuse_flavor_properties": ["a=["]}, "refuse_flavor_properties[0]: '[' is not a"),
+        ({"confirm_resize": "yes"}, "migration.confirm_resize must be true or false"),
+    ],
+)
+def test_bad_config_names_the_key(config, message):
+    with pytest.raises(MigrationConfigError, match=re.escape(message)):
+        MigrationRules.from_config(config)
+
+
+# ---------------------------------------------------------------------- refusals
+@pytest.mark.parametrize(
+    "server, reason",
+    [
+        (make_server("gpu", specs=GPU), "its flavor has extra spec resources:VGPU=1"),
+        (make_server("broken", status="ERROR"), "it is ERROR; only ACTIVE and SHUTOFF"),
+        (make_server("paused", status="PAUSED"), "it is PAUSED"),
+        (make_server("busy", task="rebooting"), "it is busy (ACTIVE, task rebooting)"),
+    ],
+)
+def test_refusals_change_nothing(server, reason):
+    cloud = make_cloud(server)
+    with pytest.raises(MigrationRefused, match=re.escape(reason)) as err:
+        migrate(cloud, server, live=True, host=None, timeout=5, rules=MigrationRules())
+    assert err.value.report["refused"].startswith(reason.split(";")[0])
+    assert isinstance(err.value, ServerError)
+    assert not cloud.called("live_migrate_server") and not cloud.called("migrate_server")
+
+
+def test_refuses_its_own_host_and_unknown_extra_specs():
+    server = make_server("a")
+    with pytest.raises(MigrationRefused, match="host 'hv-a' is the host it is on"):
+        migrate(
+            make_cloud(server), server, live=True, host="hv-a", timeout=5, rules=MigrationRules()
+        )
+    old = make_server("old")
+    old.flavor = {"id": "m1", "links": []}
+    with pytest.raises(MigrationRefused, match="older than 2.47"):
+        migrate(make_cloud(old), old, live=True, host=None, timeout=5, rules=MigrationRules())
+
+
+# ---------------------------------------------------------------------- migrations
+def test_live_migration_reports_the_record():
+    server = make_server("web")
+    cloud = make_cloud(server)
+    result = migrate(cloud, server, live=True, host=None, timeout=5, rules=MigrationRules())
+    assert cloud.called("live_migrate_server") == [
+        {"host": None, "force": False, "block_migration": "auto", "disk_over_commit": None}
+    ]
+    assert result["mode"] == "live" and result["source_host"] == "hv-a"
+    assert result["dest_host"] == result["host"] == "hv-b" and result["status"] == "ACTIVE"
+    assert result["migration"] == {
+        "id": 101,
+        "uuid": "mig-101",
+        "status": "completed",
+        "type": "live-migration",
+        "source": "hv-a",
+        "dest": "hv-b",
+    }
+    assert cloud.called("migrations") == [{"server_id": "id-web"}] * 3
+
+
+def test_a_record_that_never_ends_is_reported_as_it_is(monkeypatch):
+    monkeypatch.setattr(migrations, "POLL_SECONDS", 0.01)
+    server = make_server("web")
+    cloud = make_cloud(server)
+    cloud.compute.behaviour["web"] = "record-lags"
+    result = migrate(cloud, server, live=True, host=None, timeout=0.5, rules=RULES)
+    assert result["migration"]["status"] == "running" and result["dest_host"] == "hv-b"
+
+
+def test_cold_migration_to_a_host_is_confirmed():
+    server = make_server("db")
+    cloud = make_cloud(server)
+    result = migrate(cloud, server, live=False, host="hv-b", timeout=5, rules=MigrationRules())
+    assert cloud.called("migrate_server") == [{"host": "hv-b"}]
+    assert len(cloud.called("confirm_server_resize")) == 1
+    assert result["mode"] == "cold" and result["status"] == "ACTIVE"
+    assert result["migration"]["status"] == "confirmed" and result["dest_host"] == "hv-b"
+
+
+def test_shutoff_server_moves_cold_and_says_so():
+    server = make_server("off", status="SHUTOFF")
+    cloud = make_cloud(server)
+    result = migrate(cloud, server, live=True, host=None, timeout=5, rules=MigrationRules())
+    assert result["mode"] == "cold" and result["requested"] == "live"
+    assert "cannot migrate live" in result["note"] and result["status"] == "SHUTOFF"
+    assert not cloud.called("live_migrate_server")
+
+
+def test_unconfirmed_cold_migration_waits_in_verify_resize():
+    server = make_server("db")
+    cloud = make_cloud(server)
+    rules = MigrationRules(confirm_resize=False)
+    result = migrate(cloud, server, live=False, host=None, timeout=5, rules=rules)
+    assert result["status"] == "VERIFY_RESIZE" and "waits for confirmation" in result["note"]
+    assert not cloud.called("confirm_server_resize") and result["dest_host"] == "hv-b"
+
+
+@pytest.mark.parametrize(
+    "ending, live, why",
+    [
+        ("refuse", True, "nova refused it: No valid host was found."),
+        ("async-error", False, "nova's migration 101 ended error"),
+        ("error", True, "it went to ERROR: libvirt exploded"),
+        ("hang", True, "it did not finish within 0s (still MIGRATING, task migrating)"),
+    ],
+)
+def test_failed_migration_says_where_the_server_is(ending, live, why):
+    server = make_server("app")
+    cloud = make_cloud(server)
+    cloud.compute.behaviour["app"] = ending
+    with pytest.raises(MigrationFailed) as err:
+        migrate(
+            cloud, server, live=live, host=None, timeout=0 if ending == "hang" else 5, rules=RULES
+        )
+    assert str(err.value) == f"server app was not migrated and is on hv-a: {why}"
+    assert err.value.report["host"] == "hv-a" and err.value.report["failed"] == why
+
+
+def test_still_on_source_without_a_record_is_a_failure(monkeypatch):
+    server = make_server("app")
+    cloud = make_cloud(server)
+    monkeypatch.setattr(cloud.compute, "_start", lambda *args: None)
+    with pytest.raises(MigrationFailed, match="it is still on its source host$"):
+        migrate(cloud, server, live=True, host=None, timeout=5, rules=MigrationRules())
+
+
+# ---------------------------------------------------------------------- the action function
+@pytest.fixture(name="action_cloud")
+def fixture_action_cloud(monkeypatch):
+    """The fake cloud behind migrate_server's connect()."""
+    cloud = make_cloud(make_server("web"), make_server("gpu", specs=GPU))
+    monkeypatch.setattr(migrations, "connect", FakeConnect(cloud))
+    return cloud
+
+
+def test_dry_run_reports_the_plan(action_cloud):
+    planned = migrate_server("prod", "web", host="hv-b")
+    assert planned["dry_run"] and planned["mode"] == "live" and planned["target_host"] == "hv-b"
+    assert not action_cloud.called("live_migrate_server")
+    with pytest.raises(MigrationRefused, match="server gpu will not be migrated: its flavor"):
+        migrate_server("prod", "gpu", migration={"max_vcpus": 4})
+
+
+def test_migrate_server_with_snapshot(action_cloud):
+    result = migrate_server("prod", "web", snapshot_first=True, dry_run=False)
+    assert result["snapshot"]["name"].startswith("web-pre-migration-")
+    assert result["snapshot"]["status"] == "queued" and result["dest_host"] == "hv-b"
+    order = [
+        c[0] for c in action_cloud.calls if c[0] in ("create_server_image", "live_migrate_server")
+    ]
+    assert order == ["create_server_image", "live_migrate_server"]
+
+
+def test_failure_report_keeps_the_snapshot(action_cloud):
+    action_cloud.compute.behaviour["web"] = "refuse"
+    with pytest.raises(MigrationFailed) as err:
+        migrate_server("prod", "web", live=False, snapshot_first=True, dry_run=False)
+    assert err.value.report["snapshot"]["id"] == "img-id-web"
+
+
+def test_snapshot_that_never_finishes(action_cloud):
+    action_cloud.compute.behaviour["web"] = "hang"
+    original = action_cloud.compute.create_server_image
+
+    def stuck(*args, **kwargs):
+        image = original(*args, **kwargs)
+        action_cloud.compute.pending["id-web"] = (None, "snapshot", "hang", 1)
+        return image
+
+    action_cloud.compute.create_server_image = stuck
+    with pytest.raises(MigrationFailed, match="snapshot web-pre-migration-.* did not finish"):
+        migrate_server("prod", "web", snapshot_first=True, timeout=0, dry_run=False)
+    assert not action_cloud.called("live_migrate_server")

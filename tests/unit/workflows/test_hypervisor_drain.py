@@ -1,0 +1,217 @@
+"""hypervisor.drain and its plan against the fake nova of test_migrations; the Orquesta twin."""
+
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+from apis.openstack_api import hypervisor_service, migrations
+from packtools.orquesta_check import check_workflow
+from packtools.pack import action_parameters, load_pack
+from tests.unit.openstack.test_migrations import GPU, make_cloud, make_server
+from tests.unit.workflows.test_cloud_checks import FakeConnect
+from workflows import hypervisor_drain
+from workflows.hypervisor_drain import DrainError, drain_hypervisor, plan_drain
+
+ROOT = Path(__file__).resolve().parents[3]
+WORKFLOW = "hypervisor.drain.workflow"
+
+
+class Connections:
+    """Stands in for open_connection: the same fake cloud, counting who opened one."""
+
+    def __init__(self, cloud):
+        self.cloud = cloud
+        self.threads = []
+
+    def __call__(self, cloud_account):
+        assert cloud_account == "prod"
+        self.threads.append(threading.get_ident())
+        return self.cloud
+
+
+@pytest.fixture(name="cloud")
+def fixture_cloud(monkeypatch):
+    """hv-a holds two ACTIVE servers, a SHUTOFF one, an amphora and a GPU server."""
+    cloud = make_cloud(
+        make_server("web-1"),
+        make_server("web-2"),
+        make_server("db", status="SHUTOFF"),
+        make_server("amphora-77"),
+        make_server("gpu", specs=GPU),
+        make_server("elsewhere", host="hv-b"),
+    )
+    connect = FakeConnect(cloud)
+    monkeypatch.setattr(migrations, "POLL_SECONDS", 0)
+    monkeypatch.setattr(hypervisor_drain, "connect", connect)
+    monkeypatch.setattr(hypervisor_service, "connect", connect)
+    cloud.connections = Connections(cloud)
+    monkeypatch.setattr(hypervisor_drain, "open_connection", cloud.connections)
+    return cloud
+
+
+def service(cloud, host="hv-a"):
+    """The fake's compute service of a host."""
+    return next(s for s in cloud.compute.data["services"] if s.host == host)
+
+
+def outcomes(result):
+    """Server name -> outcome."""
+    return {entry["name"]: entry["outcome"] for entry in result["servers"]}
+
+
+def test_dry_run_shows_the_plan_and_changes_nothing(cloud):
+    result = drain_hypervisor("prod", "hv-a", "kernel update")
+    assert result["dry_run"] and result["disable"] is None
+    assert outcomes(result) == {
+        "amphora-77": "skipped",
+        "db": "planned",
+        "gpu": "refused",
+        "web-1": "planned",
+        "web-2": "planned",
+    }
+    assert result["counts"]["planned"] == 3 and result["concurrency"] == 4
+    gpu = next(e for e in result["servers"] if e["name"] == "gpu")
+    assert gpu["reason"] == "its flavor has extra spec resources:VGPU=1"
+    assert service(cloud).status == "enabled"
+    assert not cloud.called("live_migrate_server") and not cloud.called("migrate_server")
+
+
+def test_plan_lists_every_server_not_skipped(cloud):
+    found = plan_drain("prod", "hv-a", migration={"skip_name_patterns": ["^amphora-", "^db$"]})
+    assert sorted(found["server_ids"]) == ["id-gpu", "id-web-1", "id-web-2"]
+    assert [s["name"] for s in found["skipped"]] == ["amphora-77", "db"]
+    assert [s["name"] for s in found["refused"]] == ["gpu"]
+    assert "resources:VGPU" in found["refused"][0]["refused"]
+    assert cloud.listing_calls("servers") == [{"all_projects": True, "compute_host": "hv-a"}]
+
+
+def test_drain_moves_everything_movable(cloud):
+    cloud.compute.data["servers"] = [s for s in cloud.compute.data["servers"] if s.name != "gpu"]
+    result = drain_hypervisor(
+        "prod", "hv-a", "kernel update", operator="alice", concurrency=2, dry_run=False
+    )
+    assert service(cloud).status == "disabled"
+    assert service(cloud).disabled_reason.startswith("[maintenance] kernel update (by alice, ")
+    assert result["disable"]["changed"] and result["disable"]["previous_status"] == "enabled"
+    assert outcomes(result) == {
+        "amphora-77": "skipped",
+        "db": "migrated",
+        "web-1": "migrated",
+        "web-2": "migrated",
+    }
+    modes = {e["name"]: e.get("mode") for e in result["servers"]}
+    assert modes == {"amphora-77": None, "db": "cold", "web-1": "live", "web-2": "live"}
+    assert [s["name"] for s in result["remaining"]] == ["amphora-77"]
+    assert result["counts"]["migrated"] == 3 and result["counts"]["skipped"] == 1
+    assert 1 <= len(cloud.connections.threads) <= 2
+    assert len(set(cloud.connections.threads)) == len(cloud.connections.threads)
+    assert cloud.closed >= len(cloud.connections.threads)
+
+
+def test_failure_reports_and_a_rerun_resumes(cloud):
+    cloud.compute.behaviour["web-2"] = "async-error"
+    with pytest.raises(DrainError) as err:
+        drain_hypervisor("prod", "hv-a", "kernel update", live=False, dry_run=False)
+    message = str(err.value)
+    assert message.startswith(
+        "drain of hv-a: 2 of 4 server(s) not moved (1 failed, 1 refused; 1 skipped)"
+    )
+    assert "run the drain again to continue" in message
+    report = err.value.report
+    assert outcomes(report)["web-2"] == "failed" and outcomes(report)["gpu"] == "refused"
+    assert "ended error" in next(e for e in report["servers"] if e["name"] == "web-2")["reason"]
+    assert sorted(s["name"] for s in report["remaining"]) == ["amphora-77", "gpu", "web-2"]
+
+    cloud.compute.behaviour.clear()
+    reason = service(cloud).disabled_reason
+    again = drain_hypervisor(
+        "prod",
+        "hv-a",
+        "kernel update",
+        concurrency=1,
+        dry_run=False,
+        migration={"skip_name_patterns": ["^amphora-", "^gpu$"]},
+    )
+    assert outcomes(again) == {"amphora-77": "skipped", "gpu": "skipped", "web-2": "migrated"}
+    assert not again["disable"]["changed"] and "resuming" in again["disable"]["note"]
+    assert service(cloud).disabled_reason == reason
+    assert len(cloud.called("disable_service")) == 1
+
+
+def test_disabled_for_another_reason_is_retagged(cloud):
+    service(cloud).status, service(cloud).disabled_reason = "disabled", "broken fan"
+    result = drain_hypervisor(
+        "prod",
+        "hv-a",
+        "fan swap",
+        dry_run=False,
+        migration={"skip_name_patterns": [".*"]},
+    )
+    assert result["disable"]["previous_reason"] == "broken fan"
+    assert service(cloud).disabled_reason.startswith("[maintenance] fan swap (")
+    assert result["counts"]["skipped"] == 5 and not cloud.connections.threads
+
+
+def test_vanished_and_crashing_servers(cloud, monkeypatch):
+    cloud.compute.behaviour["web-1"] = "gone"
+    cloud.compute.behaviour["db"] = "refuse"
+
+    def broken_migrate(conn, server, **options):
+        if server.name == "web-2":
+            raise hypervisor_service.HypervisorServiceError("unexpected")
+        return migrations.migrate(conn, server, **options)
+
+    monkeypatch.setattr(hypervisor_drain, "migrate", broken_migrate)
+    with pytest.raises(DrainError) as err:
+        drain_hypervisor("prod", "hv-a", "x", target_host="hv-b", dry_run=False)
+    found = outcomes(err.value.report)
+    assert found["web-1"] == "gone" and found["db"] == "failed" and found["web-2"] == "failed"
+    entries = {e["name"]: e for e in err.value.report["servers"]}
+    assert entries["web-2"]["reason"] == "HypervisorServiceError: unexpected"
+    assert "nova refused it" in entries["db"]["reason"]
+    assert {c["host"] for c in cloud.called("migrate_server")} == {"hv-b"}
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"concurrency": 0}, "concurrency must be at least 1, not 0"),
+        ({"reason": " "}, "reason must say why"),
+        ({"target_host": "hv-a"}, "target_host 'hv-a' is the hypervisor being drained"),
+    ],
+)
+def test_bad_arguments(cloud, kwargs, message):
+    arguments = {"reason": "kernel", **kwargs}
+    with pytest.raises(DrainError, match=message):
+        drain_hypervisor("prod", "hv-a", dry_run=False, **arguments)
+    assert service(cloud).status == "enabled"
+
+
+# ---------------------------------------------------------------------- the Orquesta workflow
+def test_workflow_is_valid_and_only_chains_pack_actions():
+    pack = load_pack(ROOT)
+    action = pack.actions[WORKFLOW]
+    path = pack.entry_path(action)
+    assert not check_workflow(pack, action, path)
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    drain = pack.actions["hypervisor.drain"].data["parameters"]
+    assert set(spec["input"]) == set(drain) - {"lib_function", "timeout"}
+    for name, task in spec["tasks"].items():
+        accepted = action_parameters(pack, task["action"])
+        assert accepted is not None, f"task {name}: {task['action']} is not a pack action"
+        assert set(task["input"]) <= set(accepted), name
+        required = {p for p, d in accepted.items() if d.get("required") and "default" not in d}
+        assert required <= set(task["input"]), name
+    assert spec["tasks"]["migrate"]["with"]["concurrency"] == "<% ctx(concurrency) %>"
+
+
+def test_workflow_check_catches_a_wrong_parameter(tmp_path):
+    pack = load_pack(ROOT)
+    action = pack.actions[WORKFLOW]
+    text = pack.entry_path(action).read_text(encoding="utf-8")
+    path = tmp_path / "broken.yaml"
+    path.write_text(text.replace("host: <% ctx(target_host) %>", "hots: x"), encoding="utf-8")
+    problems = check_workflow(pack, action, path)
+    assert any("parameter 'hots' is unknown to cloudops.server.migrate" in p for p in problems)
