@@ -7,7 +7,6 @@ so a drain of compute2 never touches the seed's or other tests' servers. compute
 again whatever happens.
 """
 
-import io
 import json
 import time
 import uuid
@@ -16,21 +15,12 @@ import openstack
 import pytest
 import yaml
 
-from packtools import local_runner
+from tests.integration.action_run import code_and_result
 from tests.integration.devcloud_fixtures import AUTH_URL, REGION
 
 pytestmark = pytest.mark.integration
 
 SOURCE, TARGET = "compute2", "compute1"
-
-
-def run_action(config, *argv):
-    """Run an action like StackStorm would; exit code and result."""
-    out, err = io.StringIO(), io.StringIO()
-    code = local_runner.run(["--config", str(config), *argv], out=out, err=err)
-    text = out.getvalue()
-    assert "{" in text, err.getvalue()
-    return code, json.loads(text[text.index("{") :])["result"]
 
 
 def compute2(admin_conn):
@@ -130,11 +120,11 @@ def test_migrate_live_cold_refused_and_failed(lab, admin_conn):
         (pinned,) = lab.boot("pinned", availability_zone="seed-az2")
         (card,) = lab.boot("card", flavor=gpu)
 
-        code, planned = run_action(lab.config, "server.migrate", cloud, f"server={web.id}")
+        code, planned = code_and_result(lab.config, "server.migrate", cloud, f"server={web.id}")
         assert code == 0 and planned["dry_run"] and planned["mode"] == "live"
         assert lab.host_of(web) == SOURCE
 
-        code, moved = run_action(
+        code, moved = code_and_result(
             lab.config, "server.migrate", cloud, f"server={web.id}", "dry_run=false"
         )
         assert code == 0, moved
@@ -143,7 +133,7 @@ def test_migrate_live_cold_refused_and_failed(lab, admin_conn):
         assert moved["migration"]["type"] == "live-migration"
         assert lab.host_of(web) == TARGET
 
-        code, cold = run_action(
+        code, cold = code_and_result(
             lab.config,
             "server.migrate",
             cloud,
@@ -156,7 +146,7 @@ def test_migrate_live_cold_refused_and_failed(lab, admin_conn):
         assert cold["mode"] == "cold" and cold["migration"]["status"] == "confirmed"
         assert cold["status"] == "ACTIVE" and lab.host_of(db) == TARGET
 
-        code, snapped = run_action(
+        code, snapped = code_and_result(
             lab.config,
             "server.migrate",
             cloud,
@@ -171,7 +161,7 @@ def test_migrate_live_cold_refused_and_failed(lab, admin_conn):
         assert lab.host_of(snap) == TARGET
 
         lab.write_config(refuse_flavor_properties=["resources:VGPU", "cloudops:gpu=a[0-9]+"])
-        code, refused = run_action(
+        code, refused = code_and_result(
             lab.config, "server.migrate", cloud, f"server={card.id}", "dry_run=false"
         )
         assert code == 1 and refused["error_type"] == "MigrationRefused"
@@ -179,12 +169,12 @@ def test_migrate_live_cold_refused_and_failed(lab, admin_conn):
         assert lab.host_of(card) == SOURCE
 
         # pinned to compute2's availability zone: nova finds no other host
-        code, failed = run_action(
+        code, failed = code_and_result(
             lab.config, "server.migrate", cloud, f"server={pinned.id}", "dry_run=false"
         )
         assert code == 1 and failed["error_type"] == "MigrationFailed"
         assert f"was not migrated and is on {SOURCE}: nova refused it" in failed["error"]
-        code, failed = run_action(
+        code, failed = code_and_result(
             lab.config,
             "server.migrate",
             cloud,
@@ -202,7 +192,7 @@ def test_migrate_live_cold_refused_and_failed(lab, admin_conn):
 
 def test_migration_timeout_and_bad_credentials(lab, tmp_path, monkeypatch):
     (slow,) = lab.boot("slow")
-    code, late = run_action(
+    code, late = code_and_result(
         lab.config,
         "server.migrate",
         "cloud_account=devcloud",
@@ -221,7 +211,7 @@ def test_migration_timeout_and_bad_credentials(lab, tmp_path, monkeypatch):
     path = tmp_path / "bad-clouds.yaml"
     path.write_text(yaml.safe_dump(clouds), encoding="utf-8")
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
-    code, denied = run_action(
+    code, denied = code_and_result(
         lab.config, "hypervisor.drain", "cloud_account=bad", f"hypervisor={SOURCE}", "reason=x"
     )
     assert code == 1 and denied["error_type"] == "CloudConnectionError"
@@ -237,7 +227,7 @@ def test_drain_live_then_resume_cold(lab, admin_conn):
     lab.conn.compute.wait_for_server(stuck, status="PAUSED", interval=0.5)
     names = {s.id: s.name for s in (one, two, off, stuck, amphora)}
 
-    code, plan = run_action(lab.config, *drain, "reason=disk swap")
+    code, plan = code_and_result(lab.config, *drain, "reason=disk swap")
     assert code == 0 and plan["dry_run"]
     mine = {e["name"]: e["outcome"] for e in plan["servers"] if e["id"] in names}
     assert mine == {
@@ -249,7 +239,7 @@ def test_drain_live_then_resume_cold(lab, admin_conn):
     }
     assert plan["disable"] is None and status_of(admin_conn) == "enabled"
 
-    code, failed = run_action(
+    code, failed = code_and_result(
         lab.config, *drain, "reason=disk swap", "operator=pytest", "dry_run=false"
     )
     assert code == 1 and failed["error_type"] == "DrainError"
@@ -265,7 +255,7 @@ def test_drain_live_then_resume_cold(lab, admin_conn):
 
     lab.conn.compute.unpause_server(stuck)
     lab.conn.compute.wait_for_server(stuck, status="ACTIVE", interval=0.5)
-    code, resumed = run_action(
+    code, resumed = code_and_result(
         lab.config, *drain, "reason=disk swap", "live=false", "concurrency=2", "dry_run=false"
     )
     assert code == 0, resumed
@@ -281,7 +271,7 @@ def test_drain_live_then_resume_cold(lab, admin_conn):
 def test_plan_action_feeds_the_workflow(lab):
     """The Orquesta workflow's plan task: server ids for with-items, skipped ones apart."""
     keep, amphora = lab.boot("keep", f"amphora-{lab.prefix}")
-    code, planned = run_action(
+    code, planned = code_and_result(
         lab.config,
         "hypervisor.drain.plan",
         "cloud_account=devcloud",
@@ -290,7 +280,7 @@ def test_plan_action_feeds_the_workflow(lab):
     assert code == 0, planned
     assert planned["server_ids"] == [keep.id]
     assert amphora.id in [s["id"] for s in planned["skipped"]]
-    code, moved = run_action(
+    code, moved = code_and_result(
         lab.config,
         "server.migrate",
         "cloud_account=devcloud",
