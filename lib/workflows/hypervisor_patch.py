@@ -23,9 +23,11 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
+import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from apis.alertmanager_api.account import AlertmanagerAccount
+from apis.alertmanager_api.exceptions import AlertmanagerTimeoutError
 from apis.alertmanager_api.silences import create_silence, list_silences, remove_silences
 from apis.errors import CloudopsError
 from apis.icinga_api.account import IcingaAccount
@@ -42,6 +44,9 @@ from workflows.hypervisor_state import HypervisorState, compute_state
 from workflows.maintenance_settings import MaintenanceSettings
 
 SILENCE_MARKER = "[cloudops:maintenance]"
+LATE_SILENCE_MIN_SECONDS = 2.0
+LATE_SILENCE_POLL_SECONDS = 0.5
+CLOCK_SKEW_SECONDS = 5
 DEFAULT_AUTHOR = "cloudops"
 NO_EXIT_STATUS = -1
 TAIL = 2000
@@ -191,14 +196,43 @@ class PatchPlan:  # pylint: disable=too-many-instance-attributes
 
     def silence(self) -> StepResult:
         """Silence the host's alerts for the maintenance window."""
-        created = create_silence(
-            self.alertmanager_account,
-            [host_matcher(self.monitored_host)],
-            f"{SILENCE_MARKER} {self.comment}",
-            author=self.author,
-            duration=self.duration,
-        )
+        comment = f"{SILENCE_MARKER} {self.comment}"
+        asked = datetime.datetime.now(datetime.timezone.utc)
+        try:
+            created = create_silence(
+                self.alertmanager_account,
+                [host_matcher(self.monitored_host)],
+                comment,
+                author=self.author,
+                duration=self.duration,
+            )
+        except AlertmanagerTimeoutError as err:
+            late = self.expire_late_silence(comment, asked)
+            raise AlertmanagerTimeoutError(f"{err}; {late}") from err
         return {"silence_id": created["id"], "matchers": created["matchers"]}
+
+    def expire_late_silence(self, comment: str, asked: datetime.datetime) -> str:
+        """After a timed-out create: Alertmanager may still make the silence, so watch for it
+        a little while (this run's comment, started after the request) and expire it."""
+        grace = max(LATE_SILENCE_MIN_SECONDS, 3 * float(self.alertmanager_account.timeout or 0))
+        deadline = time.monotonic() + grace
+        while True:
+            try:
+                late = [
+                    found["id"]
+                    for found in pack_silences(self.alertmanager_account, self.monitored_host)
+                    if found["comment"] == comment
+                    and datetime.datetime.fromisoformat(found["starts_at"])
+                    >= asked - datetime.timedelta(seconds=CLOCK_SKEW_SECONDS)
+                ]
+                if late:
+                    remove_silences(self.alertmanager_account, silence_ids=late, dry_run=False)
+                    return f"the silence it made late was expired ({', '.join(late)})"
+            except CloudopsError as err:
+                return f"could not check for a silence made late ({err}): check the host's silences"
+            if time.monotonic() > deadline:
+                return f"no silence appeared within {grace:.0f}s"
+            time.sleep(LATE_SILENCE_POLL_SECONDS)
 
     def expire_silence(self, done: StepResult) -> StepResult:
         """Expire the silence made by :meth:`silence`."""

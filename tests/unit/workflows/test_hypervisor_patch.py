@@ -1,6 +1,7 @@
 """hypervisor.patch.reboot: the safety check, the saga and its rollback, with autospec'd apis."""
 
 import contextlib
+import datetime
 import re
 from types import SimpleNamespace
 from unittest import mock
@@ -8,7 +9,11 @@ from unittest import mock
 import pytest
 
 from apis.alertmanager_api.account import AlertmanagerAccount
-from apis.alertmanager_api.exceptions import AlertmanagerConnectionError, AlertmanagerRequestError
+from apis.alertmanager_api.exceptions import (
+    AlertmanagerConnectionError,
+    AlertmanagerRequestError,
+    AlertmanagerTimeoutError,
+)
 from apis.errors import CloudopsError
 from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.downtimes import Downtime
@@ -192,6 +197,56 @@ def test_silence_failure_rolls_back_nothing(apis):
     assert [s["outcome"] for s in report["steps"]] == ["failed", "not run", "not run", "not run"]
     assert report["steps"][0]["error_type"] == "AlertmanagerConnectionError"
     apis.schedule_downtime.assert_not_called()
+
+
+def late_silence(comment, starts_at, silence_id="late-1"):
+    """A silence as list_silences summarises it."""
+    return {"id": silence_id, "state": "active", "comment": comment, "starts_at": starts_at}
+
+
+def test_timed_out_silence_made_late_is_expired(apis, monkeypatch):
+    """Alertmanager may create a silence after the client gave up waiting: watch and expire it."""
+    monkeypatch.setattr(hypervisor_patch, "LATE_SILENCE_POLL_SECONDS", 0)
+    apis.create_silence.side_effect = AlertmanagerTimeoutError("timed out after 5s")
+    ours = "[cloudops:maintenance] CVE-2030-1 (patch.reboot of hv1 by alice)"
+    now = datetime.datetime.now(datetime.timezone.utc)
+    older = (now - datetime.timedelta(days=1)).isoformat()
+    apis.list_silences.side_effect = [
+        {"silences": [late_silence(ours, older, "last-month")]},
+        {
+            "silences": [
+                late_silence(ours, older, "last-month"),
+                late_silence(ours, now.isoformat()),
+            ]
+        },
+    ]
+    with pytest.raises(PatchRebootError) as failed:
+        run()
+    step = failed.value.report["steps"][0]
+    assert step["error_type"] == "AlertmanagerTimeoutError"
+    assert "the silence it made late was expired (late-1)" in step["error"]
+    apis.remove_silences.assert_called_once_with(AM, silence_ids=["late-1"], dry_run=False)
+    apis.list_silences.assert_called_with(AM, host="hv1")
+
+
+def test_timed_out_silence_that_never_appears_is_reported(apis, monkeypatch):
+    monkeypatch.setattr(hypervisor_patch, "LATE_SILENCE_MIN_SECONDS", 0)
+    monkeypatch.setattr(hypervisor_patch, "LATE_SILENCE_POLL_SECONDS", 0)
+    apis.create_silence.side_effect = AlertmanagerTimeoutError("timed out")
+    apis.list_silences.return_value = {"silences": []}
+    with pytest.raises(PatchRebootError) as failed:
+        run(alertmanager_account=AlertmanagerAccount(name="am", url="http://am", timeout=0))
+    assert "no silence appeared within 0s" in failed.value.report["steps"][0]["error"]
+    apis.remove_silences.assert_not_called()
+
+
+def test_timed_out_silence_check_failing_says_so(apis):
+    apis.create_silence.side_effect = AlertmanagerTimeoutError("timed out")
+    apis.list_silences.side_effect = AlertmanagerConnectionError("gone")
+    with pytest.raises(PatchRebootError) as failed:
+        run()
+    error = failed.value.report["steps"][0]["error"]
+    assert "could not check for a silence made late (gone)" in error
 
 
 def test_downtime_failure_expires_the_silence(apis):
