@@ -2,10 +2,11 @@
 
 from st2reactor.sensor.base import PollingSensor
 
+from action_runtime.sensor_hooks import StaticTriggerHooks
 from workflows import cloud_cross_check, finding_watch
 
 
-class CloudCrossCheckSensor(PollingSensor):
+class CloudCrossCheckSensor(StaticTriggerHooks, PollingSensor):
     """Thin: the comparison and the datastore logic live in lib/workflows."""
 
     def __init__(self, sensor_service, config=None, poll_interval=900):
@@ -30,15 +31,3 @@ class CloudCrossCheckSensor(PollingSensor):
             cloud_cross_check.TRIGGER,
             lambda previous: cloud_cross_check.poll(self._settings, previous),
         )
-
-    def cleanup(self):
-        pass
-
-    def add_trigger(self, trigger):
-        pass
-
-    def update_trigger(self, trigger):
-        pass
-
-    def remove_trigger(self, trigger):
-        pass

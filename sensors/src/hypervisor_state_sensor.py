@@ -2,10 +2,11 @@
 
 from st2reactor.sensor.base import PollingSensor
 
+from action_runtime.sensor_hooks import StaticTriggerHooks
 from workflows import hypervisor_watch
 
 
-class HypervisorStateSensor(PollingSensor):
+class HypervisorStateSensor(StaticTriggerHooks, PollingSensor):
     """Thin: the state machine and the polling live in lib/workflows."""
 
     def __init__(self, sensor_service, config=None, poll_interval=60):
@@ -29,15 +30,3 @@ class HypervisorStateSensor(PollingSensor):
         for payload in payloads:
             self.sensor_service.dispatch(trigger=hypervisor_watch.TRIGGER, payload=payload)
         self.sensor_service.set_value(hypervisor_watch.DATASTORE_KEY, states)
-
-    def cleanup(self):
-        pass
-
-    def add_trigger(self, trigger):
-        pass
-
-    def update_trigger(self, trigger):
-        pass
-
-    def remove_trigger(self, trigger):
-        pass

@@ -2,10 +2,11 @@
 
 from st2reactor.sensor.base import PollingSensor
 
+from action_runtime.sensor_hooks import StaticTriggerHooks
 from workflows import jira_request_watch
 
 
-class JiraNewProjectSensor(PollingSensor):
+class JiraNewProjectSensor(StaticTriggerHooks, PollingSensor):
     """Thin: the search and the once-per-request bookkeeping live in lib/workflows."""
 
     def __init__(self, sensor_service, config=None, poll_interval=60):
@@ -27,15 +28,3 @@ class JiraNewProjectSensor(PollingSensor):
             self.sensor_service.dispatch(trigger=jira_request_watch.TRIGGER, payload=payload)
         if result.stored is not None:
             self.sensor_service.set_value(jira_request_watch.DATASTORE_KEY, result.stored)
-
-    def cleanup(self):
-        pass
-
-    def add_trigger(self, trigger):
-        pass
-
-    def update_trigger(self, trigger):
-        pass
-
-    def remove_trigger(self, trigger):
-        pass

@@ -3,10 +3,11 @@ external gateway."""
 
 from st2reactor.sensor.base import PollingSensor
 
+from action_runtime.sensor_hooks import StaticTriggerHooks
 from workflows import finding_watch, router_gateway_watch
 
 
-class RouterGatewaySensor(PollingSensor):
+class RouterGatewaySensor(StaticTriggerHooks, PollingSensor):
     """Thin: the router check and the datastore logic live in lib."""
 
     def __init__(self, sensor_service, config=None, poll_interval=300):
@@ -29,15 +30,3 @@ class RouterGatewaySensor(PollingSensor):
             router_gateway_watch.TRIGGER,
             lambda previous: router_gateway_watch.poll(self._settings, previous),
         )
-
-    def cleanup(self):
-        pass
-
-    def add_trigger(self, trigger):
-        pass
-
-    def update_trigger(self, trigger):
-        pass
-
-    def remove_trigger(self, trigger):
-        pass
