@@ -27,7 +27,6 @@ from apis.openstack_api.servers import wait_for
 
 DECOMMISSION_KEY = "cloudops:decommission_date"
 DISABLED_TRAIT = "COMPUTE_STATUS_DISABLED"
-PLACEMENT_TRAITS_VERSION = "1.6"
 DEFAULT_ZONE = "nova"
 MAX_HOSTS_AT_ONCE = 4
 TRAIT_RETRIES = 3
@@ -139,26 +138,18 @@ def _set_disabled_trait(conn, provider_id: str, present: bool) -> None:
     """Add or remove COMPUTE_STATUS_DISABLED on a resource provider (retrying generations)."""
     from openstack import exceptions
 
-    url = f"/resource_providers/{provider_id}/traits"
     for attempt in range(TRAIT_RETRIES):
-        current = conn.placement.get(url, microversion=PLACEMENT_TRAITS_VERSION)
-        exceptions.raise_from_response(current)
-        body = current.json()
-        traits = set(body["traits"])
+        current = conn.placement.get_resource_provider_trait(provider_id)
+        traits = set(current.traits or ())
         if (DISABLED_TRAIT in traits) == present:
             return
         traits = traits | {DISABLED_TRAIT} if present else traits - {DISABLED_TRAIT}
-        answer = conn.placement.put(
-            url,
-            json={
-                "traits": sorted(traits),
-                "resource_provider_generation": body["resource_provider_generation"],
-            },
-            microversion=PLACEMENT_TRAITS_VERSION,
-        )
-        if answer.status_code != 409 or attempt == TRAIT_RETRIES - 1:
-            exceptions.raise_from_response(answer)
+        try:
+            conn.placement.set_resource_provider_trait(current, traits=sorted(traits))
             return
+        except exceptions.ConflictException:
+            if attempt == TRAIT_RETRIES - 1:
+                raise
 
 
 @contextlib.contextmanager

@@ -1,16 +1,17 @@
 """hypervisor.test.server against a fake cloud whose calls are checked against the SDK."""
 
+import inspect
 import itertools
-import json
 
 import pytest
-import requests
 from openstack import exceptions
 from openstack.compute.v2.flavor import Flavor
 from openstack.compute.v2.hypervisor import Hypervisor
 from openstack.compute.v2.server import Server
 from openstack.compute.v2.service import Service
 from openstack.image.v2.image import Image
+from openstack.placement.v1._proxy import Proxy as PlacementProxy
+from openstack.placement.v1.resource_provider_trait import ResourceProviderTrait
 from openstack.network.v2.network import Network
 
 from apis.openstack_api import servers as servers_api
@@ -24,17 +25,9 @@ TRAIT = "COMPUTE_STATUS_DISABLED"
 SERVER_IDS = itertools.count()
 
 
-def response(status: int, body=None) -> requests.Response:
-    """A real requests.Response with a JSON body."""
-    answer = requests.Response()
-    answer.status_code = status
-    answer.headers["content-type"] = "application/json"
-    answer._content = json.dumps(body or {}).encode()  # pylint: disable=protected-access
-    return answer
-
-
 class FakePlacement:
-    """Resource provider traits with generations; ``conflicts`` PUTs answer 409 first."""
+    """Resource provider traits with generations, through the SDK proxy's trait methods;
+    ``conflicts`` updates answer 409 first."""
 
     def __init__(self, traits, conflicts=0):
         self.traits = traits
@@ -42,31 +35,34 @@ class FakePlacement:
         self.conflicts = conflicts
         self.puts = []
 
-    def get(self, url, microversion=None):
-        """GET the traits of a provider."""
-        assert microversion == "1.6"
-        provider = url.split("/")[2]
-        return response(
-            200,
-            {
-                "traits": sorted(self.traits[provider]),
-                "resource_provider_generation": self.generation,
-            },
+    def get_resource_provider_trait(self, resource_provider):
+        """GET the traits of a provider (an id here)."""
+        return ResourceProviderTrait(
+            resource_provider_id=resource_provider,
+            traits=sorted(self.traits[resource_provider]),
+            resource_provider_generation=self.generation,
         )
 
-    def put(self, url, json=None, microversion=None):  # pylint: disable=redefined-outer-name
+    def set_resource_provider_trait(self, resource_provider_trait, **attrs):
         """PUT the traits of a provider (generation checked)."""
-        assert microversion == "1.6"
-        provider = url.split("/")[2]
-        self.puts.append((provider, TRAIT in json["traits"]))
+        assert set(attrs) == {"traits"}
+        provider = resource_provider_trait.resource_provider_id
+        self.puts.append((provider, TRAIT in attrs["traits"]))
         if self.conflicts:
             self.conflicts -= 1
             self.generation += 1
-            return response(409, {"errors": [{"detail": "generation conflict"}]})
-        assert json["resource_provider_generation"] == self.generation
-        self.traits[provider] = set(json["traits"])
+            raise exceptions.ConflictException("generation conflict")
+        assert resource_provider_trait.resource_provider_generation == self.generation
+        self.traits[provider] = set(attrs["traits"])
         self.generation += 1
-        return response(200, json)
+        return resource_provider_trait
+
+
+def test_fake_placement_matches_the_sdk_proxy():
+    for name in ("get_resource_provider_trait", "set_resource_provider_trait"):
+        fake = inspect.signature(getattr(FakePlacement, name))
+        real = inspect.signature(getattr(PlacementProxy, name))
+        assert list(fake.parameters) == list(real.parameters), name
 
 
 class BootCompute(FakeCompute):
