@@ -372,13 +372,13 @@ def check_rules(pack: Pack) -> Iterable[Problem]:
 TRIGGER_FIELD = re.compile(r"\btrigger\.(\w+)")
 
 
-def payload_field_problems(sensor: MetaFile, trigger: str, rule: Mapping[str, Any]) -> List[str]:
+def payload_field_problems(
+    declared: Mapping[str, Any], trigger: str, rule: Mapping[str, Any]
+) -> List[str]:
     """``trigger.<field>`` in a rule's criteria or parameters that the payload does not declare.
 
     StackStorm renders an undeclared field as an empty string, so the action runs with it.
     """
-    name = trigger.split(".", 1)[1]
-    declared = next(t for t in sensor.data.get("trigger_types") or [] if t.get("name") == name)
     fields = set(((declared.get("payload_schema") or {}).get("properties") or {}).keys())
     texts = list((rule.get("criteria") or {}).keys())
     texts += [str(v) for v in ((rule.get("action") or {}).get("parameters") or {}).values()]

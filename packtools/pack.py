@@ -72,13 +72,13 @@ class Pack:
         """A sensor's entry point; StackStorm resolves it relative to sensors/."""
         return self.root / "sensors" / str(sensor.data.get("entry_point", ""))
 
-    def trigger_refs(self) -> Dict[str, MetaFile]:
-        """Trigger types declared by the pack's sensors, by full ref."""
+    def trigger_refs(self) -> Dict[str, Mapping[str, Any]]:
+        """Trigger types declared by the pack's sensors (their declarations), by full ref."""
         refs = {}
         for sensor in self.sensors:
             for trigger in sensor.data.get("trigger_types") or []:
                 if isinstance(trigger, dict) and trigger.get("name"):
-                    refs[f"{self.ref}.{trigger['name']}"] = sensor
+                    refs[f"{self.ref}.{trigger['name']}"] = trigger
         return refs
 
 
