@@ -14,12 +14,12 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
-import difflib
 import random
 import secrets
 import time
 from typing import Any, Dict, Iterator, List, Optional
 
+from apis.choices import choices
 from apis.openstack_api.connection import connect
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_service import find_compute_service
@@ -30,7 +30,6 @@ DISABLED_TRAIT = "COMPUTE_STATUS_DISABLED"
 DEFAULT_ZONE = "nova"
 MAX_HOSTS_AT_ONCE = 4
 TRAIT_RETRIES = 3
-MAX_LISTED = 20
 
 
 class HypervisorTestServerError(OpenStackApiError):
@@ -46,15 +45,6 @@ class Target:
     zone: str
     disabled: bool
     provider_id: Optional[str]
-
-
-def _choices(names: List[str], given: str) -> str:
-    hint = difflib.get_close_matches(given, names, n=1)
-    shown = sorted(names)[:MAX_LISTED]
-    more = ", ..." if len(names) > MAX_LISTED else ""
-    return f"valid choices: {', '.join(shown) or 'none'}{more}" + (
-        f". Did you mean {hint[0]!r}?" if hint else ""
-    )
 
 
 def _targets(conn, hypervisors: List[str]) -> List[Target]:
@@ -104,7 +94,7 @@ def _flavors(conn, flavors: Optional[List[str]]) -> List[Any]:
         if len(match) != 1:
             problem = "is ambiguous: give its id" if match else "is not a flavor"
             raise HypervisorTestServerError(
-                f"flavors {wanted!r} {problem}; {_choices([f.name for f in every], wanted)}"
+                f"flavors {wanted!r} {problem}; {choices([f.name for f in every], wanted)}"
             )
         chosen.append(match[0])
     return chosen
@@ -118,7 +108,7 @@ def _image(conn, image: str) -> Any:
         raise HypervisorTestServerError(f"image {image!r} is ambiguous: give its id")
     names = [i.name for i in conn.image.images(status="active") if i.name]
     raise HypervisorTestServerError(
-        f"image {image!r} is not an active image; {_choices(names, image)}"
+        f"image {image!r} is not an active image; {choices(names, image)}"
     )
 
 
@@ -129,7 +119,7 @@ def _networks(conn, network: Optional[str]) -> Any:
     if found is None:
         names = [n.name for n in conn.network.networks() if n.name]
         raise HypervisorTestServerError(
-            f"network {network!r} is not a network; {_choices(names, network)}"
+            f"network {network!r} is not a network; {choices(names, network)}"
         )
     return [{"uuid": found.id}]
 

@@ -9,14 +9,12 @@ ordinary issue edit (the portal form of a request type rarely carries those fiel
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from apis.choices import choices
 from apis.jira_api.account import JiraAccount
 from apis.jira_api.connection import CloudopsJira, connect, jira_errors
 from apis.jira_api.exceptions import JiraNotFoundError, JiraParameterError
-
-_MAX_CHOICES = 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,15 +43,6 @@ class _Plan:
     service_desk_id: Optional[str]
     components: List[str]
     labels: List[str]
-
-
-def choices(names: Sequence[str], wanted: str) -> str:
-    """``valid choices: a, b, c`` (at most 20), with a did-you-mean when one is close."""
-    shown = ", ".join(sorted(names)[:_MAX_CHOICES]) or "none"
-    if len(names) > _MAX_CHOICES:
-        shown += f" and {len(names) - _MAX_CHOICES} more"
-    hint = difflib.get_close_matches(wanted, list(names), n=1)
-    return f"valid choices: {shown}" + (f". Did you mean {hint[0]!r}?" if hint else "")
 
 
 def fetch_issue(client: CloudopsJira, issue: str, fields: str = "summary,status") -> Any:

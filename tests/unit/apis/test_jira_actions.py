@@ -18,7 +18,8 @@ from apis.jira_api.exceptions import (
     JiraParameterError,
     JiraTransitionError,
 )
-from apis.jira_api.issues import choices, create_task
+from apis.choices import choices
+from apis.jira_api.issues import create_task
 from apis.jira_api.transitions import move_issue, transition_issue
 
 ACCOUNT = JiraAccount(name="jsm", url="https://jira.example.org", username="bot", api_token="t")

@@ -1,0 +1,15 @@
+"""The tail of an error about a bad name: the valid choices, and the closest one."""
+
+import difflib
+from typing import Sequence
+
+MAX_CHOICES = 20
+
+
+def choices(names: Sequence[str], wanted: str) -> str:
+    """``valid choices: a, b, c`` (at most 20), with a did-you-mean when one is close."""
+    shown = ", ".join(sorted(names)[:MAX_CHOICES]) or "none"
+    if len(names) > MAX_CHOICES:
+        shown += f" and {len(names) - MAX_CHOICES} more"
+    hint = difflib.get_close_matches(wanted, list(names), n=1)
+    return f"valid choices: {shown}" + (f". Did you mean {hint[0]!r}?" if hint else "")
