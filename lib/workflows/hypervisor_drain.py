@@ -12,11 +12,10 @@ still on the host.
 from __future__ import annotations
 
 import concurrent.futures
-import threading
 import time
 from typing import Any, Dict, List, Optional
 
-from apis.openstack_api.connection import connect, open_connection
+from apis.openstack_api.connection import WorkerConnections, connect
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_service import disable_hypervisor, find_compute_service
 from apis.openstack_api.migrations import (
@@ -83,26 +82,15 @@ class _Mover:
     """Migrates servers from worker threads, one connection per thread."""
 
     def __init__(self, cloud_account: str, live, target_host, timeout, rules):
-        self.cloud_account = cloud_account
         self.options = {"live": live, "host": target_host, "timeout": timeout, "rules": rules}
-        self.local = threading.local()
-        self.lock = threading.Lock()
-        self.connections: List[Any] = []
-
-    def _conn(self):
-        conn = getattr(self.local, "conn", None)
-        if conn is None:
-            conn = self.local.conn = open_connection(self.cloud_account)
-            with self.lock:
-                self.connections.append(conn)
-        return conn
+        self.connections = WorkerConnections(cloud_account)
 
     def move(self, server) -> Dict[str, Any]:
         """One server's outcome entry; expected failures become entries, not exceptions."""
         from openstack import exceptions
 
         try:
-            conn = self._conn()
+            conn = self.connections.get()
             current = conn.compute.get_server(server.id)
             return {**migrate(conn, current, **self.options), "outcome": "migrated"}
         except exceptions.NotFoundException:
@@ -120,8 +108,7 @@ class _Mover:
 
     def close(self) -> None:
         """Close every worker connection."""
-        for conn in self.connections:
-            conn.close()
+        self.connections.close()
 
 
 def drain_hypervisor(

@@ -5,11 +5,10 @@ from __future__ import annotations
 import concurrent.futures
 import enum
 import re
-import threading
 import time
 from typing import Any, Dict, List, Optional
 
-from apis.openstack_api.connection import connect, open_connection
+from apis.openstack_api.connection import WorkerConnections, connect
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_service import find_compute_service
 from apis.openstack_api.servers import wait_for
@@ -30,33 +29,6 @@ class Outcome(enum.Enum):
     NOT_TOUCHED = "not_touched"
     SKIPPED = "skipped"
     FAILED = "failed"
-
-
-class WorkerConnections:
-    """One connection per worker thread, all closed together."""
-
-    def __init__(self, cloud_account: str):
-        self.cloud_account = cloud_account
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._opened: List[Any] = []
-
-    def get(self):
-        """This thread's connection, opened on first use."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = open_connection(self.cloud_account)
-            self._local.conn = conn
-            with self._lock:
-                self._opened.append(conn)
-        return conn
-
-    def close(self) -> None:
-        """Close every connection opened so far."""
-        with self._lock:
-            opened, self._opened = self._opened, []
-        for conn in opened:
-            conn.close()
 
 
 def _compile(patterns: Optional[List[str]]) -> List["re.Pattern"]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-from typing import Iterator, List
+import threading
+from typing import Any, Iterator, List
 
 from apis.openstack_api.exceptions import CloudConnectionError, UnknownCloudError
 
@@ -58,3 +59,30 @@ def connect(cloud_account: str) -> Iterator["openstack.connection.Connection"]: 
         yield conn
     finally:
         conn.close()
+
+
+class WorkerConnections:
+    """One connection per worker thread, all closed together."""
+
+    def __init__(self, cloud_account: str):
+        self.cloud_account = cloud_account
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._opened: List[Any] = []
+
+    def get(self):
+        """This thread's connection, opened on first use."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = open_connection(self.cloud_account)
+            self._local.conn = conn
+            with self._lock:
+                self._opened.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every connection opened so far."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()

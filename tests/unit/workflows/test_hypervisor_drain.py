@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from apis.openstack_api import hypervisor_service, migrations
+from apis.openstack_api import connection, hypervisor_service, migrations
 from packtools.orquesta_check import check_workflow
 from packtools.pack import action_parameters, load_pack
 from tests.unit.openstack.test_migrations import GPU, make_cloud, make_server
@@ -47,7 +47,7 @@ def fixture_cloud(monkeypatch):
     monkeypatch.setattr(hypervisor_drain, "connect", connect)
     monkeypatch.setattr(hypervisor_service, "connect", connect)
     cloud.connections = Connections(cloud)
-    monkeypatch.setattr(hypervisor_drain, "open_connection", cloud.connections)
+    monkeypatch.setattr(connection, "open_connection", cloud.connections)
     return cloud
 
 

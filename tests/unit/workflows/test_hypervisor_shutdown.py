@@ -9,12 +9,14 @@ from openstack.compute.v2.service import Service
 from openstack.identity.v3.project import Project
 
 from apis.errors import CloudopsError
+from apis.openstack_api import connection
 from apis.openstack_api import servers as servers_api
+from apis.openstack_api.connection import WorkerConnections
 from apis.openstack_api.hypervisor_service import HypervisorServiceError
 from tests.unit.query.fakes import FakeCompute, FakeConnection
 from tests.unit.workflows.test_cloud_checks import FakeConnect
 from workflows import hypervisor_shutdown
-from workflows.hypervisor_shutdown import HypervisorShutdownError, WorkerConnections
+from workflows.hypervisor_shutdown import HypervisorShutdownError
 
 
 class PowerCompute(FakeCompute):
@@ -73,7 +75,7 @@ def fixture_cloud(monkeypatch):
         return conn
 
     monkeypatch.setattr(hypervisor_shutdown, "connect", FakeConnect(conn))
-    monkeypatch.setattr(hypervisor_shutdown, "open_connection", open_connection)
+    monkeypatch.setattr(connection, "open_connection", open_connection)
     monkeypatch.setattr(servers_api, "POLL_SECONDS", 0)
     return conn
 
@@ -178,7 +180,7 @@ def test_worker_connections_are_per_thread_and_closed(monkeypatch):
         assert cloud_account == "prod"
         return made[-1]
 
-    monkeypatch.setattr(hypervisor_shutdown, "open_connection", open_connection)
+    monkeypatch.setattr(connection, "open_connection", open_connection)
     connections = WorkerConnections("prod")
     first = connections.get()
     assert connections.get() is first
