@@ -14,6 +14,7 @@ import fnmatch
 import json
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from apis.config_section import check_known_keys
 from apis.errors import CloudopsError
 from apis.openstack_api.connection import connect
 from apis.openstack_api.exceptions import OpenStackApiError
@@ -110,11 +111,7 @@ class CrossCheckConfig:
     def from_config(cls, settings: Optional[Mapping[str, Any]]) -> Optional["CrossCheckConfig"]:
         """The checked settings; None (an idle sensor) when neither cloud is configured."""
         settings = settings or {}
-        unknown = sorted(set(settings) - set(SETTINGS))
-        if unknown:
-            raise CrossCheckConfigError(
-                f"{CONFIG_KEY}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(SETTINGS)}"
-            )
+        check_known_keys(CONFIG_KEY, settings, SETTINGS, CrossCheckConfigError)
         source, target = settings.get("source_cloud"), settings.get("target_cloud")
         if not source and not target:
             return None

@@ -12,6 +12,7 @@ import dataclasses
 import enum
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from apis.config_section import check_known_keys
 from apis.jira_api.account import JiraAccount
 from apis.jira_api.exceptions import JiraParameterError
 from apis.openstack_query_api.outputs import table
@@ -62,12 +63,7 @@ class FindingTicketSettings:
     def from_config(cls, settings: Optional[Mapping[str, Any]]) -> "FindingTicketSettings":
         """The checked settings (empty when the key is not configured)."""
         settings = settings or {}
-        unknown = sorted(set(settings) - set(SETTINGS))
-        if unknown:
-            raise JiraParameterError(
-                f"finding_tickets: unknown key(s) {', '.join(unknown)}; "
-                f"valid: {', '.join(SETTINGS)}"
-            )
+        check_known_keys("finding_tickets", settings, SETTINGS, JiraParameterError)
         return cls(**{key: value for key, value in settings.items() if value is not None})
 
 

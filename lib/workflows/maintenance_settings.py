@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping, Optional, Sequence, Tuple
 
+from apis.config_section import check_known_keys
 from apis.errors import CloudopsError
 
 CONFIG_KEY = "hypervisor_maintenance"
@@ -37,11 +38,7 @@ class MaintenanceSettings:
         """The checked settings; unknown keys are named with the valid ones."""
         settings = dict(settings or {})
         valid = [field.name for field in dataclasses.fields(cls)]
-        unknown = sorted(set(settings) - set(valid))
-        if unknown:
-            raise MaintenanceSettingsError(
-                f"{CONFIG_KEY}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(valid)}"
-            )
+        check_known_keys(CONFIG_KEY, settings, valid, MaintenanceSettingsError)
         for name in ("patch_args", "test_flavors"):
             settings[name] = tuple(str(item) for item in settings.get(name) or ())
         return cls(**{name: value for name, value in settings.items() if value is not None})

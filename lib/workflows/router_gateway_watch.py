@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, List, Mapping, Optional
 
+from apis.config_section import check_known_keys
 from apis.errors import CloudopsError
 from apis.openstack_api.connection import connect
 from apis.openstack_api.exceptions import OpenStackApiError
@@ -41,11 +42,7 @@ class RouterGatewaySettings:
         """The checked settings from the whole pack config; None (idle) without a cloud."""
         config = config or {}
         settings = config.get(CONFIG_KEY) or {}
-        unknown = sorted(set(settings) - set(SETTINGS))
-        if unknown:
-            raise RouterGatewayConfigError(
-                f"{CONFIG_KEY}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(SETTINGS)}"
-            )
+        check_known_keys(CONFIG_KEY, settings, SETTINGS, RouterGatewayConfigError)
         if not settings.get("cloud_account"):
             return None
         return cls(
