@@ -142,7 +142,11 @@ def host_state(cloud_account: str, hypervisor: str) -> Tuple[str, Dict[str, Any]
     """The compute host name and the hypervisor's state with the facts behind it."""
     with connect(cloud_account) as conn:
         service = find_compute_service(conn, hypervisor)
-        facts = [f for f in collect_facts(conn) if f.name in (hypervisor, service.host)]
+        facts = [
+            f
+            for f in collect_facts(conn, host=service.host)
+            if f.name in (hypervisor, service.host)
+        ]
     if not facts:
         return service.host, {"state": HypervisorState.UNKNOWN.value}
     return service.host, {

@@ -23,19 +23,28 @@ def parse_uptime(text: Optional[str]) -> Optional[float]:
     return float(days * 86400 + hours * 3600 + (minutes + only_minutes) * 60)
 
 
-def collect_facts(conn: Any) -> List[HypervisorFacts]:
-    """Facts for every hypervisor: service state/status/reason, VMs, uptime, migrations."""
+def collect_facts(conn: Any, host: Optional[str] = None) -> List[HypervisorFacts]:
+    """Facts for every hypervisor: service state/status/reason, VMs, uptime, migrations.
+
+    With ``host`` (a compute host name), only that host's servers and migrations are listed
+    and only hypervisors whose name contains it are returned: one host's state without
+    listing every server of the cloud.
+    """
+    narrow = {"compute_host": host} if host else {}
     running = collections.Counter(
         server.hypervisor_hostname
-        for server in conn.compute.servers(details=True, all_projects=True, limit=1000)
+        for server in conn.compute.servers(details=True, all_projects=True, limit=1000, **narrow)
     )
     migrating = collections.Counter(
         migration.source_node
-        for migration in conn.compute.migrations()
+        for migration in conn.compute.migrations(**({"source_compute": host} if host else {}))
         if (migration.status or "").lower() in ACTIVE_MIGRATIONS
     )
+    hypervisors = conn.compute.hypervisors(
+        details=True, **({"hypervisor_hostname_pattern": host} if host else {})
+    )
     facts = []
-    for hypervisor in conn.compute.hypervisors(details=True):
+    for hypervisor in hypervisors:
         service = hypervisor.service_details or {}
         facts.append(
             HypervisorFacts(

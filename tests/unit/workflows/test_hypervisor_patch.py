@@ -138,6 +138,7 @@ def test_success_runs_every_step_in_order(apis):
     assert result["patch"]["stdout_tail"] == "ran /usr/local/sbin/patch\n"
     assert result["reboot_requested_at"] == result["reboot"]["reboot_requested_at"]
     apis.remove_silences.assert_not_called()
+    apis.collect_facts.assert_called_once_with(mock.ANY, host="hv1")
 
 
 def test_dry_run_checks_but_changes_nothing(apis):
