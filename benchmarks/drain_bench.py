@@ -11,12 +11,19 @@ measured in this same run:
 
 After each drain every server must be on the target, none MIGRATING, RESIZE, VERIFY_RESIZE or
 ERROR. Prints both wall times, the ratio t4/t1 and the speedup t1/t4. Target: speedup >= 2.5.
+
+The devcloud's fake driver migrates instantly: no guest memory is copied, so each migration is
+only nova's control plane, CPU-bound on about one core from start to end, and nova's floor
+(c) bounds any speedup by roughly the machine's core count. ``--transfer-seconds S`` makes
+every live migration wait S seconds first (devcloud run/live_migration_seconds), standing in
+for the memory copy that real migrations spend most of their time on; the report names it.
 The drains only see this run's servers (a skip pattern leaves everything else on the host in
 place). The project, its servers and the source's enabled state are restored in any case.
 Exits 1 when the target is missed or a server is left in a bad state.
 
     .venv/bin/python benchmarks/drain_bench.py [--cloud devcloud] [--servers 40]
         [--concurrency 4] [--cold] [--no-floor] [--source compute2] [--target compute1]
+        [--transfer-seconds 0]
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from typing import Any, Dict, List
 ROOT = Path(__file__).resolve().parents[1]
 SPEEDUP_TARGET = 2.5
 BAD_STATUSES = ("MIGRATING", "RESIZE", "VERIFY_RESIZE", "ERROR")
+TRANSFER_SECONDS_FILE = ROOT / "devcloud" / "run" / "live_migration_seconds"
 FLAVOR = "seed.small"
 IMAGE = "seed-cirros"
 
@@ -210,7 +218,12 @@ def report(args, t1: float, tn: float, t_floor, concurrency: int) -> None:
     """Print the times, ratio and speedup (and nova's floor when measured)."""
     speedup = t1 / tn
     mode = "cold" if args.cold else "live"
-    print(f"{args.servers} servers, {mode} migrations, {args.source} -> {args.target}")
+    transfer = (
+        f", each live migration with a modeled {args.transfer_seconds:g}s memory copy"
+        if args.transfer_seconds
+        else ", instant fake-driver migrations (nova control plane only)"
+    )
+    print(f"{args.servers} servers, {mode} migrations, {args.source} -> {args.target}{transfer}")
     print(f"    t1 {t1:.1f}s, t{concurrency} {tn:.1f}s")
     print(f"    ratio t{concurrency}/t1: {tn / t1:.2f}")
     verdict = "OK" if speedup >= SPEEDUP_TARGET else "MISSED"
@@ -234,6 +247,12 @@ def main() -> int:
     parser.add_argument("--no-floor", action="store_true", help="skip nova's floor (c)")
     parser.add_argument("--source", default="compute2")
     parser.add_argument("--target", default="compute1")
+    parser.add_argument(
+        "--transfer-seconds",
+        type=float,
+        default=0.0,
+        help="seconds every live migration waits first, for a real one's memory copy",
+    )
     args = parser.parse_args()
 
     os.environ.pop("OS_CLOUD", None)
@@ -250,11 +269,14 @@ def main() -> int:
     )
     problems: List[str] = []
     conn = None
+    if args.transfer_seconds:
+        TRANSFER_SECONDS_FILE.write_text(f"{args.transfer_seconds}\n", encoding="ascii")
     try:
         admin.compute.update_quota_set(project.id, instances=-1, cores=-1, ram=-1)
         conn = project_connection(admin, project.id)
         problems = measure(admin, conn, project.id, args, prefix)
     finally:
+        TRANSFER_SECONDS_FILE.unlink(missing_ok=True)
         enable(admin, args.source)
         if conn is not None:
             conn.close()

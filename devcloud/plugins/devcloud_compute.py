@@ -1,9 +1,10 @@
-"""nova-compute entry point for the devcloud: nova's own main plus two fake-driver patches.
+"""nova-compute entry point for the devcloud: nova's own main plus three fake-driver patches.
 
 Test clouds only. Imported by bin/nova-compute with plugins/ on PYTHONPATH.
 """
 
 import os
+import time
 
 # nova exists only in Debian's python3, not in the project's .venv
 # pylint: disable=import-error
@@ -42,8 +43,35 @@ def _adopt_servers_on_start():
     fake.FakeDriver.init_host = init_host
 
 
+# read on every live migration, so a benchmark can set it without restarting the computes
+TRANSFER_SECONDS_FILE = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "run", "live_migration_seconds"
+)
+
+
+def _modeled_transfer_time():
+    """The fake driver's live migration is instant (no guest memory crosses a wire), so fake
+    migrations cost only nova's control plane. When run/live_migration_seconds holds a number,
+    every live migration first waits that long, standing in for a real one's memory copy
+    (benchmarks/drain_bench.py --transfer-seconds). Missing or empty file: instant, as nova."""
+    original = fake.FakeDriver.live_migration
+
+    def live_migration(self, context, instance, dest, post_method, *args, **kwargs):
+        try:
+            with open(TRANSFER_SECONDS_FILE, encoding="ascii") as handle:
+                seconds = float(handle.read().strip() or 0)
+        except (OSError, ValueError):
+            seconds = 0
+        if seconds > 0:
+            time.sleep(seconds)  # eventlet-patched: other greenthreads run meanwhile
+        return original(self, context, instance, dest, post_method, *args, **kwargs)
+
+    fake.FakeDriver.live_migration = live_migration
+
+
 if os.environ.get("DEVCLOUD_FAST_RT", "1") == "1":
     _skip_allocation_gets()
 _adopt_servers_on_start()
+_modeled_transfer_time()
 
 __all__ = ["main"]

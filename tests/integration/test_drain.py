@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.integration.action_run import code_and_result
-from tests.integration.devcloud_fixtures import AUTH_URL, REGION
+from tests.integration.devcloud_fixtures import AUTH_URL, DEVCLOUD_DIR, REGION
 
 pytestmark = pytest.mark.integration
 
@@ -288,3 +288,30 @@ def test_plan_action_feeds_the_workflow(lab):
         "dry_run=false",
     )
     assert code == 0 and moved["dest_host"] == TARGET
+
+
+def test_modeled_transfer_time_is_waited_by_live_migrations_only_while_set(lab):
+    """drain_bench --transfer-seconds: the devcloud computes read the file on every migration."""
+    cloud = "cloud_account=devcloud"
+    transfer = DEVCLOUD_DIR / "run" / "live_migration_seconds"
+    (server,) = lab.boot("copy")
+    transfer.write_text("2.5\n", encoding="ascii")
+    try:
+        code, slow = code_and_result(
+            lab.config, "server.migrate", cloud, f"server={server.id}", "dry_run=false"
+        )
+    finally:
+        transfer.unlink()
+    assert code == 0, slow
+    assert slow["dest_host"] == TARGET and slow["migration"]["status"] == "completed"
+    assert slow["seconds"] >= 2.5
+    code, back = code_and_result(
+        lab.config,
+        "server.migrate",
+        cloud,
+        f"server={server.id}",
+        f"host={SOURCE}",
+        "dry_run=false",
+    )
+    assert code == 0, back
+    assert back["dest_host"] == SOURCE and back["seconds"] < slow["seconds"]
