@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import enum
 import importlib
 from typing import Any, Mapping, Type
 
 from action_runtime.errors import AccountNotFoundError
 from apis.account import Account
+from apis.choices import choices
 
 
 class AccountKind(enum.Enum):
@@ -46,9 +46,7 @@ class AccountKind(enum.Enum):
             if entry.get("name") == name:
                 return self.account_class().from_config(entry)
         names = [str(entry.get("name")) for entry in entries]
-        hint = difflib.get_close_matches(name, names, n=1)
         raise AccountNotFoundError(
             f"{self.parameter} {name!r} is not in the pack config's {self.config_key}; "
-            f"valid names: {', '.join(names) if names else 'none configured'}"
-            + (f". Did you mean {hint[0]!r}?" if hint else "")
+            + choices(names, name, empty="none configured")
         )

@@ -6,9 +6,9 @@ from typing import Sequence
 MAX_CHOICES = 20
 
 
-def choices(names: Sequence[str], wanted: str) -> str:
+def choices(names: Sequence[str], wanted: str, empty: str = "none") -> str:
     """``valid choices: a, b, c`` (at most 20), with a did-you-mean when one is close."""
-    shown = ", ".join(sorted(names)[:MAX_CHOICES]) or "none"
+    shown = ", ".join(sorted(names)[:MAX_CHOICES]) or empty
     if len(names) > MAX_CHOICES:
         shown += f" and {len(names) - MAX_CHOICES} more"
     hint = difflib.get_close_matches(wanted, list(names), n=1)

@@ -4,9 +4,9 @@ list about images. Dry runs unless ``dry_run`` is false."""
 from __future__ import annotations
 
 import datetime
-import difflib
 from typing import Any, Dict, List, Optional
 
+from apis.choices import choices
 from apis.email_api.account import SMTPAccount
 from apis.email_api.exceptions import NotificationParameterError
 from apis.email_api.message import OutgoingEmail
@@ -136,10 +136,9 @@ def _find_image(conn, cloud_account: str, image: str) -> Dict[str, Any]:
         )
     if not found:
         known = ImageQuery().select("name").run(connection=conn).to_props()
-        hint = difflib.get_close_matches(image, [i["image_name"] or "" for i in known], n=1)
         raise NotificationParameterError(
-            f"image {image!r} is not an image (name or id) of {cloud_account}"
-            + (f". Did you mean {hint[0]!r}?" if hint else "")
+            f"image {image!r} is not an image (name or id) of {cloud_account}; "
+            + choices([i["image_name"] for i in known if i["image_name"]], image)
         )
     row = found[0]
     properties = row["image_properties"] or {}

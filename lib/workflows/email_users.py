@@ -3,10 +3,10 @@ user's affected servers. Every action is a dry run unless ``dry_run`` is false."
 
 from __future__ import annotations
 
-import difflib
 import enum
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
+from apis.choices import choices
 from apis.email_api.account import SMTPAccount
 from apis.email_api.exceptions import NotificationParameterError
 from apis.email_api.sender import send_emails
@@ -159,10 +159,9 @@ def _retiring(
     for name in wanted:
         match = found.get(name) or next((r for r in found.values() if r["name"] == name), None)
         if match is None:
-            hint = difflib.get_close_matches(name, [r["name"] for r in found.values()], n=1)
             raise NotificationParameterError(
-                f"{kind}_names: {name!r} is not a {kind} of this cloud"
-                + (f". Did you mean {hint[0]!r}?" if hint else "")
+                f"{kind}_names: {name!r} is not a {kind} of this cloud; "
+                + choices([r["name"] for r in found.values()], name)
             )
         if not match["decommission_date"]:
             raise NotificationParameterError(
@@ -348,11 +347,9 @@ def email_users_with_vms_on_hypervisor(
             for h in HypervisorQuery().select("name").run(connection=conn).to_props()
         ]
         if hypervisor_name not in known:
-            hint = difflib.get_close_matches(hypervisor_name, known, n=1)
             raise NotificationParameterError(
                 f"hypervisor_name {hypervisor_name!r} is not a hypervisor of {cloud_account}; "
-                f"valid: {', '.join(sorted(known)) or 'none'}"
-                + (f". Did you mean {hint[0]!r}?" if hint else "")
+                + choices(known, hypervisor_name)
             )
         query = server_query(names(server_statuses)).where(
             "==", "hypervisor_name", value=hypervisor_name

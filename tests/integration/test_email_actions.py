@@ -242,7 +242,7 @@ def test_decom_images_and_vms_on_hypervisor_dry_runs(seeded_cloud, clouds_yaml, 
         "all_projects=true",
     )
     assert code == 1 and answer["result"]["error_type"] == "NotificationParameterError"
-    assert "valid: compute1, compute2" in answer["result"]["error"]
+    assert "valid choices: compute1, compute2" in answer["result"]["error"]
 
 
 def test_ops_hypervisors_email_goes_to_the_ops_list(clouds_yaml, smtp_server, pack_config):

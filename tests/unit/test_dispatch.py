@@ -72,7 +72,7 @@ def test_account_parameter_becomes_dataclass():
 
 def test_unknown_account_lists_valid_names_and_suggests():
     with pytest.raises(
-        AccountNotFoundError, match=r"'rellay'.*valid names: relay. Did you mean 'relay'"
+        AccountNotFoundError, match=r"'rellay'.*valid choices: relay. Did you mean 'relay'"
     ):
         build_arguments(needs_smtp, {"smtp_account": "rellay"}, CONFIG)
 

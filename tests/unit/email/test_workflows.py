@@ -171,7 +171,7 @@ def test_vms_on_hypervisor_maintenance_and_fault(relay):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"hypervisor_name": "hv3"}, r"'hv3' is not a hypervisor of prod; valid: hv1, hv2"),
+        ({"hypervisor_name": "hv3"}, r"'hv3' is not a hypervisor of prod; valid choices: hv1, hv2"),
         ({"notice": "outage"}, "notice 'outage' is not one of: maintenance, fault"),
         ({"start": "tomorrow"}, "start 'tomorrow' is not an ISO date"),
         ({"start": ""}, "start is required"),
