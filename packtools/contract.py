@@ -25,6 +25,7 @@ from packtools.pack import (
     load_pack,
     parameter_problems,
 )
+from packtools.rule_render import rendered_parameter_problems
 from packtools.refs import (
     CORE_TRIGGERS,
     CRITERIA_OPERATORS,
@@ -358,6 +359,12 @@ def check_rules(pack: Pack) -> Iterable[Problem]:
             yield Problem(where, message)
         if trigger in triggers:
             for message in payload_field_problems(triggers[trigger], trigger, rule.data):
+                yield Problem(where, message)
+            for message in rendered_parameter_problems(
+                action_parameters(pack, ref) or {},
+                triggers[trigger],
+                action.get("parameters") or {},
+            ):
                 yield Problem(where, message)
         for field, criterion in (rule.data.get("criteria") or {}).items():
             operator = (criterion or {}).get("type") if isinstance(criterion, Mapping) else None
