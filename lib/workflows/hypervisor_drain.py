@@ -6,7 +6,8 @@ host are listed over all projects. Servers whose names match ``migration.skip_na
 stay and are reported; the others move with up to ``concurrency`` migrations at a time, each
 worker thread on its own openstacksdk connection. Any server refused or failed makes the
 drain fail with the full per-server report; running it again continues with whatever is
-still on the host.
+still on the host. The workers wait on one shared :class:`MigrationWatch` of the host rather
+than each polling its own server.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from apis.openstack_api.migrations import (
     MigrationError,
     MigrationRefused,
     MigrationRules,
+    MigrationWatch,
     migrate,
     plan,
 )
@@ -81,8 +83,14 @@ def plan_drain(
 class _Mover:
     """Migrates servers from worker threads, one connection per thread."""
 
-    def __init__(self, cloud_account: str, live, target_host, timeout, rules):
-        self.options = {"live": live, "host": target_host, "timeout": timeout, "rules": rules}
+    def __init__(self, cloud_account: str, watch, live, target_host, timeout, rules):
+        self.options = {
+            "live": live,
+            "host": target_host,
+            "timeout": timeout,
+            "rules": rules,
+            "watch": watch,
+        }
         self.connections = WorkerConnections(cloud_account)
 
     def move(self, server) -> Dict[str, Any]:
@@ -148,7 +156,10 @@ def drain_hypervisor(
             return {**result, "disable": None, "servers": entries, **_counts(entries, started)}
         result["disable"] = _disable(cloud_account, service, reason, operator)
         servers = _servers_on(conn, host)
-        entries = _move_all(cloud_account, servers, live, target_host, timeout, rules, concurrency)
+        with MigrationWatch(conn, host) as watch:
+            entries = _move_all(
+                cloud_account, watch, servers, live, target_host, timeout, rules, concurrency
+            )
         result["servers"] = entries
         result["remaining"] = [describe(s) for s in _servers_on(conn, host)]
     result.update(_counts(entries, started))
@@ -181,7 +192,9 @@ def _disable(cloud_account: str, service, reason: str, operator: Optional[str]) 
     }
 
 
-def _move_all(cloud_account, servers, live, target_host, timeout, rules, concurrency):
+def _move_all(
+    cloud_account, watch, servers, live, target_host, timeout, rules, concurrency
+):  # pylint: disable=too-many-arguments
     entries = []
     to_move = []
     for server in servers:
@@ -192,6 +205,7 @@ def _move_all(cloud_account, servers, live, target_host, timeout, rules, concurr
             to_move.append(server)
     mover = _Mover(
         cloud_account,
+        watch,
         live,
         target_host,
         rules.timeout_seconds if timeout is None else timeout,

@@ -10,6 +10,11 @@ A migration is done when nova has no task left on the server (a cold one is conf
 unless ``confirm_resize`` is off); the result carries nova's migration record. A migration
 nova refuses or that ends with the server still on its source host raises
 :class:`MigrationFailed`, whose report says where the server is.
+
+One migration polls its server. Many migrations from one host (a drain) share a
+:class:`MigrationWatch` instead: one listing of the host's recently changed migration records
+per poll for all of them, where polling every server would cost nova a GET per server per
+poll, and each GET of a server a neutron call too.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import dataclasses
 import datetime
 import enum
 import re
+import threading
 import time
 from typing import Any, Dict, Mapping, Optional, Tuple
 
@@ -25,9 +31,17 @@ from apis.openstack_api.connection import connect
 from apis.openstack_api.servers import ServerError, describe, find_server
 
 POLL_SECONDS = 0.5
+# a waiting migration checks its own server this often, in case the watch missed its record
+WATCH_FALLBACK_SECONDS = 10.0
+# how far behind the newest record it has seen the watch's changes-since window starts
+# (records are stamped before their transaction commits; nova hosts' clocks differ a little)
+WATCH_MARGIN_SECONDS = 5.0
+# the first window, from the client's clock
+WATCH_START_SECONDS = 60.0
 MOVABLE_STATUSES = ("ACTIVE", "SHUTOFF")
 FAILED_MIGRATION_STATUSES = ("error", "failed", "cancelled")
 FINAL_MIGRATION_STATUSES = FAILED_MIGRATION_STATUSES + ("completed", "confirmed", "finished")
+CONFIRMED_STATUSES = FAILED_MIGRATION_STATUSES + ("confirmed",)
 DEFAULT_REFUSE_FLAVOR_PROPERTIES = (
     "pci_passthrough:alias",
     "resources:VGPU",
@@ -221,8 +235,12 @@ def migrate(
     host: Optional[str],
     timeout: float,
     rules: MigrationRules,
+    watch: Optional["MigrationWatch"] = None,
 ) -> Dict[str, Any]:
-    """Migrate ``server`` and wait until nova is done; the result with the migration record."""
+    """Migrate ``server`` and wait until nova is done; the result with the migration record.
+
+    With ``watch`` (of the server's host) the wait is on the watch's shared poll.
+    """
     from openstack import exceptions
 
     started = time.monotonic()
@@ -235,11 +253,14 @@ def migrate(
             conn.compute.migrate_server(server, host=host)
     except (exceptions.HttpException, ValueError) as err:
         raise _failed(result, server, f"nova refused it: {_message(err)}") from None
+    record = _watched(conn, server, watch, before, timeout, started)
     current = _settle(conn, server, result, timeout, started)
     if current.status == "VERIFY_RESIZE" and rules.confirm_resize:
         conn.compute.confirm_server_resize(current)
+        record = _watched(conn, server, watch, before, timeout, started, confirming=True)
         current = _settle(conn, server, result, timeout, started, confirming=True)
-    record = _final_migration(conn, server, before, started + timeout)
+    if not (record and record["status"] in FINAL_MIGRATION_STATUSES):
+        record = _final_migration(conn, server, before, started + timeout)
     result.update(
         status=current.status,
         host=current.compute_host,
@@ -253,6 +274,27 @@ def migrate(
     if why:
         raise _failed(result, current, why)
     return result
+
+
+def _watched(
+    conn, server, watch, before, timeout, started, confirming=False
+) -> Optional[Dict[str, Any]]:
+    """Wait on ``watch`` until the server's new record has ended (been confirmed); that record.
+
+    Every WATCH_FALLBACK_SECONDS the server itself is checked: one that has settled ends the
+    wait even when the watch saw no record for it. Without a watch, None at once.
+    """
+    if watch is None:
+        return None
+    statuses = CONFIRMED_STATUSES if confirming else FINAL_MIGRATION_STATUSES
+    while True:
+        remaining = timeout - (time.monotonic() - started)
+        record = watch.wait(server.id, before, statuses, min(WATCH_FALLBACK_SECONDS, remaining))
+        if (record and record["status"] in statuses) or remaining <= WATCH_FALLBACK_SECONDS:
+            return record
+        current = conn.compute.get_server(server.id)
+        if current.task_state is None and not (confirming and current.status == "VERIFY_RESIZE"):
+            return record
 
 
 def _settle(conn, server, result, timeout, started, confirming=False):
@@ -313,7 +355,11 @@ def _new_migration(conn, server, before) -> Optional[Dict[str, Any]]:
     fresh = [m for m in conn.compute.migrations(server_id=server.id) if m.id not in before]
     if not fresh:
         return None
-    record = max(fresh, key=lambda m: m.id)
+    return _summary(max(fresh, key=lambda m: m.id))
+
+
+def _summary(record) -> Dict[str, Any]:
+    """What a result says of a migration record."""
     return {
         "id": record.id,
         "uuid": getattr(record, "uuid", None),
@@ -322,6 +368,92 @@ def _new_migration(conn, server, before) -> Optional[Dict[str, Any]]:
         "source": record.source_compute,
         "dest": record.dest_compute,
     }
+
+
+class MigrationWatch:
+    """Migration records of one source host, listed once per poll for every waiting migration.
+
+    Each poll lists the records changed since a little before the newest one seen (nova's
+    ``changes-since``), so it stays small however long the drain runs. Use it as a context
+    manager: the poller is a thread on ``conn``, which nothing else may use meanwhile.
+    """
+
+    def __init__(self, conn, source_host: str, interval: Optional[float] = None):
+        self._conn = conn
+        self._host = source_host
+        self._interval = POLL_SECONDS if interval is None else interval
+        start = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        self._since = start - datetime.timedelta(seconds=WATCH_START_SECONDS)
+        self._records: Dict[str, Dict[int, Dict[str, Any]]] = {}
+        self._changed = threading.Condition()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"migration-watch-{source_host}", daemon=True
+        )
+        self.polls = 0
+        self.error: Optional[str] = None
+
+    def __enter__(self) -> "MigrationWatch":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stopped.set()
+        with self._changed:
+            self._changed.notify_all()
+        self._thread.join()
+
+    def _run(self) -> None:
+        from openstack import exceptions
+
+        while not self._stopped.is_set():
+            try:
+                self.poll()
+            except exceptions.SDKException as err:
+                # the workers' own checks (WATCH_FALLBACK_SECONDS) carry on meanwhile
+                self.error = f"{type(err).__name__}: {err}"
+            self._stopped.wait(self._interval)
+
+    def poll(self) -> None:
+        """One listing; wakes every waiting migration."""
+        since = self._since.strftime("%Y-%m-%dT%H:%M:%S")
+        listed = list(self._conn.compute.migrations(source_compute=self._host, changes_since=since))
+        stamps = [_timestamp(m.updated_at) for m in listed if m.updated_at]
+        with self._changed:
+            self.polls += 1
+            for record in listed:
+                self._records.setdefault(record.server_id, {})[record.id] = _summary(record)
+            if stamps:
+                margin = datetime.timedelta(seconds=WATCH_MARGIN_SECONDS)
+                self._since = max(self._since, max(stamps) - margin)
+            self._changed.notify_all()
+
+    def wait(self, server_id: str, before, statuses, timeout: float) -> Optional[Dict[str, Any]]:
+        """The server's newest record not in ``before`` once its status is one of ``statuses``;
+        after ``timeout`` seconds (or once the watch stops) whatever it has, or None."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                fresh = [
+                    record
+                    for number, record in self._records.get(server_id, {}).items()
+                    if number not in before
+                ]
+                record = max(fresh, key=lambda r: r["id"]) if fresh else None
+                remaining = deadline - time.monotonic()
+                if record and record["status"] in statuses or remaining <= 0:
+                    return record
+                if self._stopped.is_set():
+                    return record
+                self._changed.wait(remaining)
+
+
+def _timestamp(text: str) -> datetime.datetime:
+    """nova's ``updated_at`` (UTC, with or without an offset) as a naive UTC datetime."""
+    stamp = datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return stamp
 
 
 def migrate_server(

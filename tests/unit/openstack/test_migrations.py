@@ -9,6 +9,7 @@ VERIFY_RESIZE until confirmed) and a migration record says how it ended.
 import dataclasses
 import re
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -139,7 +140,15 @@ class FakeNova(FakeCompute):
         raise exceptions.NotFoundException(f"server {name_or_id} not found")
 
     def migrations(self, **query):
-        """Migration records; a live one that lagged behind its server completes now."""
+        """Migration records; a live one that lagged behind its server completes now.
+
+        A host's listing (a MigrationWatch poll) moves every migration from it one step on,
+        as a poll of each server would."""
+        if query.get("source_compute"):
+            for found in list(self.data["servers"]):
+                record = self.pending.get(found.id, (None,))[0]
+                if record is not None and record.source_compute == query["source_compute"]:
+                    self._advance(found)
         listed = list(FakeCompute.__getattr__(self, "migrations")(**query))
         for record in listed:
             if record.id in self.lagging and record.status == "running":
@@ -154,6 +163,18 @@ class FakeNova(FakeCompute):
         """The server, one step further in whatever nova is doing to it."""
         self._check("get_server", (server,), {})
         found = self._server(server)
+        self._advance(found)
+        if self.behaviour.get(found.name) == "gone":
+            self.data["servers"].remove(found)
+            raise exceptions.NotFoundException(f"server {found.id} not found")
+        return found
+
+    def _advance(self, found):
+        """One step of whatever nova is doing to the server."""
+        with self.lock:
+            self._step(found)
+
+    def _step(self, found):
         if found.id in self.pending:
             record, previous, ending, polls = self.pending[found.id]
             if polls > 1:
@@ -161,10 +182,6 @@ class FakeNova(FakeCompute):
             elif ending != "hang":
                 del self.pending[found.id]
                 self._finish(found, record, previous, ending)
-        if self.behaviour.get(found.name) == "gone":
-            self.data["servers"].remove(found)
-            raise exceptions.NotFoundException(f"server {found.id} not found")
-        return found
 
     def _finish(self, found, record, previous, ending):
         found.task_state = None
@@ -411,6 +428,91 @@ def test_still_on_source_without_a_record_is_a_failure(monkeypatch):
     monkeypatch.setattr(cloud.compute, "_start", lambda *args: None)
     with pytest.raises(MigrationFailed, match="it is still on its source host$"):
         migrate(cloud, server, live=True, host=None, timeout=5, rules=MigrationRules())
+
+
+# ---------------------------------------------------------------------- the shared watch
+def test_watched_migrations_wait_on_the_hosts_listing(monkeypatch):
+    monkeypatch.setattr(migrations, "POLL_SECONDS", 0.002)
+    web, db = make_server("web"), make_server("db")
+    cloud = make_cloud(web, db)
+    with migrations.MigrationWatch(cloud, "hv-a") as watch:
+        live = migrate(cloud, web, live=True, host=None, timeout=5, rules=RULES, watch=watch)
+        cold = migrate(cloud, db, live=False, host=None, timeout=5, rules=RULES, watch=watch)
+    assert live["migration"]["status"] == "completed" and live["dest_host"] == "hv-b"
+    assert cold["migration"]["status"] == "confirmed" and cold["status"] == "ACTIVE"
+    assert watch.polls >= 2 and watch.error is None
+    # one GET once the live record ended; for the cold one, one before and one after confirming
+    assert len(cloud.called("get_server")) == 3
+    own = [q for q in cloud.called("migrations") if "server_id" in q]
+    assert own == [{"server_id": "id-web"}, {"server_id": "id-db"}]  # only the ids before
+
+
+def test_a_migration_the_watch_misses_ends_by_its_own_checks(monkeypatch):
+    monkeypatch.setattr(migrations, "WATCH_FALLBACK_SECONDS", 0.01)
+
+    class BlindWatch:
+        """Sees no record at all."""
+
+        def __init__(self):
+            self.waits = []
+
+        def wait(self, server_id, before, statuses, timeout):
+            """Nothing, after ``timeout``."""
+            self.waits.append((server_id, set(before), tuple(statuses)))
+            time.sleep(timeout)
+
+    server = make_server("web")
+    cloud = make_cloud(server)
+    watch = BlindWatch()
+    result = migrate(cloud, server, live=True, host=None, timeout=5, rules=RULES, watch=watch)
+    assert result["dest_host"] == "hv-b" and result["migration"]["status"] == "completed"
+    assert watch.waits[0] == ("id-web", set(), migrations.FINAL_MIGRATION_STATUSES)
+    assert len(cloud.called("get_server")) >= 2
+
+
+def test_a_watch_that_cannot_list_keeps_the_error_and_times_out(monkeypatch):
+    monkeypatch.setattr(migrations, "POLL_SECONDS", 0.002)
+    cloud = make_cloud()
+
+    def unavailable(**query):
+        raise exceptions.HttpException("503: nova-api is down")
+
+    monkeypatch.setattr(cloud.compute, "migrations", unavailable)
+    with migrations.MigrationWatch(cloud, "hv-a") as watch:
+        assert watch.wait("id-web", set(), migrations.FINAL_MIGRATION_STATUSES, 0.05) is None
+    assert "503: nova-api is down" in watch.error and watch.polls == 0
+
+
+def test_the_watch_window_follows_the_newest_record():
+    def record(number, server, status, updated_at):
+        return Migration(
+            id=number,
+            uuid=f"mig-{number}",
+            server_id=server,
+            source_compute="hv-a",
+            dest_compute="hv-b",
+            migration_type="live-migration",
+            status=status,
+            updated_at=updated_at,
+        )
+
+    cloud = make_cloud()
+    cloud.compute.data["migrations"] = [
+        record(1, "s1", "completed", "2026-11-26T10:00:00.000000"),
+        record(2, "s2", "running", "2026-11-26T10:00:30+00:00"),
+        record(3, "s1", "queued", None),
+    ]
+    watch = migrations.MigrationWatch(cloud, "hv-a")
+    watch.poll()
+    watch.poll()
+    first, second = cloud.called("migrations")
+    assert first["source_compute"] == "hv-a" and first["changes_since"] != "2026-11-26T10:00:25"
+    assert second == {"source_compute": "hv-a", "changes_since": "2026-11-26T10:00:25"}
+    final = migrations.FINAL_MIGRATION_STATUSES
+    assert watch.wait("s1", set(), final, 0)["status"] == "queued"  # the newest, not ended
+    assert watch.wait("s1", {3}, final, 0)["id"] == 1
+    assert watch.wait("s1", {1, 3}, final, 0) is None
+    assert watch.wait("s2", set(), ("running",), 0)["status"] == "running"
 
 
 # ---------------------------------------------------------------------- the action function

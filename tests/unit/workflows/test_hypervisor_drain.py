@@ -1,5 +1,6 @@
 """hypervisor.drain and its plan against the fake nova of test_migrations; the Orquesta twin."""
 
+import re
 import threading
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def fixture_cloud(monkeypatch):
         make_server("elsewhere", host="hv-b"),
     )
     connect = FakeConnect(cloud)
-    monkeypatch.setattr(migrations, "POLL_SECONDS", 0)
+    monkeypatch.setattr(migrations, "POLL_SECONDS", 0.002)
     monkeypatch.setattr(hypervisor_drain, "connect", connect)
     monkeypatch.setattr(hypervisor_service, "connect", connect)
     cloud.connections = Connections(cloud)
@@ -108,6 +109,15 @@ def test_drain_moves_everything_movable(cloud):
     assert 1 <= len(cloud.connections.threads) <= 2
     assert len(set(cloud.connections.threads)) == len(cloud.connections.threads)
     assert cloud.closed >= len(cloud.connections.threads)
+    # the workers waited on one watch of hv-a, not on polls of their own servers: a GET to
+    # plan each move, one when its record has ended and one after the cold one's confirmation
+    assert len(cloud.called("get_server")) == 3 + 3 + 1
+    polls = cloud.listing_calls("migrations")
+    watch_polls = [q for q in polls if "source_compute" in q]
+    assert watch_polls and all(q["source_compute"] == "hv-a" for q in watch_polls)
+    assert all(
+        re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", q["changes_since"]) for q in watch_polls
+    )
 
 
 def test_failure_reports_and_a_rerun_resumes(cloud):
