@@ -177,7 +177,12 @@ def test_comment_internal_public_and_dry_run(jira, account):
 
 def test_transitions_by_name_target_state_and_expected_state(jira, account):
     key = create_task(account, "OPS", "flaky hypervisor", dry_run=False).key
-    moved = move_issue(account, key, transition="start progress", expected_state="Open")
+    planned = move_issue(account, key, transition="start progress", expected_state="Open")
+    assert planned.dry_run and planned.changed and planned.to_state == "In Progress"
+    assert jira.state.issue(key).status == "Open"
+    moved = move_issue(
+        account, key, transition="start progress", expected_state="Open", dry_run=False
+    )
     assert (moved.from_state, moved.to_state, moved.transition) == (
         "Open",
         "In Progress",
@@ -189,10 +194,14 @@ def test_transitions_by_name_target_state_and_expected_state(jira, account):
     assert "'Resolve' (to 'Resolved')" in str(unexpected.value)
     with pytest.raises(JiraTransitionError, match="has no transition 'Escalate'.*'Close'"):
         move_issue(account, key, transition="Escalate")
-    resolved = move_issue(account, key, to_state="resolved", expected_state="In Progress")
+    resolved = move_issue(
+        account, key, to_state="resolved", expected_state="In Progress", dry_run=False
+    )
     assert resolved.changed and jira.state.issue(key).status == "Resolved"
     before = len(writes(jira))
-    again = move_issue(account, key, to_state="Resolved", expected_state="In Progress")
+    again = move_issue(
+        account, key, to_state="Resolved", expected_state="In Progress", dry_run=False
+    )
     assert not again.changed and again.from_state == "Resolved"
     assert len(writes(jira)) == before
     with pytest.raises(JiraNotFoundError, match="issue 'OPS-42' does not exist"):
@@ -343,6 +352,16 @@ def test_actions_end_to_end_through_the_local_runner(jira, pack_config):
     assert code == 0 and answer["result"]["visibility"] == "internal", printed
     code, answer, printed = run_action(
         pack_config, "jira.transition", "jira_account=jsm", f"issue={key}", "to_state=Resolved"
+    )
+    assert code == 0 and answer["result"]["dry_run"] is True, printed
+    assert jira.state.issue(key).status != "Resolved"
+    code, answer, printed = run_action(
+        pack_config,
+        "jira.transition",
+        "jira_account=jsm",
+        f"issue={key}",
+        "to_state=Resolved",
+        "dry_run=false",
     )
     assert code == 0 and answer["result"]["changed"] is True, printed
     issue = jira.state.issue(key)

@@ -2,7 +2,9 @@
 
 An issue moves along a transition chosen by name (or id), or along the transition that leads
 to a target state. An optional expected from-state guards against acting on an issue someone
-else has already moved. Asking for the state the issue is already in changes nothing.
+else has already moved. Asking for the state the issue is already in changes nothing. A dry
+run (the action's default: Jira Service Management emails a request's customers when it
+moves) checks all of that and says where the issue would go.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from apis.jira_api.issues import fetch_issue
 
 @dataclasses.dataclass(frozen=True)
 class TransitionResult:
-    """Where the issue was and where it is now; ``changed`` is False when it was there already."""
+    """Where the issue was and where it is now (or would be, in a dry run); ``changed`` is
+    False when it was there already."""
 
     issue: str
     from_state: str
     to_state: str
     changed: bool
     transition: Optional[str] = None
+    dry_run: bool = False
 
 
 def _describe(transitions: List[Dict[str, Any]]) -> str:
@@ -51,6 +55,7 @@ def transition_issue(
     transition: Optional[str] = None,
     to_state: Optional[str] = None,
     expected_state: Optional[str] = None,
+    dry_run: bool = False,
 ) -> TransitionResult:
     """Move ``issue`` by ``transition`` name or id, or to ``to_state``; exactly one of them.
 
@@ -62,7 +67,9 @@ def transition_issue(
     found = fetch_issue(client, issue, fields="status")
     key, current = found.key, found.fields.status.name
     if to_state and current.lower() == to_state.lower():
-        return TransitionResult(issue=key, from_state=current, to_state=current, changed=False)
+        return TransitionResult(
+            issue=key, from_state=current, to_state=current, changed=False, dry_run=dry_run
+        )
     available = client.transitions(key)
     if expected_state and current.lower() != expected_state.lower():
         raise JiraTransitionError(
@@ -76,13 +83,15 @@ def transition_issue(
             f"issue {key} in state {current!r} has no {asked}; "
             f"available transitions: {_describe(available)}"
         )
-    client.transition_issue(key, str(chosen["id"]))
+    if not dry_run:
+        client.transition_issue(key, str(chosen["id"]))
     return TransitionResult(
         issue=key,
         from_state=current,
         to_state=str(chosen["to"]["name"]),
         changed=True,
         transition=str(chosen["name"]),
+        dry_run=dry_run,
     )
 
 
@@ -92,8 +101,9 @@ def move_issue(
     transition: Optional[str] = None,
     to_state: Optional[str] = None,
     expected_state: Optional[str] = None,
+    dry_run: bool = True,
 ) -> TransitionResult:
     """Move ``issue`` by ``transition`` name or to ``to_state``, optionally only from
-    ``expected_state``."""
+    ``expected_state``; a dry run only says where it would go."""
     with connect(jira_account) as client:
-        return transition_issue(client, issue, transition, to_state, expected_state)
+        return transition_issue(client, issue, transition, to_state, expected_state, dry_run)

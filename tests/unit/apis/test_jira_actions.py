@@ -254,9 +254,23 @@ def test_add_comment_returns_the_id(client):
     ],
 )
 def test_transition_by_name_id_or_target(client, arguments, transition_id, to_state):
-    moved = move_issue(ACCOUNT, "OPS-1", **arguments)
+    moved = move_issue(ACCOUNT, "OPS-1", **arguments, dry_run=False)
     client.transition_issue.assert_called_once_with("OPS-1", transition_id)
     assert (moved.from_state, moved.to_state, moved.changed) == ("Open", to_state, True)
+    assert not moved.dry_run
+
+
+def test_a_dry_run_checks_everything_and_moves_nothing(client):
+    moved = move_issue(ACCOUNT, "OPS-1", to_state="resolved", expected_state="Open")
+    assert (moved.to_state, moved.transition, moved.changed, moved.dry_run) == (
+        "Resolved",
+        "Resolve",
+        True,
+        True,
+    )
+    client.transition_issue.assert_not_called()
+    with pytest.raises(JiraTransitionError, match="not the expected_state 'In Progress'"):
+        move_issue(ACCOUNT, "OPS-1", transition="Resolve", expected_state="In Progress")
 
 
 def test_already_in_the_target_state_changes_nothing(client):
