@@ -189,10 +189,72 @@ def test_connect_timeout_and_refusal(sshd):
     with silent_server() as port:
         started = time.monotonic()
         with pytest.raises(SSHTimeoutError, match="no answer within timeout=0.5 s"):
-            exec_command(account(sshd, port=port, timeout=0.5), LOOPBACK, "true")
+            exec_command(
+                account(sshd, port=port, timeout=0.5, connect_attempts=1), LOOPBACK, "true"
+            )
         assert time.monotonic() - started < 5
-    with pytest.raises(SSHConnectionError, match="Unable to connect"):
-        exec_command(account(sshd, port=free_port()), LOOPBACK, "true")
+    started = time.monotonic()
+    with pytest.raises(SSHConnectionError, match=r"Unable to connect.*\(tried 3 times\)$"):
+        exec_command(account(sshd, port=free_port(), connect_retry_seconds=0.3), LOOPBACK, "true")
+    assert time.monotonic() - started >= 0.6
+
+
+@contextlib.contextmanager
+def dropping_relay(upstream: int, drop: int) -> Iterator[int]:
+    """A TCP port in front of the test sshd that closes its first ``drop`` connections before
+    the banner, as an sshd over its MaxStartups does, and relays the ones after."""
+    server = socket.create_server((LOOPBACK, 0))
+    server.settimeout(0.1)
+    stop = threading.Event()
+    sockets: List[socket.socket] = []
+
+    def pipe(source: socket.socket, target: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                target.sendall(data)
+        with contextlib.suppress(OSError):
+            target.shutdown(socket.SHUT_WR)
+
+    def accept() -> None:
+        seen = 0
+        while not stop.is_set():
+            try:
+                conn = server.accept()[0]
+            except OSError:
+                continue
+            seen += 1
+            if seen <= drop:
+                conn.close()
+                continue
+            remote = socket.create_connection((LOOPBACK, upstream))
+            sockets.extend((conn, remote))
+            for ends in ((conn, remote), (remote, conn)):
+                threading.Thread(target=pipe, args=ends, daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for conn in sockets:
+            conn.close()
+        server.close()
+
+
+def test_a_connection_dropped_before_the_banner_is_tried_again(sshd, tmp_path):
+    settings = {
+        "known_hosts_file": str(tmp_path / "known_hosts"),
+        "accept_new_host_keys": True,
+        "connect_retry_seconds": 0.2,
+    }
+    with dropping_relay(sshd.port, drop=2) as port:
+        result = exec_command(account(sshd, port=port, **settings), LOOPBACK, "echo", ["through"])
+        assert result.stdout == "through\n"
+    with dropping_relay(sshd.port, drop=2) as port:
+        with pytest.raises(SSHTimeoutError, match=r"banner.*\(tried 2 times\)$"):
+            exec_command(account(sshd, port=port, connect_attempts=2, **settings), LOOPBACK, "true")
 
 
 def run_action(config: Path, *argv: str) -> Tuple[int, Any, str]:

@@ -21,3 +21,7 @@ class SSHAccount(Account):
     port: int = 22
     accept_new_host_keys: bool = False
     timeout: float = 30.0
+    # a refused, reset or silent connection (sshd restarting, or over its MaxStartups) is tried
+    # again this many times in all, this far apart; host key and auth failures are not
+    connect_attempts: int = 3
+    connect_retry_seconds: float = 5.0

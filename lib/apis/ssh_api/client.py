@@ -173,9 +173,34 @@ class SSHSession:
         return client
 
     def connect(self) -> None:
-        """Open the connection: host key checked against known_hosts, then key auth."""
-        label = f"ssh {self.account.username}@{self.host}:{self.account.port}"
+        """Open the connection: host key checked against known_hosts, then key auth.
+
+        A connection refused, reset or unanswered is tried again (the account's
+        ``connect_attempts``, ``connect_retry_seconds`` apart); the last error says how many
+        tries were made. Key, host key and authentication errors are raised at once.
+        """
+        attempts = max(1, self.account.connect_attempts)
         pkey = self._private_key()
+        for attempt in range(1, attempts + 1):
+            try:
+                self.client = self._connect_once(pkey)
+                return
+            except (SSHConnectionError, SSHTimeoutError) as err:
+                if attempt == attempts:
+                    if attempts == 1:
+                        raise
+                    raise type(err)(f"{err} (tried {attempts} times)") from None
+                LOG.warning(
+                    "%s; trying again in %g s (%d of %d tries)",
+                    err,
+                    self.account.connect_retry_seconds,
+                    attempt + 1,
+                    attempts,
+                )
+                time.sleep(self.account.connect_retry_seconds)
+
+    def _connect_once(self, pkey: paramiko.PKey) -> paramiko.SSHClient:
+        label = f"ssh {self.account.username}@{self.host}:{self.account.port}"
         client = self._client()
         timeout = self.account.timeout
         try:
@@ -216,7 +241,7 @@ class SSHSession:
                     f"{label}: no answer within timeout={timeout:g} s ({err})"
                 ) from None
             raise SSHConnectionError(f"{label}: {type(err).__name__}: {err}") from None
-        self.client = client
+        return client
 
     def run(
         self,

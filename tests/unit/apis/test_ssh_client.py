@@ -184,9 +184,58 @@ def test_command_that_cannot_start(acct, paramiko_client):
 )
 def test_connect_failures(acct, paramiko_client, error, expected, message):
     paramiko_client.connect.side_effect = error
-    with pytest.raises(expected, match=message):
-        exec_command(acct, "hv01", "true")
+    with pytest.raises(expected, match=message) as raised:
+        exec_command(_with(acct, connect_attempts=1), "hv01", "true")
     paramiko_client.close.assert_called_once_with()
+    assert "tried" not in str(raised.value)
+
+
+@pytest.fixture(name="naps")
+def fixture_naps(monkeypatch):
+    """The retry pauses, recorded instead of slept."""
+    naps = []
+    monkeypatch.setattr(ssh_client.time, "sleep", naps.append)
+    return naps
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (ConnectionRefusedError(111, "refused"), SSHConnectionError),
+        (socket.timeout("timed out"), SSHTimeoutError),
+        (paramiko.SSHException("Error reading SSH protocol banner"), SSHTimeoutError),
+    ],
+)
+def test_unanswered_connections_are_tried_again(acct, paramiko_client, naps, error, expected):
+    paramiko_client.connect.side_effect = error
+    with pytest.raises(expected, match=r"\(tried 3 times\)$"):
+        exec_command(_with(acct, connect_retry_seconds=2.5), "hv01", "true")
+    assert paramiko_client.connect.call_count == 3 and paramiko_client.close.call_count == 3
+    assert naps == [2.5, 2.5]
+
+
+def test_a_connection_that_answers_on_a_later_try_runs_the_command(acct, paramiko_client, naps):
+    _plays(paramiko_client, Remote([("out", b"up\n")]))
+    paramiko_client.connect.side_effect = [ConnectionResetError(104, "reset"), None]
+    result = exec_command(acct, "hv01", "uptime")
+    assert result.stdout == "up\n" and paramiko_client.connect.call_count == 2
+    assert naps == [5.0]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        paramiko.AuthenticationException("no"),
+        paramiko.BadHostKeyException(
+            "hv01", paramiko.RSAKey.generate(1024), paramiko.RSAKey.generate(1024)
+        ),
+    ],
+)
+def test_refusals_by_key_are_not_tried_again(acct, paramiko_client, naps, error):
+    paramiko_client.connect.side_effect = error
+    with pytest.raises((SSHAuthError, SSHHostKeyError)):
+        exec_command(acct, "hv01", "true")
+    assert paramiko_client.connect.call_count == 1 and not naps
 
 
 def test_known_hosts_file_missing_or_learned(acct, paramiko_client, tmp_path):
