@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import io
-import json
 import shutil
 import socket
 import subprocess
 import threading
 import time
-from pathlib import Path
-from typing import Any, Iterator, List, Tuple
+from typing import Any, Callable, Iterator, List, Tuple
 
 import pytest
 import yaml
@@ -26,7 +23,7 @@ from apis.ssh_api.exceptions import (
     SSHKeyError,
     SSHTimeoutError,
 )
-from packtools import local_runner
+from tests.integration.action_run import run_action
 from tests.integration.peers.common import LOOPBACK, free_port
 
 pytestmark = pytest.mark.integration
@@ -68,19 +65,23 @@ def fixture_scripts(tmp_path):
 
 
 @contextlib.contextmanager
-def silent_server() -> Iterator[int]:
-    """A TCP port that accepts connections and never says a word."""
-    server = socket.socket()
-    server.bind((LOOPBACK, 0))
-    server.listen()
-    accepted: List[socket.socket] = []
+def loopback_server(handle: Callable[[socket.socket, int], List[socket.socket]]) -> Iterator[int]:
+    """A TCP port whose connections go to ``handle`` with their number (from 1), in a thread;
+    the sockets it returns are closed at the end."""
+    server = socket.create_server((LOOPBACK, 0))
+    server.settimeout(0.1)
+    held: List[socket.socket] = []
     stop = threading.Event()
 
     def accept() -> None:
-        server.settimeout(0.1)
+        number = 0
         while not stop.is_set():
-            with contextlib.suppress(OSError):
-                accepted.append(server.accept()[0])
+            try:
+                conn = server.accept()[0]
+            except OSError:
+                continue
+            number += 1
+            held.extend(handle(conn, number))
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
@@ -89,9 +90,14 @@ def silent_server() -> Iterator[int]:
     finally:
         stop.set()
         thread.join()
-        for conn in accepted:
+        for conn in held:
             conn.close()
         server.close()
+
+
+def silent_server():
+    """A TCP port that accepts connections and never says a word."""
+    return loopback_server(lambda conn, number: [conn])
 
 
 @pytest.mark.parametrize("key_attr", ["ed25519_key", "rsa_key"])
@@ -199,14 +205,9 @@ def test_connect_timeout_and_refusal(sshd):
     assert time.monotonic() - started >= 0.6
 
 
-@contextlib.contextmanager
-def dropping_relay(upstream: int, drop: int) -> Iterator[int]:
+def dropping_relay(upstream: int, drop: int):
     """A TCP port in front of the test sshd that closes its first ``drop`` connections before
     the banner, as an sshd over its MaxStartups does, and relays the ones after."""
-    server = socket.create_server((LOOPBACK, 0))
-    server.settimeout(0.1)
-    stop = threading.Event()
-    sockets: List[socket.socket] = []
 
     def pipe(source: socket.socket, target: socket.socket) -> None:
         with contextlib.suppress(OSError):
@@ -215,32 +216,16 @@ def dropping_relay(upstream: int, drop: int) -> Iterator[int]:
         with contextlib.suppress(OSError):
             target.shutdown(socket.SHUT_WR)
 
-    def accept() -> None:
-        seen = 0
-        while not stop.is_set():
-            try:
-                conn = server.accept()[0]
-            except OSError:
-                continue
-            seen += 1
-            if seen <= drop:
-                conn.close()
-                continue
-            remote = socket.create_connection((LOOPBACK, upstream))
-            sockets.extend((conn, remote))
-            for ends in ((conn, remote), (remote, conn)):
-                threading.Thread(target=pipe, args=ends, daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join()
-        for conn in sockets:
+    def handle(conn: socket.socket, number: int) -> List[socket.socket]:
+        if number <= drop:
             conn.close()
-        server.close()
+            return []
+        remote = socket.create_connection((LOOPBACK, upstream))
+        for ends in ((conn, remote), (remote, conn)):
+            threading.Thread(target=pipe, args=ends, daemon=True).start()
+        return [conn, remote]
+
+    return loopback_server(handle)
 
 
 def test_a_connection_dropped_before_the_banner_is_tried_again(sshd, tmp_path):
@@ -255,14 +240,6 @@ def test_a_connection_dropped_before_the_banner_is_tried_again(sshd, tmp_path):
     with dropping_relay(sshd.port, drop=2) as port:
         with pytest.raises(SSHTimeoutError, match=r"banner.*\(tried 2 times\)$"):
             exec_command(account(sshd, port=port, connect_attempts=2, **settings), LOOPBACK, "true")
-
-
-def run_action(config: Path, *argv: str) -> Tuple[int, Any, str]:
-    """Run an action through the local runner; exit code, parsed answer, everything printed."""
-    out, err = io.StringIO(), io.StringIO()
-    code = local_runner.run(["--config", str(config), *argv], out=out, err=err)
-    text = out.getvalue()
-    return code, json.loads(text[text.index("{") :]), text + err.getvalue()
 
 
 def test_remote_command_action_through_the_local_runner(sshd, scripts, tmp_path):
