@@ -43,15 +43,19 @@ def _servers_on(conn, host: str) -> List[Any]:
     )
 
 
+def _skipped(server, rules: MigrationRules) -> Optional[Dict[str, Any]]:
+    """The entry of a server whose name matches a skip pattern, or None."""
+    pattern = rules.skip_pattern(server.name)
+    if not pattern:
+        return None
+    return {**describe(server), "outcome": "skipped", "reason": f"name matches {pattern}"}
+
+
 def _triage(server, live: bool, target_host: Optional[str], rules: MigrationRules):
     """``(outcome, entry)`` of the plan for one server: planned, skipped or refused."""
-    pattern = rules.skip_pattern(server.name)
-    if pattern:
-        return "skipped", {
-            **describe(server),
-            "outcome": "skipped",
-            "reason": f"name matches {pattern}",
-        }
+    skipped = _skipped(server, rules)
+    if skipped:
+        return "skipped", skipped
     try:
         planned = plan(server, live, target_host, rules)
     except MigrationRefused as err:
@@ -84,6 +88,7 @@ class _Mover:
     """Migrates servers from worker threads, one connection per thread."""
 
     def __init__(self, cloud_account: str, watch, live, target_host, timeout, rules):
+        self.rules = rules
         self.options = {
             "live": live,
             "host": target_host,
@@ -156,10 +161,10 @@ def drain_hypervisor(
             return {**result, "disable": None, "servers": entries, **_counts(entries, started)}
         result["disable"] = _disable(cloud_account, service, reason, operator)
         servers = _servers_on(conn, host)
+        wait = rules.timeout_seconds if timeout is None else timeout
         with MigrationWatch(conn, host) as watch:
-            entries = _move_all(
-                cloud_account, watch, servers, live, target_host, timeout, rules, concurrency
-            )
+            mover = _Mover(cloud_account, watch, live, target_host, wait, rules)
+            entries = _move_all(mover, servers, concurrency)
         result["servers"] = entries
         result["remaining"] = [describe(s) for s in _servers_on(conn, host)]
     result.update(_counts(entries, started))
@@ -192,25 +197,17 @@ def _disable(cloud_account: str, service, reason: str, operator: Optional[str]) 
     }
 
 
-def _move_all(
-    cloud_account, watch, servers, live, target_host, timeout, rules, concurrency
-):  # pylint: disable=too-many-arguments
+def _move_all(mover: _Mover, servers, concurrency: int) -> List[Dict[str, Any]]:
+    """The skipped servers' entries, then the others' as ``mover`` moves them (it plans each
+    again from the server's state at that moment)."""
     entries = []
     to_move = []
     for server in servers:
-        outcome, entry = _triage(server, live, target_host, rules)
-        if outcome == "skipped":
-            entries.append(entry)
+        skipped = _skipped(server, mover.rules)
+        if skipped:
+            entries.append(skipped)
         else:
             to_move.append(server)
-    mover = _Mover(
-        cloud_account,
-        watch,
-        live,
-        target_host,
-        rules.timeout_seconds if timeout is None else timeout,
-        rules,
-    )
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
             entries.extend(pool.map(mover.move, to_move))
