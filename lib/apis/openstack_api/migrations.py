@@ -25,7 +25,7 @@ import enum
 import re
 import threading
 import time
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
 
 from apis.openstack_api.connection import connect
 from apis.openstack_api.servers import ServerError, describe, find_server
@@ -352,10 +352,12 @@ def _final_migration(conn, server, before, deadline: float) -> Optional[Dict[str
 
 def _new_migration(conn, server, before) -> Optional[Dict[str, Any]]:
     """Nova's record of the migration just made (the newest one not seen before)."""
-    fresh = [m for m in conn.compute.migrations(server_id=server.id) if m.id not in before]
-    if not fresh:
-        return None
-    return _summary(max(fresh, key=lambda m: m.id))
+    return _newest(map(_summary, conn.compute.migrations(server_id=server.id)), before)
+
+
+def _newest(records: Iterable[Dict[str, Any]], before) -> Optional[Dict[str, Any]]:
+    """The record summary with the highest id not in ``before``, or None."""
+    return max((r for r in records if r["id"] not in before), key=lambda r: r["id"], default=None)
 
 
 def _summary(record) -> Dict[str, Any]:
@@ -434,16 +436,10 @@ class MigrationWatch:
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
-                fresh = [
-                    record
-                    for number, record in self._records.get(server_id, {}).items()
-                    if number not in before
-                ]
-                record = max(fresh, key=lambda r: r["id"]) if fresh else None
+                record = _newest(self._records.get(server_id, {}).values(), before)
                 remaining = deadline - time.monotonic()
-                if record and record["status"] in statuses or remaining <= 0:
-                    return record
-                if self._stopped.is_set():
+                ended = record is not None and record["status"] in statuses
+                if ended or remaining <= 0 or self._stopped.is_set():
                     return record
                 self._changed.wait(remaining)
 
