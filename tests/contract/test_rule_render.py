@@ -10,9 +10,9 @@ non-ASCII), through that path and into the action's own description of the findi
 from pathlib import Path
 
 import pytest
-import yaml
 
 from apis.openstack_api.network_checks import RouterFinding
+from packtools.pack import action_parameters, load_pack
 from packtools.rule_render import cast, render, rendered_parameter_problems, sample
 from workflows import cloud_cross_check, router_gateway_watch
 from workflows.finding_tickets import describe
@@ -20,9 +20,10 @@ from workflows.finding_tickets import describe
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def load(path: str):
-    """A YAML file of the pack."""
-    return yaml.safe_load((ROOT / path).read_text(encoding="utf-8"))
+@pytest.fixture(name="pack", scope="module")
+def fixture_pack():
+    """The cloudops pack as the contract loads it."""
+    return load_pack(ROOT)
 
 
 def cross_check_payload():
@@ -68,19 +69,13 @@ def test_whole_trigger_round_trips_to_the_object_parameter(payload):
     assert summary and body
 
 
-@pytest.mark.parametrize(
-    "rule, sensor",
-    [
-        ("rules/cross_check_ticket.yaml", "sensors/cloud_cross_check_sensor.yaml"),
-        ("rules/router_gateway_ticket.yaml", "sensors/router_gateway_sensor.yaml"),
-    ],
-)
-def test_finding_rules_render_cleanly_against_their_trigger(rule, sensor):
-    rule_data = load(rule)
-    (trigger,) = load(sensor)["trigger_types"]
-    action = load(f"actions/{rule_data['action']['ref'].split('.', 1)[1]}.yaml")
-    given = rule_data["action"]["parameters"]
-    assert not rendered_parameter_problems(action["parameters"], trigger, given)
+@pytest.mark.parametrize("name", ["cross_check_ticket", "router_gateway_ticket"])
+def test_finding_rules_render_cleanly_against_their_trigger(pack, name):
+    (rule,) = [r.data for r in pack.rules if r.data["name"] == name]
+    trigger = pack.trigger_refs()[rule["trigger"]["type"]]
+    given = rule["action"]["parameters"]
+    declared = action_parameters(pack, rule["action"]["ref"])
+    assert not rendered_parameter_problems(declared, trigger, given)
     assert isinstance(
         cast(render(given["finding"], sample(trigger["payload_schema"])), "object"), dict
     )
