@@ -40,7 +40,6 @@ from typing import Any, Dict, List
 ROOT = Path(__file__).resolve().parents[1]
 SPEEDUP_TARGET = 2.5
 BAD_STATUSES = ("MIGRATING", "RESIZE", "VERIFY_RESIZE", "ERROR")
-TRANSFER_SECONDS_FILE = ROOT / "devcloud" / "run" / "live_migration_seconds"
 FLAVOR = "seed.small"
 IMAGE = "seed-cirros"
 
@@ -259,7 +258,7 @@ def main() -> int:
     os.environ.setdefault("OS_CLIENT_CONFIG_FILE", str(ROOT / "devcloud" / "clouds.yaml"))
     sys.path[:0] = [str(ROOT / "lib"), str(ROOT)]
     from apis.openstack_api.connection import open_connection
-    from tests.integration.devcloud_fixtures import delete_project
+    from tests.integration.devcloud_fixtures import delete_project, modeled_transfer
 
     tag = uuid.uuid4().hex[:6]
     prefix = f"bench-drain-{tag}-"
@@ -269,14 +268,12 @@ def main() -> int:
     )
     problems: List[str] = []
     conn = None
-    if args.transfer_seconds:
-        TRANSFER_SECONDS_FILE.write_text(f"{args.transfer_seconds}\n", encoding="ascii")
     try:
         admin.compute.update_quota_set(project.id, instances=-1, cores=-1, ram=-1)
         conn = project_connection(admin, project.id)
-        problems = measure(admin, conn, project.id, args, prefix)
+        with modeled_transfer(args.transfer_seconds):
+            problems = measure(admin, conn, project.id, args, prefix)
     finally:
-        TRANSFER_SECONDS_FILE.unlink(missing_ok=True)
         enable(admin, args.source)
         if conn is not None:
             conn.close()

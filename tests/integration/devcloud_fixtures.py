@@ -22,6 +22,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVCLOUD_DIR = ROOT / "devcloud"
+# read by plugins/devcloud_compute.py (nova's python, which cannot import this) on every
+# live migration
+TRANSFER_SECONDS_FILE = DEVCLOUD_DIR / "run" / "live_migration_seconds"
 HOST = "127.0.0.1"
 AUTH_URL = f"http://{HOST}:5000/v3"
 ENDPOINTS = {
@@ -31,6 +34,20 @@ ENDPOINTS = {
     "image": f"http://{HOST}:9292",
     "placement": f"http://{HOST}:8778",
 }
+
+
+@contextlib.contextmanager
+def modeled_transfer(seconds: float) -> Iterator[None]:
+    """Inside, every devcloud live migration first waits ``seconds`` (0: none), standing in
+    for a real migration's memory copy."""
+    if seconds:
+        TRANSFER_SECONDS_FILE.write_text(f"{seconds}\n", encoding="ascii")
+    try:
+        yield
+    finally:
+        TRANSFER_SECONDS_FILE.unlink(missing_ok=True)
+
+
 ADMIN_CLOUD = "devcloud"
 SYSTEM_CLOUD = "devcloud-system"
 ADMIN_PASSWORD = "admin"

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.integration.action_run import code_and_result
-from tests.integration.devcloud_fixtures import AUTH_URL, DEVCLOUD_DIR, REGION
+from tests.integration.devcloud_fixtures import AUTH_URL, REGION, modeled_transfer
 
 pytestmark = pytest.mark.integration
 
@@ -293,15 +293,11 @@ def test_plan_action_feeds_the_workflow(lab):
 def test_modeled_transfer_time_is_waited_by_live_migrations_only_while_set(lab):
     """drain_bench --transfer-seconds: the devcloud computes read the file on every migration."""
     cloud = "cloud_account=devcloud"
-    transfer = DEVCLOUD_DIR / "run" / "live_migration_seconds"
     (server,) = lab.boot("copy")
-    transfer.write_text("2.5\n", encoding="ascii")
-    try:
+    with modeled_transfer(2.5):
         code, slow = code_and_result(
             lab.config, "server.migrate", cloud, f"server={server.id}", "dry_run=false"
         )
-    finally:
-        transfer.unlink()
     assert code == 0, slow
     assert slow["dest_host"] == TARGET and slow["migration"]["status"] == "completed"
     assert slow["seconds"] >= 2.5
