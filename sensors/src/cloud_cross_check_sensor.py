@@ -2,32 +2,21 @@
 
 from st2reactor.sensor.base import PollingSensor
 
-from action_runtime.sensor_hooks import StaticTriggerHooks
-from workflows import cloud_cross_check, finding_watch
+from action_runtime.sensor_hooks import FindingPollHooks
+from workflows import cloud_cross_check
 
 
-class CloudCrossCheckSensor(StaticTriggerHooks, PollingSensor):
+class CloudCrossCheckSensor(FindingPollHooks, PollingSensor):
     """Thin: the comparison and the datastore logic live in lib/workflows."""
+
+    watch = cloud_cross_check
+    idle_message = "cross_check source_cloud/target_cloud are not configured: idle"
 
     def __init__(self, sensor_service, config=None, poll_interval=900):
         super().__init__(sensor_service=sensor_service, config=config, poll_interval=poll_interval)
         self._logger = sensor_service.get_logger(name=self.__class__.__name__)
-        self._settings = None
 
-    def setup(self):
-        self._settings = cloud_cross_check.CrossCheckConfig.from_config(
-            (self.config or {}).get(cloud_cross_check.CONFIG_KEY)
-        )
-        if self._settings is None:
-            self._logger.info("cross_check source_cloud/target_cloud are not configured: idle")
-
-    def poll(self):
-        if self._settings is None:
-            return
-        finding_watch.poll_into(
-            self.sensor_service,
-            self._logger,
-            cloud_cross_check.DATASTORE_KEY,
-            cloud_cross_check.TRIGGER,
-            lambda previous: cloud_cross_check.poll(self._settings, previous),
+    def settings_from(self, config):
+        return cloud_cross_check.CrossCheckConfig.from_config(
+            config.get(cloud_cross_check.CONFIG_KEY)
         )
