@@ -21,9 +21,9 @@ def router(name, network=None, ips=(), project="p-web"):
     return Router(id=f"r-{name}", name=name, project_id=project, external_gateway_info=gateway)
 
 
-@pytest.fixture(name="cloud")
-def fixture_cloud(monkeypatch):
-    """Two external networks (one expected), routers on each, one without gateway."""
+def gateway_cloud():
+    """Project web, two external networks (public 198.51.100.0/24, the expected one, and legacy
+    203.0.113.0/24) and a router with its gateway on each (good and bad)."""
     cloud = FakeCloud()
     cloud.project("web")
     for net, cidr in (("public", "198.51.100.0/24"), ("legacy", "203.0.113.0/24")):
@@ -31,6 +31,13 @@ def fixture_cloud(monkeypatch):
         cloud.add("subnets", Subnet(id=f"s-{net}", network_id=f"n-{net}", cidr=cidr))
     cloud.add("routers", router("good", "n-public", ["198.51.100.5"]))
     cloud.add("routers", router("bad", "n-legacy", ["203.0.113.7"]))
+    return cloud
+
+
+@pytest.fixture(name="cloud")
+def fixture_cloud(monkeypatch):
+    """The gateway cloud plus routers without addresses and one without a gateway."""
+    cloud = gateway_cloud()
     cloud.add("routers", router("noip-good", "n-public"))
     cloud.add("routers", router("noip-bad", "n-legacy", project="p-gone"))
     cloud.add("routers", router("internal"))

@@ -7,13 +7,10 @@ from unittest import mock
 
 import pytest
 from openstack import exceptions as sdk_exceptions
-from openstack.network.v2.network import Network
-from openstack.network.v2.router import Router
-from openstack.network.v2.subnet import Subnet
 
 from apis.openstack_api.identity.exceptions import InvalidParameterError
 from packtools.inprocess import load_class, sensor_service
-from tests.unit.openstack.test_network_fakes import FakeCloud
+from tests.unit.openstack.test_network_checks import gateway_cloud, router
 from workflows import router_gateway_watch
 from workflows.router_gateway_watch import RouterGatewayConfigError, RouterGatewaySettings
 
@@ -25,25 +22,10 @@ CONFIG = {
 }
 
 
-def router(name, network, ips, project="p-web"):
-    """A router with its gateway on ``network``."""
-    gateway = {
-        "network_id": network,
-        "external_fixed_ips": [{"subnet_id": "s", "ip_address": ip} for ip in ips],
-    }
-    return Router(id=f"r-{name}", name=name, project_id=project, external_gateway_info=gateway)
-
-
 @pytest.fixture(name="cloud")
 def fixture_cloud(monkeypatch):
     """One expected and one legacy external network; one router on each."""
-    cloud = FakeCloud()
-    cloud.project("web")
-    for net, cidr in (("public", "198.51.100.0/24"), ("legacy", "203.0.113.0/24")):
-        cloud.add("networks", Network(id=f"n-{net}", name=net, is_router_external=True))
-        cloud.add("subnets", Subnet(id=f"s-{net}", network_id=f"n-{net}", cidr=cidr))
-    cloud.add("routers", router("good", "n-public", ["198.51.100.5"]))
-    cloud.add("routers", router("bad", "n-legacy", ["203.0.113.7"]))
+    cloud = gateway_cloud()
     monkeypatch.setattr(router_gateway_watch, "connect", cloud.connect)
     return cloud
 
