@@ -17,6 +17,7 @@ from openstack.image.v2.image import Image
 from apis.openstack_api.exceptions import CloudConnectionError
 from packtools.inprocess import load_class, sensor_service
 from tests.unit.query.fakes import FakeConnection
+from tests.unit.workflows.test_hypervisor_sensor import run_every_hook
 from workflows import cloud_cross_check, finding_watch
 from workflows.cloud_cross_check import CrossCheckConfig, CrossCheckConfigError, Resource
 
@@ -324,12 +325,7 @@ def test_sensor_idle_without_clouds(monkeypatch):
     poll = mock.create_autospec(cloud_cross_check.poll)
     monkeypatch.setattr(cloud_cross_check, "poll", poll)
     sensor, service = make_sensor(settings={})
-    sensor.setup()
-    sensor.poll()
-    sensor.add_trigger({})
-    sensor.update_trigger({})
-    sensor.remove_trigger({})
-    sensor.cleanup()
+    run_every_hook(sensor)
     poll.assert_not_called()
     assert not service.dispatched and service.get_value("cross_check_findings") is None
 

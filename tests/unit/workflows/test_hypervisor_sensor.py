@@ -55,16 +55,21 @@ def test_dispatches_changes_and_remembers_states(monkeypatch):
     assert sensor.get_poll_interval() == 60
 
 
-def test_idle_without_a_cloud(monkeypatch):
-    poll = mock.create_autospec(hypervisor_watch.poll)
-    monkeypatch.setattr(hypervisor_watch, "poll", poll)
-    sensor, service = make_sensor(config={})
+def run_every_hook(sensor):
+    """setup, one poll, the trigger hooks and cleanup, as StackStorm calls them."""
     sensor.setup()
     sensor.poll()
     sensor.add_trigger({})
     sensor.update_trigger({})
     sensor.remove_trigger({})
     sensor.cleanup()
+
+
+def test_idle_without_a_cloud(monkeypatch):
+    poll = mock.create_autospec(hypervisor_watch.poll)
+    monkeypatch.setattr(hypervisor_watch, "poll", poll)
+    sensor, service = make_sensor(config={})
+    run_every_hook(sensor)
     poll.assert_not_called()
     assert not service.dispatched
 

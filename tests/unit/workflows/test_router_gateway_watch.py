@@ -11,6 +11,7 @@ from openstack import exceptions as sdk_exceptions
 from apis.openstack_api.identity.exceptions import InvalidParameterError
 from packtools.inprocess import load_class, sensor_service
 from tests.unit.openstack.test_network_checks import gateway_cloud, router
+from tests.unit.workflows.test_hypervisor_sensor import run_every_hook
 from workflows import router_gateway_watch
 from workflows.router_gateway_watch import RouterGatewayConfigError, RouterGatewaySettings
 
@@ -112,12 +113,7 @@ def test_sensor_idle_without_a_cloud(monkeypatch):
     poll = mock.create_autospec(router_gateway_watch.poll)
     monkeypatch.setattr(router_gateway_watch, "poll", poll)
     sensor, service = make_sensor(config={"expected_external_cidrs": ["198.51.100.0/24"]})
-    sensor.setup()
-    sensor.poll()
-    sensor.add_trigger({})
-    sensor.update_trigger({})
-    sensor.remove_trigger({})
-    sensor.cleanup()
+    run_every_hook(sensor)
     poll.assert_not_called()
     assert not service.dispatched
 
