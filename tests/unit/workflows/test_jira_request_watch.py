@@ -11,6 +11,7 @@ from apis.jira_api.account import JiraAccount
 from apis.jira_api.exceptions import JiraUnavailableError
 from apis.jira_api.search import FoundIssue
 from packtools.inprocess import load_class, sensor_service
+from tests.unit.workflows.test_hypervisor_sensor import run_every_hook
 from workflows import jira_request_watch as watch
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -125,12 +126,7 @@ def test_bad_config_dispatches_nothing(jira):
 
 def test_idle_without_config(jira):
     sensor, service = make_sensor(config={})
-    sensor.setup()
-    sensor.poll()
-    sensor.add_trigger({})
-    sensor.update_trigger({})
-    sensor.remove_trigger({})
-    sensor.cleanup()
+    run_every_hook(sensor)
     jira.assert_not_called()
     assert not service.dispatched and service.get_value(watch.DATASTORE_KEY) is None
 
