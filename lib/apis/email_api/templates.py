@@ -9,6 +9,7 @@ unknown or mistyped variable fails naming the template and the variable.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import difflib
@@ -104,7 +105,10 @@ class RenderedEmail:
 
 
 def _as_datetime(value: Any) -> Any:
-    return clock.parse(value) if clock.is_timestamp(value) else value
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return clock.parse(value)
+    return value
 
 
 def format_date(value: Any) -> str:
