@@ -31,6 +31,8 @@ from packtools.refs import (
     CRITERIA_OPERATORS,
     POLICY_PARAMETERS,
     POLICY_TYPES,
+    RUNNER_PARAM_OVERRIDABLE_ATTRS,
+    RUNNER_PARAMETERS,
     RUNNER_TYPES,
     SCRIPT_RUNNERS,
 )
@@ -83,6 +85,10 @@ def check_config(pack: Pack) -> Iterable[Problem]:
     schema_errors = st2_schema.schema_errors(schema)
     for error in schema_errors:
         yield Problem(where, f"invalid schema: {error}")
+    for name, prop in pack.config_schema.items():
+        if isinstance(prop, Mapping) and "type" in prop:
+            for error in st2_schema.parameter_type_errors(prop["type"]):
+                yield Problem(where, f"{name}: {error}")
     for path in st2_schema.unmarked_secrets(pack.config_schema):
         yield Problem(where, f"{path} looks secret but is not marked 'secret: true'")
     example = pack.root / f"{pack.ref}.yaml.example"
@@ -165,8 +171,13 @@ def _action_metadata(pack: Pack, action: MetaFile, where: str) -> Iterable[Probl
     if not isinstance(parameters, Mapping):
         yield Problem(where, "parameters must be a mapping")
         return
+    runner_parameters = RUNNER_PARAMETERS.get(data.get("runner_type"), {})
     for name, param in parameters.items():
-        yield from _parameter(where, name, param)
+        if name in runner_parameters and isinstance(param, Mapping):
+            # StackStorm deep-merges it over the runner's own declaration (type included).
+            yield from _runner_parameter_override(where, name, param, runner_parameters[name])
+        else:
+            yield from _parameter(where, name, param)
     for error in st2_schema.schema_errors(st2_schema.object_schema(parameters)):
         yield Problem(where, f"invalid parameter schema: {error}")
     output = data.get("output_schema")
@@ -180,6 +191,9 @@ def _parameter(where: str, name: str, param: Any) -> Iterable[Problem]:
         return
     if "type" not in param:
         yield Problem(where, f"parameter {name!r} has no type")
+    else:
+        for error in st2_schema.parameter_type_errors(param["type"]):
+            yield Problem(where, f"parameter {name!r}: {error}")
     if "required" in param and not isinstance(param["required"], bool):
         yield Problem(where, f"parameter {name!r}: required must be true or false")
     if "enum" in param and "default" in param and param["default"] not in param["enum"]:
@@ -191,6 +205,23 @@ def _parameter(where: str, name: str, param: Any) -> Iterable[Problem]:
         yield Problem(where, f"parameter {name!r} is immutable but has no default")
     if st2_schema.SECRET_NAME.search(name) and not param.get("secret"):
         yield Problem(where, f"parameter {name!r} looks secret but is not marked 'secret: true'")
+
+
+def _runner_parameter_override(
+    where: str, name: str, param: Mapping[str, Any], runner_param: Mapping[str, Any]
+) -> Iterable[Problem]:
+    """StackStorm's rule (validate_runner_parameter_attribute_override): an action may change
+    a runner parameter's default, description, enum, immutable and required; any other
+    attribute it writes must equal the runner's own, or registration fails."""
+    for attribute, value in param.items():
+        if attribute in RUNNER_PARAM_OVERRIDABLE_ATTRS or value == runner_param.get(attribute):
+            continue
+        yield Problem(
+            where,
+            f"parameter {name!r} is the runner's: its {attribute!r} cannot be overridden "
+            f"(runner: {runner_param.get(attribute)!r}, here: {value!r}); an action may only "
+            f"change {', '.join(sorted(RUNNER_PARAM_OVERRIDABLE_ATTRS))}",
+        )
 
 
 def _output_schema(where: str, output: Any) -> Iterable[Problem]:
@@ -213,9 +244,13 @@ def _output_schema(where: str, output: Any) -> Iterable[Problem]:
 def _python_action(
     where: str, action: MetaFile, answer: Mapping[str, Any], config_keys: set
 ) -> Iterable[Problem]:
-    parameters = action.data.get("parameters") or {}
+    declared = action.data.get("parameters") or {}
+    runner_parameters = RUNNER_PARAMETERS[PYTHON_RUNNER]
+    # StackStorm keeps the runner's parameters for the runner: run() never receives them.
+    parameters = {k: v for k, v in declared.items() if k not in runner_parameters}
     run = answer.get("run_signature")
     if run:
+        yield from _runner_names_expected(where, "run()", run, runner_parameters)
         yield from _signature_matches(where, "run()", run, parameters, set())
     lib_param = parameters.get(LIB_FUNCTION)
     if lib_param is None:
@@ -232,9 +267,25 @@ def _python_action(
         )
         return
     action_params = {k: v for k, v in parameters.items() if k != LIB_FUNCTION}
+    yield from _runner_names_expected(
+        where, f"lib function {lib_function}", described, runner_parameters
+    )
     yield from _signature_matches(
         where, f"lib function {lib_function}", described, action_params, config_keys
     )
+
+
+def _runner_names_expected(
+    where: str, label: str, signature: Mapping[str, Any], runner_parameters: Mapping[str, Any]
+) -> Iterable[Problem]:
+    for name in signature["accepts"]:
+        if name in runner_parameters:
+            yield Problem(
+                where,
+                f"{label} expects {name!r}, a parameter of the {PYTHON_RUNNER} runner: "
+                "StackStorm keeps it for the runner and never passes it to run(); "
+                "give the lib its own name for it",
+            )
 
 
 def _signature_matches(

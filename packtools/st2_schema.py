@@ -54,6 +54,25 @@ def object_schema(properties: Mapping[str, Any], strict: bool = True) -> Dict[st
     return to_draft4(st2_object(properties, strict))
 
 
+def parameter_type_errors(kind: Any) -> List[str]:
+    """Why ``kind`` cannot be the ``type`` of an action parameter or a config item (empty if
+    it can; unknown type names are reported by :func:`schema_errors`).
+
+    StackStorm validates each action parameter (and each top-level config schema item) against
+    its draft-04 ``action_params`` schema, whose ``type`` is ONE of the simple types: a list such
+    as ``[string, 'null']`` fails registration. Deeper levels (a parameter's ``properties`` or
+    ``items``, and an output_schema's properties) are validated by the standard draft-04
+    meta-schema, which takes lists.
+    """
+    if not isinstance(kind, list):
+        return []
+    return [
+        f"type {kind!r} is a list, which StackStorm's action parameter schema refuses: "
+        f"give ONE type ({', '.join(DRAFT4_TYPES)}); an optional value is one type, "
+        "not required and without a default (StackStorm then also accepts null)"
+    ]
+
+
 def schema_errors(schema: Mapping[str, Any]) -> List[str]:
     """Why ``schema`` is not a valid draft-4 schema using draft-4 types only (empty if it is)."""
     bad_types = [

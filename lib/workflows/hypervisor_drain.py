@@ -132,7 +132,7 @@ def drain_hypervisor(
     live: bool = True,
     concurrency: Optional[int] = None,
     target_host: Optional[str] = None,
-    timeout: Optional[int] = None,
+    migration_timeout: Optional[int] = None,
     dry_run: bool = True,
     migration: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
@@ -161,7 +161,7 @@ def drain_hypervisor(
             return {**result, "disable": None, "servers": entries, **_counts(entries, started)}
         result["disable"] = _disable(cloud_account, service, reason, operator)
         servers = _servers_on(conn, host)
-        wait = rules.timeout_seconds if timeout is None else timeout
+        wait = rules.timeout_seconds if migration_timeout is None else migration_timeout
         with MigrationWatch(conn, host) as watch:
             mover = _Mover(cloud_account, watch, live, target_host, wait, rules)
             entries = _move_all(mover, servers, concurrency)

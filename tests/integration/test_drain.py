@@ -197,7 +197,7 @@ def test_migration_timeout_and_bad_credentials(lab, tmp_path, monkeypatch):
         "server.migrate",
         "cloud_account=devcloud",
         f"server={slow.id}",
-        "timeout=0",
+        "migration_timeout=0",
         "dry_run=false",
     )
     assert code == 1 and "did not finish within 0s" in late["error"]
