@@ -104,6 +104,13 @@ def check_config(pack: Pack) -> Iterable[Problem]:
     except yaml.YAMLError as err:
         yield Problem(example.name, f"cannot be read: {err}")
         return
+    for path in st2_schema.decrypt_kv_on_secrets(st2_schema.st2_object(pack.config_schema), config):
+        yield Problem(
+            example.name,
+            f"{path} is secret: true, so StackStorm's config loader decrypts it; "
+            "'| decrypt_kv' decrypts it twice and every action fails: write "
+            "{{ st2kv.system.<key> }} for an encrypted key",
+        )
     config = st2_schema.apply_defaults(schema, config)
     for error in st2_schema.validation_errors(schema, config):
         yield Problem(example.name, f"does not validate against config.schema.yaml: {error}")

@@ -129,6 +129,25 @@ def secret_values(schema: Mapping[str, Any], value: Any) -> List[str]:
     return found
 
 
+DECRYPT_KV = re.compile(r"\|\s*decrypt_kv\b")
+
+
+def decrypt_kv_on_secrets(schema: Mapping[str, Any], value: Any, where: str = "") -> Iterator[str]:
+    """Paths of config values that pipe a datastore item through ``decrypt_kv`` where the
+    schema marks the value ``secret: true``: StackStorm's config loader decrypts those itself,
+    so the value is decrypted twice and every action fails."""
+    if schema.get("secret") and isinstance(value, str) and DECRYPT_KV.search(value):
+        yield where or "(top)"
+    if isinstance(value, dict) and isinstance(schema.get("properties"), Mapping):
+        for name, prop in schema["properties"].items():
+            if isinstance(prop, Mapping) and name in value:
+                path = f"{where}.{name}" if where else name
+                yield from decrypt_kv_on_secrets(prop, value[name], path)
+    elif isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        for index, item in enumerate(value):
+            yield from decrypt_kv_on_secrets(schema["items"], item, f"{where}[{index}]")
+
+
 def unmarked_secrets(properties: Mapping[str, Any], where: str = "") -> Iterator[str]:
     """Paths of properties whose name looks secret (password, token, key) without secret: true."""
     for name, prop in properties.items():
