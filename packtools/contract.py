@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
-from packtools import entry_probe, st2_schema
+from packtools import alias_match, entry_probe, st2_schema
 from packtools.orquesta_check import check_workflow
 from packtools.pack import (
     ORQUESTA_RUNNER,
@@ -498,9 +498,11 @@ def alias_representations(alias: MetaFile) -> List[str]:
 
 
 def check_aliases(pack: Pack) -> Iterable[Problem]:
-    """Aliases: an existing action; every format's parameters are real, settable and complete."""
+    """Aliases: an existing action; every format's parameters are real, settable and complete;
+    every sample command matches exactly one format of all aliases, with its parameters."""
     for alias in pack.aliases:
         where = pack.rel(alias.path)
+        yield from (Problem(where, message) for message in _sample_problems(pack, alias))
         ref = alias.data.get("action_ref")
         if not action_exists(pack, ref):
             yield Problem(where, f"action_ref {ref!r} does not exist")
@@ -511,6 +513,43 @@ def check_aliases(pack: Pack) -> Iterable[Problem]:
         fixed = dict(alias.data.get("immutable_parameters") or {})
         for message in sorted(set(_alias_problems(ref, declared, alias, fixed))):
             yield Problem(where, message)
+
+
+def _sample_problems(pack: Pack, alias: MetaFile) -> Iterable[str]:
+    """StackStorm refuses a chat command matching more than one format of all aliases (and
+    one matching none): each alias documents sample commands under ``extra.samples`` (a list
+    of ``{command, parameters}``), checked with StackStorm's matching rules
+    (:mod:`packtools.alias_match`)."""
+    extra = alias.data.get("extra")
+    samples = extra.get("samples") if isinstance(extra, Mapping) else None
+    if not samples or not isinstance(samples, list):
+        yield (
+            "has no sample commands: list them under extra.samples "
+            "({command, parameters} each), so each is checked to match this alias only"
+        )
+        return
+    everyone = [other.data for other in pack.aliases]
+    for sample in samples:
+        if not isinstance(sample, Mapping) or not isinstance(sample.get("command"), str):
+            yield f"sample {sample!r} must be a mapping with a 'command' string"
+            continue
+        command = sample["command"]
+        found = alias_match.matches(command, everyone)
+        if len(found) != 1:
+            formats = "; ".join(f"{name}: {fmt!r}" for name, fmt, _ in found) or "none"
+            yield (
+                f"sample {command!r} matches {len(found)} formats, and StackStorm runs a "
+                f"command only when exactly one matches ({formats})"
+            )
+            continue
+        name, _, parameters = found[0]
+        if name != alias.name:
+            yield f"sample {command!r} matches alias {name!r}, not this one"
+        elif parameters != dict(sample.get("parameters") or {}):
+            yield (
+                f"sample {command!r} yields {parameters}, not the documented "
+                f"{dict(sample.get('parameters') or {})}"
+            )
 
 
 def _alias_problems(ref, declared, alias, fixed) -> Iterable[str]:
