@@ -255,6 +255,7 @@ def _python_action(
     runner_parameters = RUNNER_PARAMETERS[PYTHON_RUNNER]
     # StackStorm keeps the runner's parameters for the runner: run() never receives them.
     parameters = {k: v for k, v in declared.items() if k not in runner_parameters}
+    yield from _waits_within_runner_timeout(where, declared, runner_parameters["timeout"])
     run = answer.get("run_signature")
     if run:
         yield from _runner_names_expected(where, "run()", run, runner_parameters)
@@ -280,6 +281,30 @@ def _python_action(
     yield from _signature_matches(
         where, f"lib function {lib_function}", described, action_params, config_keys
     )
+
+
+WAIT_PARAMETER = re.compile(r"(^|_)(timeout|wait_seconds)(_(seconds|minutes))?$")
+
+
+def _waits_within_runner_timeout(
+    where: str, declared: Mapping[str, Any], runner_timeout: Mapping[str, Any]
+) -> Iterable[Problem]:
+    """A lib wait whose default reaches the runner's timeout is cut short by StackStorm, which
+    kills the whole execution then: raise ``timeout``'s default above it."""
+    limit = (declared.get("timeout") or {}).get("default", runner_timeout["default"])
+    for name, param in declared.items():
+        match = WAIT_PARAMETER.search(name)
+        default = param.get("default") if isinstance(param, Mapping) else None
+        if name == "timeout" or not match or not isinstance(default, (int, float)):
+            continue
+        seconds = default * 60 if match.group(4) == "minutes" else default
+        if seconds >= limit:
+            yield Problem(
+                where,
+                f"parameter {name!r} waits {seconds:g} s by default, but StackStorm kills the "
+                f"action after timeout={limit} s: give the action 'timeout: {{default: N}}' "
+                "with N above every wait it makes",
+            )
 
 
 def _runner_names_expected(
