@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
-from packtools import entry_probe, st2_schema
+from packtools import alias_match, entry_probe, st2_schema
 from packtools.orquesta_check import check_workflow
 from packtools.pack import (
     ORQUESTA_RUNNER,
@@ -31,6 +31,8 @@ from packtools.refs import (
     CRITERIA_OPERATORS,
     POLICY_PARAMETERS,
     POLICY_TYPES,
+    RUNNER_PARAM_OVERRIDABLE_ATTRS,
+    RUNNER_PARAMETERS,
     RUNNER_TYPES,
     SCRIPT_RUNNERS,
 )
@@ -83,6 +85,10 @@ def check_config(pack: Pack) -> Iterable[Problem]:
     schema_errors = st2_schema.schema_errors(schema)
     for error in schema_errors:
         yield Problem(where, f"invalid schema: {error}")
+    for name, prop in pack.config_schema.items():
+        if isinstance(prop, Mapping) and "type" in prop:
+            for error in st2_schema.parameter_type_errors(prop["type"]):
+                yield Problem(where, f"{name}: {error}")
     for path in st2_schema.unmarked_secrets(pack.config_schema):
         yield Problem(where, f"{path} looks secret but is not marked 'secret: true'")
     example = pack.root / f"{pack.ref}.yaml.example"
@@ -98,6 +104,13 @@ def check_config(pack: Pack) -> Iterable[Problem]:
     except yaml.YAMLError as err:
         yield Problem(example.name, f"cannot be read: {err}")
         return
+    for path in st2_schema.decrypt_kv_on_secrets(st2_schema.st2_object(pack.config_schema), config):
+        yield Problem(
+            example.name,
+            f"{path} is secret: true, so StackStorm's config loader decrypts it; "
+            "'| decrypt_kv' decrypts it twice and every action fails: write "
+            "{{ st2kv.system.<key> }} for an encrypted key",
+        )
     config = st2_schema.apply_defaults(schema, config)
     for error in st2_schema.validation_errors(schema, config):
         yield Problem(example.name, f"does not validate against config.schema.yaml: {error}")
@@ -165,8 +178,13 @@ def _action_metadata(pack: Pack, action: MetaFile, where: str) -> Iterable[Probl
     if not isinstance(parameters, Mapping):
         yield Problem(where, "parameters must be a mapping")
         return
+    runner_parameters = RUNNER_PARAMETERS.get(data.get("runner_type"), {})
     for name, param in parameters.items():
-        yield from _parameter(where, name, param)
+        if name in runner_parameters and isinstance(param, Mapping):
+            # StackStorm deep-merges it over the runner's own declaration (type included).
+            yield from _runner_parameter_override(where, name, param, runner_parameters[name])
+        else:
+            yield from _parameter(where, name, param)
     for error in st2_schema.schema_errors(st2_schema.object_schema(parameters)):
         yield Problem(where, f"invalid parameter schema: {error}")
     output = data.get("output_schema")
@@ -180,6 +198,9 @@ def _parameter(where: str, name: str, param: Any) -> Iterable[Problem]:
         return
     if "type" not in param:
         yield Problem(where, f"parameter {name!r} has no type")
+    else:
+        for error in st2_schema.parameter_type_errors(param["type"]):
+            yield Problem(where, f"parameter {name!r}: {error}")
     if "required" in param and not isinstance(param["required"], bool):
         yield Problem(where, f"parameter {name!r}: required must be true or false")
     if "enum" in param and "default" in param and param["default"] not in param["enum"]:
@@ -191,6 +212,23 @@ def _parameter(where: str, name: str, param: Any) -> Iterable[Problem]:
         yield Problem(where, f"parameter {name!r} is immutable but has no default")
     if st2_schema.SECRET_NAME.search(name) and not param.get("secret"):
         yield Problem(where, f"parameter {name!r} looks secret but is not marked 'secret: true'")
+
+
+def _runner_parameter_override(
+    where: str, name: str, param: Mapping[str, Any], runner_param: Mapping[str, Any]
+) -> Iterable[Problem]:
+    """StackStorm's rule (validate_runner_parameter_attribute_override): an action may change
+    a runner parameter's default, description, enum, immutable and required; any other
+    attribute it writes must equal the runner's own, or registration fails."""
+    for attribute, value in param.items():
+        if attribute in RUNNER_PARAM_OVERRIDABLE_ATTRS or value == runner_param.get(attribute):
+            continue
+        yield Problem(
+            where,
+            f"parameter {name!r} is the runner's: its {attribute!r} cannot be overridden "
+            f"(runner: {runner_param.get(attribute)!r}, here: {value!r}); an action may only "
+            f"change {', '.join(sorted(RUNNER_PARAM_OVERRIDABLE_ATTRS))}",
+        )
 
 
 def _output_schema(where: str, output: Any) -> Iterable[Problem]:
@@ -213,9 +251,14 @@ def _output_schema(where: str, output: Any) -> Iterable[Problem]:
 def _python_action(
     where: str, action: MetaFile, answer: Mapping[str, Any], config_keys: set
 ) -> Iterable[Problem]:
-    parameters = action.data.get("parameters") or {}
+    declared = action.data.get("parameters") or {}
+    runner_parameters = RUNNER_PARAMETERS[PYTHON_RUNNER]
+    # StackStorm keeps the runner's parameters for the runner: run() never receives them.
+    parameters = {k: v for k, v in declared.items() if k not in runner_parameters}
+    yield from _waits_within_runner_timeout(where, declared, runner_parameters["timeout"])
     run = answer.get("run_signature")
     if run:
+        yield from _runner_names_expected(where, "run()", run, runner_parameters)
         yield from _signature_matches(where, "run()", run, parameters, set())
     lib_param = parameters.get(LIB_FUNCTION)
     if lib_param is None:
@@ -232,9 +275,49 @@ def _python_action(
         )
         return
     action_params = {k: v for k, v in parameters.items() if k != LIB_FUNCTION}
+    yield from _runner_names_expected(
+        where, f"lib function {lib_function}", described, runner_parameters
+    )
     yield from _signature_matches(
         where, f"lib function {lib_function}", described, action_params, config_keys
     )
+
+
+WAIT_PARAMETER = re.compile(r"(^|_)(timeout|wait_seconds)(_(seconds|minutes))?$")
+
+
+def _waits_within_runner_timeout(
+    where: str, declared: Mapping[str, Any], runner_timeout: Mapping[str, Any]
+) -> Iterable[Problem]:
+    """A lib wait whose default reaches the runner's timeout is cut short by StackStorm, which
+    kills the whole execution then: raise ``timeout``'s default above it."""
+    limit = (declared.get("timeout") or {}).get("default", runner_timeout["default"])
+    for name, param in declared.items():
+        match = WAIT_PARAMETER.search(name)
+        default = param.get("default") if isinstance(param, Mapping) else None
+        if name == "timeout" or not match or not isinstance(default, (int, float)):
+            continue
+        seconds = default * 60 if match.group(4) == "minutes" else default
+        if seconds >= limit:
+            yield Problem(
+                where,
+                f"parameter {name!r} waits {seconds:g} s by default, but StackStorm kills the "
+                f"action after timeout={limit} s: give the action 'timeout: {{default: N}}' "
+                "with N above every wait it makes",
+            )
+
+
+def _runner_names_expected(
+    where: str, label: str, signature: Mapping[str, Any], runner_parameters: Mapping[str, Any]
+) -> Iterable[Problem]:
+    for name in signature["accepts"]:
+        if name in runner_parameters:
+            yield Problem(
+                where,
+                f"{label} expects {name!r}, a parameter of the {PYTHON_RUNNER} runner: "
+                "StackStorm keeps it for the runner and never passes it to run(); "
+                "give the lib its own name for it",
+            )
 
 
 def _signature_matches(
@@ -440,9 +523,11 @@ def alias_representations(alias: MetaFile) -> List[str]:
 
 
 def check_aliases(pack: Pack) -> Iterable[Problem]:
-    """Aliases: an existing action; every format's parameters are real, settable and complete."""
+    """Aliases: an existing action; every format's parameters are real, settable and complete;
+    every sample command matches exactly one format of all aliases, with its parameters."""
     for alias in pack.aliases:
         where = pack.rel(alias.path)
+        yield from (Problem(where, message) for message in _sample_problems(pack, alias))
         ref = alias.data.get("action_ref")
         if not action_exists(pack, ref):
             yield Problem(where, f"action_ref {ref!r} does not exist")
@@ -453,6 +538,43 @@ def check_aliases(pack: Pack) -> Iterable[Problem]:
         fixed = dict(alias.data.get("immutable_parameters") or {})
         for message in sorted(set(_alias_problems(ref, declared, alias, fixed))):
             yield Problem(where, message)
+
+
+def _sample_problems(pack: Pack, alias: MetaFile) -> Iterable[str]:
+    """StackStorm refuses a chat command matching more than one format of all aliases (and
+    one matching none): each alias documents sample commands under ``extra.samples`` (a list
+    of ``{command, parameters}``), checked with StackStorm's matching rules
+    (:mod:`packtools.alias_match`)."""
+    extra = alias.data.get("extra")
+    samples = extra.get("samples") if isinstance(extra, Mapping) else None
+    if not samples or not isinstance(samples, list):
+        yield (
+            "has no sample commands: list them under extra.samples "
+            "({command, parameters} each), so each is checked to match this alias only"
+        )
+        return
+    everyone = [other.data for other in pack.aliases]
+    for sample in samples:
+        if not isinstance(sample, Mapping) or not isinstance(sample.get("command"), str):
+            yield f"sample {sample!r} must be a mapping with a 'command' string"
+            continue
+        command = sample["command"]
+        found = alias_match.matches(command, everyone)
+        if len(found) != 1:
+            formats = "; ".join(f"{name}: {fmt!r}" for name, fmt, _ in found) or "none"
+            yield (
+                f"sample {command!r} matches {len(found)} formats, and StackStorm runs a "
+                f"command only when exactly one matches ({formats})"
+            )
+            continue
+        name, _, parameters = found[0]
+        if name != alias.name:
+            yield f"sample {command!r} matches alias {name!r}, not this one"
+        elif parameters != dict(sample.get("parameters") or {}):
+            yield (
+                f"sample {command!r} yields {parameters}, not the documented "
+                f"{dict(sample.get('parameters') or {})}"
+            )
 
 
 def _alias_problems(ref, declared, alias, fixed) -> Iterable[str]:

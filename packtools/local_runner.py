@@ -3,8 +3,10 @@
     ./run_action.sh [--config FILE] [--pack DIR] [--log-level LEVEL] ACTION [key=value ...]
 
 Parameters are validated against the action's YAML (types, enums, required, defaults;
-immutable ones refused); the pack config (``--config``, else ``$CLOUDOPS_CONFIG``, else
-``./cloudops.yaml`` if present) is validated against config.schema.yaml with defaults applied;
+immutable ones refused; the runner's own parameters such as ``timeout`` are validated but, as
+in StackStorm, not passed to the action, and not enforced here); the pack config
+(``--config``, else ``$CLOUDOPS_CONFIG``, else ``./cloudops.yaml`` if present) is validated
+against config.schema.yaml with defaults applied;
 the action runs in a fresh interpreter on StackStorm's production ``sys.path``; the result is
 printed as JSON with every secret masked. Exit status: 0 succeeded, 1 failed, 2 bad usage.
 """
@@ -22,7 +24,8 @@ from typing import Any, Dict, List, Mapping, Sequence
 import yaml
 
 from packtools import entry_probe, st2_schema
-from packtools.pack import PYTHON_RUNNER, load_pack
+from packtools.pack import PYTHON_RUNNER, load_pack, runner_and_action_parameters
+from packtools.refs import RUNNER_PARAMETERS
 
 MASK = "********"
 PACK_ROOT = Path(__file__).resolve().parent.parent
@@ -131,8 +134,14 @@ def run(argv: Sequence[str], out=sys.stdout, err=sys.stderr) -> int:
                 f"{name} runs on the {action.data.get('runner_type')} runner, which only "
                 "StackStorm has; run the actions it chains one by one"
             )
-        declared = action.data.get("parameters") or {}
+        declared = runner_and_action_parameters(action)
         parameters = build_parameters(name, declared, args.parameters)
+        # StackStorm's python runner consumes its own parameters: run() never sees them.
+        parameters = {
+            key: value
+            for key, value in parameters.items()
+            if key not in RUNNER_PARAMETERS[PYTHON_RUNNER]
+        }
         config = load_config(pack, config_path, secrets)
         secrets += st2_schema.secret_values(st2_schema.st2_object(declared), parameters)
     except UsageError as error:

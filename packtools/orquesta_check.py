@@ -12,6 +12,8 @@ from packtools.pack import MetaFile, Pack, action_exists, parameter_problems
 from packtools.refs import ORQUESTA_COMMANDS
 
 EXPRESSION = re.compile(r"<%(.*?)%>|\{\{(.*?)\}\}", re.DOTALL)
+FAILURE_CONDITION = re.compile(r"\b(failed|completed)\(\s*\)")
+RESULT_CALL = re.compile(r"\bresult\(\s*\)")
 CTX_REFERENCE = re.compile(r"""ctx\(\s*\)\s*\.\s*(\w+)|ctx\(\s*['"]?(\w+)['"]?\s*\)""")
 
 
@@ -88,6 +90,26 @@ def _task(
         for target in _targets(transition or {}):
             if target not in tasks and target not in ORQUESTA_COMMANDS:
                 yield f"task {name!r}: next does {target!r}, which is not a task"
+    yield from _items_results_kept(name, task)
+
+
+def _items_results_kept(name: str, task: Mapping[str, Any]) -> Iterable[str]:
+    """A ``with`` items task fails as a whole when one item fails (and Orquesta then starts no
+    further item); its result, one entry per item, is only seen by a transition that fires on
+    failure. Publishing it under ``succeeded()`` alone loses what the other items did."""
+    if not task.get("with"):
+        return
+    transitions = [t for t in task.get("next") or [] if isinstance(t, Mapping)]
+    publishes_result = any(RESULT_CALL.search(str(t.get("publish") or "")) for t in transitions)
+    on_failure = any(
+        not t.get("when") or FAILURE_CONDITION.search(str(t["when"])) for t in transitions
+    )
+    if publishes_result and not on_failure:
+        yield (
+            f"task {name!r} runs with items but publishes result() only when every item "
+            "succeeded: one failed item fails the task and loses every item's result; "
+            "publish it under <% completed() %> (or also under <% failed() %>)"
+        )
 
 
 def _reachability(tasks: Mapping[str, Any]) -> Iterable[str]:

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 import yaml
 
-from packtools.refs import CORE_ACTIONS
+from packtools.refs import CORE_ACTIONS, RUNNER_PARAMETERS
 
 PYTHON_RUNNER = "python-script"
 ORQUESTA_RUNNER = "orquesta"
@@ -141,6 +141,19 @@ def action_parameters(pack: Pack, ref: str) -> Optional[Mapping[str, Any]]:
     if ref.startswith(prefix) and ref[len(prefix) :] in pack.actions:
         return pack.actions[ref[len(prefix) :]].data.get("parameters") or {}
     return None
+
+
+def runner_and_action_parameters(action: MetaFile) -> Dict[str, Dict[str, Any]]:
+    """The parameters StackStorm validates a run of ``action`` against: its runner's parameters
+    with the action's overrides merged in (an override may set only a few attributes), then the
+    action's own."""
+    merged: Dict[str, Dict[str, Any]] = {
+        name: dict(param)
+        for name, param in RUNNER_PARAMETERS.get(action.data.get("runner_type"), {}).items()
+    }
+    for name, param in (action.data.get("parameters") or {}).items():
+        merged[name] = {**merged.get(name, {}), **(param or {})}
+    return merged
 
 
 def action_exists(pack: Pack, ref: Any) -> bool:

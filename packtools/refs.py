@@ -91,3 +91,54 @@ POLICY_PARAMETERS = {
 POLICY_TYPES = frozenset(POLICY_PARAMETERS)
 
 ORQUESTA_COMMANDS = frozenset({"fail", "noop", "continue", "retry"})
+
+# The runner parameters of the runners the pack uses, as their runner.yaml declares them in
+# StackStorm 3.9 (contrib/runners/<runner>/<runner>/runner.yaml). StackStorm merges them with an
+# action's parameters but never passes them to the action's run(): the runner consumes them.
+RUNNER_PARAMETERS = {
+    "python-script": {
+        "debug": {
+            "description": "Enable runner debug mode.",
+            "type": "boolean",
+            "required": False,
+            "default": False,
+        },
+        "content_version": {
+            "description": "Git revision of the pack content to use for this action execution "
+            "(git commit sha / tag / branch). Only applies to packs which are git repositories.",
+            "type": "string",
+            "required": False,
+        },
+        "env": {
+            "description": "Environment variables which will be available to the script.",
+            "type": "object",
+        },
+        "timeout": {
+            "default": 600,
+            "description": "Action timeout in seconds. Action will get killed if it doesn't "
+            "finish in timeout seconds.",
+            "type": "integer",
+        },
+        "log_level": {
+            "description": "Default log level for Python runner actions.",
+            "type": "string",
+            "default": "DEBUG",
+            "enum": ["AUDIT", "CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"],
+        },
+    },
+    "orquesta": {
+        "notify": {
+            "type": "array",
+            "description": "List of tasks to trigger notifications for.",
+            "uniqueItems": True,
+            "items": {"type": "string", "minLength": 1, "pattern": "^\\w+$"},
+            "default": [],
+        },
+    },
+}
+
+# st2common.util.schema.RUNNER_PARAM_OVERRIDABLE_ATTRS: the only attributes of a runner
+# parameter an action may change; any other attribute it writes must equal the runner's.
+RUNNER_PARAM_OVERRIDABLE_ATTRS = frozenset(
+    {"default", "description", "enum", "immutable", "required"}
+)

@@ -54,6 +54,25 @@ def object_schema(properties: Mapping[str, Any], strict: bool = True) -> Dict[st
     return to_draft4(st2_object(properties, strict))
 
 
+def parameter_type_errors(kind: Any) -> List[str]:
+    """Why ``kind`` cannot be the ``type`` of an action parameter or a config item (empty if
+    it can; unknown type names are reported by :func:`schema_errors`).
+
+    StackStorm validates each action parameter (and each top-level config schema item) against
+    its draft-04 ``action_params`` schema, whose ``type`` is ONE of the simple types: a list such
+    as ``[string, 'null']`` fails registration. Deeper levels (a parameter's ``properties`` or
+    ``items``, and an output_schema's properties) are validated by the standard draft-04
+    meta-schema, which takes lists.
+    """
+    if not isinstance(kind, list):
+        return []
+    return [
+        f"type {kind!r} is a list, which StackStorm's action parameter schema refuses: "
+        f"give ONE type ({', '.join(DRAFT4_TYPES)}); an optional value is one type, "
+        "not required and without a default (StackStorm then also accepts null)"
+    ]
+
+
 def schema_errors(schema: Mapping[str, Any]) -> List[str]:
     """Why ``schema`` is not a valid draft-4 schema using draft-4 types only (empty if it is)."""
     bad_types = [
@@ -108,6 +127,25 @@ def secret_values(schema: Mapping[str, Any], value: Any) -> List[str]:
         for item in value:
             found.extend(secret_values(schema["items"], item))
     return found
+
+
+DECRYPT_KV = re.compile(r"\|\s*decrypt_kv\b")
+
+
+def decrypt_kv_on_secrets(schema: Mapping[str, Any], value: Any, where: str = "") -> Iterator[str]:
+    """Paths of config values that pipe a datastore item through ``decrypt_kv`` where the
+    schema marks the value ``secret: true``: StackStorm's config loader decrypts those itself,
+    so the value is decrypted twice and every action fails."""
+    if schema.get("secret") and isinstance(value, str) and DECRYPT_KV.search(value):
+        yield where or "(top)"
+    if isinstance(value, dict) and isinstance(schema.get("properties"), Mapping):
+        for name, prop in schema["properties"].items():
+            if isinstance(prop, Mapping) and name in value:
+                path = f"{where}.{name}" if where else name
+                yield from decrypt_kv_on_secrets(prop, value[name], path)
+    elif isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        for index, item in enumerate(value):
+            yield from decrypt_kv_on_secrets(schema["items"], item, f"{where}[{index}]")
 
 
 def unmarked_secrets(properties: Mapping[str, Any], where: str = "") -> Iterator[str]:

@@ -1,12 +1,17 @@
-"""What StackStorm asks of every sensor but the pack's polling sensors have no use for.
+"""What StackStorm asks of every sensor but the pack's polling sensors have no use for, and
+the one poll path they share.
 
-Sensors list this before ``PollingSensor`` (``class X(StaticTriggerHooks, PollingSensor)``),
-so their entry files keep only ``__init__``, ``setup`` and ``poll``. No st2 import here: lib
-must load without StackStorm.
+Sensors list these before ``PollingSensor`` (``class X(PollingSensorHooks, PollingSensor)``),
+so their entry files keep only ``__init__``, ``setup`` and ``poll_once``. ``poll`` (what
+StackStorm calls every interval) runs ``poll_once`` and logs any failure instead of letting it
+out: an exception out of ``poll`` ends the sensor process (StackStorm restarts it a few times,
+then gives up), and a cloud or service that is down, unknown or refusing must only cost one
+poll. No st2 import here: lib must load without StackStorm.
 """
 
 from typing import Any, Mapping
 
+from apis.errors import CloudopsError
 from workflows import finding_watch
 
 
@@ -26,7 +31,35 @@ class StaticTriggerHooks:
         """Trigger instances carry no parameters: nothing to track."""
 
 
-class FindingPollHooks(StaticTriggerHooks):
+class PollingSensorHooks(StaticTriggerHooks):
+    """The guarded ``poll`` of every polling sensor of the pack: it calls ``poll_once`` and
+    logs a failure (an outside one - our apis' errors, network errors - as an error; anything
+    else with its traceback) and returns, so the sensor polls again next interval.
+
+    The sensor's ``__init__`` sets ``_logger``.
+    """
+
+    _logger: Any
+
+    def poll_once(self) -> None:
+        """One poll: read, dispatch, remember."""
+        raise NotImplementedError
+
+    def poll(self):
+        """``poll_once``; a failure is logged, never raised (see the class doc)."""
+        try:
+            self.poll_once()
+        except (CloudopsError, OSError) as err:
+            self._logger.error(
+                "poll failed, trying again next poll: %s: %s", type(err).__name__, err
+            )
+        except Exception:  # pylint: disable=broad-exception-caught
+            # openstacksdk/keystoneauth, requests... raise their own trees; a sensor outlives
+            # every one of them, and the traceback shows which it was.
+            self._logger.exception("poll failed, trying again next poll")
+
+
+class FindingPollHooks(PollingSensorHooks):
     """``setup`` and ``poll`` of a sensor that dispatches one trigger per finding
     (``workflows.finding_watch``).
 
@@ -55,7 +88,7 @@ class FindingPollHooks(StaticTriggerHooks):
         if self._settings is None:
             self._logger.info(self.idle_message)
 
-    def poll(self):
+    def poll_once(self):
         """Dispatch the findings not dispatched before (nothing when idle)."""
         if self._settings is None:
             return

@@ -70,14 +70,16 @@ def plan_drain(
     target_host: Optional[str] = None,
     migration: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
-    """The servers a drain would move (``server_ids``: everything not skipped), and why not."""
+    """The servers a drain can move (``server_ids``: only those the migration rules plan), and
+    the others with why not: ``skipped`` (name patterns) and ``refused`` (each with its
+    ``reason``: flavor, state such as ERROR, target)."""
     rules = MigrationRules.from_config(migration)
     with connect(cloud_account) as conn:
         host = find_compute_service(conn, hypervisor).host
         entries = [_triage(s, live, target_host, rules) for s in _servers_on(conn, host)]
     return {
         "hypervisor": host,
-        "server_ids": [entry["id"] for outcome, entry in entries if outcome != "skipped"],
+        "server_ids": [entry["id"] for outcome, entry in entries if outcome == "planned"],
         "skipped": [entry for outcome, entry in entries if outcome == "skipped"],
         "refused": [entry for outcome, entry in entries if outcome == "refused"],
         "planned": [entry for outcome, entry in entries if outcome == "planned"],
@@ -132,7 +134,7 @@ def drain_hypervisor(
     live: bool = True,
     concurrency: Optional[int] = None,
     target_host: Optional[str] = None,
-    timeout: Optional[int] = None,
+    migration_timeout: Optional[int] = None,
     dry_run: bool = True,
     migration: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
@@ -161,7 +163,7 @@ def drain_hypervisor(
             return {**result, "disable": None, "servers": entries, **_counts(entries, started)}
         result["disable"] = _disable(cloud_account, service, reason, operator)
         servers = _servers_on(conn, host)
-        wait = rules.timeout_seconds if timeout is None else timeout
+        wait = rules.timeout_seconds if migration_timeout is None else migration_timeout
         with MigrationWatch(conn, host) as watch:
             mover = _Mover(cloud_account, watch, live, target_host, wait, rules)
             entries = _move_all(mover, servers, concurrency)
@@ -221,3 +223,66 @@ def _counts(entries: List[Dict[str, Any]], started: float) -> Dict[str, Any]:
     for entry in entries:
         counts[entry["outcome"]] += 1
     return {"counts": counts, "wall_seconds": round(time.monotonic() - started, 2)}
+
+
+def drain_report(
+    hypervisor: str,
+    server_ids: List[str],
+    migrations: Optional[List[Any]] = None,
+    skipped: Optional[List[Dict[str, Any]]] = None,
+    refused: Optional[List[Dict[str, Any]]] = None,
+    dry_run: bool = True,
+) -> Dict[str, Any]:
+    """What hypervisor.drain.workflow did, from the results of its server.migrate items.
+
+    ``migrations`` is the with-items task's result: one StackStorm action result per entry of
+    ``server_ids`` (``{"result": ..., "exit_code": ...}``, ``None`` for an item never run), as
+    Orquesta hands it over whether the items all succeeded or not. ``skipped`` and ``refused``
+    are the plan's. Servers that moved are ``migrated`` (``planned`` in a dry run); server.migrate
+    refusals join the plan's ``refused``; everything else is ``failed`` with its reason. Unless
+    dry-run, any refused or failed server raises :class:`DrainError` with the report, so the
+    workflow fails and still shows it.
+    """
+    report: Dict[str, Any] = {
+        "hypervisor": hypervisor,
+        "dry_run": dry_run,
+        "migrated": [],
+        "planned": [],
+        "skipped": list(skipped or []),
+        "refused": list(refused or []),
+        "failed": [],
+    }
+    results = list(migrations or [])
+    for index, server_id in enumerate(server_ids):
+        item = results[index] if index < len(results) else None
+        outcome, entry = _item_outcome(server_id, item, dry_run)
+        report[outcome].append(entry)
+    report["counts"] = {
+        key: len(report[key]) for key in ("migrated", "planned", "skipped", "refused", "failed")
+    }
+    not_moved = report["counts"]["refused"] + report["counts"]["failed"]
+    if not_moved and not dry_run:
+        raise DrainError(
+            f"drain of {hypervisor}: {not_moved} server(s) not moved "
+            f"({report['counts']['failed']} failed, {report['counts']['refused']} refused; "
+            f"{report['counts']['migrated']} migrated); {hypervisor} stays disabled; "
+            "run the drain again to continue",
+            report=report,
+        )
+    return report
+
+
+def _item_outcome(server_id: str, item: Any, dry_run: bool):
+    """``(outcome, entry)`` of one server.migrate item result."""
+    if not isinstance(item, dict):
+        return "failed", {"id": server_id, "reason": "not run: the migrate task stopped first"}
+    output = item.get("result")
+    if isinstance(output, dict) and "error" not in output:
+        return ("planned" if dry_run else "migrated"), {"id": server_id, **output}
+    if isinstance(output, dict):
+        entry = {"id": server_id, **(output.get("report") or {}), "reason": output["error"]}
+        if output.get("error_type") == MigrationRefused.__name__:
+            return "refused", entry
+        return "failed", {**entry, "error_type": output.get("error_type")}
+    reason = item.get("error") or f"no result from server.migrate: {output!r}"
+    return "failed", {"id": server_id, "reason": reason}

@@ -198,7 +198,7 @@ def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
             flavors=test_flavors,
             random_flavor=random_flavor,
             network=network,
-            timeout=test_timeout,
+            wait_seconds=test_timeout,
         )
     except CloudopsError as err:
         report["test"] = {"ok": False, "error": str(err), "error_type": type(err).__name__}

@@ -97,7 +97,7 @@ def shutdown_servers(
     hypervisor: str,
     dry_run: bool = True,
     concurrency: int = 4,
-    timeout: float = 300,
+    wait_seconds: float = 300,
     skip_name_patterns: Optional[List[str]] = None,
     projects: Optional[List[str]] = None,
 ) -> Dict[str, Any]:
@@ -111,8 +111,10 @@ def shutdown_servers(
         raise HypervisorShutdownError(
             f"concurrency {concurrency} is out of range: 1 to {MAX_CONCURRENCY}"
         )
-    if timeout <= 0:
-        raise HypervisorShutdownError(f"timeout {timeout} is out of range: more than 0 seconds")
+    if wait_seconds <= 0:
+        raise HypervisorShutdownError(
+            f"wait_seconds {wait_seconds} is out of range: more than 0 seconds"
+        )
     skip = _compile(skip_name_patterns)
     with connect(cloud_account) as conn:
         host = find_compute_service(conn, hypervisor).host
@@ -126,7 +128,7 @@ def shutdown_servers(
         connections = WorkerConnections(cloud_account)
         try:
             with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
-                done = pool.map(lambda s: _stop(connections, s, timeout), to_stop)
+                done = pool.map(lambda s: _stop(connections, s, wait_seconds), to_stop)
                 for server, (seconds, error) in zip(to_stop, done):
                     server["seconds"] = seconds
                     if error:

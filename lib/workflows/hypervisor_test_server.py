@@ -215,7 +215,7 @@ def test_servers(
     flavors: Optional[List[str]] = None,
     random_flavor: bool = False,
     network: Optional[str] = None,
-    timeout: float = 300,
+    wait_seconds: float = 300,
 ) -> Dict[str, Any]:
     """Boot, wait ACTIVE and delete a test server on each hypervisor with every allowed flavor
     (or ``flavors``; with ``random_flavor`` one of them per host).
@@ -224,8 +224,10 @@ def test_servers(
     """
     if not hypervisors:
         raise HypervisorTestServerError("hypervisors is empty: give at least one hypervisor")
-    if timeout <= 0:
-        raise HypervisorTestServerError(f"timeout {timeout} is out of range: more than 0 seconds")
+    if wait_seconds <= 0:
+        raise HypervisorTestServerError(
+            f"wait_seconds {wait_seconds} is out of range: more than 0 seconds"
+        )
     with connect(cloud_account) as conn:
         targets = _targets(conn, list(dict.fromkeys(hypervisors)))
         candidates = _flavors(conn, flavors)
@@ -237,7 +239,7 @@ def test_servers(
     ) as pool:
         futures = {
             t.name: pool.submit(
-                _test_host, cloud_account, t, plans[t.name], image_obj, networks, timeout
+                _test_host, cloud_account, t, plans[t.name], image_obj, networks, wait_seconds
             )
             for t in targets
         }
@@ -252,11 +254,11 @@ def test_server_action(
     flavors: Optional[List[str]] = None,
     random_flavor: bool = False,
     network: Optional[str] = None,
-    timeout: float = 300,
+    wait_seconds: float = 300,
 ) -> Dict[str, Any]:
     """:func:`test_servers` for the action: any failed boot fails the action (with the report)."""
     result = test_servers(
-        cloud_account, hypervisors, image, flavors, random_flavor, network, timeout
+        cloud_account, hypervisors, image, flavors, random_flavor, network, wait_seconds
     )
     if not result["ok"]:
         failures = [

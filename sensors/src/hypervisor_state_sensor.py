@@ -2,11 +2,11 @@
 
 from st2reactor.sensor.base import PollingSensor
 
-from action_runtime.sensor_hooks import StaticTriggerHooks
+from action_runtime.sensor_hooks import PollingSensorHooks
 from workflows import hypervisor_watch
 
 
-class HypervisorStateSensor(StaticTriggerHooks, PollingSensor):
+class HypervisorStateSensor(PollingSensorHooks, PollingSensor):
     """Thin: the state machine and the polling live in lib/workflows."""
 
     def __init__(self, sensor_service, config=None, poll_interval=60):
@@ -20,7 +20,7 @@ class HypervisorStateSensor(StaticTriggerHooks, PollingSensor):
         if not self._cloud:
             self._logger.info("hypervisor_sensor.cloud_account is not configured: idle")
 
-    def poll(self):
+    def poll_once(self):
         if not self._cloud:
             return
         previous = hypervisor_watch.load_states(

@@ -2,11 +2,11 @@
 
 from st2reactor.sensor.base import PollingSensor
 
-from action_runtime.sensor_hooks import StaticTriggerHooks
+from action_runtime.sensor_hooks import PollingSensorHooks
 from workflows import jira_request_watch
 
 
-class JiraNewProjectSensor(StaticTriggerHooks, PollingSensor):
+class JiraNewProjectSensor(PollingSensorHooks, PollingSensor):
     """Thin: the search and the once-per-request bookkeeping live in lib/workflows."""
 
     def __init__(self, sensor_service, config=None, poll_interval=60):
@@ -18,7 +18,7 @@ class JiraNewProjectSensor(StaticTriggerHooks, PollingSensor):
         if not self._config.get("jira_new_project"):
             self._logger.info("jira_new_project is not configured: idle")
 
-    def poll(self):
+    def poll_once(self):
         result = jira_request_watch.poll(
             self._config, self.sensor_service.get_value(jira_request_watch.DATASTORE_KEY)
         )

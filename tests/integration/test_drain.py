@@ -197,7 +197,7 @@ def test_migration_timeout_and_bad_credentials(lab, tmp_path, monkeypatch):
         "server.migrate",
         "cloud_account=devcloud",
         f"server={slow.id}",
-        "timeout=0",
+        "migration_timeout=0",
         "dry_run=false",
     )
     assert code == 1 and "did not finish within 0s" in late["error"]
@@ -288,6 +288,18 @@ def test_plan_action_feeds_the_workflow(lab):
         "dry_run=false",
     )
     assert code == 0 and moved["dest_host"] == TARGET
+    # the workflow's report task, on the migrate task's with-items result
+    code, report = code_and_result(
+        lab.config,
+        "hypervisor.drain.report",
+        f"hypervisor={planned['hypervisor']}",
+        f"server_ids={json.dumps(planned['server_ids'])}",
+        f"migrations={json.dumps([{'result': moved, 'exit_code': 0}])}",
+        f"skipped={json.dumps(planned['skipped'])}",
+        "dry_run=false",
+    )
+    assert code == 0, report
+    assert [s["id"] for s in report["migrated"]] == [keep.id] and not report["failed"]
 
 
 def test_modeled_transfer_time_is_waited_by_live_migrations_only_while_set(lab):

@@ -133,7 +133,7 @@ def test_shutdown_servers(clouds_yaml, throwaway_project, admin_conn):
         f"projects={throwaway_project.project_id}",
         "skip_name_patterns=^sd-keep$",
         "concurrency=2",
-        "timeout=120",
+        "wait_seconds=120",
         "dry_run=false",
     )
     assert code == 0, done
@@ -197,7 +197,7 @@ def test_test_server_on_both_hosts(clouds_yaml, admin_conn, seeded_cloud):
         "hypervisors=compute1,compute2",
         "image=seed-cirros",
         "flavors=seed.small",
-        "timeout=120",
+        "wait_seconds=120",
     )
     assert code == 0, result
     assert result["ok"] and set(result["hypervisors"]) == {"compute1", "compute2"}
@@ -215,7 +215,7 @@ def test_test_server_on_both_hosts(clouds_yaml, admin_conn, seeded_cloud):
         "image=seed-cirros",
         "flavors=seed.small,seed.medium",
         "random_flavor=true",
-        "timeout=120",
+        "wait_seconds=120",
     )
     assert code == 0, picked
     (entry,) = picked["hypervisors"]["compute1"]["flavors"]
@@ -274,7 +274,7 @@ def test_test_server_on_a_disabled_host(clouds_yaml, admin_conn, seeded_cloud):
             f"hypervisors={DRAIN_HOST}",
             "image=seed-cirros",
             "flavors=seed.small",
-            "timeout=120",
+            "wait_seconds=120",
         )
         assert code == 0, result
         (entry,) = result["hypervisors"][DRAIN_HOST]["flavors"]
@@ -286,7 +286,7 @@ def test_test_server_on_a_disabled_host(clouds_yaml, admin_conn, seeded_cloud):
 
 def test_test_server_failures(clouds_yaml, admin_conn):
     cloud = f"cloud_account={clouds_yaml.cloud}"
-    args = ["hypervisors=compute1", "image=seed-cirros", "timeout=60"]
+    args = ["hypervisors=compute1", "image=seed-cirros", "wait_seconds=60"]
     code, failed = code_and_result(
         None, "hypervisor.test.server", cloud, *args, "flavors=seed.small,seed.huge"
     )

@@ -37,6 +37,14 @@ def test_hello_with_parameter(tmp_path):
     assert result_of(out)["result"] == {"greeting": "Hello, ops team!"}
 
 
+def test_runner_parameters_are_the_runners_not_the_actions(tmp_path):
+    """As in StackStorm, timeout and log_level are the python runner's: accepted and validated,
+    never passed to run() (hello's lib function takes neither, so it would fail otherwise)."""
+    code, out, _ = run("hello", "timeout=5", "log_level=INFO", config=tmp_path / "absent.yaml")
+    assert code == 0, out
+    assert result_of(out)["result"] == {"greeting": "Hello, world!"}
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -44,12 +52,14 @@ def test_hello_with_parameter(tmp_path):
         (["helo"], "Did you mean 'hello'?"),
         (
             ["hello", "nmae=x"],
-            "hello has no parameter 'nmae'; valid parameters: lib_function, name",
+            "hello has no parameter 'nmae'; valid parameters: content_version, debug, env, "
+            "lib_function, log_level, name, timeout",
         ),
         (["hello", "lib_function=os:system"], "parameter 'lib_function' of hello is immutable"),
         (["accounts.list", "kind=mail"], "kind: 'mail' is not one of"),
         (["openstack.cloud.info"], "'cloud_account' is a required property"),
         (["hello", "name"], "'name' is not key=value"),
+        (["hello", "timeout=1.5"], "timeout: 1.5 is not of type 'integer'"),
     ],
 )
 def test_usage_errors_exit_2_naming_the_problem(tmp_path, argv, message):

@@ -450,18 +450,19 @@ def migrate_server(
     live: bool = True,
     host: Optional[str] = None,
     snapshot_first: bool = False,
-    timeout: Optional[int] = None,
+    migration_timeout: Optional[int] = None,
     dry_run: bool = True,
     migration: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
-    """Migrate one server (live by default) to ``host`` or where the scheduler chooses."""
+    """Migrate one server (live by default) to ``host`` or where the scheduler chooses, waiting
+    at most ``migration_timeout`` seconds (default: the rules' ``timeout_seconds``)."""
     rules = MigrationRules.from_config(migration)
     with connect(cloud_account) as conn:
         found = find_server(conn, server)
         if dry_run:
             return {**plan(found, live, host, rules), "dry_run": True}
         plan(found, live, host, rules)
-        wait = rules.timeout_seconds if timeout is None else timeout
+        wait = rules.timeout_seconds if migration_timeout is None else migration_timeout
         snapshot = _snapshot(conn, found, wait) if snapshot_first else None
         try:
             result = migrate(conn, found, live=live, host=host, timeout=wait, rules=rules)

@@ -76,10 +76,11 @@ def create_server(
     image: str,
     network: Optional[str] = None,
     host: Optional[str] = None,
-    timeout: float = 600,
+    wait_seconds: float = 600,
     dry_run: bool = True,
 ) -> Dict[str, Any]:
-    """Boot a server (on ``host`` for admins) and wait until ACTIVE; an existing one is reported.
+    """Boot a server (on ``host`` for admins) and wait until ACTIVE (at most ``wait_seconds``);
+    an existing one is reported.
 
     Without ``network`` the server gets no port (``networks: none``).
     """
@@ -99,7 +100,7 @@ def create_server(
         server = conn.compute.create_server(
             name=name, flavor_id=flavor_obj.id, image_id=image_obj.id, networks=networks, **extra
         )
-        server = wait_for(conn, server, "ACTIVE", timeout)
+        server = wait_for(conn, server, "ACTIVE", wait_seconds)
     return {**describe(server), "created": True, "dry_run": False}
 
 
@@ -114,18 +115,24 @@ def _power(cloud_account, server, wanted, call, timeout, dry_run) -> Dict[str, A
     return {**result, "status": done.status, "changed": True}
 
 
-def shutoff_server(cloud_account: str, server: str, timeout: float = 300, dry_run: bool = True):
+def shutoff_server(
+    cloud_account: str, server: str, wait_seconds: float = 300, dry_run: bool = True
+):
     """Stop a server; already SHUTOFF changes nothing."""
-    return _idempotent_power(cloud_account, server, "SHUTOFF", _stop, timeout, dry_run)
+    return _idempotent_power(cloud_account, server, "SHUTOFF", _stop, wait_seconds, dry_run)
 
 
-def start_server(cloud_account: str, server: str, timeout: float = 300, dry_run: bool = True):
+def start_server(cloud_account: str, server: str, wait_seconds: float = 300, dry_run: bool = True):
     """Start a SHUTOFF server; already ACTIVE changes nothing."""
-    return _idempotent_power(cloud_account, server, "ACTIVE", _start, timeout, dry_run)
+    return _idempotent_power(cloud_account, server, "ACTIVE", _start, wait_seconds, dry_run)
 
 
 def reboot_server(
-    cloud_account: str, server: str, hard: bool = False, timeout: float = 300, dry_run: bool = True
+    cloud_account: str,
+    server: str,
+    hard: bool = False,
+    wait_seconds: float = 300,
+    dry_run: bool = True,
 ):
     """Reboot a server (soft by default) and wait until it is ACTIVE again."""
 
@@ -133,7 +140,7 @@ def reboot_server(
         conn.compute.reboot_server(found, "HARD" if hard else "SOFT")
         time.sleep(POLL_SECONDS)
 
-    return _power(cloud_account, server, "ACTIVE", reboot, timeout, dry_run)
+    return _power(cloud_account, server, "ACTIVE", reboot, wait_seconds, dry_run)
 
 
 def _stop(conn, found):
@@ -153,16 +160,16 @@ def _idempotent_power(cloud_account, server, wanted, call, timeout, dry_run):
 
 
 def delete_server(
-    cloud_account: str, server: str, timeout: float = 300, dry_run: bool = True
+    cloud_account: str, server: str, wait_seconds: float = 300, dry_run: bool = True
 ) -> Dict[str, Any]:
-    """Delete a server and wait until it is gone."""
+    """Delete a server and wait until it is gone (at most ``wait_seconds``)."""
     with connect(cloud_account) as conn:
         found = find_server(conn, server)
         result = {**describe(found), "deleted": False, "dry_run": dry_run}
         if dry_run:
             return result
         conn.compute.delete_server(found)
-        conn.compute.wait_for_delete(found, wait=timeout)
+        conn.compute.wait_for_delete(found, wait=wait_seconds)
     return {**result, "deleted": True}
 
 
@@ -171,15 +178,18 @@ def snapshot_server(
     server: str,
     snapshot_name: str,
     wait: bool = True,
-    timeout: float = 600,
+    wait_seconds: float = 600,
     dry_run: bool = True,
 ) -> Dict[str, Any]:
-    """Create an image of a server; with ``wait``, until the image is active."""
+    """Create an image of a server; with ``wait``, until the image is active (at most
+    ``wait_seconds``)."""
     with connect(cloud_account) as conn:
         found = find_server(conn, server)
         result = {"server": found.name, "server_id": found.id, "snapshot_name": snapshot_name}
         if dry_run:
             return {**result, "snapshot_id": None, "snapshot_status": None, "dry_run": True}
-        image = conn.compute.create_server_image(found, snapshot_name, wait=wait, timeout=timeout)
+        image = conn.compute.create_server_image(
+            found, snapshot_name, wait=wait, timeout=wait_seconds
+        )
         image = conn.image.get_image(image.id)
     return {**result, "snapshot_id": image.id, "snapshot_status": image.status, "dry_run": False}

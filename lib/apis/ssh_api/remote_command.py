@@ -57,7 +57,7 @@ def run_remote_command(
     host: str,
     script: str,
     args: Optional[Sequence[Any]] = None,
-    timeout: Optional[float] = None,
+    command_timeout: Optional[float] = None,
     dry_run: bool = True,
     ssh_allowed_scripts: Optional[Sequence[Mapping[str, Any]]] = None,
 ) -> Dict[str, Any]:
@@ -71,7 +71,7 @@ def run_remote_command(
     with SSHSession(ssh_account, host) as session:
         if dry_run:
             return {"dry_run": True, "host": session.host, "command": command}
-        result = session.run([chosen.path, *arguments], timeout=timeout)
+        result = session.run([chosen.path, *arguments], timeout=command_timeout)
     return {
         "dry_run": False,
         "host": result.host,

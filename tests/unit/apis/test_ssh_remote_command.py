@@ -70,7 +70,7 @@ def test_runs_the_allow_listed_path(session):
         "hv01",
         "evacuate",
         args=[1],
-        timeout=60,
+        command_timeout=60,
         dry_run=False,
         ssh_allowed_scripts=ALLOWED,
     )

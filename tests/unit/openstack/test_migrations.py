@@ -562,5 +562,5 @@ def test_snapshot_that_never_finishes(action_cloud):
 
     action_cloud.compute.create_server_image = stuck
     with pytest.raises(MigrationFailed, match="snapshot web-pre-migration-.* did not finish"):
-        migrate_server("prod", "web", snapshot_first=True, timeout=0, dry_run=False)
+        migrate_server("prod", "web", snapshot_first=True, migration_timeout=0, dry_run=False)
     assert not action_cloud.called("live_migrate_server")

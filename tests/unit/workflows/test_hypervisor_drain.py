@@ -79,13 +79,107 @@ def test_dry_run_shows_the_plan_and_changes_nothing(cloud):
     assert not cloud.called("live_migrate_server") and not cloud.called("migrate_server")
 
 
-def test_plan_lists_every_server_not_skipped(cloud):
+def test_plan_lists_only_the_servers_that_can_move(cloud):
     found = plan_drain("prod", "hv-a", migration={"skip_name_patterns": ["^amphora-", "^db$"]})
-    assert sorted(found["server_ids"]) == ["id-gpu", "id-web-1", "id-web-2"]
+    assert sorted(found["server_ids"]) == ["id-web-1", "id-web-2"]
+    assert [s["name"] for s in found["planned"]] == ["web-1", "web-2"]
     assert [s["name"] for s in found["skipped"]] == ["amphora-77", "db"]
     assert [s["name"] for s in found["refused"]] == ["gpu"]
-    assert "resources:VGPU" in found["refused"][0]["refused"]
+    assert "resources:VGPU" in found["refused"][0]["reason"]
     assert cloud.listing_calls("servers") == [{"all_projects": True, "compute_host": "hv-a"}]
+
+
+def test_plan_reports_an_error_server_as_refused_not_to_move(cloud):
+    """One ERROR server used to be planned, failed its migrate item and so the whole workflow."""
+    cloud.compute.data["servers"].append(make_server("broken", status="ERROR"))
+    found = plan_drain("prod", "hv-a")
+    assert "id-broken" not in found["server_ids"]
+    assert sorted(found["server_ids"]) == ["id-db", "id-web-1", "id-web-2"]
+    (broken,) = [s for s in found["refused"] if s["name"] == "broken"]
+    assert broken["outcome"] == "refused" and "ERROR" in broken["reason"]
+
+
+# ------------------------------------------------- the workflow's report (hypervisor.drain.report)
+def moved(server_id):
+    """A server.migrate execution result as StackStorm hands it to a with-items task."""
+    record = {"id": server_id, "mode": "live", "dest_host": "hv-b"}
+    return {"result": record, "exit_code": 0, "stdout": "", "stderr": ""}
+
+
+def refused_at_run(server_id):
+    """server.migrate failed with MigrationRefused: dispatch's failure with its report."""
+    failure = {
+        "error": "server web-3 is not moved: it is ERROR",
+        "error_type": "MigrationRefused",
+        "report": {"id": server_id, "refused": "it is ERROR"},
+    }
+    return {"result": failure, "exit_code": 0, "stdout": "", "stderr": ""}
+
+
+def timed_out():
+    """The python runner killed server.migrate at its timeout: no result at all."""
+    return {"error": "Action failed to complete in 3600 seconds", "exit_code": -9, "result": None}
+
+
+def test_report_of_a_complete_drain():
+    report = hypervisor_drain.drain_report(
+        "hv-a", ["id-1", "id-2"], [moved("id-1"), moved("id-2")], dry_run=False
+    )
+    assert [e["id"] for e in report["migrated"]] == ["id-1", "id-2"]
+    assert report["migrated"][0]["dest_host"] == "hv-b"
+    assert report["counts"] == {
+        "migrated": 2,
+        "planned": 0,
+        "skipped": 0,
+        "refused": 0,
+        "failed": 0,
+    }
+
+
+def test_report_keeps_what_moved_when_some_migrations_fail():
+    """Orquesta fails the with-items task and starts no further item after a failure; the
+    report still says what moved, what was refused, what failed and what never ran."""
+    plan_refused = [{"id": "id-err", "name": "err", "reason": "it is ERROR"}]
+    results = [moved("id-1"), refused_at_run("id-2"), timed_out(), moved("id-4"), None]
+    expected = r"4 server\(s\) not moved \(2 failed, 2 refused; 2 migrated\)"
+    with pytest.raises(DrainError, match=expected) as caught:
+        hypervisor_drain.drain_report(
+            "hv-a",
+            ["id-1", "id-2", "id-3", "id-4", "id-5"],
+            results,
+            skipped=[{"id": "id-amp", "name": "amphora-1"}],
+            refused=plan_refused,
+            dry_run=False,
+        )
+    report = caught.value.report
+    assert [e["id"] for e in report["migrated"]] == ["id-1", "id-4"]
+    assert [e["id"] for e in report["refused"]] == ["id-err", "id-2"]
+    assert report["refused"][1]["reason"] == "server web-3 is not moved: it is ERROR"
+    assert [e["id"] for e in report["failed"]] == ["id-3", "id-5"]
+    assert report["failed"][0]["reason"] == "Action failed to complete in 3600 seconds"
+    assert report["failed"][1]["reason"].startswith("not run")
+    assert report["counts"]["skipped"] == 1 and report["counts"]["failed"] == 2
+
+
+def test_report_of_a_refused_only_drain_fails_but_a_dry_run_does_not():
+    refused = [{"id": "id-err", "reason": "it is ERROR"}]
+    with pytest.raises(DrainError, match="1 refused"):
+        hypervisor_drain.drain_report("hv-a", [], [], refused=refused, dry_run=False)
+    planned = hypervisor_drain.drain_report("hv-a", ["id-1"], [moved("id-1")], refused=refused)
+    assert [e["id"] for e in planned["planned"]] == ["id-1"] and not planned["migrated"]
+    assert planned["counts"]["refused"] == 1
+
+
+def test_report_names_a_failure_without_a_result():
+    failure = {"error": "cannot reach nova", "error_type": "OpenStackApiError"}
+    broken = {"exit_code": 1, "result": "Traceback ..."}
+    with pytest.raises(DrainError) as caught:
+        hypervisor_drain.drain_report(
+            "hv-a", ["id-1", "id-2"], [{"result": failure}, broken], dry_run=False
+        )
+    first, second = caught.value.report["failed"]
+    assert first["reason"] == "cannot reach nova" and first["error_type"] == "OpenStackApiError"
+    assert second["reason"] == "no result from server.migrate: 'Traceback ...'"
 
 
 def test_drain_moves_everything_movable(cloud):

@@ -100,7 +100,7 @@ def test_back_host_is_tested_enabled_and_cleaned_up(apis):
         flavors=["m1.small"],
         random_flavor=True,
         network=None,
-        timeout=300,
+        wait_seconds=300,
     )
     apis.enable_hypervisor.assert_called_once_with(
         "prod", "hv1", expected_status="disabled", dry_run=False
@@ -211,5 +211,5 @@ def test_test_server_settings_come_from_hypervisor_maintenance(apis):
         flavors=["t1"],
         random_flavor=True,
         network="ops-net",
-        timeout=300,
+        wait_seconds=300,
     )

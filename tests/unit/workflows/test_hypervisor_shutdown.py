@@ -145,7 +145,12 @@ def test_a_server_that_does_not_stop_in_time_fails(cloud):
     cloud.compute.data["stop_results"] = {"s-a": "ACTIVE"}
     with pytest.raises(HypervisorShutdownError, match="1 of 1 servers on hv1") as caught:
         hypervisor_shutdown.shutdown_servers(
-            "prod", "hv1", dry_run=False, projects=["web"], skip_name_patterns=["b$"], timeout=0.01
+            "prod",
+            "hv1",
+            dry_run=False,
+            projects=["web"],
+            skip_name_patterns=["b$"],
+            wait_seconds=0.01,
         )
     (failed,) = [s for s in caught.value.report["servers"] if s["outcome"] == "failed"]
     assert "not SHUTOFF, after 0s" in failed["error"]
@@ -155,8 +160,8 @@ def test_a_server_that_does_not_stop_in_time_fails(cloud):
 def test_bad_parameters_are_named():
     with pytest.raises(HypervisorShutdownError, match="concurrency 0 is out of range: 1 to 16"):
         hypervisor_shutdown.shutdown_servers("prod", "hv1", concurrency=0)
-    with pytest.raises(HypervisorShutdownError, match="timeout 0 is out of range"):
-        hypervisor_shutdown.shutdown_servers("prod", "hv1", timeout=0)
+    with pytest.raises(HypervisorShutdownError, match="wait_seconds 0 is out of range"):
+        hypervisor_shutdown.shutdown_servers("prod", "hv1", wait_seconds=0)
     with pytest.raises(HypervisorShutdownError, match=r"skip_name_patterns '\(' is not a valid"):
         hypervisor_shutdown.shutdown_servers("prod", "hv1", skip_name_patterns=["("])
     with pytest.raises(HypervisorServiceError, match="Did you mean 'hv1'"):

@@ -278,8 +278,8 @@ def test_the_action_fails_with_the_report(cloud):
 def test_bad_parameters_are_named_with_choices():
     with pytest.raises(HypervisorTestServerError, match="hypervisors is empty"):
         hts.test_servers("prod", [], "cirros")
-    with pytest.raises(HypervisorTestServerError, match="timeout 0 is out of range"):
-        hts.test_servers("prod", ["hv1"], "cirros", timeout=0)
+    with pytest.raises(HypervisorTestServerError, match="wait_seconds 0 is out of range"):
+        hts.test_servers("prod", ["hv1"], "cirros", wait_seconds=0)
     with pytest.raises(HypervisorServiceError, match="hosts: hv1, hv2"):
         hts.test_servers("prod", ["hv3"], "cirros")
     with pytest.raises(

@@ -9,7 +9,10 @@ import pytest
 import yaml
 
 from action_runtime.dispatch import build_arguments, resolve
+from packtools.refs import RUNNER_PARAMETERS
 from workflows.maintenance_settings import MaintenanceSettings
+
+PYTHON_RUNNER_PARAMETERS = RUNNER_PARAMETERS["python-script"]
 
 PACK = Path(__file__).resolve().parents[3]
 RULES = {
@@ -72,7 +75,8 @@ def test_rendered_parameters_are_a_complete_call_with_the_example_config(name):
     parameters = {
         key: spec["default"]
         for key, spec in action["parameters"].items()
-        if "default" in spec and key != "lib_function"
+        # StackStorm passes neither lib_function's nor the runner's parameters (timeout) on
+        if "default" in spec and key != "lib_function" and key not in PYTHON_RUNNER_PARAMETERS
     }
     parameters.update(rendered)
     function = resolve(action["parameters"]["lib_function"]["default"])
