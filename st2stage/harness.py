@@ -1,0 +1,153 @@
+"""The only two substitutions the real-StackStorm stage makes: MongoDB and the message bus.
+
+Everything else the stage runs is StackStorm 3.9.0's own code, installed in `.st2venv` from
+`../shared/stackstorm/` by `setup_st2_venv` (scripts/setup_env.sh):
+
+- MongoDB -> mongomock. st2common's `models.db._db_connect` (called by `db_setup`, which every
+  st2 service and the sensor wrapper use) is replaced by one that hands mongoengine 0.29.1 a
+  `mongomock.MongoClient` (`mongoengine.connect(..., mongo_client_class=...)`; the old
+  `mongomock://` host form is gone from mongoengine >= 0.27). The database lives in this process
+  only: a child process (the sensor wrapper) calls `install()` and `seed()` again.
+- Message bus (kombu) -> `BUS`, an in-process recorder. `PoolPublisher.publish`, which every
+  st2 publisher (CUD, state, trigger dispatch, announcements) goes through, appends
+  `(exchange, routing_key, payload)` to `BUS.messages` instead of talking to RabbitMQ; the one
+  consumer the stage starts (the sensor wrapper's TriggerWatcher) does not consume.
+
+`configure()` sets st2's oslo config the way st2's own test suite does (`st2tests.config`), then
+points it at this checkout: the pack is `<build>/packs/cloudops` (a symlink to the pack
+folder, because StackStorm names a pack after its directory), pack virtualenvs and configs
+live under `<build>/base` (st2's `system.base_path`), and the datastore crypto key is a
+generated one. Import this module before anything else from st2: it monkey-patches like st2's
+own entry points do.
+"""
+
+# pylint: disable=wrong-import-position
+from st2common.util.monkey_patch import monkey_patch
+
+monkey_patch()
+
+import os
+import shutil
+import sys
+
+import mongoengine
+import mongomock
+from mongomock.store import ServerStore
+from oslo_config import cfg
+
+PACK = "cloudops"
+
+
+class RecordingBus:
+    """Stands in for RabbitMQ: keeps what st2 publishes, delivers nothing."""
+
+    def __init__(self):
+        self.messages = []
+
+    def publish(self, payload, exchange, routing_key="", compression=None):
+        del compression
+        name = getattr(exchange, "name", str(exchange))
+        self.messages.append((name, routing_key, payload))
+
+    def clear(self):
+        self.messages.clear()
+
+
+BUS = RecordingBus()
+
+
+# One in-memory server per process: st2 calls db_setup more than once (e.g. the sensor
+# wrapper after the stage seeded the database) and each call must see the same data.
+STORE = ServerStore()
+
+
+def _mongomock_connect(db_name, db_host, db_port, **_kwargs):
+    """`st2common.models.db._db_connect` with an in-memory mongomock database."""
+    del db_host, db_port
+    mongoengine.connection.disconnect()
+    return mongoengine.connect(
+        db_name,
+        host="mongodb://localhost",
+        mongo_client_class=mongomock.MongoClient,
+        _store=STORE,
+        tz_aware=True,
+        uuidRepresentation="pythonLegacy",
+    )
+
+
+def install():
+    """Swap MongoDB for mongomock and the bus for BUS (idempotent)."""
+    from st2common.models import db as st2_db
+    from st2common.transport import publishers
+
+    from st2common.services import triggerwatcher
+
+    st2_db._db_connect = _mongomock_connect  # pylint: disable=protected-access
+    publishers.PoolPublisher.publish = lambda self, *a, **kw: BUS.publish(*a, **kw)
+    # The consuming side: the sensor wrapper's TriggerWatcher would consume trigger CUD events
+    # from RabbitMQ in a green thread (kombu's ConsumerMixin.run); nothing is ever published
+    # to it here, so its consume loop does nothing. It still loads the triggers from the DB.
+    triggerwatcher.TriggerWatcher.run = lambda self, *a, **kw: None
+
+
+def configure(pack_dir, build_dir):
+    """st2's test configuration, pointed at `pack_dir` and `build_dir`; returns the pack path."""
+    import st2tests.config
+    from st2common.util import crypto
+
+    st2tests.config.parse_args()
+    build_dir = os.path.abspath(build_dir)
+    packs = os.path.join(build_dir, "packs")
+    base = os.path.join(build_dir, "base")
+    os.makedirs(packs, exist_ok=True)
+    os.makedirs(os.path.join(base, "configs"), exist_ok=True)
+    link = os.path.join(packs, PACK)
+    if os.path.islink(link) or os.path.exists(link):
+        if os.path.realpath(link) != os.path.realpath(pack_dir):
+            os.unlink(link)
+    if not os.path.lexists(link):
+        os.symlink(os.path.abspath(pack_dir), link)
+
+    key_path = os.path.join(base, "crypto.key.json")
+    if not os.path.exists(key_path):
+        # What st2-generate-symmetric-crypto-key writes.
+        with open(key_path, "w", encoding="utf-8") as fh:
+            fh.write(crypto.AESKey.generate().to_json())
+
+    conf = cfg.CONF
+    conf.set_override("base_path", base, group="system")
+    conf.set_override("system_packs_base_path", "", group="content")
+    conf.set_override("packs_base_paths", packs, group="content")
+    conf.set_override("enable_common_libs", True, group="packs")
+    conf.set_override("encryption_key_path", key_path, group="keyvalue")
+    conf.set_override("enable_encryption", True, group="keyvalue")
+    conf.set_override("python_binary", sys.executable, group="actionrunner")
+    conf.set_override("validate_trigger_parameters", True, group="system")
+    conf.set_override("validate_trigger_payload", True, group="system")
+    return link
+
+
+def db_setup():
+    """Connect st2's models to a fresh in-memory database (through st2's own db_setup)."""
+    from st2common.models.db import db_setup as st2_db_setup
+
+    conf = cfg.CONF.database
+    st2_db_setup(conf.db_name, conf.host, conf.port, ensure_indexes=True)
+
+
+def install_config(example_path):
+    """Copy `example_path` to where st2 looks for the pack's config (<base>/configs/)."""
+    target = os.path.join(cfg.CONF.system.base_path, "configs", PACK + ".yaml")
+    shutil.copyfile(example_path, target)
+    return target
+
+
+def store_secret(name, value):
+    """Store a datastore item the way `st2 key set -e NAME VALUE` does (system scope)."""
+    from st2common.constants.keyvalue import FULL_SYSTEM_SCOPE
+    from st2common.models.api.keyvalue import KeyValuePairAPI
+    from st2common.persistence.keyvalue import KeyValuePair
+
+    KeyValuePairAPI._setup_crypto()  # pylint: disable=protected-access
+    api = KeyValuePairAPI(name=name, value=value, secret=True, scope=FULL_SYSTEM_SCOPE)
+    return KeyValuePair.add_or_update(KeyValuePairAPI.to_model(api))
