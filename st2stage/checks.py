@@ -21,8 +21,10 @@ from harness import PACK
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RULE_SAMPLES = os.path.join(HERE, "rule_samples.yaml")
-# Sensors run this long (with a 1 s poll interval instead of their own) and must stay alive.
-SENSOR_SECONDS = 6
+# Sensors run (with a 1 s poll interval instead of their own) until each has polled this often
+# or died, at most SENSOR_TIMEOUT seconds; to pass, one must be alive after SENSOR_POLLS polls.
+SENSOR_POLLS = 3
+SENSOR_TIMEOUT = 90
 
 
 @dataclass
@@ -255,7 +257,7 @@ def check_actions(pack_path):
 
 
 def alias_samples(pack_path):
-    """(alias file, sample) for every `extra.samples` entry of aliases/*.yaml."""
+    """(alias name, sample) for every `extra.samples` entry of aliases/*.yaml (None: none)."""
     folder = os.path.join(pack_path, "aliases")
     for name in sorted(os.listdir(folder)):
         if not name.endswith(".yaml"):
@@ -264,9 +266,9 @@ def alias_samples(pack_path):
             alias = yaml.safe_load(fh)
         samples = ((alias.get("extra") or {}).get("samples")) or []
         if not samples:
-            yield name, None
+            yield alias["name"], None
         for sample in samples:
-            yield name, sample
+            yield alias["name"], sample
 
 
 def check_aliases(pack_path):
@@ -274,6 +276,8 @@ def check_aliases(pack_path):
     from st2api.controllers.v1.aliasexecution import ActionAliasExecutionController
     from st2common.models.api.action import AliasMatchAndExecuteInputAPI
     from st2common.models.db.auth import UserDB
+    from st2common.persistence.actionalias import ActionAlias
+    from st2common.util.actionalias_matching import match_command_to_alias
 
     controller = ActionAliasExecutionController()
     user = UserDB(name="stanley")
@@ -283,18 +287,26 @@ def check_aliases(pack_path):
             findings.append(Finding(False, f"alias {name}", "no extra.samples documented"))
             continue
         command = sample["command"]
-        body = AliasMatchAndExecuteInputAPI(command=command, user="stanley", source_channel="chat")
+        # As st2api's router hands it over: validated, with the schema's defaults.
+        body = AliasMatchAndExecuteInputAPI(
+            command=command, user="stanley", source_channel="chat"
+        ).validate()
         try:
             response = controller.match_and_execute(body, requester_user=user)
             execution = response.json["results"][0]["execution"]
         except Exception as exc:  # pylint: disable=broad-except
-            detail = getattr(exc, "detail", None) or getattr(exc, "explanation", "") or ""
-            findings.append(Finding(False, f"alias {name}: {command!r}", f"{_short(exc)} {detail}"))
+            detail = _short(exc)
+            if "more than 1 pattern" in detail:
+                matches = match_command_to_alias(command, ActionAlias.query(enabled=True))
+                detail += ": " + "; ".join(
+                    f"{m['alias'].name} {m['representation']!r}" for m in matches
+                )
+            findings.append(Finding(False, f"alias {name}: {command!r}", detail))
             continue
         alias_ref = execution["context"].get("action_alias_ref", {}).get("name")
         params = execution["liveaction"]["parameters"]
         want = sample.get("parameters", {})
-        ok = alias_ref == name[: -len(".yaml")] and params == want
+        ok = alias_ref == name and params == want
         detail = f"matched {alias_ref}, parameters {params}"
         if params != want:
             detail += f" (documented {want})"
@@ -389,21 +401,17 @@ def sensor_commands(pack_path):
     """
     from unittest import mock
 
-    from st2common.persistence.sensor import SensorType
     from st2reactor.container import process_container
+    from st2reactor.container.manager import SensorContainerManager
+    from st2reactor.container.partitioner_lookup import get_sensors_partitioner
 
+    # What st2sensorcontainer runs: its partitioner's sensors, as the manager hands them over.
+    manager = SensorContainerManager(sensors_partitioner=get_sensors_partitioner())
     sensors = []
-    for sensor_db in SensorType.query(pack=PACK):
-        sensors.append(
-            {
-                "pack": PACK,
-                "ref": sensor_db.ref,
-                "file_path": os.path.join(pack_path, "sensors", sensor_db.entry_point),
-                "class_name": sensor_db.name,
-                "trigger_types": sensor_db.trigger_types,
-                "poll_interval": 1,
-            }
-        )
+    for sensor_db in manager._sensors_partitioner.get_sensors():
+        sensor = manager._to_sensor_object(sensor_db)
+        sensor["poll_interval"] = 1
+        sensors.append(sensor)
     spawned = []
 
     def fake_popen(args, env, **_kwargs):
@@ -411,40 +419,28 @@ def sensor_commands(pack_path):
         return mock.Mock(pid=0)
 
     container = process_container.ProcessSensorContainer(sensors=sensors)
-    argv = sys.argv
-    sys.argv = argv[:1]  # the container passes its own argv to the wrapper (parent_args)
-    try:
-        with mock.patch.object(
-            process_container.subprocess, "Popen", fake_popen
-        ), mock.patch.object(container, "_dispatch_trigger_for_sensor_spawn"):
+    with mock.patch.object(process_container.subprocess, "Popen", fake_popen):
+        with mock.patch.object(container, "_dispatch_trigger_for_sensor_spawn"):
             for sensor in sensors:
                 container._spawn_sensor_process(sensor)  # pylint: disable=protected-access
-    finally:
-        sys.argv = argv
     return list(zip(sensors, spawned))
 
 
 def _child_env(env):
-    """Hand the stage's st2 settings to the child the way st2 reads them (ST2_<GROUP>__<OPT>)."""
+    """The container's environment, with no cloud reachable (an empty clouds.yaml)."""
     env = dict(env)
-    conf = cfg.CONF
-    env.update(
-        {
-            "ST2_SYSTEM__BASE_PATH": conf.system.base_path,
-            "ST2_CONTENT__PACKS_BASE_PATHS": conf.content.packs_base_paths,
-            "ST2_CONTENT__SYSTEM_PACKS_BASE_PATH": "",
-            "ST2_PACKS__ENABLE_COMMON_LIBS": "True",
-            "ST2_KEYVALUE__ENCRYPTION_KEY_PATH": conf.keyvalue.encryption_key_path,
-            "ST2_COORDINATION__URL": "",
-            # No cloud reachable: an empty clouds.yaml, and no proxy or real endpoints.
-            "OS_CLIENT_CONFIG_FILE": os.path.join(conf.system.base_path, "clouds-empty.yaml"),
-        }
-    )
+    env["OS_CLIENT_CONFIG_FILE"] = os.path.join(cfg.CONF.system.base_path, "clouds-empty.yaml")
+    env["PYTHONUNBUFFERED"] = "1"  # the log must survive the terminate at the end
     return env
 
 
+def _polls(log):
+    with open(log, encoding="utf-8", errors="replace") as fh:
+        return fh.read().count("ST2STAGE poll")
+
+
 def check_sensors(pack_path, example_path):
-    """Each sensor runs in st2's sensor wrapper for SENSOR_SECONDS and must stay alive."""
+    """Each sensor runs in st2's sensor wrapper for a few polls and must stay alive."""
     with open(os.path.join(cfg.CONF.system.base_path, "clouds-empty.yaml"), "w") as fh:
         fh.write("clouds: {}\n")
     try:
@@ -458,7 +454,6 @@ def check_sensors(pack_path, example_path):
         env = _child_env(env)
         env["ST2STAGE_WRAPPER"] = args[1]
         env["ST2STAGE_EXAMPLE"] = example_path
-        env["ST2STAGE_PACK_DIR"] = pack_path
         log = os.path.join(logs, sensor["class_name"] + ".log")
         with open(log, "wb") as out:
             child = [args[0], os.path.join(HERE, "sensor_child.py")] + args[2:]
@@ -466,7 +461,11 @@ def check_sensors(pack_path, example_path):
                 child, env=env, stdout=out, stderr=subprocess.STDOUT
             )
         running.append((sensor, proc, log))
-    time.sleep(SENSOR_SECONDS)
+    deadline = time.monotonic() + SENSOR_TIMEOUT
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        if all(proc.poll() is not None or _polls(log) > SENSOR_POLLS for _, proc, log in running):
+            break
     findings = []
     for sensor, proc, log in running:
         code = proc.poll()
@@ -479,13 +478,17 @@ def check_sensors(pack_path, example_path):
         with open(log, encoding="utf-8", errors="replace") as fh:
             text = fh.read()
         polls = text.count("ST2STAGE poll")
-        if code is None and polls >= 2:
+        raised = "run method raised an exception" in text
+        # Alive after SENSOR_POLLS polls: the next one has started and nothing was raised.
+        if code is None and polls > SENSOR_POLLS and not raised:
             findings.append(
-                Finding(True, f"sensor {sensor['class_name']}", f"alive after {polls} polls")
+                Finding(True, f"sensor {sensor['class_name']}", f"alive after {polls - 1} polls")
             )
         else:
-            tail = "\n      ".join(text.strip().splitlines()[-6:])
+            lines = [ln for ln in text.splitlines() if "run method raised an exception" in ln]
+            tail = lines[0] if lines else "\n      ".join(text.strip().splitlines()[-6:])
             state = "alive" if code is None else f"died (exit {code})"
+            state = "run() raised, wrapper exiting" if raised and code is None else state
             findings.append(
                 Finding(
                     False,

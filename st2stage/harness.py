@@ -12,6 +12,10 @@ Everything else the stage runs is StackStorm 3.9.0's own code, installed in `.st
   st2 publisher (CUD, state, trigger dispatch, announcements) goes through, appends
   `(exchange, routing_key, payload)` to `BUS.messages` instead of talking to RabbitMQ; the one
   consumer the stage starts (the sensor wrapper's TriggerWatcher) does not consume.
+- A sensor's datastore calls (`sensor_service.get_value`/`set_value`...) go over HTTP to st2api
+  with a token in production; there is no st2api process here, so the sensor child uses
+  StackStorm's own test double for them, `st2tests.mocks.datastore.MockDatastoreService`
+  (what `st2-run-pack-tests` gives sensors), via `use_mock_sensor_datastore()`.
 
 `configure()` sets st2's oslo config the way st2's own test suite does (`st2tests.config`), then
 points it at this checkout: the pack is `<build>/packs/cloudops` (a symlink to the pack
@@ -90,8 +94,41 @@ def install():
     triggerwatcher.TriggerWatcher.run = lambda self, *a, **kw: None
 
 
+LOGGING_CONF = """[loggers]
+keys=root
+[handlers]
+keys=consoleHandler
+[formatters]
+keys=simpleConsoleFormatter
+[logger_root]
+level=INFO
+handlers=consoleHandler
+[handler_consoleHandler]
+class=StreamHandler
+level=INFO
+formatter=simpleConsoleFormatter
+args=(sys.stdout,)
+[formatter_simpleConsoleFormatter]
+class=st2common.logging.formatters.ConsoleLogFormatter
+format=%(asctime)s %(levelname)s [-] %(message)s
+datefmt=
+"""
+
+
+def use_mock_sensor_datastore():
+    """Sensors get st2's MockDatastoreService instead of the HTTP datastore client."""
+    from st2common.services import datastore
+    from st2tests.mocks.datastore import MockDatastoreService
+
+    datastore.SensorDatastoreService = MockDatastoreService
+
+
 def configure(pack_dir, build_dir):
-    """st2's test configuration, pointed at `pack_dir` and `build_dir`; returns the pack path."""
+    """st2's test configuration, pointed at `pack_dir` and `build_dir`; returns the pack path.
+
+    Also writes those settings to `<build>/base/st2.conf` and makes sys.argv
+    `[prog, "--config-file", that]`, which st2 hands to the processes it spawns.
+    """
     import st2tests.config
     from st2common.util import crypto
 
@@ -114,16 +151,37 @@ def configure(pack_dir, build_dir):
         with open(key_path, "w", encoding="utf-8") as fh:
             fh.write(crypto.AESKey.generate().to_json())
 
-    conf = cfg.CONF
-    conf.set_override("base_path", base, group="system")
-    conf.set_override("system_packs_base_path", "", group="content")
-    conf.set_override("packs_base_paths", packs, group="content")
-    conf.set_override("enable_common_libs", True, group="packs")
-    conf.set_override("encryption_key_path", key_path, group="keyvalue")
-    conf.set_override("enable_encryption", True, group="keyvalue")
-    conf.set_override("python_binary", sys.executable, group="actionrunner")
-    conf.set_override("validate_trigger_parameters", True, group="system")
-    conf.set_override("validate_trigger_payload", True, group="system")
+    # The sensor wrapper sets up logging from this file: st2's console handler only.
+    logging_conf = os.path.join(base, "logging.sensorcontainer.conf")
+    with open(logging_conf, "w", encoding="utf-8") as fh:
+        fh.write(LOGGING_CONF)
+    settings = {
+        ("sensorcontainer", "logging"): logging_conf,
+        ("system", "base_path"): base,
+        ("system", "validate_trigger_parameters"): True,
+        ("system", "validate_trigger_payload"): True,
+        ("content", "system_packs_base_path"): "",
+        ("content", "packs_base_paths"): packs,
+        ("packs", "enable_common_libs"): True,
+        ("keyvalue", "encryption_key_path"): key_path,
+        ("keyvalue", "enable_encryption"): True,
+        ("actionrunner", "python_binary"): sys.executable,
+        ("coordination", "url"): "",
+    }
+    for (group, name), value in settings.items():
+        if value != "" or group != "coordination":
+            cfg.CONF.set_override(name, value, group=group)
+    # The same settings as an st2.conf for the processes st2 spawns (python_action_wrapper,
+    # sensor_wrapper): st2 passes its own command line on to them as --parent-args, so the
+    # stage's command line becomes `--config-file <base>/st2.conf`, as for a real st2 service.
+    conf_path = os.path.join(base, "st2.conf")
+    lines = []
+    for group in sorted({g for g, _ in settings}):
+        lines.append(f"[{group}]")
+        lines += [f"{n} = {v}" for (g, n), v in settings.items() if g == group]
+    with open(conf_path, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    sys.argv = [sys.argv[0], "--config-file", conf_path]
     return link
 
 

@@ -3,13 +3,15 @@
 `checks.sensor_commands` takes the command line and environment from st2's own
 ProcessSensorContainer (pack virtualenv python, PYTHONPATH = pack lib, then st2's
 site-packages) and starts this file in place of sensor_wrapper.py (ST2STAGE_WRAPPER). This
-file swaps MongoDB and the bus like the parent (`harness.install`), registers the pack config
+file swaps MongoDB and the bus like the parent (`harness.install`), gives the sensor st2's
+MockDatastoreService (no st2api to talk to), registers the pack config
 and stores the datastore items the example names (the child has its own in-memory database),
 counts polls on stderr ("ST2STAGE poll N"), and then runs the wrapper as `__main__` with the
 container's arguments and the wrapper's folder as sys.path[0], as a direct start would.
 """
 
 # pylint: disable=wrong-import-position
+import json
 import os
 import runpy
 import sys
@@ -17,17 +19,20 @@ import sys
 import harness  # first: monkey-patches like st2's entry points
 
 harness.install()
+harness.use_mock_sensor_datastore()
 
+from oslo_config import cfg
 from st2common.bootstrap import configsregistrar
 from st2common.util import loader
 from st2reactor.sensor import config
 
 import checks
 
-config.parse_args(args=[])  # reads the ST2_<GROUP>__<OPT> variables the parent set
+PARENT_ARGS = [a for a in sys.argv if a.startswith("--parent-args=")]
+config.parse_args(args=json.loads(PARENT_ARGS[0].split("=", 1)[1]))  # --config-file <st2.conf>
 harness.db_setup()
 configsregistrar.register_configs(
-    pack_dir=os.path.join(os.environ["ST2_CONTENT__PACKS_BASE_PATHS"], harness.PACK),
+    pack_dir=os.path.join(cfg.CONF.content.packs_base_paths, harness.PACK),
     fail_on_failure=True,
     validate_configs=True,
 )
