@@ -51,10 +51,15 @@ setup_st2_venv() {  # .st2venv with StackStorm 3.9.0, reinstalled when its input
   local t
   for t in "$ST2_TARBALL" "$ORQUESTA_TARBALL"; do
     if [ ! -f "$ST2_SHARED/$t" ]; then
-      echo "real StackStorm stage: $ST2_SHARED/$t is missing." >&2
-      echo "  Put StackStorm's source archives in ../shared/stackstorm/ beside the clone" >&2
-      echo "  (or set ST2_SHARED), or, where a network exists, fetch the same tags from" >&2
-      echo "  https://github.com/StackStorm/st2 (v3.9.0) and StackStorm/orquesta (5ba1467)." >&2
+      cat >&2 <<MSG
+real StackStorm stage: $ST2_SHARED/$t is missing, so the stage cannot run (it is not skipped).
+  It needs StackStorm's source archives in ../shared/stackstorm/ beside the clone (or in
+  \$ST2_SHARED). Where a network exists, the same sources are StackStorm's own tags:
+    mkdir -p ../shared/stackstorm && cd ../shared/stackstorm
+    curl -L -o $ST2_TARBALL https://github.com/StackStorm/st2/archive/refs/tags/v3.9.0.tar.gz
+    curl -L -o $ORQUESTA_TARBALL \\
+      https://github.com/StackStorm/orquesta/archive/5ba1467614b2ef8b4709b2ca89e68baa671e8975.tar.gz
+MSG
       return 1
     fi
   done

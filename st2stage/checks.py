@@ -21,6 +21,7 @@ from harness import PACK
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RULE_SAMPLES = os.path.join(HERE, "rule_samples.yaml")
+WORKFLOW_SAMPLES = os.path.join(HERE, "workflow_samples.yaml")
 # Sensors run (with a 1 s poll interval instead of their own) until each has polled this often
 # or died, at most SENSOR_TIMEOUT seconds; to pass, one must be alive after SENSOR_POLLS polls.
 SENSOR_POLLS = 3
@@ -114,6 +115,7 @@ def check_registration(pack_path):
             findings.append(
                 Finding(False, f"register {kind}", "per-file failures but the registrar passed")
             )
+    findings += _check_references()
     try:
         count = configsregistrar.register_configs(
             pack_dir=pack_path, fail_on_failure=True, validate_configs=True
@@ -121,6 +123,32 @@ def check_registration(pack_path):
         findings.append(Finding(count == 1, "register configs", f"{count} config registered"))
     except Exception as exc:  # pylint: disable=broad-except
         findings.append(Finding(False, "register configs", _short(exc)))
+    return findings
+
+
+def _check_references():
+    """Registered policies, rules and aliases must name registered actions.
+
+    StackStorm registers them without looking (a policy or rule on a missing action silently
+    never applies), so an action that failed registration leaves them dangling.
+    """
+    from st2common.persistence.actionalias import ActionAlias
+    from st2common.persistence.policy import Policy
+    from st2common.persistence.rule import Rule
+    from st2common.util import action_db as action_utils
+
+    refs = [(f"policy {p.ref}", p.resource_ref) for p in Policy.query(pack=PACK)]
+    refs += [(f"rule {r.ref}", r.action.ref) for r in Rule.query(pack=PACK)]
+    refs += [(f"alias {a.ref}", a.action_ref) for a in ActionAlias.query(pack=PACK)]
+    missing = [(what, ref) for what, ref in refs if not action_utils.get_action_by_ref(ref)]
+    findings = [
+        Finding(False, f"references: {what}", f"names unregistered action {ref}")
+        for what, ref in missing
+    ]
+    if not missing:
+        findings.append(
+            Finding(True, "references", f"{len(refs)} policy/rule/alias action refs resolve")
+        )
     return findings
 
 
@@ -434,6 +462,26 @@ def _child_env(env):
     return env
 
 
+def _last_error(text):
+    """The sensor's last error line. The wrapper logs stderr one write per record, so a
+    traceback arrives in fragments ("binascii", ".", "Error", ": ", "...", "")."""
+    raised = [ln for ln in text.splitlines() if "run method raised an exception" in ln]
+    if raised:
+        return raised[0].split("[-] ", 1)[-1]
+    lines, current = [], []
+    for line in text.splitlines():
+        match = re.match(r"^\S+ \S+ ERROR \[-\] ?(.*)$", line)
+        if not match:
+            continue
+        if match.group(1).strip():
+            current.append(match.group(1))
+        elif current:
+            lines.append("".join(current))
+            current = []
+    lines += ["".join(current)] if current else []
+    return lines[-1] if lines else " | ".join(text.strip().splitlines()[-3:])
+
+
 def _polls(log):
     with open(log, encoding="utf-8", errors="replace") as fh:
         return fh.read().count("ST2STAGE poll")
@@ -485,33 +533,41 @@ def check_sensors(pack_path, example_path):
                 Finding(True, f"sensor {sensor['class_name']}", f"alive after {polls - 1} polls")
             )
         else:
-            lines = [ln for ln in text.splitlines() if "run method raised an exception" in ln]
-            tail = lines[0] if lines else "\n      ".join(text.strip().splitlines()[-6:])
+            tail = _last_error(text)
             state = "alive" if code is None else f"died (exit {code})"
             state = "run() raised, wrapper exiting" if raised and code is None else state
             findings.append(
                 Finding(
                     False,
                     f"sensor {sensor['class_name']}",
-                    f"{state} after {polls} polls; log {log}:\n      {tail}",
+                    f"{state} after {polls} polls: {tail} (log {os.path.relpath(log)})",
                 )
             )
     return findings
 
 
-# 7. Orquesta workflows ------------------------------------------------------------------------
+# 7. Orquesta workflows ---------------------------------------------------------------------
 
 
 def check_workflows(pack_path):
-    """Inspect every orquesta workflow the way st2's workflow service does on a request."""
+    """Inspect every orquesta workflow as st2's workflow service does, then conduct it.
+
+    Conducting: each scenario of WORKFLOW_SAMPLES runs the workflow action through the runner
+    container (orquesta runner -> workflow_service.request) with st2's workflow engine
+    attached to the bus (harness.BUS). Child action executions are not run: each one the
+    engine requests is completed with the scenario's documented result for its task (per item
+    for with-items tasks) and its update goes back to the engine, which applies post-run
+    policies and requests the next tasks, until the workflow completes. The final status and
+    output must be the scenario's.
+    """
     from orquesta.specs import loader as specs_loader
     from st2common.persistence.action import Action
     from st2common.services import workflows as workflow_service
 
+    with open(WORKFLOW_SAMPLES, encoding="utf-8") as fh:
+        samples = yaml.safe_load(fh) or {}
     findings = []
-    for action in Action.query(pack=PACK):
-        if action.runner_type["name"] != "orquesta":
-            continue
+    for action in Action.query(pack=PACK, runner_type__name="orquesta"):
         path = os.path.join(pack_path, "actions", action.entry_point)
         with open(path, encoding="utf-8") as fh:
             wf_def = fh.read()
@@ -523,7 +579,105 @@ def check_workflows(pack_path):
             continue
         detail = "; ".join(f"{e.get('spec_path')}: {e['message']}" for e in errors)
         findings.append(Finding(not errors, f"workflow {action.ref}", detail or "inspected"))
+        scenarios = samples.get(action.ref) or []
+        if not scenarios:
+            findings.append(
+                Finding(False, f"workflow {action.ref}", f"no scenario in {WORKFLOW_SAMPLES}")
+            )
+        for scenario in scenarios:
+            what = f"workflow {action.ref} conducted: {scenario['name']}"
+            try:
+                findings.append(Finding(*_conduct(action.ref, scenario, what)))
+            except Exception as exc:  # pylint: disable=broad-except
+                findings.append(Finding(False, what, _short(exc)))
     for name in ("hypervisor.drain.workflow",):
         if not any(f.what == f"workflow {PACK}.{name}" for f in findings):
             findings.append(Finding(False, f"workflow {PACK}.{name}", "not registered"))
     return findings
+
+
+def _conduct(ref, scenario, what):
+    """Run one scenario; returns (ok, what, detail)."""
+    from harness import BUS
+    from st2actions.container.base import get_runner_container
+    from st2actions.workflows import workflows
+    from st2common.constants import action as ac_const
+    from st2common.models.db.liveaction import LiveActionDB
+    from st2common.persistence.execution import ActionExecution
+    from st2common.persistence.liveaction import LiveAction
+    from st2common.persistence.workflow import WorkflowExecution
+    from st2common.services import action as action_service
+    from st2common.services import executions as execution_service
+    from st2common.util import action_db as action_utils
+
+    BUS.detach_all()
+    BUS.attach(workflows.WORKFLOW_EXECUTION_QUEUES, workflows.get_engine())
+    try:
+        live = LiveActionDB(action=ref, parameters=scenario["input"], context={"user": "stanley"})
+        live, parent = action_service.request(live)
+        get_runner_container().dispatch(live)
+        calls = {}
+        trail = []
+        for _ in range(500):
+            BUS.deliver()
+            wf_ex = WorkflowExecution.query(action_execution=str(parent.id)).first()
+            if wf_ex is None or wf_ex.status in ac_const.LIVEACTION_COMPLETED_STATES:
+                break
+            waiting = [
+                c
+                for c in ActionExecution.query(workflow_execution=str(wf_ex.id))
+                if c.status not in ac_const.LIVEACTION_COMPLETED_STATES
+            ]
+            if not waiting:
+                break
+            for child in sorted(waiting, key=_task_order):
+                task = child.context["orquesta"]["task_name"]
+                outcome = _outcome(scenario, task, child, calls)
+                if outcome is None:
+                    return False, what, f"no documented result for task {task!r}"
+                status = outcome.get("status", "succeeded")
+                trail.append(f"{task}:{status}")
+                result = {
+                    "result": outcome.get("result"),
+                    "exit_code": 0 if status == "succeeded" else 1,
+                    "stdout": "",
+                    "stderr": "",
+                }
+                done = action_utils.update_liveaction_status(
+                    status=status,
+                    result=result,
+                    liveaction_id=child.liveaction["id"],
+                    publish=False,
+                )
+                execution_service.update_execution(done, publish=True)
+        live = LiveAction.get_by_id(str(live.id))
+    finally:
+        BUS.detach_all()
+    result = live.result or {}
+    output = result.get("output")
+    ok = live.status == scenario.get("status", "succeeded")
+    ok = ok and ("output" not in scenario or output == scenario["output"])
+    detail = f"{live.status} after {' '.join(trail) or 'no tasks'}; output {output}"
+    if not ok:
+        errors = result.get("errors")
+        detail += f"; errors {errors}" if errors else ""
+        detail += f" (documented {scenario.get('status', 'succeeded')}, {scenario.get('output')})"
+    return ok, what, detail
+
+
+def _task_order(child):
+    ctx = child.context["orquesta"]
+    return ctx["task_name"], ctx.get("item_id") or 0
+
+
+def _outcome(scenario, task, child, calls):
+    """The documented result of this task (item), or None."""
+    outcomes = (scenario.get("tasks") or {}).get(task)
+    if outcomes is None:
+        return None
+    if isinstance(outcomes, dict):
+        return outcomes
+    item = child.context["orquesta"].get("item_id")
+    index = item if item is not None else calls.get(task, 0)
+    calls[task] = calls.get(task, 0) + 1
+    return outcomes[min(index, len(outcomes) - 1)]

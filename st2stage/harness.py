@@ -8,10 +8,12 @@ Everything else the stage runs is StackStorm 3.9.0's own code, installed in `.st
   `mongomock.MongoClient` (`mongoengine.connect(..., mongo_client_class=...)`; the old
   `mongomock://` host form is gone from mongoengine >= 0.27). The database lives in this process
   only: a child process (the sensor wrapper) calls `install()` and `seed()` again.
-- Message bus (kombu) -> `BUS`, an in-process recorder. `PoolPublisher.publish`, which every
-  st2 publisher (CUD, state, trigger dispatch, announcements) goes through, appends
-  `(exchange, routing_key, payload)` to `BUS.messages` instead of talking to RabbitMQ; the one
-  consumer the stage starts (the sensor wrapper's TriggerWatcher) does not consume.
+- Message bus (kombu) -> `BUS`, an in-process bus. `PoolPublisher.publish`, which every st2
+  publisher (CUD, state, trigger dispatch, announcements) goes through, appends
+  `(exchange, routing_key, payload)` to `BUS.messages` instead of talking to RabbitMQ. Nothing
+  consumes it unless a check attaches a st2 consumer with its queues (the workflow check
+  attaches st2's workflow engine) and pumps `BUS.deliver()`. The sensor wrapper's
+  TriggerWatcher does not consume.
 - A sensor's datastore calls (`sensor_service.get_value`/`set_value`...) go over HTTP to st2api
   with a token in production; there is no st2api process here, so the sensor child uses
   StackStorm's own test double for them, `st2tests.mocks.datastore.MockDatastoreService`
@@ -31,6 +33,7 @@ from st2common.util.monkey_patch import monkey_patch
 monkey_patch()
 
 import os
+import re
 import shutil
 import sys
 
@@ -43,18 +46,49 @@ PACK = "cloudops"
 
 
 class RecordingBus:
-    """Stands in for RabbitMQ: keeps what st2 publishes, delivers nothing."""
+    """Stands in for RabbitMQ: keeps what st2 publishes; delivers only to attached handlers.
+
+    `attach(queues, handler)` subscribes a st2 consumer (e.g. the workflow engine) with the
+    kombu queues it would bind; `deliver()` hands it, in order, every message published since
+    whose exchange and routing key match one of those queues, until none is left.
+    """
 
     def __init__(self):
         self.messages = []
+        self._pending = []
+        self._consumers = []
 
     def publish(self, payload, exchange, routing_key="", compression=None):
         del compression
         name = getattr(exchange, "name", str(exchange))
         self.messages.append((name, routing_key, payload))
+        self._pending.append((name, routing_key, payload))
 
-    def clear(self):
-        self.messages.clear()
+    def attach(self, queues, handler):
+        self._consumers.append((queues, handler))
+
+    def detach_all(self):
+        self._consumers.clear()
+        self._pending.clear()
+
+    def deliver(self):
+        """Process pending messages (and those they cause); returns how many were delivered."""
+        count = 0
+        while self._pending:
+            name, key, payload = self._pending.pop(0)
+            for queues, handler in self._consumers:
+                if any(_bound(q, name, key) for q in queues):
+                    count += 1
+                    handler.process(payload)
+        return count
+
+
+def _bound(queue, exchange, routing_key):
+    """Does `queue` receive a message sent to `exchange` with `routing_key` (topic rules)?"""
+    if queue.exchange.name != exchange:
+        return False
+    pattern = re.escape(queue.routing_key or "").replace(r"\#", ".*").replace(r"\*", "[^.]*")
+    return re.fullmatch(pattern, routing_key or "") is not None
 
 
 BUS = RecordingBus()

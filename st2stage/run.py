@@ -7,14 +7,18 @@ the venv `setup_st2_venv` (scripts/setup_env.sh) builds from `../shared/stacksto
 
 Checks, in order (all share one in-memory database; see checks.py and harness.py):
   register   every action, workflow, sensor, trigger, rule, policy, alias and the config,
-             fail_on_failure, every failure reported
+             fail_on_failure, every failure reported; policies, rules and aliases must
+             name registered actions
   config     cloudops.yaml.example through ContentPackConfigLoader, st2kv items encrypted
   actions    cloudops.hello and cloudops.accounts.list through the python runner, in a pack
              virtualenv built by st2's setup_pack_virtualenv (kept under build/st2/base)
   aliases    every alias's `extra.samples` through st2api's match_and_execute
   rules      every rule fired through st2reactor's RulesEngine (st2stage/rule_samples.yaml)
-  sensors    every sensor in st2's sensor wrapper, sensor container path, no cloud, 6 s
-  workflows  every orquesta workflow inspected by st2's workflow service
+  sensors    every sensor in st2's sensor wrapper, sensor container path, no cloud, alive
+             after 3 polls (1 s apart)
+  workflows  every orquesta workflow inspected by st2's workflow service, then conducted by
+             st2's workflow engine with the documented child results of
+             st2stage/workflow_samples.yaml
 
 Exit status 1 when any check fails. `--pack-dir` checks another copy of the pack (e.g. a
 patched one in a temp folder); the default is this checkout.
