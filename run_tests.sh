@@ -29,12 +29,13 @@ PEER_PACKAGES=(prometheus-alertmanager icinga2 openssh-server openssl)
 T0=$SECONDS
 declare -a TIMINGS=()
 
-phase() {  # phase NAME CMD...: run a step and record its wall time
-  local name=$1 start=$SECONDS
+phase() {  # phase NAME CMD...: run a step and record its wall time (also when it fails)
+  local name=$1 start=$SECONDS rc=0
   shift
   echo "=== $name"
-  "$@"
-  TIMINGS+=("$(printf '%-28s %5ss' "$name" $((SECONDS - start)))")
+  "$@" || rc=$?
+  TIMINGS+=("$(printf '%-28s %5ss' "$name" $((SECONDS - start)))$( ((rc == 0)) || echo "  FAILED")")
+  return "$rc"
 }
 
 report_timings() {

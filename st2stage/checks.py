@@ -2,7 +2,8 @@
 
 Each check drives StackStorm 3.9.0's own code (registrars, config loader, runner container and
 python runner, alias execution controller, rules engine, sensor wrapper, Orquesta workflow
-service) against the pack; `harness` only replaces MongoDB and the message bus. The checks
+service and engine) against the pack; `harness` replaces only MongoDB, the message bus and
+the sensors' HTTP datastore client (see its docstring). The checks
 run in order and share one in-memory database: registration first, the others use what it
 registered.
 """

@@ -1,4 +1,4 @@
-"""The only two substitutions the real-StackStorm stage makes: MongoDB and the message bus.
+"""What the real-StackStorm stage substitutes for StackStorm's services, and nothing else.
 
 Everything else the stage runs is StackStorm 3.9.0's own code, installed in `.st2venv` from
 `../shared/stackstorm/` by `setup_st2_venv` (scripts/setup_env.sh):
@@ -6,8 +6,9 @@ Everything else the stage runs is StackStorm 3.9.0's own code, installed in `.st
 - MongoDB -> mongomock. st2common's `models.db._db_connect` (called by `db_setup`, which every
   st2 service and the sensor wrapper use) is replaced by one that hands mongoengine 0.29.1 a
   `mongomock.MongoClient` (`mongoengine.connect(..., mongo_client_class=...)`; the old
-  `mongomock://` host form is gone from mongoengine >= 0.27). The database lives in this process
-  only: a child process (the sensor wrapper) calls `install()` and `seed()` again.
+  `mongomock://` host form is gone from mongoengine >= 0.27). One mongomock server per process
+  (`STORE`), so repeated db_setup calls see the same data; a child process (the sensor
+  wrapper, see sensor_child.py) has its own and registers what it needs again.
 - Message bus (kombu) -> `BUS`, an in-process bus. `PoolPublisher.publish`, which every st2
   publisher (CUD, state, trigger dispatch, announcements) goes through, appends
   `(exchange, routing_key, payload)` to `BUS.messages` instead of talking to RabbitMQ. Nothing
@@ -23,8 +24,9 @@ Everything else the stage runs is StackStorm 3.9.0's own code, installed in `.st
 points it at this checkout: the pack is `<build>/packs/cloudops` (a symlink to the pack
 folder, because StackStorm names a pack after its directory), pack virtualenvs and configs
 live under `<build>/base` (st2's `system.base_path`), and the datastore crypto key is a
-generated one. Import this module before anything else from st2: it monkey-patches like st2's
-own entry points do.
+generated one; it also writes those settings as an st2.conf for the processes st2 spawns.
+Import this module before anything else from st2: it monkey-patches like st2's own entry
+points do.
 """
 
 # pylint: disable=wrong-import-position
