@@ -173,18 +173,24 @@ def _config_paths(values, prefix=""):
         yield prefix, values
 
 
-def check_config(example_path):
-    """Load the registered example config through ContentPackConfigLoader.
-
-    Every st2kv item it names is stored the way `st2 key set -e` stores it (encrypted with the
-    generated key); the loaded config must carry the plain values.
-    """
+def store_example_secrets(example_path):
+    """Store every st2kv item the example names as `st2 key set -e` would; returns the values."""
     from harness import store_secret
-    from st2common.util.config_loader import ContentPackConfigLoader
 
     plain = {name: f"sample-{name}-value" for name in secret_names(example_path)}
     for name, value in plain.items():
         store_secret(name, value)
+    return plain
+
+
+def check_config(example_path, plain):
+    """Load the registered example config through ContentPackConfigLoader.
+
+    Every st2kv item it names was stored the way `st2 key set -e` stores it (encrypted with the
+    generated key, `store_example_secrets`); the loaded config must carry the plain values.
+    """
+    from st2common.util.config_loader import ContentPackConfigLoader
+
     with open(example_path, encoding="utf-8") as fh:
         raw = yaml.safe_load(fh)
     try:

@@ -55,10 +55,11 @@ def main(argv=None):
     harness.db_setup()
     example = os.path.join(pack_path, "cloudops.yaml.example")
     harness.install_config(example)
+    secrets = checks.store_example_secrets(example)
 
     runs = {
         "register": lambda: checks.check_registration(pack_path),
-        "config": lambda: checks.check_config(example),
+        "config": lambda: checks.check_config(example, secrets),
         "actions": lambda: checks.check_actions(pack_path),
         "aliases": lambda: checks.check_aliases(pack_path),
         "rules": lambda: checks.check_rules(pack_path),
@@ -67,7 +68,7 @@ def main(argv=None):
     }
     failed = 0
     # Registration always runs: every other check uses what it registered.
-    for name in ["register"] + [c for c in args.only if c != "register"]:
+    for name in [c for c in CHECKS if c == "register" or c in args.only]:
         start = time.monotonic()
         try:
             findings = runs[name]()

@@ -36,8 +36,7 @@ configsregistrar.register_configs(
     fail_on_failure=True,
     validate_configs=True,
 )
-for name in checks.secret_names(os.environ["ST2STAGE_EXAMPLE"]):
-    harness.store_secret(name, f"sample-{name}-value")
+checks.store_example_secrets(os.environ["ST2STAGE_EXAMPLE"])
 
 _register_plugin_class = loader.register_plugin_class
 
