@@ -1,6 +1,57 @@
-"""Root pytest configuration: loads the integration fixtures as plugins."""
+"""Root pytest configuration: the integration fixtures as plugins, the one way tests pin the
+pack's clock, and ``--wall-clock DATE`` to run the suite as if on another day."""
+
+import contextlib
+import datetime
+
+import pytest
+
+from apis import clock
 
 pytest_plugins = [
     "tests.integration.devcloud_fixtures",
     "tests.integration.peer_fixtures",
 ]
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--wall-clock",
+        metavar="YYYY-MM-DD",
+        help="move the wall clock Python reads to noon UTC of this date for the whole run "
+        "(time-machine; monotonic timers are untouched): proves no test depends on the day",
+    )
+
+
+def pytest_configure(config):
+    date = config.getoption("--wall-clock")
+    if date:
+        import time_machine
+
+        moment = datetime.datetime.combine(
+            clock.parse_date(date, "--wall-clock"), datetime.time(12), clock.UTC
+        )
+        config.stash[_TRAVELLER] = time_machine.travel(moment, tick=True)
+        config.stash[_TRAVELLER].start()
+
+
+def pytest_unconfigure(config):
+    traveller = config.stash.get(_TRAVELLER, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config):
+    date = config.getoption("--wall-clock")
+    return f"wall clock moved to {date} (time-machine)" if date else None
+
+
+_TRAVELLER = pytest.StashKey()
+
+
+@pytest.fixture(name="pin_clock")
+def fixture_pin_clock():
+    """Pin ``apis.clock.now()`` for one test: ``pin_clock(moment)`` with a datetime or ISO
+    text; it may be called again to move time on."""
+    with contextlib.ExitStack() as stack:
+        yield lambda moment: stack.enter_context(clock.pinned(moment))

@@ -48,10 +48,36 @@ trap report_timings EXIT
 PY_PATHS=(lib actions sensors packtools tests benchmarks devcloud conftest.py)
 
 run_black() { "$VENV/bin/black" --check .; }
+run_ruff() { "$VENV/bin/ruff" check .; }  # one rule: the wall clock and ISO parsing via apis.clock
 run_pylint() { "$VENV/bin/pylint" "${PY_PATHS[@]}"; }
 run_unit() {
   rm -f .coverage
   "$VENV/bin/pytest" -q tests/unit tests/contract --cov=lib --cov-report=
+}
+# The unit + contract suite again with the wall clock moved (time-machine; libfaketime would
+# also slow Python's timed waits) a year back and two years ahead: no test may depend on the
+# day it runs. The dates run in parallel; each one's log is printed when it fails.
+WALL_CLOCK_DATES=(2025-06-01 2027-01-15 2028-12-31)
+run_unit_at_other_dates() {
+  local date logs failed=0
+  local -A pids=()
+  logs=$(mktemp -d)
+  for date in "${WALL_CLOCK_DATES[@]}"; do
+    "$VENV/bin/pytest" -q -p no:cacheprovider tests/unit tests/contract --wall-clock "$date" \
+      >"$logs/$date.log" 2>&1 &
+    pids[$date]=$!
+  done
+  for date in "${WALL_CLOCK_DATES[@]}"; do
+    if wait "${pids[$date]}"; then
+      echo "$date: $(tail -n 1 "$logs/$date.log")"
+    else
+      echo "$date: FAILED"
+      cat "$logs/$date.log"
+      failed=1
+    fi
+  done
+  rm -rf "$logs"
+  return "$failed"
 }
 run_integration() {
   "$VENV/bin/pytest" -q tests/integration --cov=lib --cov-append --cov-report=
@@ -79,8 +105,10 @@ else
   phase "venv + requirements" setup_venv
 fi
 phase "black --check" run_black
+phase "ruff (one clock)" run_ruff
 phase "pylint" run_pylint
 phase "unit + contract tests" run_unit
+phase "unit + contract, other dates" run_unit_at_other_dates
 phase "st2 venv (StackStorm 3.9.0)" setup_st2_venv
 phase "real StackStorm 3.9.0" run_st2
 if ((!UNIT_ONLY)); then

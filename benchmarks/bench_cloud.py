@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
+from apis import clock
+
 ROOT = Path(__file__).resolve().parents[1]
 DB_SOCKET = ROOT / "devcloud" / "run" / "mysqld.sock"
 
@@ -124,11 +126,6 @@ def _parallel(function: Callable, items: List, workers: int = WORKERS) -> List:
         return []
     with concurrent.futures.ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
         return list(pool.map(function, items))
-
-
-def _parse_time(value: str) -> datetime.datetime:
-    when = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return when if when.tzinfo else when.replace(tzinfo=datetime.timezone.utc)
 
 
 class BenchCloud:
@@ -384,7 +381,7 @@ class BenchCloud:
 
     def _backdate(self, servers: Dict[str, object]) -> None:
         """TEST-ONLY: rewrite created_at/launched_at in nova's cell DBs where they are off."""
-        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        now = clock.now().replace(microsecond=0)
         updates = []
         for project, slot in all_servers():
             days = age_days(project, slot)
@@ -394,7 +391,7 @@ class BenchCloud:
             if server is None:
                 continue
             target = now - datetime.timedelta(days=days, minutes=37 * slot + 11 * project)
-            if abs(_parse_time(server.created_at) - target) <= AGE_TOLERANCE:
+            if abs(clock.parse(server.created_at) - target) <= AGE_TOLERANCE:
                 continue
             created = target.strftime("%Y-%m-%d %H:%M:%S")
             launched = (target + datetime.timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S")

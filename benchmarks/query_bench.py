@@ -40,6 +40,8 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from apis import clock
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "/servers/detail?all_tenants=1&limit=1000"
 TARGETS = {"a": 1.15, "b": 0.5, "c": 1.15}
@@ -112,13 +114,8 @@ def template(method: str, url: str) -> str:
 
 
 # ---------------------------------------------------------------------- what is measured
-def _created(value: str) -> datetime.datetime:
-    when = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return when if when.tzinfo else when.replace(tzinfo=datetime.timezone.utc)
-
-
 def _cutoff(days: int) -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days)
+    return clock.now() - datetime.timedelta(days=days)
 
 
 def raw_servers(conn, microversion: Optional[str] = None) -> List[Dict[str, Any]]:
@@ -154,7 +151,7 @@ def expected_servers(servers, days: int, project_ids=None) -> List[str]:
         s["id"]
         for s in servers
         if s["status"] == "SHUTOFF"
-        and _created(s["created"]) < cutoff
+        and clock.parse(s["created"]) < cutoff
         and (project_ids is None or s["tenant_id"] in project_ids)
     )
 
@@ -222,7 +219,7 @@ class Cases:
         return sorted(
             s.id
             for s in self.conn.compute.servers(all_projects=True, status="SHUTOFF", limit=1000)
-            if _created(s.created_at) < cutoff
+            if clock.parse(s.created_at) < cutoff
         )
 
     def naive_loop(self) -> List[str]:
@@ -234,7 +231,7 @@ class Cases:
             for server in self.conn.compute.servers(
                 all_projects=True, project_id=project.id, status="SHUTOFF"
             ):
-                if _created(server.created_at) < cutoff:
+                if clock.parse(server.created_at) < cutoff:
                     found.append(server.id)
         return sorted(found)
 
@@ -437,7 +434,7 @@ def benchmark(conn, log: RequestLog, days: int, repeat: int) -> int:
             )
         ratios.append("    query requests (last run), by endpoint:")
         ratios.extend(breakdown(query.samples[-1]))
-    print(f"\nrepeat {repeat} (alternating, medians); {datetime.datetime.now():%Y-%m-%d %H:%M}")
+    print(f"\nrepeat {repeat} (alternating, medians); {clock.now():%Y-%m-%d %H:%M} UTC")
     print("\n".join(lines))
     print()
     print("\n".join(ratios))

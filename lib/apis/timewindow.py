@@ -10,13 +10,10 @@ import datetime
 import re
 from typing import Optional, Tuple
 
+from apis import clock
+
 _DURATION = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _UNITS = ("weeks", "days", "hours", "minutes", "seconds")
-
-
-def utcnow() -> datetime.datetime:
-    """The current time, timezone-aware (a seam for tests)."""
-    return datetime.datetime.now(datetime.timezone.utc)
 
 
 def parse_duration(name: str, text: str) -> datetime.timedelta:
@@ -35,19 +32,6 @@ def parse_duration(name: str, text: str) -> datetime.timedelta:
     return value
 
 
-def parse_time(name: str, text: str) -> datetime.datetime:
-    """An ISO 8601 time; without a timezone it is taken as UTC."""
-    try:
-        moment = datetime.datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(
-            f"{name} {text!r} is not an ISO 8601 time such as 2030-01-31T08:00:00Z"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment
-
-
 def time_window(
     start: Optional[str], end: Optional[str], duration: Optional[str]
 ) -> Tuple[datetime.datetime, datetime.datetime]:
@@ -56,10 +40,10 @@ def time_window(
         raise ValueError("give either end or duration, not both")
     if not end and not duration:
         raise ValueError("give end (an ISO 8601 time) or duration (e.g. 2h)")
-    begin = parse_time("start", start) if start else utcnow()
-    finish = parse_time("end", end) if end else begin + parse_duration("duration", duration)
+    begin = clock.parse(start, "start") if start else clock.now()
+    finish = clock.parse(end, "end") if end else begin + parse_duration("duration", duration)
     if finish <= begin:
         raise ValueError(f"end {finish.isoformat()} must be after start {begin.isoformat()}")
-    if finish <= utcnow():
+    if finish <= clock.now():
         raise ValueError(f"end {finish.isoformat()} is in the past")
     return begin, finish

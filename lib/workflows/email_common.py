@@ -7,6 +7,7 @@ import datetime
 import functools
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
+from apis import clock
 from apis.email_api.account import SMTPAccount
 from apis.email_api.exceptions import NotificationParameterError
 from apis.email_api.message import Attachment, OutgoingEmail, addresses
@@ -42,16 +43,10 @@ def footer_variables(email_footer: Optional[Mapping[str, Any]]) -> Dict[str, Any
 
 def parse_when(parameter: str, value: Optional[str]) -> Optional[datetime.datetime]:
     """An ISO date or date-time parameter (UTC when no zone is given), or None."""
-    if value in (None, ""):
-        return None
     try:
-        parsed = datetime.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise NotificationParameterError(
-            f"{parameter} {value!r} is not an ISO date or date-time "
-            "(e.g. 2026-12-01 or 2026-12-01T08:00:00Z)"
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+        return clock.parse_optional(value, parameter)
+    except ValueError as err:
+        raise NotificationParameterError(str(err)) from None
 
 
 def require_address(parameter: str, value: Optional[str]) -> str:

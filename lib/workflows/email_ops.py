@@ -3,9 +3,9 @@ list about images. Dry runs unless ``dry_run`` is false."""
 
 from __future__ import annotations
 
-import datetime
 from typing import Any, Dict, List, Optional
 
+from apis import clock
 from apis.choices import choices
 from apis.email_api.account import SMTPAccount
 from apis.email_api.exceptions import NotificationParameterError
@@ -91,7 +91,7 @@ def email_ops_down_disabled_hypervisors(
             "cloud_name": cloud_account,
             "hypervisors": listed,
             "total_hypervisors": len(hypervisors),
-            "checked_at": datetime.datetime.now(datetime.timezone.utc),
+            "checked_at": clock.now(),
         },
         to=recipient,
         cc=cc,

@@ -26,6 +26,7 @@ import re
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from apis import clock
 from apis.alertmanager_api.account import AlertmanagerAccount
 from apis.alertmanager_api.exceptions import AlertmanagerTimeoutError
 from apis.alertmanager_api.silences import create_silence, list_silences, remove_silences
@@ -201,7 +202,7 @@ class PatchPlan:  # pylint: disable=too-many-instance-attributes
     def silence(self) -> StepResult:
         """Silence the host's alerts for the maintenance window."""
         comment = f"{SILENCE_MARKER} {self.comment}"
-        asked = datetime.datetime.now(datetime.timezone.utc)
+        asked = clock.now()
         try:
             created = create_silence(
                 self.alertmanager_account,
@@ -226,7 +227,7 @@ class PatchPlan:  # pylint: disable=too-many-instance-attributes
                     found["id"]
                     for found in pack_silences(self.alertmanager_account, self.monitored_host)
                     if found["comment"] == comment
-                    and datetime.datetime.fromisoformat(found["starts_at"])
+                    and clock.parse(found["starts_at"])
                     >= asked - datetime.timedelta(seconds=CLOCK_SKEW_SECONDS)
                 ]
                 if late:
@@ -280,7 +281,7 @@ class PatchPlan:  # pylint: disable=too-many-instance-attributes
 
     def run_reboot(self) -> StepResult:
         """Run the reboot script; a connection dropped under it counts as rebooting."""
-        requested = datetime.datetime.now(datetime.timezone.utc).isoformat()
+        requested = clock.now().isoformat()
         try:
             output = script_output(exec_command(self.ssh_account, self.ssh_host, self.reboot.path))
         except SSHCommandError as err:

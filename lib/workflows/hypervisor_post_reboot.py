@@ -20,6 +20,7 @@ import datetime
 import time
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
+from apis import clock
 from apis.alertmanager_api.account import AlertmanagerAccount
 from apis.alertmanager_api.silences import remove_silences
 from apis.errors import CloudopsError
@@ -33,7 +34,6 @@ from apis.openstack_api.hypervisor_service import (
     enable_hypervisor,
     find_compute_service,
 )
-from apis.timewindow import parse_time
 from workflows.hypervisor_patch import pack_silences
 from workflows.hypervisor_state import for_maintenance
 from workflows.maintenance_settings import MaintenanceSettings
@@ -46,12 +46,12 @@ class PostRebootError(HypervisorServiceError):
 def service_check(conn: Any, hypervisor: str, since: Optional[datetime.datetime]) -> Dict:
     """What the service and hypervisor say now, and whether the host counts as back."""
     service = find_compute_service(conn, hypervisor)
-    heartbeat = parse_time("updated_at", service.updated_at) if service.updated_at else None
+    heartbeat = clock.parse(service.updated_at, "updated_at") if service.updated_at else None
     uptime = None
     for found in conn.compute.hypervisors(details=True):
         if found.name in (hypervisor, service.host):
             uptime = parse_uptime(found.uptime)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = clock.now()
     booted = now - datetime.timedelta(seconds=uptime) if uptime is not None else None
     back = service.state == "up"
     if since is not None:
@@ -147,7 +147,7 @@ def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
     network = network if network is not None else site.network
     icinga_account = site.icinga(icinga_account, icinga_accounts)
     try:
-        since = parse_time("rebooted_after", rebooted_after) if rebooted_after else None
+        since = clock.parse(rebooted_after, "rebooted_after") if rebooted_after else None
     except ValueError as err:
         raise PostRebootError(str(err)) from None
     with connect(cloud_account) as conn:

@@ -18,6 +18,7 @@ import uuid
 import pytest
 import yaml
 
+from apis import clock
 from apis.openstack_api import flavors, floating_ips, images, network_checks, networks
 from apis.openstack_api import quotas, routers, security_groups
 from apis.openstack_api.identity.exceptions import (
@@ -347,7 +348,7 @@ def test_image_share_and_decommission_mark(run, throwaway_project, project, admi
         assert images.share_image(admin_conn, plan, shared, project) == ("accepted", True)
         assert not plan.changes
 
-        date = datetime.date.today() + datetime.timedelta(days=90)
+        date = clock.today() + datetime.timedelta(days=90)
         plan = Plan(dry_run=True)
         assert images.mark_decommission(admin_conn, plan, shared, date) is None
         assert images.DECOMMISSION_KEY not in image_api.get_image(image).properties

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any, Tuple
 
 import bcrypt
@@ -18,6 +18,7 @@ import pytest
 import requests
 import yaml
 
+from apis import clock
 from apis.alertmanager_api import silences
 from apis.alertmanager_api.account import AlertmanagerAccount
 from apis.alertmanager_api.client import AlertmanagerClient
@@ -110,7 +111,7 @@ def _ready(url: str, auth: Tuple[str, str]) -> bool:
 
 
 def _in(hours: float) -> str:
-    return (datetime.now(timezone.utc) + timedelta(hours=hours)).isoformat()
+    return (clock.now() + timedelta(hours=hours)).isoformat()
 
 
 def test_silence_lifecycle_through_the_local_runner(alertmanager, host, tmp_path):

@@ -10,8 +10,8 @@ from typing import Iterator, List
 import pytest
 import yaml
 
+from apis import clock
 from apis.openstack_api import hypervisor_service
-from apis.openstack_query_api.property_types import parse_datetime
 from tests.integration.action_run import code_and_result, run_action
 
 pytestmark = pytest.mark.integration
@@ -66,7 +66,7 @@ def test_time_in_state_of_seeded_servers(clouds_yaml, seeded_cloud):
         assert row["id"] == seed["id"] and row["project"] == seed["project"]
         assert row["host"] == seed["host"] and row["source"] == "action:stop"
         # the seed backdates created_at, not the stop action: the time comes from the action
-        assert parse_datetime(row["since"]) > parse_datetime(seed["created_at"])
+        assert clock.parse(row["since"]) > clock.parse(seed["created_at"])
 
     code, errors = code_and_result(None, "server.time.in.state", cloud, "state=ERROR")
     assert code == 0, errors
@@ -84,7 +84,7 @@ def test_time_in_state_of_seeded_servers(clouds_yaml, seeded_cloud):
 
 def test_time_in_state_of_a_server_stopped_now(clouds_yaml, throwaway_project, admin_conn):
     cloud = f"cloud_account={clouds_yaml.cloud}"
-    before = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=5)
+    before = clock.now() - datetime.timedelta(seconds=5)
     (server,) = boot(throwaway_project, ["tis-stopped"])
     stop(admin_conn, server)
     mine = f"projects={throwaway_project.project_name}"
@@ -93,7 +93,7 @@ def test_time_in_state_of_a_server_stopped_now(clouds_yaml, throwaway_project, a
     (row,) = result["servers"]
     assert row["id"] == server.id and row["project"] == throwaway_project.project_name
     assert row["source"] == "action:stop" and row["host"] == SHARED_HOST
-    assert parse_datetime(row["since"]) >= before.replace(microsecond=0)
+    assert clock.parse(row["since"]) >= before.replace(microsecond=0)
     assert 0 <= row["days"] < 0.01
     code, old = code_and_result(None, "server.time.in.state", cloud, mine, "min_days=1")
     assert code == 0 and old["servers"] == [] and old["matched"] == 0

@@ -10,6 +10,7 @@ import pytest
 import requests
 import yaml
 
+from apis import clock
 from apis.icinga_api import downtimes
 from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.client import IcingaClient
@@ -124,7 +125,7 @@ def test_removes_only_the_packs_own_downtimes(icinga, clean):
     del clean
     acct = account(icinga)
     host = icinga.hosts[1]
-    now = time.time()
+    now = clock.now().timestamp()
     foreign = requests.post(
         f"{icinga.url}/v1/actions/schedule-downtime",
         auth=(icinga.user, icinga.password),

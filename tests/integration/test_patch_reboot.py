@@ -16,6 +16,7 @@ from typing import Any, Dict, Iterator
 import pytest
 import yaml
 
+from apis import clock
 from apis.alertmanager_api.account import AlertmanagerAccount
 from apis.alertmanager_api.silences import create_silence, remove_silences
 from apis.icinga_api.account import IcingaAccount
@@ -347,7 +348,7 @@ def maintenance_marks(am_account, icinga_account, host: str) -> Iterator[str]:
 
 def post_args(monitored: str, *extra: str) -> list:
     """Arguments of a real post.reboot of compute2 through the local runner."""
-    since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=2)
+    since = clock.now() - datetime.timedelta(minutes=2)
     return [
         "hypervisor.post.reboot",
         "cloud_account=devcloud",

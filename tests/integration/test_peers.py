@@ -5,9 +5,8 @@ from __future__ import annotations
 import io
 import smtplib
 import ssl
-import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import paramiko
@@ -15,6 +14,7 @@ import pytest
 import requests
 from jira import JIRA, JIRAError
 
+from apis import clock
 from tests.integration.peers.common import listening_addresses
 
 pytestmark = pytest.mark.integration
@@ -32,7 +32,7 @@ def _iso(moment: datetime) -> str:
 
 
 def test_alertmanager_silence_lifecycle(alertmanager):
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     silence = {
         "matchers": [
             {"name": "alertname", "value": "HypervisorDown", "isRegex": False, "isEqual": True},
@@ -67,8 +67,8 @@ def test_alertmanager_rejections(alertmanager):
     assert unknown.status_code == 500
     no_matchers = {
         "matchers": [],
-        "startsAt": _iso(datetime.now(timezone.utc)),
-        "endsAt": _iso(datetime.now(timezone.utc) + timedelta(hours=1)),
+        "startsAt": _iso(clock.now()),
+        "endsAt": _iso(clock.now() + timedelta(hours=1)),
         "createdBy": "cloudops",
         "comment": "x",
     }
@@ -108,7 +108,7 @@ def test_icinga_api_lists_hosts_over_verified_tls(icinga):
 
 def test_icinga_schedule_and_remove_downtime(icinga):
     host = icinga.hosts[0]
-    start = time.time()
+    start = clock.now().timestamp()
     scheduled = _icinga(
         icinga,
         "POST",

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from apis import clock
 from apis.openstack_query_api import (
     AggregateQuery,
     FlavorQuery,
@@ -18,7 +19,6 @@ from apis.openstack_query_api import (
     UserQuery,
 )
 from apis.openstack_query_api.entry import search
-from apis.openstack_query_api.property_types import parse_datetime
 
 pytestmark = pytest.mark.integration
 SEED = "^seed-"
@@ -40,7 +40,7 @@ def seed_servers(seeded_cloud, predicate=lambda s: True):
 
 
 def test_shutoff_servers_older_than(seeded_cloud, clouds_yaml):
-    cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=30)
+    cutoff = clock.now() - datetime.timedelta(days=30)
     query = admin(
         ServerQuery()
         .select("name", "status", "created_at")
@@ -51,19 +51,19 @@ def test_shutoff_servers_older_than(seeded_cloud, clouds_yaml):
     )
     expected = seed_servers(
         seeded_cloud,
-        lambda s: s["status"] == "SHUTOFF" and parse_datetime(s["created_at"]) < cutoff,
+        lambda s: s["status"] == "SHUTOFF" and clock.parse(s["created_at"]) < cutoff,
     )
     assert expected and column(query, "server_name") == expected
     assert all(row["server_created_at"].tzinfo for row in query.to_props())
 
 
 def test_younger_than_uses_changes_since(seeded_cloud, clouds_yaml):
-    cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=20)
+    cutoff = clock.now() - datetime.timedelta(days=20)
     query = admin(
         ServerQuery().where("~", "name", pattern=SEED).where("younger_than", "created_at", days=20),
         clouds_yaml,
     )
-    expected = seed_servers(seeded_cloud, lambda s: parse_datetime(s["created_at"]) > cutoff)
+    expected = seed_servers(seeded_cloud, lambda s: clock.parse(s["created_at"]) > cutoff)
     assert column(query, "server_name") == expected
 
 

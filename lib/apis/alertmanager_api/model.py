@@ -8,6 +8,7 @@ import enum
 import re
 from typing import Any, Dict, Mapping, Tuple
 
+from apis import clock
 from apis.alertmanager_api.exceptions import SilenceParameterError
 
 HOST_LABELS = ("instance", "hostname")
@@ -136,8 +137,8 @@ class Silence:
             id=data["id"],
             state=SilenceState(data["status"]["state"]),
             matchers=tuple(Matcher.from_api(m) for m in data.get("matchers") or ()),
-            starts_at=_api_time(data["startsAt"]),
-            ends_at=_api_time(data["endsAt"]),
+            starts_at=clock.parse(data["startsAt"]),
+            ends_at=clock.parse(data["endsAt"]),
             created_by=data.get("createdBy", ""),
             comment=data.get("comment", ""),
         )
@@ -161,9 +162,4 @@ class Silence:
 
 def api_time(moment: datetime.datetime) -> str:
     """A timezone-aware time in the API's RFC 3339 form."""
-    return moment.astimezone(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def _api_time(text: str) -> datetime.datetime:
-    trimmed = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("Z", "+00:00"))
-    return datetime.datetime.fromisoformat(trimmed)
+    return clock.isoformat_z(moment)

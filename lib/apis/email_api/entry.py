@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime
 from typing import Any, Dict, List, Optional
 
+from apis import clock
 from apis.email_api.account import SMTPAccount
 from apis.email_api.message import Attachment, OutgoingEmail
 from apis.email_api.sender import send_emails
@@ -36,7 +36,7 @@ def send_test_email(
     variables.update(
         {
             "smtp_account": smtp_account.name,
-            "sent_at": datetime.datetime.now(datetime.timezone.utc),
+            "sent_at": clock.now(),
             "sent_by": sent_by,
         }
     )

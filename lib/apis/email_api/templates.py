@@ -9,6 +9,7 @@ unknown or mistyped variable fails naming the template and the variable.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import difflib
@@ -18,6 +19,7 @@ import re
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
+from apis import clock
 from apis.email_api.exceptions import (
     TemplateNotFoundError,
     TemplateSchemaError,
@@ -48,7 +50,7 @@ class VariableType(enum.Enum):
         if self is VariableType.ANY:
             return True
         if self is VariableType.DATE:
-            return isinstance(value, datetime.date) or _parses_as_date(value)
+            return isinstance(value, datetime.date) or clock.is_timestamp(value)
         if self in (VariableType.INTEGER, VariableType.NUMBER) and isinstance(value, bool):
             return False
         kinds = {
@@ -102,19 +104,10 @@ class RenderedEmail:
     html: str
 
 
-def _parses_as_date(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
-
-
 def _as_datetime(value: Any) -> Any:
-    if isinstance(value, str) and _parses_as_date(value):
-        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return clock.parse(value)
     return value
 
 

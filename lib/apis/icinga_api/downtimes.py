@@ -11,6 +11,7 @@ import datetime
 import enum
 from typing import Any, Dict, List, Mapping, Optional
 
+from apis import clock
 from apis.timewindow import parse_duration, time_window
 from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.client import IcingaClient
@@ -64,8 +65,8 @@ class Downtime:
             service=attrs.get("service_name") or None,
             author=attrs.get("author", ""),
             comment=attrs.get("comment", ""),
-            start=_from_epoch(attrs["start_time"]),
-            end=_from_epoch(attrs["end_time"]),
+            start=clock.from_epoch(attrs["start_time"]),
+            end=clock.from_epoch(attrs["end_time"]),
             fixed=bool(attrs.get("fixed")),
             parent=attrs.get("parent") or None,
         )
@@ -74,10 +75,6 @@ class Downtime:
     def ours(self) -> bool:
         """Whether this pack scheduled the downtime."""
         return self.comment.startswith(COMMENT_MARKER)
-
-
-def _from_epoch(seconds: float) -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
 
 
 def target_filter(host: str, service: Optional[str], downtime: bool = False) -> tuple:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import datetime
 import enum
 from typing import Any, Dict, List, Optional, Type
 
+from apis import clock
 from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.client import IcingaClient
 from apis.icinga_api.exceptions import IcingaParameterError
@@ -66,11 +66,7 @@ def _row(kind: ObjectType, attrs: Dict[str, Any]) -> Dict[str, Any]:
         "output": result.get("output"),
         "in_downtime": bool(attrs.get("downtime_depth")),
         "acknowledged": bool(attrs.get("acknowledgement")),
-        "last_check": (
-            datetime.datetime.fromtimestamp(last_check, datetime.timezone.utc).isoformat()
-            if last_check > 0
-            else None
-        ),
+        "last_check": (clock.from_epoch(last_check).isoformat() if last_check > 0 else None),
     }
     if kind is ObjectType.SERVICE:
         row["host"] = attrs["host_name"]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import datetime
 import difflib
 from typing import Any, Dict, Optional
 
+from apis import clock
 from apis.openstack_api.connection import connect
 from apis.openstack_api.exceptions import OpenStackApiError
 from workflows.hypervisor_state import MAINTENANCE_TAG
@@ -49,9 +49,9 @@ def _check_expected(service, expected_status: Optional[str]) -> None:
         )
 
 
-def maintenance_reason(reason: str, operator: Optional[str], maintenance: bool, now=None) -> str:
+def maintenance_reason(reason: str, operator: Optional[str], maintenance: bool) -> str:
     """``[maintenance] kernel update (by alice, 2026-11-25T10:00Z)``."""
-    when = (now or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y-%m-%dT%H:%MZ")
+    when = clock.now().strftime("%Y-%m-%dT%H:%MZ")
     who = f"by {operator}, " if operator else ""
     return f"{MAINTENANCE_TAG + ' ' if maintenance else ''}{reason} ({who}{when})"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any, Dict, Optional, Tuple
 
+from apis import clock
 from apis.openstack_api.connection import connect
 from apis.openstack_api.identity.exceptions import InvalidParameterError, openstack_errors
 from apis.openstack_api.networks import (
@@ -100,10 +101,10 @@ def image_share_to_project(
 def parse_date(value: str, parameter: str = "decommission_date") -> datetime.date:
     """A YYYY-MM-DD date that is today or later."""
     try:
-        date = datetime.date.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidParameterError(f"{parameter} {value!r} is not a YYYY-MM-DD date") from None
-    today = datetime.datetime.now(datetime.timezone.utc).date()
+        date = clock.parse_date(value, parameter)
+    except ValueError as err:
+        raise InvalidParameterError(str(err)) from None
+    today = clock.today()
     if date < today:
         raise InvalidParameterError(f"{parameter} {value} is in the past (today is {today})")
     return date

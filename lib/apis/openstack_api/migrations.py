@@ -27,6 +27,7 @@ import threading
 import time
 from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
 
+from apis import clock
 from apis.openstack_api.connection import connect
 from apis.openstack_api.servers import ServerError, describe, find_server
 
@@ -384,8 +385,7 @@ class MigrationWatch:
         self._conn = conn
         self._host = source_host
         self._interval = POLL_SECONDS if interval is None else interval
-        start = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-        self._since = start - datetime.timedelta(seconds=WATCH_START_SECONDS)
+        self._since = clock.now() - datetime.timedelta(seconds=WATCH_START_SECONDS)
         self._records: Dict[str, Dict[int, Dict[str, Any]]] = {}
         self._changed = threading.Condition()
         self._stopped = threading.Event()
@@ -420,7 +420,7 @@ class MigrationWatch:
         """One listing; wakes every waiting migration."""
         since = self._since.strftime("%Y-%m-%dT%H:%M:%S")
         listed = list(self._conn.compute.migrations(source_compute=self._host, changes_since=since))
-        stamps = [_timestamp(m.updated_at) for m in listed if m.updated_at]
+        stamps = [clock.parse(m.updated_at) for m in listed if m.updated_at]
         with self._changed:
             self.polls += 1
             for record in listed:
@@ -442,14 +442,6 @@ class MigrationWatch:
                 if ended or remaining <= 0 or self._stopped.is_set():
                     return record
                 self._changed.wait(remaining)
-
-
-def _timestamp(text: str) -> datetime.datetime:
-    """nova's ``updated_at`` (UTC, with or without an offset) as a naive UTC datetime."""
-    stamp = datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-    return stamp
 
 
 def migrate_server(
@@ -482,7 +474,7 @@ def migrate_server(
 
 def _snapshot(conn, server, timeout: float) -> Dict[str, Any]:
     """An image of the server, taken before it moves; waits until nova has captured it."""
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
     name = f"{server.name}-pre-migration-{stamp}"
     image = conn.compute.create_server_image(server, name, wait=False)
     started = time.monotonic()

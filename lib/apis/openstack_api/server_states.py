@@ -6,6 +6,7 @@ import datetime
 import enum
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from apis import clock
 from apis.openstack_api.connection import connect
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_service import find_compute_service
@@ -45,21 +46,16 @@ def entered(
 ) -> Tuple[Optional[datetime.datetime], str]:
     """When a server entered ``state``: ``(moment, source)`` from the latest matching action,
     else the server's ``updated_at`` (source ``updated_at``)."""
-    from apis.openstack_query_api.property_types import parse_datetime
 
     matching = [
-        (parse_datetime(a.start_time), a.action)
+        (clock.parse_optional(a.start_time), a.action)
         for a in actions
         if a.start_time and (not state.actions or a.action in state.actions)
     ]
     if matching:
         moment, action = max(matching)
         return moment, f"action:{action}"
-    return parse_datetime(updated_at), UPDATED_AT
-
-
-def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return clock.parse_optional(updated_at), UPDATED_AT
 
 
 def _listing(conn, state: ServerState, projects, hypervisor) -> List[Dict[str, Any]]:
@@ -103,7 +99,7 @@ def server_time_in_state(
         histories = concurrently(
             lambda server: list(conn.compute.server_actions(server["server_id"])), servers
         )
-    now = _now()
+    now = clock.now()
     rows = []
     for server, actions in zip(servers, histories):
         since, source = entered(chosen, actions, server["server_updated_at"])

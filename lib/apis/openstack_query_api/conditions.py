@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import datetime
-from typing import Any, Optional, Type
+from typing import Any, Type
 
+from apis import clock
 from apis.openstack_query_api.mapping import Condition
 from apis.openstack_query_api.presets import Preset
 from apis.openstack_query_api.property_types import PropertyEnum
@@ -14,15 +14,15 @@ def compile_condition(
     properties: Type[PropertyEnum],
     preset: Any,
     prop: Any,
-    now: Optional[datetime.datetime] = None,
     **args: Any,
 ) -> Condition:
-    """A checked condition: known preset and property, preset valid for the property's type."""
+    """A checked condition: known preset and property, preset valid for the property's type;
+    relative times count from now."""
     preset = Preset.from_string(preset)
     member = properties.from_string(prop)
     if member.spec.normalise is not None:
         args = _normalised(member.spec.normalise, args)
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = clock.now()
     test = preset.predicate(member.type, member.key, now=now, **args)
     return Condition(preset=preset, prop=member, args=dict(args), test=test, now=now)
 

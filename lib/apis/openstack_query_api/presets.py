@@ -10,12 +10,13 @@ import operator
 import re
 from typing import Any, Callable, Dict, FrozenSet, Tuple
 
+from apis import clock
 from apis.openstack_query_api.exceptions import (
     PresetArgumentError,
     PresetPropertyMismatchError,
     UnknownPresetError,
 )
-from apis.openstack_query_api.property_types import PropertyType, parse_datetime
+from apis.openstack_query_api.property_types import PropertyType
 
 T = PropertyType
 SCALARS = frozenset({T.STRING, T.INTEGER, T.NUMBER, T.BOOLEAN, T.DATETIME})
@@ -100,16 +101,17 @@ class Preset(enum.Enum):
         return found
 
     def predicate(
-        self, prop_type: PropertyType, label: str, now: datetime.datetime = None, **args: Any
+        self, prop_type: PropertyType, label: str, now: datetime.datetime, **args: Any
     ) -> Callable[[Any], bool]:
-        """A test of one property value, after checking the preset fits ``prop_type``."""
+        """A test of one property value, judged at ``now``, after checking the preset fits
+        ``prop_type``."""
         if prop_type not in self.value.types:
             raise PresetPropertyMismatchError(
                 f"{self.name} cannot compare {label} ({prop_type.value}); it applies to: "
                 + ", ".join(sorted(t.value for t in self.value.types))
             )
         args = _check_arguments(self, label, args)
-        return _BUILDERS[self](prop_type, args, now or datetime.datetime.now(datetime.timezone.utc))
+        return _BUILDERS[self](prop_type, args, now)
 
 
 def _check_arguments(preset: Preset, label: str, args: Dict[str, Any]) -> Dict[str, Any]:
@@ -141,7 +143,7 @@ def _check_arguments(preset: Preset, label: str, args: Dict[str, Any]) -> Dict[s
 def _coerce(prop_type: PropertyType, value: Any) -> Any:
     if prop_type is T.DATETIME:
         try:
-            return parse_datetime(value)
+            return clock.parse_optional(value)
         except ValueError:
             raise PresetArgumentError(
                 f"{value!r} is not an ISO 8601 date/time (e.g. 2026-01-31T12:00:00Z)"

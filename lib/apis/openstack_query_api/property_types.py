@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import difflib
 import enum
 from typing import Any, Callable, Dict, Optional, Tuple
 
+from apis import clock
 from apis.openstack_query_api.exceptions import UnknownPropertyError
 
 
@@ -59,20 +59,6 @@ def prop(key: str, getter: Callable[[Any], Any], kind: PropertyType, *aliases: s
     return PropertySpec(key, getter, kind, aliases)
 
 
-def parse_datetime(value: Any) -> Any:
-    """An aware UTC datetime from an ISO string or datetime (None stays None)."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime.datetime):
-        parsed = value
-    else:
-        text = str(value).strip().replace("Z", "+00:00")
-        parsed = datetime.datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed.astimezone(datetime.timezone.utc)
-
-
 class PropertyEnum(enum.Enum):
     """Base of each resource's property enum; member values are :class:`PropertySpec`."""
 
@@ -94,7 +80,7 @@ class PropertyEnum(enum.Enum):
     def read(self, resource: Any) -> Any:
         """The property's value on a resource; datetimes as aware UTC."""
         value = self.value.getter(resource)
-        return parse_datetime(value) if self.type is PropertyType.DATETIME else value
+        return clock.parse_optional(value) if self.type is PropertyType.DATETIME else value
 
     @classmethod
     def names(cls) -> Dict[str, "PropertyEnum"]:

@@ -8,9 +8,10 @@ import fnmatch
 import itertools
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from apis import clock
 from . import jql
 
 
@@ -222,7 +223,7 @@ class RecordedRequest:
 
 def now() -> datetime:
     """Current time, truncated to milliseconds like Jira."""
-    moment = datetime.now(timezone.utc)
+    moment = clock.now()
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol, Union
 
+from apis import clock
+
 Value = Union[str, datetime]
 Lookup = Callable[[str], list]
 
@@ -47,7 +49,7 @@ class _Token:
 
 def parse_date(literal: str, now: datetime | None = None) -> datetime:
     """Turn a JQL date literal into an aware datetime."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     text = literal.strip()
     if text.lower() == "now()":
         return now
@@ -58,7 +60,9 @@ def parse_date(literal: str, now: datetime | None = None) -> datetime:
         return now - delta if sign == "-" else now + delta
     for fmt in ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d"):
         try:
-            return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
+            return datetime.strptime(text, fmt).replace(  # noqa: TID251 - JQL's formats
+                tzinfo=timezone.utc
+            )
         except ValueError:
             continue
     raise JqlError(f"Date value '{literal}' for field is invalid.")

@@ -5,7 +5,6 @@ from unittest import mock
 
 import pytest
 
-from apis import timewindow
 from apis.alertmanager_api import silences
 from apis.alertmanager_api.account import AlertmanagerAccount
 from apis.alertmanager_api.client import AlertmanagerClient
@@ -31,9 +30,9 @@ def silence(number, state="active", matchers=("instance=hv01",)):
 
 
 @pytest.fixture(name="client_class")
-def fixture_client_class(monkeypatch):
+def fixture_client_class(pin_clock):
     """The client class the lib functions use, as an autospec; the clock is fixed at NOW."""
-    monkeypatch.setattr(timewindow, "utcnow", lambda: NOW)
+    pin_clock(NOW)
     with mock.patch.object(silences, "AlertmanagerClient", autospec=True) as cls:
         cls.return_value.__enter__.return_value = cls.return_value
         yield cls

@@ -5,7 +5,6 @@ from unittest import mock
 
 import pytest
 
-from apis import timewindow
 from apis.icinga_api import downtimes, search
 from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.exceptions import IcingaObjectNotFoundError, IcingaParameterError
@@ -23,9 +22,9 @@ def _client(module):
 
 
 @pytest.fixture(name="client")
-def fixture_client(monkeypatch):
+def fixture_client(pin_clock):
     """The Icinga client of the downtimes module; the clock is fixed at NOW."""
-    monkeypatch.setattr(timewindow, "utcnow", lambda: NOW)
+    pin_clock(NOW)
     patcher, _, instance = _client(downtimes)
     yield instance
     patcher.stop()

@@ -14,7 +14,15 @@ from openstack.image.v2.image import Image
 from apis.email_api.account import SMTPAccount
 from tests.unit.query.fakes import FakeConnection
 
-NOW = datetime.datetime.now(datetime.timezone.utc)
+NOW = datetime.datetime(2026, 6, 15, 9, 30, tzinfo=datetime.timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def fixture_pinned_now(pin_clock):
+    """Server ages and decommission dates below count from NOW, and so do the notifications."""
+    pin_clock(NOW)
+
+
 DECOM = "cloudops:decommission_date"
 
 

@@ -173,7 +173,7 @@ def test_vms_on_hypervisor_maintenance_and_fault(relay):
     [
         ({"hypervisor_name": "hv3"}, r"'hv3' is not a hypervisor of prod; valid choices: hv1, hv2"),
         ({"notice": "outage"}, "notice 'outage' is not one of: maintenance, fault"),
-        ({"start": "tomorrow"}, "start 'tomorrow' is not an ISO date"),
+        ({"start": "tomorrow"}, "start 'tomorrow' is not an ISO 8601 date"),
         ({"start": ""}, "start is required"),
         ({"end": "2026-11-01"}, "end '2026-11-01' is before start"),
     ],
@@ -308,9 +308,10 @@ def test_parse_when():
     assert parse_when("start", "2026-12-01") == datetime.datetime(
         2026, 12, 1, tzinfo=datetime.timezone.utc
     )
-    assert parse_when("start", "2026-12-01T10:00:00+02:00").utcoffset() == datetime.timedelta(
-        hours=2
-    )
+    # the same instant, in UTC like every time the pack handles
+    with_offset = parse_when("start", "2026-12-01T10:00:00+02:00")
+    assert with_offset == datetime.datetime(2026, 12, 1, 8, tzinfo=datetime.timezone.utc)
+    assert with_offset.tzinfo is datetime.timezone.utc
 
 
 def test_names_drops_blanks_and_duplicates():

@@ -13,12 +13,14 @@ from apis.openstack_api.identity.exceptions import (
 from apis.openstack_api.images import DECOMMISSION_KEY, parse_date
 from tests.unit.openstack.test_network_fakes import FakeCloud
 
-TOMORROW = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)).date()
+NOW = datetime.datetime(2026, 6, 15, 9, 30, tzinfo=datetime.timezone.utc)
+TOMORROW = (NOW + datetime.timedelta(days=1)).date()
 
 
 @pytest.fixture(name="cloud")
-def fixture_cloud(monkeypatch):
-    """Images: private (owned by data), shared, public; projects web and data."""
+def fixture_cloud(monkeypatch, pin_clock):
+    """Images: private (owned by data), shared, public; projects web and data; today is NOW."""
+    pin_clock(NOW)
     cloud = FakeCloud()
     cloud.project("web")
     cloud.project("data")

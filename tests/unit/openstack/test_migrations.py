@@ -483,7 +483,7 @@ def test_a_watch_that_cannot_list_keeps_the_error_and_times_out(monkeypatch):
     assert "503: nova-api is down" in watch.error and watch.polls == 0
 
 
-def test_the_watch_window_follows_the_newest_record():
+def test_the_watch_window_follows_the_newest_record(pin_clock):
     def record(number, server, status, updated_at):
         return Migration(
             id=number,
@@ -502,11 +502,13 @@ def test_the_watch_window_follows_the_newest_record():
         record(2, "s2", "running", "2026-11-26T10:00:30+00:00"),
         record(3, "s1", "queued", None),
     ]
+    pin_clock("2026-11-26T10:01:00Z")
     watch = migrations.MigrationWatch(cloud, "hv-a")
     watch.poll()
     watch.poll()
     first, second = cloud.called("migrations")
-    assert first["source_compute"] == "hv-a" and first["changes_since"] != "2026-11-26T10:00:25"
+    # the first window opens WATCH_START_SECONDS before the client's now, then follows nova
+    assert first == {"source_compute": "hv-a", "changes_since": "2026-11-26T10:00:00"}
     assert second == {"source_compute": "hv-a", "changes_since": "2026-11-26T10:00:25"}
     final = migrations.FINAL_MIGRATION_STATUSES
     assert watch.wait("s1", set(), final, 0)["status"] == "queued"  # the newest, not ended

@@ -43,7 +43,7 @@ def make_conn(**data) -> FakeConnection:
 
 
 @pytest.fixture(name="cloud")
-def fixture_cloud(monkeypatch):
+def fixture_cloud(monkeypatch, pin_clock):
     """Two SHUTOFF servers on hv1 and hv2, one without actions, and one in ERROR."""
 
     def server(sid, name, status, project, host, updated_days):
@@ -77,7 +77,7 @@ def fixture_cloud(monkeypatch):
     )
     connect = FakeConnect(conn)
     monkeypatch.setattr(server_states, "connect", connect)
-    monkeypatch.setattr(server_states, "_now", lambda: NOW)
+    pin_clock(NOW)
     return conn
 
 

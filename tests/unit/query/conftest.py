@@ -18,7 +18,13 @@ from openstack.network.v2.security_group import SecurityGroup
 
 from tests.unit.query.fakes import FakeConnection
 
-NOW = datetime.datetime.now(datetime.timezone.utc)
+NOW = datetime.datetime(2026, 6, 15, 9, 30, tzinfo=datetime.timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def fixture_pinned_now(pin_clock):
+    """Ages below count from NOW, and so does every query the tests run."""
+    pin_clock(NOW)
 
 
 def ago(days: float) -> str:

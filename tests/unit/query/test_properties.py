@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from apis.openstack_query_api.exceptions import UnknownPropertyError
-from apis.openstack_query_api.property_types import PropertyType, parse_datetime
+from apis.openstack_query_api.property_types import PropertyType
 from apis.openstack_query_api.resource_types import QueryType
 from apis.openstack_query_api.resources.servers import ServerProperties
 
@@ -38,24 +38,6 @@ def test_unknown_property_names_resource_and_suggests():
         ServerProperties.from_string("flavour")
     assert "is not a property of servers" in str(err.value)
     assert "Did you mean 'server_flavor_name'?" in str(err.value)
-
-
-@pytest.mark.parametrize(
-    "raw, expected",
-    [
-        ("2026-01-02T03:04:05Z", datetime.datetime(2026, 1, 2, 3, 4, 5)),
-        ("2026-01-02T03:04:05.123456", datetime.datetime(2026, 1, 2, 3, 4, 5, 123456)),
-        ("2026-01-02T05:04:05+02:00", datetime.datetime(2026, 1, 2, 3, 4, 5)),
-        (datetime.datetime(2026, 1, 2, 3, 4, 5), datetime.datetime(2026, 1, 2, 3, 4, 5)),
-    ],
-)
-def test_datetimes_are_aware_utc(raw, expected):
-    assert parse_datetime(raw) == expected.replace(tzinfo=datetime.timezone.utc)
-    assert parse_datetime(raw).tzinfo is datetime.timezone.utc
-
-
-def test_empty_datetimes_are_none():
-    assert parse_datetime(None) is None and parse_datetime("") is None
 
 
 def test_datetime_properties_read_as_utc():

@@ -1,7 +1,5 @@
 """Hypervisor service disable/enable and the finders, against a signature-checking fake."""
 
-import datetime
-
 import pytest
 from openstack.compute.v2.aggregate import Aggregate
 from openstack.compute.v2.hypervisor import Hypervisor
@@ -92,9 +90,12 @@ def test_unknown_hypervisor_suggests():
         hypervisor_service.disable_hypervisor("prod", "hv1", " ")
 
 
-def test_maintenance_reason_format():
-    now = datetime.datetime(2026, 11, 25, 10, 0, tzinfo=datetime.timezone.utc)
-    assert maintenance_reason("fault", None, False, now) == "fault (2026-11-25T10:00Z)"
+def test_maintenance_reason_format(pin_clock):
+    pin_clock("2026-11-25T10:00:30Z")
+    assert maintenance_reason("fault", None, False) == "fault (2026-11-25T10:00Z)"
+    assert maintenance_reason("kernel", "alice", True) == (
+        "[maintenance] kernel (by alice, 2026-11-25T10:00Z)"
+    )
 
 
 @pytest.mark.usefixtures("cloud")

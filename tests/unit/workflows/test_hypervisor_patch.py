@@ -205,12 +205,12 @@ def late_silence(comment, starts_at, silence_id="late-1"):
     return {"id": silence_id, "state": "active", "comment": comment, "starts_at": starts_at}
 
 
-def test_timed_out_silence_made_late_is_expired(apis, monkeypatch):
+def test_timed_out_silence_made_late_is_expired(apis, monkeypatch, pin_clock):
     """Alertmanager may create a silence after the client gave up waiting: watch and expire it."""
     monkeypatch.setattr(hypervisor_patch, "LATE_SILENCE_POLL_SECONDS", 0)
     apis.create_silence.side_effect = AlertmanagerTimeoutError("timed out after 5s")
     ours = "[cloudops:maintenance] CVE-2030-1 (patch.reboot of hv1 by alice)"
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = pin_clock("2026-06-15T09:30:00Z")
     older = (now - datetime.timedelta(days=1)).isoformat()
     apis.list_silences.side_effect = [
         {"silences": [late_silence(ours, older, "last-month")]},

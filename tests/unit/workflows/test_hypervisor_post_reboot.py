@@ -17,7 +17,7 @@ from workflows.hypervisor_post_reboot import PostRebootError
 
 AM = AlertmanagerAccount(name="am", url="http://am")
 ICINGA = IcingaAccount(name="ic", url="https://icinga")
-NOW = datetime.datetime.now(datetime.timezone.utc)
+NOW = datetime.datetime(2026, 6, 15, 9, 30, tzinfo=datetime.timezone.utc)
 SILENCE = {"id": "s-1", "state": "active", "comment": "[cloudops:maintenance] x"}
 PASSED = {"ok": True, "hypervisors": {"hv1": {"ok": True, "flavors": []}}}
 FAILED = {"ok": False, "hypervisors": {"hv1": {"ok": False, "flavors": [{"error": "NoValidHost"}]}}}
@@ -35,8 +35,10 @@ def service(status="disabled", reason="[maintenance] kernel", state="up", update
 
 
 @pytest.fixture(name="apis")
-def fixture_apis():
-    """Every outside call of the module as an autospec, answering like a rebooted host."""
+def fixture_apis(pin_clock):
+    """Every outside call of the module as an autospec, answering like a rebooted host; the
+    clock reads NOW."""
+    pin_clock(NOW)
     names = [
         "connect",
         "find_compute_service",
