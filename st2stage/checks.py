@@ -676,7 +676,7 @@ def _conduct(ref, scenario, what):
     ok = ok and ("output" not in scenario or output == scenario["output"])
     detail = f"{live.status} after {' '.join(trail) or 'no tasks'}; output {output}"
     if not ok:
-        errors = result.get("errors")
+        errors = result.get("errors") or result.get("error")
         detail += f"; errors {errors}" if errors else ""
         detail += f" (documented {scenario.get('status', 'succeeded')}, {scenario.get('output')})"
     return ok, what, detail
