@@ -70,6 +70,7 @@ MSG
     printf '%s\n' "${ST2_COMPONENTS[@]}"
   ) | sha256sum | cut -d' ' -f1)
   [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return 0
+  if ! python3 -m venv --help >/dev/null 2>&1; then apt_install python3-venv; fi
   rm -rf "$ST2_BUILD" "$ST2_VENV"
   mkdir -p "$ST2_BUILD"
   tar -xzf "$ST2_SHARED/$ST2_TARBALL" -C "$ST2_BUILD"
