@@ -36,7 +36,7 @@ setup_venv() {  # .venv with requirements.txt and requirements-tests.txt, reinst
 }
 
 # The real-StackStorm stage (st2stage/): StackStorm 3.9.0 from source archives in a venv of its
-# own, as /work/shared/stackstorm/README.md describes. CI keeps shared/ beside the clone.
+# own, as ../shared/stackstorm/README.md describes. CI keeps shared/ beside the clone.
 ST2_SHARED=${ST2_SHARED:-$ROOT/../shared/stackstorm}
 ST2_TARBALL=st2-3.9.0.tar.gz
 ORQUESTA_TARBALL=orquesta-5ba1467.tar.gz
