@@ -219,10 +219,11 @@ def check_config(example_path, plain):
 
 # 3. Python runner -----------------------------------------------------------------------------
 
-# (action, parameters, what the result must contain)
+# (action, parameters, keys its result must have): hello touches nothing outside, and
+# accounts.list reads the pack config (with the decrypted secrets) and touches nothing outside.
 SAMPLE_ACTIONS = [
-    ("cloudops.hello", {"name": "StackStorm"}, {"greeting": None}),
-    ("cloudops.accounts.list", {"kind": "all"}, {"smtp_accounts": None}),
+    ("cloudops.hello", {"name": "StackStorm"}, ("greeting",)),
+    ("cloudops.accounts.list", {"kind": "all"}, ("smtp_accounts", "jira_accounts")),
 ]
 
 
