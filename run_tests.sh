@@ -3,7 +3,11 @@
 # tests against a real OpenStack devcloud and real peer services.
 #
 #   ./run_tests.sh          everything (what CI runs)
-#   ./run_tests.sh --unit   black, pylint, unit and contract tests only (no cloud)
+#   ./run_tests.sh --unit   black, pylint, unit and contract tests and the real-StackStorm
+#                           stage (no cloud)
+#   ./run_tests.sh --st2    the real-StackStorm stage only: the pack registered, configured,
+#                           run and fired by StackStorm 3.9.0's own code (st2stage/); needs
+#                           StackStorm's source archives in ../shared/stackstorm/
 #
 # Installs what it needs itself (apt packages, .venv from the requirements files).
 set -euo pipefail
@@ -13,22 +17,25 @@ ROOT=$PWD
 # shellcheck source=scripts/setup_env.sh
 source "$ROOT/scripts/setup_env.sh"
 UNIT_ONLY=0
+ST2_ONLY=0
 case "${1:-}" in
   --unit) UNIT_ONLY=1 ;;
+  --st2) ST2_ONLY=1 ;;
   "") ;;
-  *) echo "usage: $0 [--unit]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--unit | --st2]" >&2; exit 2 ;;
 esac
 
 PEER_PACKAGES=(prometheus-alertmanager icinga2 openssh-server openssl)
 T0=$SECONDS
 declare -a TIMINGS=()
 
-phase() {  # phase NAME CMD...: run a step and record its wall time
-  local name=$1 start=$SECONDS
+phase() {  # phase NAME CMD...: run a step and record its wall time (also when it fails)
+  local name=$1 start=$SECONDS rc=0
   shift
   echo "=== $name"
-  "$@"
-  TIMINGS+=("$(printf '%-28s %5ss' "$name" $((SECONDS - start)))")
+  "$@" || rc=$?
+  TIMINGS+=("$(printf '%-28s %5ss' "$name" $((SECONDS - start)))$( ((rc == 0)) || echo "  FAILED")")
+  return "$rc"
 }
 
 report_timings() {
@@ -76,6 +83,7 @@ run_integration() {
   "$VENV/bin/pytest" -q tests/integration --cov=lib --cov-append --cov-report=
 }
 run_coverage() { "$VENV/bin/coverage" report --fail-under=90; }
+run_st2() { "$ST2_VENV/bin/python" st2stage/run.py; }
 
 devcloud_up() {
   devcloud/devcloud.sh install
@@ -83,6 +91,12 @@ devcloud_up() {
   devcloud/devcloud.sh seed
 }
 devcloud_down() { devcloud/devcloud.sh down || true; }
+
+if ((ST2_ONLY)); then
+  phase "st2 venv (StackStorm 3.9.0)" setup_st2_venv
+  phase "real StackStorm 3.9.0" run_st2
+  exit 0
+fi
 
 if ((UNIT_ONLY)); then
   phase "venv + requirements" setup_venv
@@ -95,6 +109,8 @@ phase "ruff (one clock)" run_ruff
 phase "pylint" run_pylint
 phase "unit + contract tests" run_unit
 phase "unit + contract, other dates" run_unit_at_other_dates
+phase "st2 venv (StackStorm 3.9.0)" setup_st2_venv
+phase "real StackStorm 3.9.0" run_st2
 if ((!UNIT_ONLY)); then
   trap 'devcloud_down; report_timings' EXIT
   phase "devcloud install+up+seed" devcloud_up

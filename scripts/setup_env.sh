@@ -34,3 +34,55 @@ setup_venv() {  # .venv with requirements.txt and requirements-tests.txt, reinst
     echo "$want" >"$stamp"
   fi
 }
+
+# The real-StackStorm stage (st2stage/): StackStorm 3.9.0 from source archives in a venv of its
+# own, as ../shared/stackstorm/README.md describes. CI keeps shared/ beside the clone.
+ST2_SHARED=${ST2_SHARED:-$ROOT/../shared/stackstorm}
+ST2_TARBALL=st2-3.9.0.tar.gz
+ORQUESTA_TARBALL=orquesta-5ba1467.tar.gz
+ST2_BUILD=$ROOT/build/st2
+ST2_VENV=$ROOT/.st2venv
+# The st2 components the stage installs (paths inside the st2 archive).
+ST2_COMPONENTS=(st2common st2actions st2reactor st2api st2tests
+  contrib/runners/python_runner contrib/runners/orquesta_runner contrib/runners/noop_runner
+  contrib/runners/local_runner contrib/runners/action_chain_runner)
+
+setup_st2_venv() {  # .st2venv with StackStorm 3.9.0, reinstalled when its inputs change
+  local t
+  for t in "$ST2_TARBALL" "$ORQUESTA_TARBALL"; do
+    if [ ! -f "$ST2_SHARED/$t" ]; then
+      cat >&2 <<MSG
+real StackStorm stage: $ST2_SHARED/$t is missing, so the stage cannot run (it is not skipped).
+  It needs StackStorm's source archives in ../shared/stackstorm/ beside the clone (or in
+  \$ST2_SHARED). Where a network exists, the same sources are StackStorm's own tags:
+    mkdir -p ../shared/stackstorm && cd ../shared/stackstorm
+    curl -L -o $ST2_TARBALL https://github.com/StackStorm/st2/archive/refs/tags/v3.9.0.tar.gz
+    curl -L -o $ORQUESTA_TARBALL \\
+      https://github.com/StackStorm/orquesta/archive/5ba1467614b2ef8b4709b2ca89e68baa671e8975.tar.gz
+MSG
+      return 1
+    fi
+  done
+  local stamp=$ST2_VENV/.inputs.sha want
+  want=$( (
+    cd "$ST2_SHARED" && sha256sum "$ST2_TARBALL" "$ORQUESTA_TARBALL"
+    cat "$ROOT/st2stage/requirements.txt"
+    printf '%s\n' "${ST2_COMPONENTS[@]}"
+  ) | sha256sum | cut -d' ' -f1)
+  [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return 0
+  if ! python3 -m venv --help >/dev/null 2>&1; then apt_install python3-venv; fi
+  rm -rf "$ST2_BUILD" "$ST2_VENV"
+  mkdir -p "$ST2_BUILD"
+  tar -xzf "$ST2_SHARED/$ST2_TARBALL" -C "$ST2_BUILD"
+  tar -xzf "$ST2_SHARED/$ORQUESTA_TARBALL" -C "$ST2_BUILD"
+  local src=$ST2_BUILD/st2-3.9.0 orq
+  orq=$(echo "$ST2_BUILD"/orquesta-*/)
+  grep -v 'git+' "$src/requirements.txt" >"$ST2_BUILD/requirements-nogit.txt"
+  python3 -m venv "$ST2_VENV"
+  "$ST2_VENV/bin/pip" install -q -r "$ST2_BUILD/requirements-nogit.txt" \
+    -r "$ROOT/st2stage/requirements.txt" "$orq"
+  local c args=()
+  for c in "${ST2_COMPONENTS[@]}"; do args+=(-e "$src/$c"); done
+  "$ST2_VENV/bin/pip" install -q --no-deps "${args[@]}"
+  echo "$want" >"$stamp"
+}

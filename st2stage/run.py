@@ -1,0 +1,92 @@
+"""The real-StackStorm stage: the pack checked by StackStorm 3.9.0's own code.
+
+Run by `./run_tests.sh --st2` (and in the default and `--unit` runs) with `.st2venv/bin/python`,
+the venv `setup_st2_venv` (scripts/setup_env.sh) builds from `../shared/stackstorm/`:
+
+    .st2venv/bin/python st2stage/run.py [--pack-dir DIR] [--only CHECK ...]
+
+Checks, in order (all share one in-memory database; see checks.py and harness.py):
+  register   every action, workflow, sensor, trigger, rule, policy, alias and the config,
+             fail_on_failure, every failure reported; policies, rules and aliases must
+             name registered actions
+  config     cloudops.yaml.example through ContentPackConfigLoader, st2kv items encrypted
+  actions    cloudops.hello and cloudops.accounts.list through the python runner, in a pack
+             virtualenv built by st2's setup_pack_virtualenv (kept under build/st2/base)
+  aliases    every alias's `extra.samples` through st2api's match_and_execute
+  rules      every rule fired through st2reactor's RulesEngine (st2stage/rule_samples.yaml)
+  sensors    every sensor in st2's sensor wrapper, sensor container path, no cloud, alive
+             after 3 polls (1 s apart)
+  workflows  every orquesta workflow inspected by st2's workflow service, then conducted by
+             st2's workflow engine with the documented child results of
+             st2stage/workflow_samples.yaml
+
+Exit status 1 when any check fails. `--pack-dir` checks another copy of the pack (e.g. a
+patched one in a temp folder); the default is this checkout.
+"""
+
+# pylint: disable=wrong-import-position
+import argparse
+import logging
+import os
+import sys
+import time
+import traceback
+
+import harness  # first: monkey-patches like st2's entry points
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHECKS = ["register", "config", "actions", "aliases", "rules", "sensors", "workflows"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--pack-dir", default=ROOT)
+    parser.add_argument("--build-dir", default=os.path.join(ROOT, "build", "st2"))
+    parser.add_argument("--only", nargs="+", choices=CHECKS, default=CHECKS)
+    parser.add_argument("--verbose", action="store_true", help="show st2's own log output")
+    args = parser.parse_args(argv)
+
+    harness.install()
+    pack_path = harness.configure(args.pack_dir, args.build_dir)
+    if not args.verbose:
+        logging.disable(1000)  # st2's AUDIT level is above CRITICAL
+    import checks  # after configure: st2 modules read the config at import
+
+    harness.db_setup()
+    example = os.path.join(pack_path, "cloudops.yaml.example")
+    harness.install_config(example)
+    secrets = checks.store_example_secrets(example)
+
+    runs = {
+        "register": lambda: checks.check_registration(pack_path),
+        "config": lambda: checks.check_config(example, secrets),
+        "actions": lambda: checks.check_actions(pack_path),
+        "aliases": lambda: checks.check_aliases(pack_path),
+        "rules": lambda: checks.check_rules(pack_path),
+        "sensors": lambda: checks.check_sensors(pack_path, example),
+        "workflows": lambda: checks.check_workflows(pack_path),
+    }
+    failed = 0
+    # Registration always runs: every other check uses what it registered.
+    for name in [c for c in CHECKS if c == "register" or c in args.only]:
+        start = time.monotonic()
+        try:
+            findings = runs[name]()
+        except Exception:  # pylint: disable=broad-except
+            findings = [checks.Finding(False, f"{name} check crashed", traceback.format_exc())]
+        bad = [f for f in findings if not f.ok]
+        failed += len(bad) if name in args.only else 0
+        if name not in args.only:
+            continue
+        print(f"--- {name}: {len(findings) - len(bad)} ok, {len(bad)} failed "
+              f"({time.monotonic() - start:.1f}s)")  # fmt: skip
+        for finding in findings:
+            mark = "ok  " if finding.ok else "FAIL"
+            print(f"  {mark} {finding.what}" + (f": {finding.detail}" if finding.detail else ""))
+        sys.stdout.flush()
+    print(f"real StackStorm 3.9.0: {failed} failure(s)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
