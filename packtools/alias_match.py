@@ -29,6 +29,8 @@ except ImportError:  # pragma: no cover - Python < 3.11
 
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
+from packtools.rule_render import cast
+
 KEY = r"\s*(\S+?)\s*"
 VALUE = r'""|\'\'|"(.+?)"|\'(.+?)\'|({.+?})|(\S+)'
 EXT_VALUE = r'""|\'\'|"(.+?)"|\'(.+?)\'|({.+?})|(.+?)'
@@ -111,3 +113,19 @@ def matches(command: str, aliases: Iterable[Mapping[str, Any]]) -> List[Tuple[st
             if parameters is not None:
                 found.append((str(alias.get("name")), format_str, parameters))
     return found
+
+
+def cast_parameters(
+    parameters: Mapping[str, Any], declared: Mapping[str, Mapping[str, Any]]
+) -> Dict[str, Any]:
+    """The matched text values as the action receives them: st2api's alias execution casts
+    each by the action parameter's type, arrays by splitting on commas (its
+    ``CAST_OVERRIDES``), the rest as st2common's casts do."""
+    cast_values: Dict[str, Any] = {}
+    for name, value in parameters.items():
+        kind = (declared.get(name) or {}).get("type", "string")
+        if kind == "array" and isinstance(value, str):
+            cast_values[name] = [part.strip() for part in value.split(",")]
+        else:
+            cast_values[name] = cast(value, kind) if isinstance(value, str) else value
+    return cast_values

@@ -543,8 +543,8 @@ def check_aliases(pack: Pack) -> Iterable[Problem]:
 def _sample_problems(pack: Pack, alias: MetaFile) -> Iterable[str]:
     """StackStorm refuses a chat command matching more than one format of all aliases (and
     one matching none): each alias documents sample commands under ``extra.samples`` (a list
-    of ``{command, parameters}``), checked with StackStorm's matching rules
-    (:mod:`packtools.alias_match`)."""
+    of ``{command, parameters}``, the parameters as the action receives them), checked with
+    StackStorm's matching rules and alias casts (:mod:`packtools.alias_match`)."""
     extra = alias.data.get("extra")
     samples = extra.get("samples") if isinstance(extra, Mapping) else None
     if not samples or not isinstance(samples, list):
@@ -568,6 +568,9 @@ def _sample_problems(pack: Pack, alias: MetaFile) -> Iterable[str]:
             )
             continue
         name, _, parameters = found[0]
+        parameters = alias_match.cast_parameters(
+            parameters, action_parameters(pack, alias.data.get("action_ref", "")) or {}
+        )
         if name != alias.name:
             yield f"sample {command!r} matches alias {name!r}, not this one"
         elif parameters != dict(sample.get("parameters") or {}):

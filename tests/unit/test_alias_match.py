@@ -6,7 +6,7 @@ Each expectation below was produced by st2common's own ``extract_parameters`` an
 
 import pytest
 
-from packtools.alias_match import extract_parameters, matches, representations
+from packtools.alias_match import cast_parameters, extract_parameters, matches, representations
 
 TRAILING = "server search {{ where }} {{ cloud_account=default }}"
 LEADING = "{{ cloud_account=default }} server search {{ where }}"
@@ -71,3 +71,26 @@ def test_two_overlapping_formats_both_match():
 def test_representations_of_both_format_forms():
     alias = {"formats": ["plain {{ x }}", {"display": "d", "representation": "one {{ y }}"}]}
     assert representations(alias) == ["plain {{ x }}", "one {{ y }}"]
+
+
+def test_matched_text_is_cast_as_st2api_casts_alias_parameters():
+    declared = {
+        "where": {"type": "array"},
+        "all_projects": {"type": "boolean"},
+        "limit": {"type": "integer"},
+        "cloud_account": {"type": "string"},
+    }
+    matched = {
+        "where": "name any_in a, b",
+        "all_projects": "true",
+        "limit": "5",
+        "cloud_account": "prod",
+        "undeclared": "kept as text",
+    }
+    assert cast_parameters(matched, declared) == {
+        "where": ["name any_in a", "b"],  # st2api splits arrays on commas (CAST_OVERRIDES)
+        "all_projects": True,
+        "limit": 5,
+        "cloud_account": "prod",
+        "undeclared": "kept as text",
+    }
