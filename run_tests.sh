@@ -8,6 +8,11 @@
 #   ./run_tests.sh --st2    the real-StackStorm stage only: the pack registered, configured,
 #                           run and fired by StackStorm 3.9.0's own code (st2stage/); needs
 #                           StackStorm's source archives in ../shared/stackstorm/
+#   ./run_tests.sh --integration
+#                           the devcloud and the integration tests only
+#
+# When a phase fails, the run stops, the phase timings list it as FAILED, and the last lines
+# name the command that re-runs only that part.
 #
 # Installs what it needs itself (apt packages, .venv from the requirements files).
 set -euo pipefail
@@ -18,16 +23,21 @@ ROOT=$PWD
 source "$ROOT/scripts/setup_env.sh"
 UNIT_ONLY=0
 ST2_ONLY=0
+INTEGRATION_ONLY=0
 case "${1:-}" in
   --unit) UNIT_ONLY=1 ;;
   --st2) ST2_ONLY=1 ;;
+  --integration) INTEGRATION_ONLY=1 ;;
   "") ;;
-  *) echo "usage: $0 [--unit | --st2]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--unit | --st2 | --integration]" >&2; exit 2 ;;
 esac
 
 PEER_PACKAGES=(prometheus-alertmanager icinga2 openssh-server openssl)
 T0=$SECONDS
 declare -a TIMINGS=()
+
+RERUN=""  # the command that re-runs only the part now running (set before each part)
+FAILED_HINT=""
 
 phase() {  # phase NAME CMD...: run a step and record its wall time (also when it fails)
   local name=$1 start=$SECONDS rc=0
@@ -35,6 +45,7 @@ phase() {  # phase NAME CMD...: run a step and record its wall time (also when i
   echo "=== $name"
   "$@" || rc=$?
   TIMINGS+=("$(printf '%-28s %5ss' "$name" $((SECONDS - start)))$( ((rc == 0)) || echo "  FAILED")")
+  ((rc == 0)) || FAILED_HINT="phase '$name' failed (exit $rc); re-run only this part: $RERUN"
   return "$rc"
 }
 
@@ -42,6 +53,7 @@ report_timings() {
   echo "=== phase timings"
   printf '%s\n' "${TIMINGS[@]}"
   printf '%-28s %5ss\n' "total" $((SECONDS - T0))
+  [ -z "$FAILED_HINT" ] || echo "=== $FAILED_HINT"
 }
 trap report_timings EXIT
 
@@ -73,6 +85,7 @@ run_unit_at_other_dates() {
     else
       echo "$date: FAILED"
       cat "$logs/$date.log"
+      echo "re-run this date: .venv/bin/pytest tests/unit tests/contract --wall-clock $date"
       failed=1
     fi
   done
@@ -92,30 +105,45 @@ devcloud_up() {
 }
 devcloud_down() { devcloud/devcloud.sh down || true; }
 
+integration_phases() {
+  RERUN="./run_tests.sh --integration"
+  trap 'devcloud_down; report_timings' EXIT
+  phase "devcloud install+up+seed" devcloud_up
+  phase "integration tests" run_integration
+  phase "devcloud down" devcloud_down
+  trap report_timings EXIT
+}
+
 if ((ST2_ONLY)); then
+  RERUN="./run_tests.sh --st2"
   phase "st2 venv (StackStorm 3.9.0)" setup_st2_venv
   phase "real StackStorm 3.9.0" run_st2
   exit 0
 fi
 
+RERUN="./run_tests.sh --unit"
 if ((UNIT_ONLY)); then
   phase "venv + requirements" setup_venv
 else
+  RERUN="./run_tests.sh --integration"
   phase "apt: peer services" apt_install "${PEER_PACKAGES[@]}"
+  RERUN="./run_tests.sh --unit"
   phase "venv + requirements" setup_venv
+fi
+if ((INTEGRATION_ONLY)); then
+  integration_phases
+  exit 0
 fi
 phase "black --check" run_black
 phase "ruff (one clock)" run_ruff
 phase "pylint" run_pylint
 phase "unit + contract tests" run_unit
 phase "unit + contract, other dates" run_unit_at_other_dates
+RERUN="./run_tests.sh --st2"
 phase "st2 venv (StackStorm 3.9.0)" setup_st2_venv
 phase "real StackStorm 3.9.0" run_st2
 if ((!UNIT_ONLY)); then
-  trap 'devcloud_down; report_timings' EXIT
-  phase "devcloud install+up+seed" devcloud_up
-  phase "integration tests" run_integration
-  phase "devcloud down" devcloud_down
-  trap report_timings EXIT
+  integration_phases
 fi
+RERUN="./run_tests.sh (coverage counts the unit and the integration tests together)"
 phase "coverage (lib >= 90%)" run_coverage
