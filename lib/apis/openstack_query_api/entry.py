@@ -211,7 +211,9 @@ def search(
     from_domain: Optional[str] = None,
     where: Optional[List[str]] = None,
 ) -> Dict[str, Any]:
-    """Run one query for an action: ``{"query_type", "count", "results"}``."""
+    """Run one query for an action: ``{"query_type", "count", "results"}``, and a ``hint``
+    when a search of the caller's own project found nothing (other projects are searched only
+    when asked: all_projects or from_projects, as admin)."""
     OutputType.from_string(output_type)
     query = build_query(
         query_type,
@@ -236,8 +238,16 @@ def search(
     )
     rows = query.to_props()
     count = sum(len(v) for v in rows.values()) if isinstance(rows, dict) else len(rows)
-    return {
+    result = {
         "query_type": query.mapping.name,
         "count": count,
         "results": render(query, output_type),
     }
+    own_project_only = not (all_projects or from_projects or from_domain)
+    if not count and own_project_only and query.mapping.project_property is not None:
+        result["hint"] = (
+            f"searched only the project that cloud account {cloud_account!r} is scoped to; "
+            f"{query.mapping.name} of other projects are searched with all_projects=true or "
+            "from_projects=[...] (admin)"
+        )
+    return result

@@ -175,3 +175,20 @@ def test_search_null_preset_and_bad_output(connected):
     with pytest.raises(QueryError, match="output_type 'pdf'"):
         entry.search("prod", "users", output_type="pdf")
     assert connected == ["prod"]
+
+
+def test_an_empty_search_of_the_own_project_says_how_to_widen_it(connected):
+    own = entry.search("prod", "servers", preset="==", property_name="status", values=["rescue"])
+    assert own["count"] == 0 and own["results"] == []
+    assert own["hint"] == (
+        "searched only the project that cloud account 'prod' is scoped to; servers of other "
+        "projects are searched with all_projects=true or from_projects=[...] (admin)"
+    )
+    everywhere = entry.search(
+        "prod", "servers", preset="==", property_name="status", values=["rescue"], all_projects=True
+    )
+    assert everywhere["count"] == 0 and "hint" not in everywhere  # nothing left to widen
+    # users belong to no project: an empty user search has nothing to widen
+    nobody = entry.search("prod", "users", preset="==", property_name="name", values=["zed"])
+    assert nobody["count"] == 0 and "hint" not in nobody
+    assert connected == ["prod"] * 3
