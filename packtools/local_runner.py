@@ -8,7 +8,10 @@ in StackStorm, not passed to the action, and not enforced here); the pack config
 (``--config``, else ``$CLOUDOPS_CONFIG``, else ``./cloudops.yaml`` if present) is validated
 against config.schema.yaml with defaults applied;
 the action runs in a fresh interpreter on StackStorm's production ``sys.path``; the result is
-printed as JSON with every secret masked. Exit status: 0 succeeded, 1 failed, 2 bad usage.
+printed with every secret masked: a search asked for a text output (``output_type`` table,
+csv, html or markdown) prints its summary lines and then the text as it is, everything else
+(and anything with ``--json``) the JSON answer. Exit status: 0 succeeded, 1 failed, 2 bad
+usage.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from packtools.pack import PYTHON_RUNNER, load_pack, runner_and_action_parameter
 from packtools.refs import RUNNER_PARAMETERS
 
 MASK = "********"
+TEXT_OUTPUTS = ("table", "csv", "html", "markdown")
 PACK_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -113,6 +117,9 @@ def run(argv: Sequence[str], out=sys.stdout, err=sys.stderr) -> int:
     )
     parser.add_argument("--pack", default=str(PACK_ROOT), help="pack directory")
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument(
+        "--json", action="store_true", help="print the raw JSON answer, also for text outputs"
+    )
     args = parser.parse_args(argv)
     pack = load_pack(Path(args.pack))
     config_path = Path(args.config or os.environ.get("CLOUDOPS_CONFIG") or "cloudops.yaml")
@@ -162,8 +169,22 @@ def run(argv: Sequence[str], out=sys.stdout, err=sys.stderr) -> int:
     err.write(mask(proc.stderr, secrets))
     out.write(mask(proc.stdout, secrets))
     answer.pop("sys_path_front", None)
-    print(mask(json.dumps(answer, indent=2, sort_keys=True, default=str), secrets), file=out)
+    print(mask(format_answer(answer, parameters, args.json), secrets), file=out)
     return 0 if answer.get("status") == "succeeded" else 1
+
+
+def format_answer(answer: Mapping[str, Any], parameters: Mapping[str, Any], raw: bool) -> str:
+    """What the terminal shows: a rendered text output as text (after the result's other
+    keys, one per line), anything else as indented JSON."""
+    result = answer.get("result")
+    text_asked = str(parameters.get("output_type", "")).lower() in TEXT_OUTPUTS
+    if raw or not text_asked or not isinstance(result, Mapping):
+        return json.dumps(answer, indent=2, sort_keys=True, default=str)
+    if not isinstance(result.get("results"), str):
+        return json.dumps(answer, indent=2, sort_keys=True, default=str)
+    lines = [f"status: {answer.get('status')}"]
+    lines += [f"{key}: {value}" for key, value in result.items() if key != "results"]
+    return "\n".join(lines + ["", result["results"]])
 
 
 def _did_you_mean(name: str, choices) -> str:

@@ -11,12 +11,14 @@ NO_CONFIG = "/nonexistent/cloudops.yaml"
 
 
 def run_action(config: Optional[Union[str, Path]], *argv: str) -> Tuple[int, Any, str]:
-    """Exit code, the parsed answer (``{"result": ...}``) and everything printed.
+    """Exit code, the parsed answer (``{"result": ...}``, asked for as JSON) and everything
+    printed.
 
     ``config`` is a pack config file, or None for an action that needs none.
     """
     out, err = io.StringIO(), io.StringIO()
-    code = local_runner.run(["--config", str(config or NO_CONFIG), *argv], out=out, err=err)
+    argv = ["--json", "--config", str(config or NO_CONFIG), *argv]
+    code = local_runner.run(argv, out=out, err=err)
     text = out.getvalue()
     return code, json.loads(text[text.index("{") :]), text + err.getvalue()
 

@@ -1,8 +1,11 @@
 """The search and list actions through the local runner against the seeded devcloud."""
 
+import io
+
 import pytest
 
-from tests.integration.action_run import action_result
+from packtools import local_runner
+from tests.integration.action_run import NO_CONFIG, action_result
 
 pytestmark = pytest.mark.integration
 
@@ -83,3 +86,22 @@ def test_floating_ip_list_as_table(seeded_cloud, clouds_yaml):
     web = [ip for ip, f in seeded_cloud["floating_ips"].items() if f["project"] == "seed-web"]
     assert result["count"] == len(web)
     assert all(ip in result["results"] for ip in web)
+
+
+def test_a_table_prints_as_text_in_a_terminal(seeded_cloud, clouds_yaml):
+    out, err = io.StringIO(), io.StringIO()
+    argv = [
+        "--config",
+        NO_CONFIG,
+        "floating.ip.list",
+        f"cloud_account={clouds_yaml.cloud}",
+        "from_projects=seed-web",
+        "output_type=table",
+    ]
+    assert local_runner.run(argv, out=out, err=err) == 0, err.getvalue()
+    summary, table = out.getvalue().split("\n\n", 1)
+    web = [ip for ip, f in seeded_cloud["floating_ips"].items() if f["project"] == "seed-web"]
+    assert summary.splitlines()[:2] == ["status: succeeded", "query_type: floating_ips"]
+    assert f"count: {len(web)}" in summary.splitlines()
+    rows = table.splitlines()
+    assert len(rows) > len(web) and all(any(ip in row for row in rows) for ip in web)

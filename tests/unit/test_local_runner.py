@@ -141,3 +141,29 @@ def test_workflow_actions_are_refused(tmp_path):
     )
     code, _, err = run("--pack", str(pack), "p.w", config=tmp_path / "absent.yaml")
     assert code == 2 and "w runs on the orquesta runner, which only StackStorm has" in err
+
+
+@pytest.mark.parametrize("output_type", ["table", "CSV", "html", "markdown"])
+def test_a_text_output_prints_as_text(output_type):
+    answer = {"status": "succeeded", "result": {"count": 2, "results": "a  b\n1  2"}}
+    assert local_runner.format_answer(answer, {"output_type": output_type}, raw=False) == (
+        "status: succeeded\ncount: 2\n\na  b\n1  2"
+    )
+
+
+@pytest.mark.parametrize(
+    "answer, parameters, raw",
+    [
+        ({"status": "succeeded", "result": {"results": "a"}}, {"output_type": "table"}, True),
+        (
+            {"status": "succeeded", "result": {"results": [{"a": 1}]}},
+            {"output_type": "props"},
+            False,
+        ),
+        ({"status": "succeeded", "result": {"results": "{}"}}, {"output_type": "json"}, False),
+        ({"status": "failed", "result": "boom"}, {"output_type": "table"}, False),
+        ({"status": "succeeded", "result": {"greeting": "hi"}}, {}, False),
+    ],
+)
+def test_everything_else_prints_as_json(answer, parameters, raw):
+    assert json.loads(local_runner.format_answer(answer, parameters, raw)) == answer
