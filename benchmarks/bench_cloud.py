@@ -168,6 +168,21 @@ class BenchCloud:
                 by_name.setdefault(server.name, []).append(server)
         return by_name
 
+    def missing(self) -> List[str]:
+        """What of the benchmark data the cloud lacks (nothing once seeded), in words."""
+        projects = self._find_projects()
+        servers = self.bench_servers() if projects else {}
+        wanted = len(list(all_servers()))
+        gaps = []
+        if len(projects) < PROJECTS:
+            gaps.append(
+                f"{PROJECTS - len(projects)} of the projects {project_name(0)} .. "
+                f"{project_name(PROJECTS - 1)}"
+            )
+        if len(servers) < wanted:
+            gaps.append(f"{wanted - len(servers)} of the {wanted} servers")
+        return gaps
+
     # ------------------------------------------------------------------ seeding
     def seed(self) -> bool:
         """Converge the cloud to the benchmark data; True if anything changed."""

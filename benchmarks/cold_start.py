@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Cold start: StackStorm starts a new interpreter for every action run.
 
 Prints, measured in this same run, the median wall time of a fresh process that loads and
@@ -10,6 +11,7 @@ OpenStack must not pay for openstacksdk).
 
 from __future__ import annotations
 
+import bench_env  # first: the project's .venv, lib/ on sys.path, the devcloud
 import argparse
 import json
 import statistics
@@ -19,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = bench_env.ROOT
 WRAPPER = ROOT / "packtools" / "entry_wrapper.py"
 STANDIN = ROOT / "packtools" / "st2_standin"
 TARGET = 1.2

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Drain benchmark: a devcloud hypervisor holding 40 servers, one at a time vs concurrently.
 
 In its own project it boots ``--servers`` servers (no ports) on the source hypervisor, then
@@ -28,16 +29,16 @@ Exits 1 when the target is missed or a server is left in a bad state.
 
 from __future__ import annotations
 
+import bench_env  # first: the project's .venv, lib/ on sys.path, the devcloud
 import argparse
 import concurrent.futures
 import os
 import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Any, Dict, List
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = bench_env.ROOT
 SPEEDUP_TARGET = 2.5
 BAD_STATUSES = ("MIGRATING", "RESIZE", "VERIFY_RESIZE", "ERROR")
 FLAVOR = "seed.small"
@@ -254,9 +255,6 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    os.environ.pop("OS_CLOUD", None)
-    os.environ.setdefault("OS_CLIENT_CONFIG_FILE", str(ROOT / "devcloud" / "clouds.yaml"))
-    sys.path[:0] = [str(ROOT / "lib"), str(ROOT)]
     from apis.openstack_api.connection import open_connection
     from tests.integration.devcloud_fixtures import delete_project, modeled_transfer
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Email benchmark: 1,000 affected servers owned by 500 users, one email per user.
 
 Prints, measured in this same run:
@@ -19,6 +20,7 @@ target is missed or a delivery is wrong.
 
 from __future__ import annotations
 
+import bench_env  # pylint: disable=unused-import  # first: .venv, lib/ on sys.path, devcloud
 import argparse
 import collections
 import contextlib
@@ -36,14 +38,10 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "lib"), str(ROOT)]
-
-# pylint: disable=wrong-import-position
-from apis.email_api.account import SMTPAccount  # noqa: E402
-from apis.email_api.sender import send_emails  # noqa: E402
-from workflows.email_common import owner_email, owner_emails  # noqa: E402
-from workflows.email_recipients import group_by_owner  # noqa: E402
+from apis.email_api.account import SMTPAccount
+from apis.email_api.sender import send_emails
+from workflows.email_common import owner_email, owner_emails
+from workflows.email_recipients import group_by_owner
 
 SERVERS = 1000
 USERS = 500
@@ -277,7 +275,7 @@ def measure_send(account: SMTPAccount, pipe, repeat: int, problems: List[str]):
 def main() -> int:
     """Measure, print, and exit 1 when a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
-    parser.add_argument("--cloud", default=os.environ.get("OS_CLOUD", "devcloud"))
+    parser.add_argument("--cloud", default="devcloud", help="clouds.yaml cloud (admin)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-cloud", action="store_true", help="skip part (a)")
     args = parser.parse_args()

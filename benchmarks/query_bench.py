@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Query library benchmark: cross-project server queries against their raw-API floor.
 
 Seeds the devcloud with 50 projects x 20 servers (see bench_cloud.py; idempotent), then
@@ -27,10 +28,10 @@ is wrong), naming it.
 
 from __future__ import annotations
 
+import bench_env  # first: the project's .venv, lib/ on sys.path, the devcloud
 import argparse
 import dataclasses
 import datetime
-import os
 import re
 import statistics
 import sys
@@ -42,7 +43,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from apis import clock
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = bench_env.ROOT
 PAGE = "/servers/detail?all_tenants=1&limit=1000"
 TARGETS = {"a": 1.15, "b": 0.5, "c": 1.15}
 GIVEN_PROJECTS = [f"bench-p{n:02d}" for n in range(0, 50, 5)]
@@ -455,10 +456,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     mode.add_argument("--clean", action="store_true", help="delete the benchmark's resources")
     args = parser.parse_args(argv)
 
-    # an inherited OS_CLOUD would replace the bench users' credentials (see TESTBED.md)
-    os.environ.pop("OS_CLOUD", None)
-    os.environ.setdefault("OS_CLIENT_CONFIG_FILE", str(ROOT / "devcloud" / "clouds.yaml"))
-    sys.path[:0] = [str(ROOT / "lib"), str(ROOT)]
     from apis.openstack_api.connection import open_connection
 
     from benchmarks.bench_cloud import BenchCloud
@@ -469,7 +466,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     bench = BenchCloud(conn)
     if args.clean:
         return 1 if bench.clean() else 0
-    if not args.no_seed:
+    if args.no_seed:
+        missing = bench.missing()
+        if missing:
+            print(
+                f"error: --no-seed, but cloud {args.cloud} lacks the benchmark's data: "
+                f"{'; '.join(missing)} (devcloud/bench.py's data is another set). Run without "
+                "--no-seed to seed it (about 4 minutes the first time).",
+                file=sys.stderr,
+            )
+            return 2
+    else:
         bench.seed()
         if args.seed_only:
             return 0

@@ -3,9 +3,16 @@
 creates (run with venv/bin/python)."""
 
 import os
+import sys
 import time
+from pathlib import Path
 
-import openstack
+# run by hand (./devcloud/bench.py): re-run under the devcloud's own venv, which has openstacksdk
+VENV = Path(__file__).resolve().parent / "venv"
+if Path(sys.prefix).resolve() != VENV.resolve() and (VENV / "bin" / "python").exists():
+    os.execv(str(VENV / "bin" / "python"), [str(VENV / "bin" / "python"), *sys.argv])
+
+import openstack  # pylint: disable=wrong-import-position
 
 
 def timed(label, fn):
