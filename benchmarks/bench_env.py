@@ -8,6 +8,7 @@ credentials of the benchmark's own users (devcloud/README.md, "devcloud traps");
 cloud with ``--cloud``.
 """
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -26,6 +27,26 @@ def _enter() -> None:
             sys.path.insert(0, path)
     os.environ.pop("OS_CLOUD", None)
     os.environ.setdefault("OS_CLIENT_CONFIG_FILE", str(CLOUDS_YAML))
+
+
+def record(work: str, ours: float, baseline: float, target: float, met: bool) -> None:
+    """One row of the summary ``benchmarks/run_all.sh`` prints: seconds of our code and of
+    the baseline measured in the same run, and whether ours/baseline met ``<= target``.
+    Appended to the JSON-lines file ``$BENCH_SUMMARY`` when it is set."""
+    path = os.environ.get("BENCH_SUMMARY")
+    if not path:
+        return
+    row = {
+        "benchmark": Path(sys.argv[0]).stem,
+        "work": work,
+        "ours_s": round(ours, 4),
+        "baseline_s": round(baseline, 4),
+        "ratio": round(ours / baseline, 3),
+        "target": f"<= {target:g}",
+        "verdict": "OK" if met else "MISSED",
+    }
+    with open(path, "a", encoding="utf-8") as summary:
+        summary.write(json.dumps(row) + "\n")
 
 
 _enter()

@@ -211,6 +211,14 @@ def measure(admin, conn, project_id: str, args, prefix: str) -> List[str]:
     speedup = t1 / tn
     if speedup < SPEEDUP_TARGET:
         problems.append(f"speedup {speedup:.2f} < {SPEEDUP_TARGET}")
+    bench_env.record(
+        f"drain {args.servers} servers: concurrency {concurrency} vs 1 (speedup >= "
+        f"{SPEEDUP_TARGET:g})",
+        tn,
+        t1,
+        1 / SPEEDUP_TARGET,
+        speedup >= SPEEDUP_TARGET,
+    )
     return problems
 
 

@@ -428,6 +428,13 @@ def benchmark(conn, log: RequestLog, days: int, repeat: int) -> int:
                 f"    query / floor: {query.median() / floor.median():.2f} (info);"
                 f"  requests {query.requests()} vs {floor.requests()}"
             )
+        bench_env.record(
+            f"({key}) {title.strip()} vs {against.label}",
+            query.median(),
+            against.median(),
+            TARGETS[key],
+            met,
+        )
         if not met:
             problems.append(
                 f"({key}) target missed: query {query.median():.3f}s / {against.label}"
