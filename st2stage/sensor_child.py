@@ -6,7 +6,8 @@ site-packages) and starts this file in place of sensor_wrapper.py (ST2STAGE_WRAP
 file swaps MongoDB and the bus like the parent (`harness.install`), gives the sensor st2's
 MockDatastoreService (no st2api to talk to), registers the pack config
 and stores the datastore items the example names (the child has its own in-memory database),
-counts polls on stderr ("ST2STAGE poll N"), and then runs the wrapper as `__main__` with the
+counts polls on stderr ("ST2STAGE poll N"), reports each trigger the sensor dispatches there
+("ST2STAGE dispatch <trigger> <payload JSON>", as it reaches the bus), and then runs the wrapper as `__main__` with the
 container's arguments and the wrapper's folder as sys.path[0], as a direct start would.
 """
 
@@ -20,6 +21,19 @@ import harness  # first: monkey-patches like st2's entry points
 
 harness.install()
 harness.use_mock_sensor_datastore()
+
+
+def _reporting_publish(payload, exchange, routing_key="", compression=None):
+    """The bus's publish, with trigger dispatches reported on stderr for the parent."""
+    harness.RecordingBus.publish(harness.BUS, payload, exchange, routing_key, compression)
+    if getattr(exchange, "name", exchange) == "st2.trigger_instances_dispatch":
+        trigger = payload.get("trigger")
+        ref = trigger.get("ref") if isinstance(trigger, dict) else trigger
+        sys.stderr.write(f"ST2STAGE dispatch {ref} {json.dumps(payload.get('payload'))}\n")
+        sys.stderr.flush()
+
+
+harness.BUS.publish = _reporting_publish
 
 from oslo_config import cfg
 from st2common.bootstrap import configsregistrar

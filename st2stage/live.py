@@ -1,0 +1,211 @@
+"""The live checks of the real-StackStorm stage: the pack run by StackStorm 3.9.0 on a cloud.
+
+`run.py --live --clouds-yaml PATH --cloud NAME` (the devcloud in `./run_tests.sh`'s
+integration phase) registers the pack like the no-cloud stage, then:
+
+  live-sensors  every sensor in st2's sensor wrapper (sensor container path, 1 s polls) with
+                the pack config pointing at the cloud (`write_live_config`); alive after 3
+                polls, and the sensors in MUST_DISPATCH must have dispatched a trigger
+  live-drain    boots 2 servers on compute2 (live_cloud.py), runs
+                cloudops.hypervisor.drain.workflow (dry_run false) through StackStorm's
+                scheduler (pre-run policies: concurrency), action runner (orquesta runner, then
+                the python runner in the pack virtualenv for every child action), workflow
+                engine (post-run policies: retry) on the in-process bus; checks the workflow
+                succeeded, its output lists both servers as migrated and nova has them on
+                compute1; then deletes them and enables compute2 again, whatever happened
+
+Children run one at a time: the stage's action runner runs a scheduled execution to its end
+before it takes the next message (a real st2actionrunner runs them in parallel).
+"""
+
+import json
+import os
+import subprocess
+import time
+import uuid
+
+import yaml
+from oslo_config import cfg
+
+from checks import Finding, _short, check_sensors, setup_pack_venv
+from harness import BUS, PACK
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE, TARGET = "compute2", "compute1"
+SERVERS = 2
+DRAIN_TIMEOUT = 600
+# With the devcloud's seed, these see something to report on their first poll: every
+# hypervisor is new to the hypervisor sensor; the seed's routers have their gateways on
+# 198.51.100.0/24, outside the live config's expected_external_cidrs.
+MUST_DISPATCH = ("HypervisorStateSensor", "RouterGatewaySensor")
+UNEXPECTED_CIDRS = ["203.0.113.0/24"]
+
+
+def write_live_config(example_path, clouds_yaml, cloud, prefix):
+    """The pack config for the live checks, and the clouds.yaml the pack reads.
+
+    `cloudops.yaml.example` with its cloud accounts set to `cloud`; the cross-check compares
+    `cloud` with `<cloud>-twin`, the same cloud under a second name (added to a copy of
+    `clouds_yaml`); drains skip every server whose name does not start with `prefix` (as the
+    integration tests do), so the seed's servers on compute2 are not touched.
+    Returns (config path, clouds.yaml path).
+    """
+    base = cfg.CONF.system.base_path
+    with open(clouds_yaml, encoding="utf-8") as fh:
+        clouds = yaml.safe_load(fh)
+    clouds["clouds"][f"{cloud}-twin"] = clouds["clouds"][cloud]
+    clouds_path = os.path.join(base, "clouds-live.yaml")
+    with open(clouds_path, "w", encoding="utf-8") as fh:
+        yaml.safe_dump(clouds, fh)
+    with open(example_path, encoding="utf-8") as fh:
+        config = yaml.safe_load(fh)
+    config["hypervisor_sensor"]["cloud_account"] = cloud
+    config["router_gateway_sensor"]["cloud_account"] = cloud
+    config["expected_external_cidrs"] = UNEXPECTED_CIDRS
+    config["cross_check"].update(source_cloud=cloud, target_cloud=f"{cloud}-twin")
+    config["migration"]["skip_name_patterns"] = ["^amphora-", f"^(?!{prefix})"]
+    config_path = os.path.join(base, "cloudops-live.yaml")
+    with open(config_path, "w", encoding="utf-8") as fh:
+        yaml.safe_dump(config, fh)
+    return config_path, clouds_path
+
+
+def check_live_sensors(pack_path, example_path, clouds_path):
+    """check_sensors with the cloud reachable: alive, and dispatching where the seed says."""
+    return check_sensors(pack_path, example_path, clouds_path, must_dispatch=MUST_DISPATCH)
+
+
+def _cloud(clouds_path, cloud, *args):
+    """live_cloud.py in the pack virtualenv; its JSON answer."""
+    python = os.path.join(cfg.CONF.system.base_path, "virtualenvs", PACK, "bin", "python")
+    command = [python, os.path.join(HERE, "live_cloud.py"), "--clouds-yaml", clouds_path]
+    proc = subprocess.run(
+        command + ["--cloud", cloud, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if proc.returncode:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"live_cloud.py {args[0]} exited {proc.returncode}: {last}")
+    return json.loads(proc.stdout)
+
+
+def check_live_drain(pack_path, clouds_path, cloud, prefix):
+    """Drain compute2 with the workflow, children and policies run by StackStorm."""
+    try:
+        _, how = setup_pack_venv(pack_path)
+    except Exception as exc:  # pylint: disable=broad-except
+        return [Finding(False, "pack virtualenv (setup_pack_virtualenv)", _short(exc))]
+    findings = [Finding(True, "pack virtualenv (setup_pack_virtualenv)", how)]
+    try:
+        servers = _cloud(clouds_path, cloud, "boot", prefix, SOURCE, str(SERVERS))
+        names = ", ".join(f"{s['name']} on {s['host']}" for s in servers)
+        findings.append(Finding(True, f"boot {SERVERS} servers", names))
+        findings += _drain(clouds_path, cloud, servers)
+    except Exception as exc:  # pylint: disable=broad-except
+        findings.append(Finding(False, "live drain", _short(exc)))
+    finally:
+        try:
+            done = _cloud(clouds_path, cloud, "cleanup", prefix, SOURCE)
+            findings.append(
+                Finding(
+                    True, "clean up", f"deleted {done['deleted']}, enabled again {done['enabled']}"
+                )
+            )
+        except Exception as exc:  # pylint: disable=broad-except
+            findings.append(Finding(False, "clean up", _short(exc)))
+    return findings
+
+
+def _drain(clouds_path, cloud, servers):
+    what = f"cloudops.hypervisor.drain.workflow {SOURCE} -> {TARGET}"
+    start = time.monotonic()
+    live, trail = run_through_st2(
+        "cloudops.hypervisor.drain.workflow",
+        {
+            "cloud_account": cloud,
+            "hypervisor": SOURCE,
+            "reason": "st2stage live drain",
+            "operator": "st2stage",
+            "dry_run": False,
+        },
+    )
+    took = time.monotonic() - start
+    result = live.result or {}
+    output = result.get("output") or {}
+    detail = f"{live.status} in {took:.0f}s after {' '.join(trail)}"
+    if live.status != "succeeded":
+        errors = result.get("errors") or result.get("error") or result
+        return [Finding(False, what, f"{detail}; errors {str(errors)[-1500:]}")]
+    findings = [Finding(True, what, detail)]
+    want = sorted(s["id"] for s in servers)
+    moved = sorted(m.get("id") for m in output.get("migrated") or [])
+    findings.append(Finding(moved == want, "workflow output: migrated", f"{moved} (booted {want})"))
+    hosts = _cloud(clouds_path, cloud, "hosts", *want)
+    where = {server: h["host"] for server, h in hosts.items()}
+    findings.append(
+        Finding(
+            all(h == TARGET for h in where.values()),
+            f"servers on {TARGET} (openstacksdk)",
+            str(where),
+        )
+    )
+    return findings
+
+
+def run_through_st2(ref, parameters, timeout=DRAIN_TIMEOUT):
+    """Request `ref` and let StackStorm's services run it and everything it requests.
+
+    Attached to the bus: the scheduler's entrypoint (a request becomes a scheduling-queue
+    item), the action runner's dispatcher (a scheduled execution is run by the runner
+    container) and the workflow engine. The scheduler's queue handler is called between
+    deliveries as its loop would (pre-run policies, then scheduled or delayed). Returns the
+    final LiveActionDB and the trail of child tasks as they completed.
+    """
+    from st2actions import worker
+    from st2actions.scheduler import entrypoint as scheduler_entrypoint
+    from st2actions.scheduler import handler as scheduler_handler
+    from st2actions.workflows import workflows
+    from st2common.constants import action as ac_const
+    from st2common.models.db.liveaction import LiveActionDB
+    from st2common.persistence.execution import ActionExecution
+    from st2common.persistence.liveaction import LiveAction
+    from st2common.services import action as action_service
+    from st2common.transport import queues
+
+    BUS.detach_all()
+    BUS.attach(workflows.WORKFLOW_EXECUTION_QUEUES, workflows.get_engine())
+    BUS.attach(
+        [queues.ACTIONSCHEDULER_REQUEST_QUEUE], scheduler_entrypoint.get_scheduler_entrypoint()
+    )
+    BUS.attach(worker.ACTIONRUNNER_QUEUES, worker.get_worker())
+    scheduler = scheduler_handler.get_handler()
+    trail, seen = [], set()
+    try:
+        live = LiveActionDB(action=ref, parameters=parameters, context={"user": "stanley"})
+        live, parent = action_service.request(live)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            delivered = BUS.deliver()
+            item = scheduler._get_next_execution()  # pylint: disable=protected-access
+            if item is not None:
+                scheduler._handle_execution(item)  # pylint: disable=protected-access
+            for child in ActionExecution.query(parent=str(parent.id)):
+                if child.status in ac_const.LIVEACTION_COMPLETED_STATES and child.id not in seen:
+                    seen.add(child.id)
+                    trail.append(f"{child.context['orquesta']['task_name']}:{child.status}")
+            live = LiveAction.get_by_id(str(live.id))
+            if live.status in ac_const.LIVEACTION_COMPLETED_STATES and not BUS.pending():
+                break
+            if not delivered and item is None:
+                time.sleep(0.5)  # a policy-delayed item waits for its scheduled time
+        return live, trail
+    finally:
+        BUS.detach_all()
+
+
+def new_prefix():
+    """A name prefix for this run's servers."""
+    return f"st2live{uuid.uuid4().hex[:6]}-"
