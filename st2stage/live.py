@@ -72,7 +72,14 @@ def write_live_config(example_path, clouds_yaml, cloud, prefix):
 
 def check_live_sensors(pack_path, example_path, clouds_path):
     """check_sensors with the cloud reachable: alive, and dispatching where the seed says."""
-    return check_sensors(pack_path, example_path, clouds_path, must_dispatch=MUST_DISPATCH)
+    try:
+        _, how = setup_pack_venv(pack_path)  # the sensors run in it
+    except Exception as exc:  # pylint: disable=broad-except
+        return [Finding(False, "pack virtualenv (setup_pack_virtualenv)", _short(exc))]
+    findings = [Finding(True, "pack virtualenv (setup_pack_virtualenv)", how)]
+    return findings + check_sensors(
+        pack_path, example_path, clouds_path, must_dispatch=MUST_DISPATCH
+    )
 
 
 def _cloud(clouds_path, cloud, *args):
@@ -95,10 +102,10 @@ def _cloud(clouds_path, cloud, *args):
 def check_live_drain(pack_path, clouds_path, cloud, prefix):
     """Drain compute2 with the workflow, children and policies run by StackStorm."""
     try:
-        _, how = setup_pack_venv(pack_path)
+        setup_pack_venv(pack_path)  # live_cloud.py and the actions run in it
     except Exception as exc:  # pylint: disable=broad-except
         return [Finding(False, "pack virtualenv (setup_pack_virtualenv)", _short(exc))]
-    findings = [Finding(True, "pack virtualenv (setup_pack_virtualenv)", how)]
+    findings = []
     try:
         servers = _cloud(clouds_path, cloud, "boot", prefix, SOURCE, str(SERVERS))
         names = ", ".join(f"{s['name']} on {s['host']}" for s in servers)
@@ -122,7 +129,7 @@ def check_live_drain(pack_path, clouds_path, cloud, prefix):
 def _drain(clouds_path, cloud, servers):
     what = f"cloudops.hypervisor.drain.workflow {SOURCE} -> {TARGET}"
     start = time.monotonic()
-    live, trail = run_through_st2(
+    live, trail, scheduled = run_through_st2(
         "cloudops.hypervisor.drain.workflow",
         {
             "cloud_account": cloud,
@@ -135,7 +142,7 @@ def _drain(clouds_path, cloud, servers):
     took = time.monotonic() - start
     result = live.result or {}
     output = result.get("output") or {}
-    detail = f"{live.status} in {took:.0f}s after {' '.join(trail)}"
+    detail = f"{live.status} in {took:.0f}s after {' '.join(trail)}; " + _policies(scheduled)
     if live.status != "succeeded":
         errors = result.get("errors") or result.get("error") or result
         return [Finding(False, what, f"{detail}; errors {str(errors)[-1500:]}")]
@@ -155,6 +162,15 @@ def _drain(clouds_path, cloud, servers):
     return findings
 
 
+def _policies(scheduled):
+    """Which of the pack's policies st2 applied to what its scheduler handled."""
+    from st2common.persistence.policy import Policy
+
+    refs = sorted(set(scheduled))
+    names = sorted({p.ref for ref in refs for p in Policy.query(resource_ref=ref, enabled=True)})
+    return f"{len(scheduled)} execution(s) scheduled by st2's scheduler, policies on them {names}"
+
+
 def run_through_st2(ref, parameters, timeout=DRAIN_TIMEOUT):
     """Request `ref` and let StackStorm's services run it and everything it requests.
 
@@ -162,7 +178,8 @@ def run_through_st2(ref, parameters, timeout=DRAIN_TIMEOUT):
     item), the action runner's dispatcher (a scheduled execution is run by the runner
     container) and the workflow engine. The scheduler's queue handler is called between
     deliveries as its loop would (pre-run policies, then scheduled or delayed). Returns the
-    final LiveActionDB and the trail of child tasks as they completed.
+    final LiveActionDB, the trail of child tasks as they completed and the action of every
+    execution the scheduler handled (in order).
     """
     from st2actions import worker
     from st2actions.scheduler import entrypoint as scheduler_entrypoint
@@ -182,7 +199,7 @@ def run_through_st2(ref, parameters, timeout=DRAIN_TIMEOUT):
     )
     BUS.attach(worker.ACTIONRUNNER_QUEUES, worker.get_worker())
     scheduler = scheduler_handler.get_handler()
-    trail, seen = [], set()
+    trail, seen, scheduled = [], set(), []
     try:
         live = LiveActionDB(action=ref, parameters=parameters, context={"user": "stanley"})
         live, parent = action_service.request(live)
@@ -191,6 +208,7 @@ def run_through_st2(ref, parameters, timeout=DRAIN_TIMEOUT):
             delivered = BUS.deliver()
             item = scheduler._get_next_execution()  # pylint: disable=protected-access
             if item is not None:
+                scheduled.append(LiveAction.get_by_id(item.liveaction_id).action)
                 scheduler._handle_execution(item)  # pylint: disable=protected-access
             for child in ActionExecution.query(parent=str(parent.id)):
                 if child.status in ac_const.LIVEACTION_COMPLETED_STATES and child.id not in seen:
@@ -201,7 +219,7 @@ def run_through_st2(ref, parameters, timeout=DRAIN_TIMEOUT):
                 break
             if not delivered and item is None:
                 time.sleep(0.5)  # a policy-delayed item waits for its scheduled time
-        return live, trail
+        return live, trail, scheduled
     finally:
         BUS.detach_all()
 
