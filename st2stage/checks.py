@@ -475,7 +475,8 @@ def _child_env(env, clouds_yaml=None):
 def _dispatches(text):
     """The pack's triggers the sensor child reported dispatching (sensor_child.py), in order
     (not st2's own, e.g. the datastore writes of the child's setup)."""
-    return re.findall(rf"^ST2STAGE dispatch ({PACK}\.\S+) (.*)$", text, re.M)
+    # Anywhere on the line: once running, the wrapper logs the child's stderr as ERROR records.
+    return re.findall(rf"ST2STAGE dispatch ({PACK}\.\S+) (.*)$", text, re.M)
 
 
 def _last_error(text):
