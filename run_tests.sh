@@ -8,6 +8,9 @@
 #   ./run_tests.sh --st2    the real-StackStorm stage only: the pack registered, configured,
 #                           run and fired by StackStorm 3.9.0's own code (st2stage/); needs
 #                           StackStorm's source archives in ../shared/stackstorm/
+#   ./run_tests.sh --st2-live  the stage's live checks on the devcloud: devcloud
+#                           install+up+seed, sensors with the cloud up, a hypervisor drained by
+#                           StackStorm's workflow engine (st2stage/live.py), devcloud down
 #
 # Installs what it needs itself (apt packages, .venv from the requirements files).
 set -euo pipefail
@@ -18,11 +21,13 @@ ROOT=$PWD
 source "$ROOT/scripts/setup_env.sh"
 UNIT_ONLY=0
 ST2_ONLY=0
+ST2_LIVE_ONLY=0
 case "${1:-}" in
   --unit) UNIT_ONLY=1 ;;
   --st2) ST2_ONLY=1 ;;
+  --st2-live) ST2_LIVE_ONLY=1 ;;
   "") ;;
-  *) echo "usage: $0 [--unit | --st2]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--unit | --st2 | --st2-live]" >&2; exit 2 ;;
 esac
 
 PEER_PACKAGES=(prometheus-alertmanager icinga2 openssh-server openssl)
@@ -84,6 +89,9 @@ run_integration() {
 }
 run_coverage() { "$VENV/bin/coverage" report --fail-under=90; }
 run_st2() { "$ST2_VENV/bin/python" st2stage/run.py; }
+run_st2_live() {
+  "$ST2_VENV/bin/python" st2stage/run.py --live --clouds-yaml devcloud/clouds.yaml --cloud devcloud
+}
 
 devcloud_up() {
   devcloud/devcloud.sh install
@@ -95,6 +103,16 @@ devcloud_down() { devcloud/devcloud.sh down || true; }
 if ((ST2_ONLY)); then
   phase "st2 venv (StackStorm 3.9.0)" setup_st2_venv
   phase "real StackStorm 3.9.0" run_st2
+  exit 0
+fi
+
+if ((ST2_LIVE_ONLY)); then
+  phase "st2 venv (StackStorm 3.9.0)" setup_st2_venv
+  trap 'devcloud_down; report_timings' EXIT
+  phase "devcloud install+up+seed" devcloud_up
+  phase "real StackStorm 3.9.0 on the devcloud" run_st2_live
+  phase "devcloud down" devcloud_down
+  trap report_timings EXIT
   exit 0
 fi
 
@@ -115,6 +133,7 @@ if ((!UNIT_ONLY)); then
   trap 'devcloud_down; report_timings' EXIT
   phase "devcloud install+up+seed" devcloud_up
   phase "integration tests" run_integration
+  phase "real StackStorm 3.9.0 on the devcloud" run_st2_live
   phase "devcloud down" devcloud_down
   trap report_timings EXIT
 fi
