@@ -560,12 +560,14 @@ def check_sensors(pack_path, example_path, clouds_yaml=None, must_dispatch=()):
                 detail += f", {len(sent)} trigger(s) dispatched {', '.join(triggers)}".rstrip()
             findings.append(Finding(True, f"sensor {sensor['class_name']}", detail))
         elif code is None and polls > SENSOR_POLLS and not raised:
+            refused = re.findall(r"\[-\] (Trigger payload validation failed.*)$", text, re.M)
             findings.append(
                 Finding(
                     False,
                     f"sensor {sensor['class_name']}",
-                    f"alive after {polls - 1} polls but dispatched no trigger "
-                    f"(log {os.path.relpath(log)})",
+                    f"alive after {polls - 1} polls but dispatched no trigger"
+                    + (f"; st2: {refused[0][:400]}" if refused else "")
+                    + f" (log {os.path.relpath(log)})",
                 )
             )
         else:
