@@ -6,16 +6,20 @@ integration phase) registers the pack like the no-cloud stage, then:
   live-sensors  every sensor in st2's sensor wrapper (sensor container path, 1 s polls) with
                 the pack config pointing at the cloud (`write_live_config`); alive after 3
                 polls, and the sensors in MUST_DISPATCH must have dispatched a trigger
-  live-drain    boots 2 servers on compute2 (live_cloud.py), runs
-                cloudops.hypervisor.drain.workflow (dry_run false) through StackStorm's
+  live-drain    for each scenario of SCENARIOS: boots servers on compute2 (live_cloud.py),
+                runs cloudops.hypervisor.drain.workflow (dry_run false) through StackStorm's
                 scheduler (pre-run policies: concurrency), action runner (orquesta runner, then
-                the python runner in the pack virtualenv for every child action), workflow
-                engine (post-run policies: retry) on the in-process bus; checks the workflow
-                succeeded, its output lists both servers as migrated and nova has them on
-                compute1; then deletes them and enables compute2 again, whatever happened
+                the python runner in the pack virtualenv for every child action) and workflow
+                engine (post-run policies) on the in-process bus; checks the workflow's status,
+                that its output lists what moved (compute2 -> compute1) and what failed or was
+                refused, and that nova has the servers there; then deletes them and enables
+                compute2 again, whatever happened
 
 Children run one at a time: the stage's action runner runs a scheduled execution to its end
-before it takes the next message (a real st2actionrunner runs them in parallel).
+before it takes the next message (a real st2actionrunner runs them in parallel). The pack's
+`server.migrate.retry` policy is attached but never retries here: StackStorm's retry policy
+skips executions under a workflow (it logs "Retry cannot be applied to this liveaction
+because it is executed under a workflow"), so a failed migration in a drain is not retried.
 """
 
 import json
@@ -32,7 +36,6 @@ from harness import BUS, PACK
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE, TARGET = "compute2", "compute1"
-SERVERS = 2
 DRAIN_TIMEOUT = 600
 # With the devcloud's seed, these see something to report on their first poll: every
 # hypervisor is new to the hypervisor sensor; the seed's routers have their gateways on
@@ -99,6 +102,19 @@ def _cloud(clouds_path, cloud, *args):
     return json.loads(proc.stdout)
 
 
+# (scenario, servers to boot {where: names}, the workflow's status, names that must move);
+# every booted server that must not move must be reported failed or refused and stay put.
+SCENARIOS = [
+    ("two servers move", {f"host:{SOURCE}": ["1", "2"]}, "succeeded", ["1", "2"]),
+    (
+        "defect 8: one server pinned to compute2's zone, one movable",
+        {f"host:{SOURCE}": ["3"], "zone:seed-az2": ["pinned"]},
+        "failed",
+        ["3"],
+    ),
+]
+
+
 def check_live_drain(pack_path, clouds_path, cloud, prefix):
     """Drain compute2 with the workflow, children and policies run by StackStorm."""
     try:
@@ -106,28 +122,37 @@ def check_live_drain(pack_path, clouds_path, cloud, prefix):
     except Exception as exc:  # pylint: disable=broad-except
         return [Finding(False, "pack virtualenv (setup_pack_virtualenv)", _short(exc))]
     findings = []
-    try:
-        servers = _cloud(clouds_path, cloud, "boot", prefix, SOURCE, str(SERVERS))
-        names = ", ".join(f"{s['name']} on {s['host']}" for s in servers)
-        findings.append(Finding(True, f"boot {SERVERS} servers", names))
-        findings += _drain(clouds_path, cloud, servers)
-    except Exception as exc:  # pylint: disable=broad-except
-        findings.append(Finding(False, "live drain", _short(exc)))
-    finally:
-        try:
-            done = _cloud(clouds_path, cloud, "cleanup", prefix, SOURCE)
-            findings.append(
-                Finding(
-                    True, "clean up", f"deleted {done['deleted']}, enabled again {done['enabled']}"
-                )
-            )
-        except Exception as exc:  # pylint: disable=broad-except
-            findings.append(Finding(False, "clean up", _short(exc)))
+    for scenario, boots, status, moving in SCENARIOS:
+        findings += _scenario(clouds_path, cloud, prefix, scenario, boots, status, moving)
     return findings
 
 
-def _drain(clouds_path, cloud, servers):
-    what = f"cloudops.hypervisor.drain.workflow {SOURCE} -> {TARGET}"
+def _scenario(clouds_path, cloud, prefix, scenario, boots, status, moving):
+    """Boot, drain, check; then delete the servers and enable compute2 whatever happened."""
+    findings = []
+    try:
+        servers = []
+        for where, names in boots.items():
+            servers += _cloud(clouds_path, cloud, "boot", where, *[prefix + n for n in names])
+        booted = ", ".join(f"{s['name']} on {s['host']}" for s in servers)
+        findings.append(Finding(True, f"{scenario}: boot", booted))
+        findings += _drain(
+            clouds_path, cloud, scenario, servers, status, [prefix + n for n in moving]
+        )
+    except Exception as exc:  # pylint: disable=broad-except
+        findings.append(Finding(False, f"{scenario}: live drain", _short(exc)))
+    finally:
+        try:
+            done = _cloud(clouds_path, cloud, "cleanup", prefix, SOURCE)
+            detail = f"deleted {sorted(done['deleted'])}, enabled again {done['enabled']}"
+            findings.append(Finding(True, f"{scenario}: clean up", detail))
+        except Exception as exc:  # pylint: disable=broad-except
+            findings.append(Finding(False, f"{scenario}: clean up", _short(exc)))
+    return findings
+
+
+def _drain(clouds_path, cloud, scenario, servers, status, moving):
+    what = f"{scenario}: cloudops.hypervisor.drain.workflow {SOURCE} -> {TARGET}"
     start = time.monotonic()
     live, trail, scheduled = run_through_st2(
         "cloudops.hypervisor.drain.workflow",
@@ -143,32 +168,50 @@ def _drain(clouds_path, cloud, servers):
     result = live.result or {}
     output = result.get("output") or {}
     detail = f"{live.status} in {took:.0f}s after {' '.join(trail)}; " + _policies(scheduled)
-    if live.status != "succeeded":
+    if live.status != status:
         errors = result.get("errors") or result.get("error") or result
-        return [Finding(False, what, f"{detail}; errors {str(errors)[-1500:]}")]
+        return [Finding(False, what, f"{detail} (want {status}); errors {str(errors)[-1500:]}")]
     findings = [Finding(True, what, detail)]
-    want = sorted(s["id"] for s in servers)
-    moved = sorted(m.get("id") for m in output.get("migrated") or [])
-    findings.append(Finding(moved == want, "workflow output: migrated", f"{moved} (booted {want})"))
-    hosts = _cloud(clouds_path, cloud, "hosts", *want)
-    where = {server: h["host"] for server, h in hosts.items()}
+    ids = {s["name"]: s["id"] for s in servers}
+    want = sorted(ids[name] for name in moving)
+    stay = sorted(i for name, i in ids.items() if name not in moving)
+    migrated = output.get("migrated") or []
+    moved = sorted(m.get("id") for m in migrated)
+    hops = {(m.get("source_host"), m.get("dest_host")) for m in migrated}
+    ok = moved == want and hops <= {(SOURCE, TARGET)}
     findings.append(
-        Finding(
-            all(h == TARGET for h in where.values()),
-            f"servers on {TARGET} (openstacksdk)",
-            str(where),
-        )
+        Finding(ok, f"{scenario}: output migrated", f"{moved} {sorted(hops)} (want {want})")
     )
+    if stay:
+        not_moved = output.get("failed", []) + output.get("refused", [])
+        reported = sorted(e.get("id") for e in not_moved)
+        reasons = "; ".join(
+            f"{e.get('error_type', 'refused')}: {e.get('reason')}" for e in not_moved
+        )
+        findings.append(
+            Finding(
+                reported == stay,
+                f"{scenario}: output failed + refused",
+                f"{reported} (want {stay}) {reasons[:400]}",
+            )
+        )
+    hosts = _cloud(clouds_path, cloud, "hosts", *ids.values())
+    where = {server: h["host"] for server, h in hosts.items()}
+    ok = all(where[i] == TARGET for i in want) and all(where[i] == SOURCE for i in stay)
+    findings.append(Finding(ok, f"{scenario}: where nova has them (openstacksdk)", str(where)))
     return findings
 
 
 def _policies(scheduled):
-    """Which of the pack's policies st2 applied to what its scheduler handled."""
+    """What st2's scheduler handled, by action, and the pack's policies on those actions."""
+    from collections import Counter
+
     from st2common.persistence.policy import Policy
 
-    refs = sorted(set(scheduled))
-    names = sorted({p.ref for ref in refs for p in Policy.query(resource_ref=ref, enabled=True)})
-    return f"{len(scheduled)} execution(s) scheduled by st2's scheduler, policies on them {names}"
+    counts = Counter(scheduled)
+    names = sorted({p.ref for ref in counts for p in Policy.query(resource_ref=ref, enabled=True)})
+    handled = ", ".join(f"{ref.split('.', 1)[1]} x{n}" for ref, n in counts.items())
+    return f"scheduled by st2's scheduler: {handled}; policies on them {names}"
 
 
 def run_through_st2(ref, parameters, timeout=DRAIN_TIMEOUT):

@@ -3,13 +3,13 @@
 Run with the pack virtualenv's python (it has openstacksdk; `.st2venv` does not) by
 `live.py`; prints one JSON document on stdout.
 
-    python live_cloud.py --clouds-yaml PATH --cloud NAME boot PREFIX HOST COUNT
+    python live_cloud.py --clouds-yaml PATH --cloud NAME boot host:HOST|zone:ZONE NAME...
     python live_cloud.py --clouds-yaml PATH --cloud NAME hosts ID...
     python live_cloud.py --clouds-yaml PATH --cloud NAME cleanup PREFIX HOST
 
-`boot` starts COUNT servers named PREFIX1.. on HOST the way tests/integration/test_drain.py
-does (flavor seed.small, image seed-cirros, no network, `host=` as admin) and waits until they
-are ACTIVE; `hosts` says where servers are once nova has no task on them; `cleanup` deletes
+`boot` starts servers with those names on HOST (`host=`, as admin), or pinned to availability
+zone ZONE (nova then finds no other host for them), the way tests/integration/test_drain.py
+does (flavor seed.small, image seed-cirros, no network), and waits until they are ACTIVE; `hosts` says where servers are once nova has no task on them; `cleanup` deletes
 every server whose name starts with PREFIX, waits until they are gone, and enables HOST's
 nova-compute service again if it is disabled.
 """
@@ -32,18 +32,16 @@ def connect(clouds_yaml, cloud):
     return Connection(config=config.get_one(cloud))
 
 
-def boot(conn, prefix, host, count):
+def boot(conn, where, names):
     flavor = conn.compute.find_flavor(FLAVOR, ignore_missing=False)
     image = conn.image.find_image(IMAGE, ignore_missing=False)
+    kind, place = where.split(":", 1)
+    placement = {"host": place} if kind == "host" else {"availability_zone": place}
     servers = [
         conn.compute.create_server(
-            name=f"{prefix}{index}",
-            flavor_id=flavor.id,
-            image_id=image.id,
-            networks="none",
-            host=host,
+            name=name, flavor_id=flavor.id, image_id=image.id, networks="none", **placement
         )
-        for index in range(1, count + 1)
+        for name in names
     ]
     servers = [conn.compute.wait_for_server(s, interval=0.5, wait=TIMEOUT) for s in servers]
     return [{"id": s.id, "name": s.name, "host": s.compute_host} for s in servers]
@@ -87,8 +85,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     conn = connect(args.clouds_yaml, args.cloud)
     if args.command == "boot":
-        prefix, host, count = args.args
-        result = boot(conn, prefix, host, int(count))
+        result = boot(conn, args.args[0], args.args[1:])
     elif args.command == "hosts":
         result = hosts(conn, args.args)
     else:

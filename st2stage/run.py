@@ -28,10 +28,11 @@ registers the pack with a config pointing at cloud NAME of that clouds.yaml (st2
 `write_live_config`) and runs, instead of the checks above:
   live-sensors  every sensor as in `sensors`, the cloud reachable: alive after 3 polls, and the
                 hypervisor and router gateway sensors must have dispatched triggers
-  live-drain    2 servers booted on compute2, drained to compute1 by
-                cloudops.hypervisor.drain.workflow run by st2's scheduler (policies), action
-                runner (python runner for every child) and workflow engine; the servers must be
-                on compute1 afterwards; they are deleted and compute2 enabled again
+  live-drain    servers booted on compute2 and drained by cloudops.hypervisor.drain.workflow
+                run by st2's scheduler (policies), action runner (python runner for every
+                child) and workflow engine: 2 servers must move to compute1; then with one
+                server pinned to compute2's zone the workflow must fail and report one moved,
+                one failed; servers are deleted and compute2 enabled again after each
 
 Exit status 1 when any check fails. `--pack-dir` checks another copy of the pack (e.g. a
 patched one in a temp folder); the default is this checkout.
