@@ -67,6 +67,10 @@ def main(argv=None):
         parser.error("--live needs --clouds-yaml and --cloud")
     order = LIVE_CHECKS if args.live else CHECKS
     args.only = args.only or order
+    if set(args.only) - set(order):
+        parser.error(
+            f"{sorted(set(args.only) - set(order))} not in {'live' if args.live else 'no-cloud'} mode"
+        )
 
     harness.install()
     pack_path = harness.configure(args.pack_dir, args.build_dir)
