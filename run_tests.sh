@@ -10,6 +10,9 @@
 #                           StackStorm's source archives in ../shared/stackstorm/
 #   ./run_tests.sh --integration
 #                           the devcloud and the integration tests only
+#   ./run_tests.sh --st2-live  the stage's live checks on the devcloud: devcloud
+#                           install+up+seed, sensors with the cloud up, a hypervisor drained by
+#                           StackStorm's workflow engine (st2stage/live.py), devcloud down
 #
 # When a phase fails, the run stops, the phase timings list it as FAILED, and the last lines
 # name the command that re-runs only that part.
@@ -24,12 +27,14 @@ source "$ROOT/scripts/setup_env.sh"
 UNIT_ONLY=0
 ST2_ONLY=0
 INTEGRATION_ONLY=0
+ST2_LIVE_ONLY=0
 case "${1:-}" in
   --unit) UNIT_ONLY=1 ;;
   --st2) ST2_ONLY=1 ;;
   --integration) INTEGRATION_ONLY=1 ;;
+  --st2-live) ST2_LIVE_ONLY=1 ;;
   "") ;;
-  *) echo "usage: $0 [--unit | --st2 | --integration]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--unit | --st2 | --integration | --st2-live]" >&2; exit 2 ;;
 esac
 
 PEER_PACKAGES=(prometheus-alertmanager icinga2 openssh-server openssl)
@@ -97,6 +102,9 @@ run_integration() {
 }
 run_coverage() { "$VENV/bin/coverage" report --fail-under=90; }
 run_st2() { "$ST2_VENV/bin/python" st2stage/run.py; }
+run_st2_live() {
+  "$ST2_VENV/bin/python" st2stage/run.py --live --clouds-yaml devcloud/clouds.yaml --cloud devcloud
+}
 
 devcloud_up() {
   devcloud/devcloud.sh install
@@ -105,11 +113,15 @@ devcloud_up() {
 }
 devcloud_down() { devcloud/devcloud.sh down || true; }
 
-integration_phases() {
-  RERUN="./run_tests.sh --integration"
+with_devcloud() {  # with_devcloud NAME RERUN FN [NAME RERUN FN]...: phases between devcloud up and down
+  RERUN=$2
   trap 'devcloud_down; report_timings' EXIT
   phase "devcloud install+up+seed" devcloud_up
-  phase "integration tests" run_integration
+  while (($#)); do
+    RERUN=$2
+    phase "$1" "$3"
+    shift 3
+  done
   phase "devcloud down" devcloud_down
   trap report_timings EXIT
 }
@@ -118,6 +130,13 @@ if ((ST2_ONLY)); then
   RERUN="./run_tests.sh --st2"
   phase "st2 venv (StackStorm 3.9.0)" setup_st2_venv
   phase "real StackStorm 3.9.0" run_st2
+  exit 0
+fi
+
+if ((ST2_LIVE_ONLY)); then
+  RERUN="./run_tests.sh --st2-live"
+  phase "st2 venv (StackStorm 3.9.0)" setup_st2_venv
+  with_devcloud "real StackStorm 3.9.0 on the devcloud" "./run_tests.sh --st2-live" run_st2_live
   exit 0
 fi
 
@@ -131,7 +150,7 @@ else
   phase "venv + requirements" setup_venv
 fi
 if ((INTEGRATION_ONLY)); then
-  integration_phases
+  with_devcloud "integration tests" "./run_tests.sh --integration" run_integration
   exit 0
 fi
 phase "black --check" run_black
@@ -143,7 +162,8 @@ RERUN="./run_tests.sh --st2"
 phase "st2 venv (StackStorm 3.9.0)" setup_st2_venv
 phase "real StackStorm 3.9.0" run_st2
 if ((!UNIT_ONLY)); then
-  integration_phases
+  with_devcloud "integration tests" "./run_tests.sh --integration" run_integration \
+    "real StackStorm 3.9.0 on the devcloud" "./run_tests.sh --st2-live" run_st2_live
 fi
 RERUN="./run_tests.sh (coverage counts the unit and the integration tests together)"
 phase "coverage (lib >= 90%)" run_coverage

@@ -462,12 +462,21 @@ def sensor_commands(pack_path):
     return list(zip(sensors, spawned))
 
 
-def _child_env(env):
-    """The container's environment, with no cloud reachable (an empty clouds.yaml)."""
+def _child_env(env, clouds_yaml=None):
+    """The container's environment with `clouds_yaml` (default: an empty one, no cloud)."""
     env = dict(env)
-    env["OS_CLIENT_CONFIG_FILE"] = os.path.join(cfg.CONF.system.base_path, "clouds-empty.yaml")
+    empty = os.path.join(cfg.CONF.system.base_path, "clouds-empty.yaml")
+    env["OS_CLIENT_CONFIG_FILE"] = clouds_yaml or empty
+    env.pop("OS_CLOUD", None)  # it would replace the cloud the config names
     env["PYTHONUNBUFFERED"] = "1"  # the log must survive the terminate at the end
     return env
+
+
+def _dispatches(text):
+    """The pack's triggers the sensor child reported dispatching (sensor_child.py), in order
+    (not st2's own, e.g. the datastore writes of the child's setup)."""
+    # Anywhere on the line: once running, the wrapper logs the child's stderr as ERROR records.
+    return re.findall(rf"ST2STAGE dispatch ({PACK}\.\S+) (.*)$", text, re.M)
 
 
 def _last_error(text):
@@ -495,19 +504,25 @@ def _polls(log):
         return fh.read().count("ST2STAGE poll")
 
 
-def check_sensors(pack_path, example_path):
-    """Each sensor runs in st2's sensor wrapper for a few polls and must stay alive."""
+def check_sensors(pack_path, example_path, clouds_yaml=None, must_dispatch=()):
+    """Each sensor runs in st2's sensor wrapper for a few polls and must stay alive.
+
+    `clouds_yaml`: the clouds the sensors reach (default none); the sensors whose class names
+    are in `must_dispatch` must also have dispatched a trigger (to the bus) by then.
+    """
     with open(os.path.join(cfg.CONF.system.base_path, "clouds-empty.yaml"), "w") as fh:
         fh.write("clouds: {}\n")
     try:
         commands = sensor_commands(pack_path)
     except Exception as exc:  # pylint: disable=broad-except
         return [Finding(False, "sensor container", _short(exc))]
-    logs = os.path.join(cfg.CONF.system.base_path, "sensor-logs")
+    logs = os.path.join(
+        cfg.CONF.system.base_path, "sensor-logs-live" if clouds_yaml else "sensor-logs"
+    )
     os.makedirs(logs, exist_ok=True)
     running = []
     for sensor, (args, env) in commands:
-        env = _child_env(env)
+        env = _child_env(env, clouds_yaml)
         env["ST2STAGE_WRAPPER"] = args[1]
         env["ST2STAGE_EXAMPLE"] = example_path
         log = os.path.join(logs, sensor["class_name"] + ".log")
@@ -535,10 +550,25 @@ def check_sensors(pack_path, example_path):
             text = fh.read()
         polls = text.count("ST2STAGE poll")
         raised = "run method raised an exception" in text
+        sent = _dispatches(text)
+        wanted = sensor["class_name"] in must_dispatch
         # Alive after SENSOR_POLLS polls: the next one has started and nothing was raised.
-        if code is None and polls > SENSOR_POLLS and not raised:
+        if code is None and polls > SENSOR_POLLS and not raised and (sent or not wanted):
+            detail = f"alive after {polls - 1} polls"
+            if clouds_yaml:
+                triggers = sorted({ref for ref, _ in sent})
+                detail += f", {len(sent)} trigger(s) dispatched {', '.join(triggers)}".rstrip()
+            findings.append(Finding(True, f"sensor {sensor['class_name']}", detail))
+        elif code is None and polls > SENSOR_POLLS and not raised:
+            refused = re.findall(r"\[-\] (Trigger payload validation failed.*)$", text, re.M)
             findings.append(
-                Finding(True, f"sensor {sensor['class_name']}", f"alive after {polls - 1} polls")
+                Finding(
+                    False,
+                    f"sensor {sensor['class_name']}",
+                    f"alive after {polls - 1} polls but dispatched no trigger"
+                    + (f"; st2: {refused[0][:400]}" if refused else "")
+                    + f" (log {os.path.relpath(log)})",
+                )
             )
         else:
             tail = _last_error(text)

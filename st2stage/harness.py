@@ -66,6 +66,10 @@ class RecordingBus:
         self.messages.append((name, routing_key, payload))
         self._pending.append((name, routing_key, payload))
 
+    def pending(self):
+        """How many published messages are not delivered yet."""
+        return len(self._pending)
+
     def attach(self, queues, handler):
         self._consumers.append((queues, handler))
 

@@ -20,6 +20,20 @@ Checks, in order (all share one in-memory database; see checks.py and harness.py
              st2's workflow engine with the documented child results of
              st2stage/workflow_samples.yaml
 
+Live mode, against a running cloud (the devcloud in `./run_tests.sh`'s integration phase):
+
+    .st2venv/bin/python st2stage/run.py --live --clouds-yaml PATH --cloud NAME
+
+registers the pack with a config pointing at cloud NAME of that clouds.yaml (st2stage/live.py
+`write_live_config`) and runs, instead of the checks above:
+  live-sensors  every sensor as in `sensors`, the cloud reachable: alive after 3 polls, and the
+                hypervisor and router gateway sensors must have dispatched triggers
+  live-drain    servers booted on compute2 and drained by cloudops.hypervisor.drain.workflow
+                run by st2's scheduler (policies), action runner (python runner for every
+                child) and workflow engine: 2 servers must move to compute1; then with one
+                server pinned to compute2's zone the workflow must fail and report one moved,
+                one failed; servers are deleted and compute2 enabled again after each
+
 Exit status 1 when any check fails. `--pack-dir` checks another copy of the pack (e.g. a
 patched one in a temp folder); the default is this checkout.
 """
@@ -36,25 +50,47 @@ import harness  # first: monkey-patches like st2's entry points
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHECKS = ["register", "config", "actions", "aliases", "rules", "sensors", "workflows"]
+LIVE_CHECKS = ["register", "live-sensors", "live-drain"]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--pack-dir", default=ROOT)
     parser.add_argument("--build-dir", default=os.path.join(ROOT, "build", "st2"))
-    parser.add_argument("--only", nargs="+", choices=CHECKS, default=CHECKS)
+    parser.add_argument("--only", nargs="+", choices=CHECKS + LIVE_CHECKS)
     parser.add_argument("--verbose", action="store_true", help="show st2's own log output")
+    parser.add_argument("--live", action="store_true", help="the live checks, on --cloud")
+    parser.add_argument("--clouds-yaml", help="live: the clouds.yaml naming the cloud")
+    parser.add_argument("--cloud", help="live: the cloud (admin credentials)")
     args = parser.parse_args(argv)
+    if args.live and not (args.clouds_yaml and args.cloud):
+        parser.error("--live needs --clouds-yaml and --cloud")
+    order = LIVE_CHECKS if args.live else CHECKS
+    args.only = args.only or order
+    if set(args.only) - set(order):
+        parser.error(
+            f"{sorted(set(args.only) - set(order))} not in {'live' if args.live else 'no-cloud'} mode"
+        )
 
     harness.install()
     pack_path = harness.configure(args.pack_dir, args.build_dir)
     if not args.verbose:
         logging.disable(1000)  # st2's AUDIT level is above CRITICAL
     import checks  # after configure: st2 modules read the config at import
+    import live
 
     harness.db_setup()
     example = os.path.join(pack_path, "cloudops.yaml.example")
-    harness.install_config(example)
+    config, clouds, prefix = example, None, None
+    if args.live:
+        prefix = live.new_prefix()
+        config, clouds = live.write_live_config(example, args.clouds_yaml, args.cloud, prefix)
+        # What the python runner hands to the actions it runs (it copies this environment).
+        os.environ["OS_CLIENT_CONFIG_FILE"] = clouds
+        os.environ.pop("OS_CLOUD", None)
+        no_proxy = ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1,localhost"]))
+        os.environ["NO_PROXY"] = os.environ["no_proxy"] = no_proxy
+    harness.install_config(config)
     secrets = checks.store_example_secrets(example)
 
     runs = {
@@ -65,10 +101,12 @@ def main(argv=None):
         "rules": lambda: checks.check_rules(pack_path),
         "sensors": lambda: checks.check_sensors(pack_path, example),
         "workflows": lambda: checks.check_workflows(pack_path),
+        "live-sensors": lambda: live.check_live_sensors(pack_path, example, clouds),
+        "live-drain": lambda: live.check_live_drain(pack_path, clouds, args.cloud, prefix),
     }
     failed = 0
     # Registration always runs: every other check uses what it registered.
-    for name in [c for c in CHECKS if c == "register" or c in args.only]:
+    for name in [c for c in order if c == "register" or c in args.only]:
         start = time.monotonic()
         try:
             findings = runs[name]()
@@ -84,7 +122,7 @@ def main(argv=None):
             mark = "ok  " if finding.ok else "FAIL"
             print(f"  {mark} {finding.what}" + (f": {finding.detail}" if finding.detail else ""))
         sys.stdout.flush()
-    print(f"real StackStorm 3.9.0: {failed} failure(s)")
+    print(f"real StackStorm 3.9.0{' on ' + args.cloud if args.live else ''}: {failed} failure(s)")
     return 1 if failed else 0
 
 
