@@ -47,25 +47,47 @@ ST2_COMPONENTS=(st2common st2actions st2reactor st2api st2tests
   contrib/runners/python_runner contrib/runners/orquesta_runner contrib/runners/noop_runner
   contrib/runners/local_runner contrib/runners/action_chain_runner)
 
-setup_st2_venv() {  # .st2venv with StackStorm 3.9.0, reinstalled when its inputs change
-  local t
-  for t in "$ST2_TARBALL" "$ORQUESTA_TARBALL"; do
-    if [ ! -f "$ST2_SHARED/$t" ]; then
+ST2_URLS=(
+  "https://github.com/StackStorm/st2/archive/refs/tags/v3.9.0.tar.gz"
+  "https://github.com/StackStorm/orquesta/archive/5ba1467614b2ef8b4709b2ca89e68baa671e8975.tar.gz"
+)
+
+st2_sources() {  # st2_sources: the folder with both archives (shared/, else fetched), or fail
+  local t missing=0
+  for t in "$ST2_TARBALL" "$ORQUESTA_TARBALL"; do [ -f "$ST2_SHARED/$t" ] || missing=1; done
+  if ((!missing)); then
+    echo "$ST2_SHARED"
+    return 0
+  fi
+  local fetched=$ROOT/build/st2-sources i
+  local names=("$ST2_TARBALL" "$ORQUESTA_TARBALL")
+  mkdir -p "$fetched"
+  for i in 0 1; do
+    [ -s "$fetched/${names[$i]}" ] && continue
+    echo "real StackStorm stage: fetching ${ST2_URLS[$i]}" >&2
+    if ! curl -fsSL --connect-timeout 15 --max-time 300 -o "$fetched/${names[$i]}.part" \
+      "${ST2_URLS[$i]}"; then
+      rm -f "$fetched/${names[$i]}.part"
       cat >&2 <<MSG
-real StackStorm stage: $ST2_SHARED/$t is missing, so the stage cannot run (it is not skipped).
-  It needs StackStorm's source archives in ../shared/stackstorm/ beside the clone (or in
-  \$ST2_SHARED). Where a network exists, the same sources are StackStorm's own tags:
-    mkdir -p ../shared/stackstorm && cd ../shared/stackstorm
-    curl -L -o $ST2_TARBALL https://github.com/StackStorm/st2/archive/refs/tags/v3.9.0.tar.gz
-    curl -L -o $ORQUESTA_TARBALL \\
-      https://github.com/StackStorm/orquesta/archive/5ba1467614b2ef8b4709b2ca89e68baa671e8975.tar.gz
+real StackStorm stage: StackStorm's source archives are neither in $ST2_SHARED
+  (../shared/stackstorm/ beside the clone, or \$ST2_SHARED) nor could they be fetched from
+  StackStorm's repositories, so the stage cannot run (it is never skipped). Put there:
+    $ST2_TARBALL        ${ST2_URLS[0]}
+    $ORQUESTA_TARBALL   ${ST2_URLS[1]}
 MSG
       return 1
     fi
+    mv "$fetched/${names[$i]}.part" "$fetched/${names[$i]}"
   done
+  echo "$fetched"
+}
+
+setup_st2_venv() {  # .st2venv with StackStorm 3.9.0, reinstalled when its inputs change
+  local sources
+  sources=$(st2_sources) || return 1
   local stamp=$ST2_VENV/.inputs.sha want
   want=$( (
-    cd "$ST2_SHARED" && sha256sum "$ST2_TARBALL" "$ORQUESTA_TARBALL"
+    cd "$sources" && sha256sum "$ST2_TARBALL" "$ORQUESTA_TARBALL"
     cat "$ROOT/st2stage/requirements.txt"
     printf '%s\n' "${ST2_COMPONENTS[@]}"
   ) | sha256sum | cut -d' ' -f1)
@@ -73,8 +95,8 @@ MSG
   if ! python3 -m venv --help >/dev/null 2>&1; then apt_install python3-venv; fi
   rm -rf "$ST2_BUILD" "$ST2_VENV"
   mkdir -p "$ST2_BUILD"
-  tar -xzf "$ST2_SHARED/$ST2_TARBALL" -C "$ST2_BUILD"
-  tar -xzf "$ST2_SHARED/$ORQUESTA_TARBALL" -C "$ST2_BUILD"
+  tar -xzf "$sources/$ST2_TARBALL" -C "$ST2_BUILD"
+  tar -xzf "$sources/$ORQUESTA_TARBALL" -C "$ST2_BUILD"
   local src=$ST2_BUILD/st2-3.9.0 orq
   orq=$(echo "$ST2_BUILD"/orquesta-*/)
   grep -v 'git+' "$src/requirements.txt" >"$ST2_BUILD/requirements-nogit.txt"
