@@ -11,7 +11,9 @@ cloud with ``--cloud``.
 import json
 import os
 import sys
+import traceback
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv"
@@ -47,6 +49,20 @@ def record(work: str, ours: float, baseline: float, target: float, met: bool) ->
     }
     with open(path, "a", encoding="utf-8") as summary:
         summary.write(json.dumps(row) + "\n")
+
+
+def run(main: Callable[[], int]) -> int:
+    """A benchmark's exit status: ``main()``'s, or 2 with a one-line error (the traceback
+    only with BENCH_TRACEBACK=1) when it raises, e.g. on a cloud that is down."""
+    try:
+        return main()
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # pylint: disable=broad-exception-caught
+        if os.environ.get("BENCH_TRACEBACK"):
+            traceback.print_exc()
+        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
+        return 2
 
 
 _enter()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bench_env  # first: the project's .venv, lib/ on sys.path, the devcloud
 
+import argparse
 import json
 import os
 import sys
@@ -47,12 +48,16 @@ def summary(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
 
 def main(argv: List[str]) -> int:
     """Print the table, write the JSON; 1 when a row missed its target or none was recorded."""
-    rows = read_rows(Path(argv[0]))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("rows", type=Path, help="the JSON-lines file the benchmarks appended to")
+    parser.add_argument("out", type=Path, help="where to write the summary as JSON")
+    args = parser.parse_args(argv)
+    rows = read_rows(args.rows)
     print(table(rows) if rows else "no benchmark recorded a result")
-    Path(argv[1]).write_text(json.dumps(summary(rows), indent=2) + "\n", encoding="utf-8")
-    print(f"\nwritten to {argv[1]}")
+    args.out.write_text(json.dumps(summary(rows), indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten to {args.out}")
     return 0 if rows and all(row["verdict"] == "OK" for row in rows) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(bench_env.run(lambda: main(sys.argv[1:])))
