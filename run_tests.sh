@@ -49,7 +49,7 @@ phase() {  # phase NAME CMD...: run a step and record its wall time (also when i
   shift
   echo "=== $name"
   "$@" || rc=$?
-  TIMINGS+=("$(printf '%-28s %5ss' "$name" $((SECONDS - start)))$( ((rc == 0)) || echo "  FAILED")")
+  TIMINGS+=("$(printf '%-38s %5ss' "$name" $((SECONDS - start)))$( ((rc == 0)) || echo "  FAILED")")
   ((rc == 0)) || FAILED_HINT="phase '$name' failed (exit $rc); re-run only this part: $RERUN"
   return "$rc"
 }
@@ -57,7 +57,7 @@ phase() {  # phase NAME CMD...: run a step and record its wall time (also when i
 report_timings() {
   echo "=== phase timings"
   printf '%s\n' "${TIMINGS[@]}"
-  printf '%-28s %5ss\n' "total" $((SECONDS - T0))
+  printf '%-38s %5ss\n' "total" $((SECONDS - T0))
   [ -z "$FAILED_HINT" ] || echo "=== $FAILED_HINT"
 }
 trap report_timings EXIT
