@@ -429,7 +429,7 @@ def benchmark(conn, log: RequestLog, days: int, repeat: int) -> int:
                 f"  requests {query.requests()} vs {floor.requests()}"
             )
         bench_env.record(
-            f"({key}) {title.strip()} vs {against.label}",
+            f"{title.strip()} vs {against.label}",
             query.median(),
             against.median(),
             TARGETS[key],
