@@ -42,18 +42,21 @@ def test_each_benchmark_runs_as_a_command(name, tmp_path):
     assert done.stdout.startswith(f"usage: {name}.py")
 
 
-@NEEDS_VENV
-def test_the_environment_is_the_devcloud_s():
-    probe = (
-        "import bench_env, os, sys; "
-        "print(os.environ.get('OS_CLOUD'), os.environ['OS_CLIENT_CONFIG_FILE'], sys.prefix)"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
+def with_bench_env(code: str) -> subprocess.CompletedProcess:
+    """``code`` run by a python that imports bench_env from an operator's shell."""
+    return subprocess.run(
+        [sys.executable, "-c", f"import bench_env, os, sys; {code}"],
         env=shell_env(PYTHONPATH=str(ROOT / "benchmarks")),
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
+    )
+
+
+@NEEDS_VENV
+def test_the_environment_is_the_devcloud_s():
+    done = with_bench_env(
+        "print(os.environ.get('OS_CLOUD'), os.environ['OS_CLIENT_CONFIG_FILE'], sys.prefix)"
     )
     cloud, clouds_yaml, prefix = done.stdout.split()
     assert cloud == "None" and clouds_yaml == str(ROOT / "devcloud" / "clouds.yaml")
@@ -77,13 +80,6 @@ def test_the_cloud_option_defaults_to_the_devcloud(name):
 
 
 def test_a_failure_is_one_line_not_a_traceback():
-    probe = "import bench_env, sys; sys.exit(bench_env.run(lambda: 1 / 0))"
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        env=shell_env(PYTHONPATH=str(ROOT / "benchmarks")),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = with_bench_env("sys.exit(bench_env.run(lambda: 1 / 0))")
     assert done.returncode == 2
     assert done.stderr == "error: ZeroDivisionError: division by zero\n"
