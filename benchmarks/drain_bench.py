@@ -97,7 +97,8 @@ def check(admin, project_id: str, where: str, count: int) -> List[str]:
 def move_back(cloud: str, admin, project_id: str, host: str, workers: int = 8) -> None:
     """Every project server back to ``host`` (explicit live migrations, untimed)."""
     from apis.openstack_api.connection import open_connection
-    from apis.openstack_api.migrations import MigrationRules, migrate
+    from apis.openstack_api.migration_rules import MigrationRules
+    from apis.openstack_api.migrations import migrate
 
     servers = list(admin.compute.servers(all_projects=True, project_id=project_id))
     connections = [open_connection(cloud) for _ in range(workers)]
@@ -167,7 +168,7 @@ def nova_floor(admin, project_id: str, args) -> float:
 
 def measure(admin, conn, project_id: str, args, prefix: str) -> List[str]:
     """Boot, drain one at a time, move back, drain concurrently; print; the problems."""
-    from apis.openstack_api.migrations import MigrationRules
+    from apis.openstack_api.migration_rules import MigrationRules
 
     concurrency = args.concurrency or MigrationRules().drain_concurrency
     problems: List[str] = []

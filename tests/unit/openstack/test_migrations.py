@@ -19,16 +19,14 @@ from openstack.compute.v2.server import Server
 from openstack.compute.v2.service import Service
 from openstack.image.v2.image import Image
 
-from apis.openstack_api import migrations
-from apis.openstack_api.migrations import (
-    FlavorRule,
+from apis.openstack_api import migration_rules, migration_watch, migrations
+from apis.openstack_api.migration_errors import (
     MigrationConfigError,
     MigrationFailed,
     MigrationRefused,
-    MigrationRules,
-    migrate,
-    migrate_server,
 )
+from apis.openstack_api.migration_rules import FlavorRule, MigrationRules
+from apis.openstack_api.migrations import migrate, migrate_server
 from apis.openstack_api.servers import ServerError
 from tests.unit.query.fakes import FakeCompute, FakeConnection, FakeImage
 from tests.unit.workflows.test_cloud_checks import FakeConnect
@@ -254,13 +252,14 @@ def make_cloud(*servers):
 def no_waiting(monkeypatch):
     """Polls do not sleep."""
     monkeypatch.setattr(migrations, "POLL_SECONDS", 0)
+    monkeypatch.setattr(migration_watch, "POLL_SECONDS", 0)
 
 
 # ---------------------------------------------------------------------- rules from the config
 def test_default_rules():
     rules = MigrationRules.from_config(None)
     assert [str(r) for r in rules.refuse_flavor_properties] == list(
-        migrations.DEFAULT_REFUSE_FLAVOR_PROPERTIES
+        migration_rules.DEFAULT_REFUSE_FLAVOR_PROPERTIES
     )
     assert rules.drain_concurrency == 4 and rules.max_vcpus == 0 and rules.confirm_resize
     assert rules.skip_pattern("amphora-1234") == "^amphora-"
@@ -432,10 +431,10 @@ def test_still_on_source_without_a_record_is_a_failure(monkeypatch):
 
 # ---------------------------------------------------------------------- the shared watch
 def test_watched_migrations_wait_on_the_hosts_listing(monkeypatch):
-    monkeypatch.setattr(migrations, "POLL_SECONDS", 0.002)
+    monkeypatch.setattr(migration_watch, "POLL_SECONDS", 0.002)
     web, db = make_server("web"), make_server("db")
     cloud = make_cloud(web, db)
-    with migrations.MigrationWatch(cloud, "hv-a") as watch:
+    with migration_watch.MigrationWatch(cloud, "hv-a") as watch:
         live = migrate(cloud, web, live=True, host=None, timeout=5, rules=RULES, watch=watch)
         cold = migrate(cloud, db, live=False, host=None, timeout=5, rules=RULES, watch=watch)
     assert live["migration"]["status"] == "completed" and live["dest_host"] == "hv-b"
@@ -466,20 +465,20 @@ def test_a_migration_the_watch_misses_ends_by_its_own_checks(monkeypatch):
     watch = BlindWatch()
     result = migrate(cloud, server, live=True, host=None, timeout=5, rules=RULES, watch=watch)
     assert result["dest_host"] == "hv-b" and result["migration"]["status"] == "completed"
-    assert watch.waits[0] == ("id-web", set(), migrations.FINAL_MIGRATION_STATUSES)
+    assert watch.waits[0] == ("id-web", set(), migration_watch.FINAL_MIGRATION_STATUSES)
     assert len(cloud.called("get_server")) >= 2
 
 
 def test_a_watch_that_cannot_list_keeps_the_error_and_times_out(monkeypatch):
-    monkeypatch.setattr(migrations, "POLL_SECONDS", 0.002)
+    monkeypatch.setattr(migration_watch, "POLL_SECONDS", 0.002)
     cloud = make_cloud()
 
     def unavailable(**query):
         raise exceptions.HttpException("503: nova-api is down")
 
     monkeypatch.setattr(cloud.compute, "migrations", unavailable)
-    with migrations.MigrationWatch(cloud, "hv-a") as watch:
-        assert watch.wait("id-web", set(), migrations.FINAL_MIGRATION_STATUSES, 0.05) is None
+    with migration_watch.MigrationWatch(cloud, "hv-a") as watch:
+        assert watch.wait("id-web", set(), migration_watch.FINAL_MIGRATION_STATUSES, 0.05) is None
     assert "503: nova-api is down" in watch.error and watch.polls == 0
 
 
@@ -503,14 +502,14 @@ def test_the_watch_window_follows_the_newest_record(pin_clock):
         record(3, "s1", "queued", None),
     ]
     pin_clock("2026-11-26T10:01:00Z")
-    watch = migrations.MigrationWatch(cloud, "hv-a")
+    watch = migration_watch.MigrationWatch(cloud, "hv-a")
     watch.poll()
     watch.poll()
     first, second = cloud.called("migrations")
     # the first window opens WATCH_START_SECONDS before the client's now, then follows nova
     assert first == {"source_compute": "hv-a", "changes_since": "2026-11-26T10:00:00"}
     assert second == {"source_compute": "hv-a", "changes_since": "2026-11-26T10:00:25"}
-    final = migrations.FINAL_MIGRATION_STATUSES
+    final = migration_watch.FINAL_MIGRATION_STATUSES
     assert watch.wait("s1", set(), final, 0)["status"] == "queued"  # the newest, not ended
     assert watch.wait("s1", {3}, final, 0)["id"] == 1
     assert watch.wait("s1", {1, 3}, final, 0) is None

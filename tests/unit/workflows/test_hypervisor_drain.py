@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from apis.openstack_api import connection, hypervisor_service, migrations
+from apis.openstack_api import connection, hypervisor_service, migration_watch, migrations
 from packtools.orquesta_check import check_workflow
 from packtools.pack import action_parameters, load_pack
 from tests.unit.openstack.test_migrations import GPU, make_cloud, make_server
@@ -45,6 +45,7 @@ def fixture_cloud(monkeypatch):
     )
     connect = FakeConnect(cloud)
     monkeypatch.setattr(migrations, "POLL_SECONDS", 0.002)
+    monkeypatch.setattr(migration_watch, "POLL_SECONDS", 0.002)
     monkeypatch.setattr(hypervisor_drain, "connect", connect)
     monkeypatch.setattr(hypervisor_service, "connect", connect)
     cloud.connections = Connections(cloud)
