@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from apis.errors import CloudopsError
 from apis.jira_api.connection import connect
 from apis.jira_api.search import search
-from workflows.jira_new_project import CONFIG_KEY, NewProjectSettings, jira_account_for
+from workflows.jira_new_project_settings import CONFIG_KEY, NewProjectSettings, jira_account_for
 
 DATASTORE_KEY = "jira_new_project_dispatched"
 TRIGGER = "cloudops.jira.request_new_project"

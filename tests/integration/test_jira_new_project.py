@@ -19,7 +19,8 @@ from packtools.inprocess import load_class, sensor_service
 from tests.integration.action_run import run_action
 from tests.integration.devcloud_fixtures import delete_project, find
 from workflows import jira_request_watch
-from workflows.jira_new_project import NewProjectRequestError, Outcome, request_new_project
+from workflows.jira_new_project import Outcome, request_new_project
+from workflows.jira_new_project_errors import NewProjectRequestError
 
 pytestmark = pytest.mark.integration
 

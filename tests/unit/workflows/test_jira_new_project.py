@@ -17,14 +17,10 @@ from apis.jira_api.transitions import TransitionResult
 from apis.openstack_api.identity.exceptions import NameNotFoundError, ProjectCreateError
 from apis.openstack_api.identity.projects import ProjectView
 from workflows import jira_new_project as flow
-from workflows.jira_new_project import (
-    NewProjectConfigError,
-    NewProjectRequestError,
-    NewProjectSettings,
-    Outcome,
-    build_plan,
-    request_new_project,
-)
+from workflows.jira_new_project import Outcome, request_new_project
+from workflows.jira_new_project_errors import NewProjectConfigError, NewProjectRequestError
+from workflows.jira_new_project_plan import build_plan
+from workflows.jira_new_project_settings import NewProjectSettings
 from workflows.project_create import CreateState, ProjectCreateReport, Step
 
 ACCOUNT = JiraAccount(name="jsm", url="https://jira.example.org", username="bot", api_token="t0k")
