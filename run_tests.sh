@@ -3,8 +3,8 @@
 # tests against a real OpenStack devcloud and real peer services.
 #
 #   ./run_tests.sh          everything (what CI runs)
-#   ./run_tests.sh --unit   black, pylint, unit and contract tests and the real-StackStorm
-#                           stage (no cloud)
+#   ./run_tests.sh --unit   black, ruff, pylint, import-linter, unit and contract tests and
+#                           the real-StackStorm stage (no cloud)
 #   ./run_tests.sh --st2    the real-StackStorm stage only: the pack registered, configured,
 #                           run and fired by StackStorm 3.9.0's own code (st2stage/); needs
 #                           StackStorm's source archives in ../shared/stackstorm/
@@ -67,6 +67,8 @@ PY_PATHS=(lib actions sensors packtools tests benchmarks devcloud conftest.py)
 run_black() { "$VENV/bin/black" --check .; }
 run_ruff() { "$VENV/bin/ruff" check .; }  # one rule: the wall clock and ISO parsing via apis.clock
 run_pylint() { "$VENV/bin/pylint" "${PY_PATHS[@]}"; }
+# lib's layers and independent apis (pyproject.toml [tool.importlinter]); lib is the import root
+run_import_linter() { (cd lib && "$VENV/bin/lint-imports" --no-cache ../pyproject.toml); }
 run_unit() {
   rm -f .coverage
   "$VENV/bin/pytest" -q tests/unit tests/contract --cov=lib --cov-report=
@@ -156,6 +158,7 @@ fi
 phase "black --check" run_black
 phase "ruff (one clock)" run_ruff
 phase "pylint" run_pylint
+phase "import-linter (layers)" run_import_linter
 phase "unit + contract tests" run_unit
 phase "unit + contract, other dates" run_unit_at_other_dates
 RERUN="./run_tests.sh --st2"

@@ -13,8 +13,8 @@ import inspect
 import logging
 from typing import Any, Callable, Dict, Mapping, Tuple
 
-from action_runtime.accounts import AccountKind
 from action_runtime.errors import EntryPointError, ParameterError
+from apis.account_kinds import AccountKind
 from apis.errors import CloudopsError
 
 LOG = logging.getLogger(__name__)

@@ -13,7 +13,3 @@ class EntryPointError(ActionRuntimeError):
 
 class ParameterError(ActionRuntimeError):
     """A parameter cannot be passed to the lib function."""
-
-
-class AccountNotFoundError(ActionRuntimeError):
-    """An ``*_account`` parameter names no account in the pack config."""

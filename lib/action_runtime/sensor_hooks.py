@@ -12,7 +12,6 @@ poll. No st2 import here: lib must load without StackStorm.
 from typing import Any, Mapping
 
 from apis.errors import CloudopsError
-from workflows import finding_watch
 
 
 class StaticTriggerHooks:
@@ -59,17 +58,14 @@ class PollingSensorHooks(StaticTriggerHooks):
             self._logger.exception("poll failed, trying again next poll")
 
 
-class FindingPollHooks(PollingSensorHooks):
-    """``setup`` and ``poll`` of a sensor that dispatches one trigger per finding
-    (``workflows.finding_watch``).
+class ConfiguredPollHooks(PollingSensorHooks):
+    """``setup`` and ``poll_once`` of a sensor that polls only when the pack config sets it up.
 
-    The sensor sets ``watch`` (a module with ``DATASTORE_KEY``, ``TRIGGER`` and
-    ``poll(settings, previous)``), ``idle_message``, and ``settings_from(config)``: the
-    settings, or None when the pack config leaves the sensor idle. Its ``__init__`` sets
-    ``_logger``.
+    The sensor defines ``settings_from(config)`` (its settings, or None when the pack config
+    leaves it idle), ``poll_configured(settings)`` (one poll) and ``idle_message``. Its
+    ``__init__`` sets ``_logger``.
     """
 
-    watch: Any = None
     idle_message = "not configured: idle"
     _settings: Any = None
     # set by StackStorm's Sensor.__init__ and the sensor's own (annotations only: no defaults
@@ -82,6 +78,10 @@ class FindingPollHooks(PollingSensorHooks):
         """The sensor's settings from the pack config, or None (idle)."""
         raise NotImplementedError
 
+    def poll_configured(self, settings: Any) -> None:
+        """One poll with the settings."""
+        raise NotImplementedError
+
     def setup(self):
         """Read the settings once; an idle sensor says so."""
         self._settings = self.settings_from(self.config or {})
@@ -89,13 +89,6 @@ class FindingPollHooks(PollingSensorHooks):
             self._logger.info(self.idle_message)
 
     def poll_once(self):
-        """Dispatch the findings not dispatched before (nothing when idle)."""
-        if self._settings is None:
-            return
-        finding_watch.poll_into(
-            self.sensor_service,
-            self._logger,
-            self.watch.DATASTORE_KEY,
-            self.watch.TRIGGER,
-            lambda previous: self.watch.poll(self._settings, previous),
-        )
+        """``poll_configured`` (nothing when idle)."""
+        if self._settings is not None:
+            self.poll_configured(self._settings)

@@ -24,6 +24,10 @@ class AccountConfigError(CloudopsError):
     """An account entry in the pack config is missing a setting or has a bad one."""
 
 
+class AccountNotFoundError(CloudopsError):
+    """An ``*_account`` parameter names no account in the pack config."""
+
+
 def required(default: Any = None) -> Any:
     """A field the config must provide (dataclass fields after ``name`` need a default)."""
     return dataclasses.field(  # pylint: disable=invalid-field-call

@@ -139,7 +139,7 @@ def _account(
             "jira_account is required: give it, or set finding_tickets.jira_account in the "
             "pack config"
         )
-    from action_runtime.accounts import AccountKind
+    from apis.account_kinds import AccountKind
 
     return AccountKind.JIRA.lookup(settings.jira_account, {"jira_accounts": jira_accounts or []})
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 FINGERPRINT_LENGTH = 20
 
@@ -67,18 +67,14 @@ def sift(
     return WatchResult(new=new, seen=seen, errors=list(errors))
 
 
-def poll_into(
-    sensor_service: Any,
-    logger: Any,
-    datastore_key: str,
-    trigger: str,
-    poll: Callable[[Dict[str, str]], WatchResult],
-) -> WatchResult:
-    """Run one poll against the datastore: log errors, dispatch new findings, store the rest."""
-    result = poll(load_seen(sensor_service.get_value(datastore_key)))
+def poll_into(sensor_service: Any, logger: Any, watch: Any, settings: Any) -> WatchResult:
+    """One poll of a finding sensor against the datastore: log errors, dispatch new findings,
+    store the rest. ``watch`` is the module with ``DATASTORE_KEY``, ``TRIGGER`` and
+    ``poll(settings, previous)``."""
+    result = watch.poll(settings, load_seen(sensor_service.get_value(watch.DATASTORE_KEY)))
     for error in result.errors:
         logger.warning("%s", error)
     for payload in result.new:
-        sensor_service.dispatch(trigger=trigger, payload=payload)
-    sensor_service.set_value(datastore_key, result.state)
+        sensor_service.dispatch(trigger=watch.TRIGGER, payload=payload)
+    sensor_service.set_value(watch.DATASTORE_KEY, result.state)
     return result

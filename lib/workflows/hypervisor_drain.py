@@ -19,12 +19,12 @@ from typing import Any, Dict, List, Optional
 from apis.openstack_api.connection import WorkerConnections, connect
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_service import disable_hypervisor, find_compute_service
+from apis.openstack_api.hypervisor_state import for_maintenance
 from apis.openstack_api.migration_errors import MigrationError, MigrationRefused
 from apis.openstack_api.migration_rules import MigrationRules
 from apis.openstack_api.migration_watch import MigrationWatch
 from apis.openstack_api.migrations import migrate, plan
 from apis.openstack_api.servers import describe
-from workflows.hypervisor_state import for_maintenance
 
 OUTCOMES = ("migrated", "skipped", "refused", "failed", "gone")
 

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional
 
 from apis.openstack_api.connection import connect
 from apis.openstack_api.hypervisor_facts import collect_facts
-from workflows.hypervisor_state import compute_state
+from apis.openstack_api.hypervisor_state import compute_state
 
 
 def _row(fact, aggregates: Dict[str, List[str]]) -> Dict[str, Any]:

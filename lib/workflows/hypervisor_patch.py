@@ -37,11 +37,11 @@ from apis.icinga_api.downtimes import list_own_downtimes, schedule_downtime
 from apis.openstack_api.connection import connect
 from apis.openstack_api.hypervisor_facts import collect_facts
 from apis.openstack_api.hypervisor_service import HypervisorServiceError, find_compute_service
+from apis.openstack_api.hypervisor_state import HypervisorState, compute_state
 from apis.ssh_api.account import SSHAccount
 from apis.ssh_api.client import exec_command
 from apis.ssh_api.exceptions import SSHCommandError
 from apis.ssh_api.remote_command import AllowedScript, allowed_script
-from workflows.hypervisor_state import HypervisorState, compute_state
 from workflows.maintenance_settings import MaintenanceSettings
 
 SILENCE_MARKER = "[cloudops:maintenance]"

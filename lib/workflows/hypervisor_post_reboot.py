@@ -34,8 +34,8 @@ from apis.openstack_api.hypervisor_service import (
     enable_hypervisor,
     find_compute_service,
 )
+from apis.openstack_api.hypervisor_state import for_maintenance
 from workflows.hypervisor_patch import pack_silences
-from workflows.hypervisor_state import for_maintenance
 from workflows.maintenance_settings import MaintenanceSettings
 
 

@@ -8,7 +8,11 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from apis.openstack_api.connection import connect
 from apis.openstack_api.hypervisor_facts import collect_facts
-from workflows.hypervisor_state import DEFAULT_REBOOT_WINDOW_SECONDS, changes, compute_state
+from apis.openstack_api.hypervisor_state import (
+    DEFAULT_REBOOT_WINDOW_SECONDS,
+    changes,
+    compute_state,
+)
 
 DATASTORE_KEY = "hypervisor_states"
 TRIGGER = "cloudops.hypervisor.state_change"

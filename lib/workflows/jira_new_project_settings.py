@@ -6,7 +6,7 @@ import dataclasses
 import ipaddress
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from action_runtime.accounts import AccountKind
+from apis.account_kinds import AccountKind
 from apis.jira_api.account import JiraAccount
 from apis.jira_api.comments import CommentVisibility
 from apis.openstack_api.identity.exceptions import InvalidParameterError

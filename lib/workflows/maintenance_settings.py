@@ -59,6 +59,6 @@ class MaintenanceSettings:
         """The Icinga account given, else the one named here (None: no downtime)."""
         if given is not None or not self.icinga_account:
             return given
-        from action_runtime.accounts import AccountKind
+        from apis.account_kinds import AccountKind
 
         return AccountKind.ICINGA.lookup(self.icinga_account, {"icinga_accounts": icinga_accounts})

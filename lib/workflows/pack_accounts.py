@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from action_runtime.accounts import AccountKind
-from action_runtime.errors import ParameterError
+from apis.account_kinds import AccountKind
+from apis.errors import CloudopsError
 
 ALL = "all"
+
+
+class AccountKindError(CloudopsError):
+    """accounts.list's ``kind`` names no kind of account."""
 
 
 def list_accounts(
@@ -28,7 +32,7 @@ def list_accounts(
     }
     kinds = {k.name.lower(): k for k in AccountKind}
     if kind != ALL and kind not in kinds:
-        raise ParameterError(f"kind {kind!r} is not one of: {', '.join([ALL, *kinds])}")
+        raise AccountKindError(f"kind {kind!r} is not one of: {', '.join([ALL, *kinds])}")
     selected = list(AccountKind) if kind == ALL else [kinds[kind]]
     return {
         k.config_key: [

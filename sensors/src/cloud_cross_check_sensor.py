@@ -2,14 +2,13 @@
 
 from st2reactor.sensor.base import PollingSensor
 
-from action_runtime.sensor_hooks import FindingPollHooks
-from workflows import cloud_cross_check
+from action_runtime.sensor_hooks import ConfiguredPollHooks
+from workflows import cloud_cross_check, finding_watch
 
 
-class CloudCrossCheckSensor(FindingPollHooks, PollingSensor):
+class CloudCrossCheckSensor(ConfiguredPollHooks, PollingSensor):
     """Thin: the comparison and the datastore logic live in lib/workflows."""
 
-    watch = cloud_cross_check
     idle_message = "cross_check source_cloud/target_cloud are not configured: idle"
 
     def __init__(self, sensor_service, config=None, poll_interval=900):
@@ -20,3 +19,6 @@ class CloudCrossCheckSensor(FindingPollHooks, PollingSensor):
         return cloud_cross_check.CrossCheckConfig.from_config(
             config.get(cloud_cross_check.CONFIG_KEY)
         )
+
+    def poll_configured(self, settings):
+        finding_watch.poll_into(self.sensor_service, self._logger, cloud_cross_check, settings)

@@ -3,14 +3,13 @@ external gateway."""
 
 from st2reactor.sensor.base import PollingSensor
 
-from action_runtime.sensor_hooks import FindingPollHooks
-from workflows import router_gateway_watch
+from action_runtime.sensor_hooks import ConfiguredPollHooks
+from workflows import finding_watch, router_gateway_watch
 
 
-class RouterGatewaySensor(FindingPollHooks, PollingSensor):
+class RouterGatewaySensor(ConfiguredPollHooks, PollingSensor):
     """Thin: the router check and the datastore logic live in lib."""
 
-    watch = router_gateway_watch
     idle_message = "router_gateway_sensor.cloud_account is not configured: idle"
 
     def __init__(self, sensor_service, config=None, poll_interval=300):
@@ -19,3 +18,6 @@ class RouterGatewaySensor(FindingPollHooks, PollingSensor):
 
     def settings_from(self, config):
         return router_gateway_watch.RouterGatewaySettings.from_config(config)
+
+    def poll_configured(self, settings):
+        finding_watch.poll_into(self.sensor_service, self._logger, router_gateway_watch, settings)

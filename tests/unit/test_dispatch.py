@@ -6,9 +6,10 @@ import enum
 
 import pytest
 
-from action_runtime.accounts import AccountKind
+from apis.account_kinds import AccountKind
 from action_runtime.dispatch import build_arguments, dispatch, resolve
-from action_runtime.errors import AccountNotFoundError, EntryPointError, ParameterError
+from action_runtime.errors import EntryPointError, ParameterError
+from apis.account import AccountNotFoundError
 from action_runtime.jsonable import to_jsonable
 from apis.email_api.account import SMTPAccount
 from apis.errors import CloudopsError

@@ -2,10 +2,9 @@
 
 import pytest
 
-from action_runtime.errors import ParameterError
 from apis.account import AccountConfigError
 from workflows.hello import hello
-from workflows.pack_accounts import list_accounts
+from workflows.pack_accounts import AccountKindError, list_accounts
 
 
 def test_hello_defaults():
@@ -37,7 +36,7 @@ def test_one_kind():
 
 def test_bad_kind_lists_choices():
     with pytest.raises(
-        ParameterError, match="not one of: all, smtp, jira, alertmanager, icinga, ssh"
+        AccountKindError, match="not one of: all, smtp, jira, alertmanager, icinga, ssh"
     ):
         list_accounts(kind="mail")
 

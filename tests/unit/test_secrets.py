@@ -79,7 +79,7 @@ def test_failing_lib_call_keeps_secrets_out_of_logs_and_errors(caplog):
 
 
 def test_account_lookup_error_keeps_secrets_out():
-    from action_runtime.accounts import AccountKind
+    from apis.account_kinds import AccountKind
 
     config = {
         "jira_accounts": [{"name": "jsm", "url": "u", "username": "b", "api_token": JIRA_TOKEN}]

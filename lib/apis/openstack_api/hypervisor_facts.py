@@ -6,7 +6,7 @@ import collections
 import re
 from typing import Any, List, Optional
 
-from workflows.hypervisor_state import HypervisorFacts
+from apis.openstack_api.hypervisor_state import HypervisorFacts
 
 UPTIME = re.compile(r"up\s+(?:(\d+)\s+days?,\s*)?(?:(\d+):(\d+)|(\d+)\s+min)")
 ACTIVE_MIGRATIONS = ("queued", "preparing", "running", "post-migrating", "migrating")

@@ -8,7 +8,7 @@ from typing import Any, Dict, Optional
 from apis import clock
 from apis.openstack_api.connection import connect
 from apis.openstack_api.exceptions import OpenStackApiError
-from workflows.hypervisor_state import MAINTENANCE_TAG
+from apis.openstack_api.hypervisor_state import MAINTENANCE_TAG
 
 STATUSES = ("enabled", "disabled")
 

@@ -5,7 +5,7 @@ from unittest import mock
 
 import pytest
 
-from action_runtime.errors import AccountNotFoundError
+from apis.account import AccountNotFoundError
 from apis.jira_api import connection, issues, search
 from apis.jira_api.account import JiraAccount
 from apis.jira_api.exceptions import JiraParameterError

@@ -18,13 +18,12 @@ from apis.errors import CloudopsError
 from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.downtimes import Downtime
 from apis.icinga_api.exceptions import IcingaObjectNotFoundError
+from apis.openstack_api.hypervisor_state import HypervisorFacts
 from apis.ssh_api.account import SSHAccount
 from apis.ssh_api.client import CommandResult
-from apis.ssh_api.exceptions import SSHCommandError, SSHConnectionError
-from apis.ssh_api.exceptions import SSHParameterError
+from apis.ssh_api.exceptions import SSHCommandError, SSHConnectionError, SSHParameterError
 from workflows import hypervisor_patch
 from workflows.hypervisor_patch import PatchRebootError, Step, run_saga
-from workflows.hypervisor_state import HypervisorFacts
 
 SSH = SSHAccount(name="hv", username="ops", private_key_file="/k", known_hosts_file="/kh")
 AM = AlertmanagerAccount(name="am", url="http://am")

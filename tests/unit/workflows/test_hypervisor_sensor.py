@@ -4,9 +4,9 @@ import json
 from pathlib import Path
 from unittest import mock
 
+from apis.openstack_api.hypervisor_state import HypervisorFacts
 from packtools.inprocess import load_class, sensor_service
 from workflows import hypervisor_watch
-from workflows.hypervisor_state import HypervisorFacts
 
 ROOT = Path(__file__).resolve().parents[3]
 SENSOR = ROOT / "sensors" / "src" / "hypervisor_state_sensor.py"

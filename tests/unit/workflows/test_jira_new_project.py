@@ -7,7 +7,7 @@ from unittest import mock
 
 import pytest
 
-from action_runtime.errors import AccountNotFoundError
+from apis.account import AccountNotFoundError
 from apis.jira_api.account import JiraAccount
 from apis.jira_api.comments import CommentVisibility
 from apis.jira_api.connection import CloudopsJira

@@ -6,8 +6,7 @@ import enum
 import importlib
 from typing import Any, Mapping, Type
 
-from action_runtime.errors import AccountNotFoundError
-from apis.account import Account
+from apis.account import Account, AccountNotFoundError
 from apis.choices import choices
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from apis.openstack_api.hypervisor_facts import parse_uptime
-from workflows.hypervisor_state import (
+from apis.openstack_api.hypervisor_state import (
     HypervisorFacts,
     HypervisorState,
     StateChange,
