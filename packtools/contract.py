@@ -124,6 +124,7 @@ def check_actions(pack: Pack) -> Iterable[Problem]:
     """
     config_keys = set(pack.config_schema or {})
     by_entry: Dict[Path, List[MetaFile]] = {}
+    set_users: List[tuple] = []
     for action in pack.actions.values():
         where = pack.rel(action.path)
         yield from _action_metadata(pack, action, where)
@@ -155,6 +156,34 @@ def check_actions(pack: Pack) -> Iterable[Problem]:
             )
         for action in actions:
             yield from _python_action(pack.rel(action.path), action, answer, config_keys)
+            described = answer.get("functions", {}).get(_lib_function(action)) or {}
+            for name, fields in (described.get("parameter_sets") or {}).items():
+                set_users.append((name, fields, pack.rel(action.path), action))
+    yield from _parameter_sets_identical(set_users)
+
+
+def _parameter_sets_identical(set_users: List[tuple]) -> Iterable[Problem]:
+    """A parameter set's fields are defined alike in every action that takes the set (an
+    action YAML cannot include shared definitions): each differing one is named against the
+    definition most actions give."""
+    by_field: Dict[tuple, List[tuple]] = {}
+    for set_name, fields, where, action in set_users:
+        declared = action.data.get("parameters") or {}
+        for field in fields:
+            if field in declared:
+                by_field.setdefault((set_name, field), []).append((where, declared[field]))
+    for (set_name, field), uses in sorted(by_field.items()):
+        texts = [repr(sorted(definition.items())) for _, definition in uses]
+        common = max(sorted(set(texts)), key=texts.count)
+        model = next(where for (where, _), text in zip(uses, texts) if text == common)
+        for (where, definition), text in zip(uses, texts):
+            if text != common:
+                yield Problem(
+                    where,
+                    f"parameter {field!r} (of the parameter set {set_name}) is {definition}, "
+                    f"unlike in {model} and the other actions taking the set: define it "
+                    "identically in every one",
+                )
 
 
 def _lib_function(action: MetaFile) -> Optional[str]:

@@ -81,9 +81,18 @@ def entry_classes(module, kind):
 
 
 def describe_function(lib_function):
-    """Signature facts of a ``module:function`` reached through the production path."""
+    """Signature facts of a ``module:function`` reached through the production path, as the
+    action runtime sees them: each parameter set spread into its fields."""
+    from action_runtime.lib_signature import action_parameters, set_fields
+
     module_name, _, attribute = lib_function.partition(":")
-    return describe_callable(getattr(importlib.import_module(module_name), attribute))
+    function = getattr(importlib.import_module(module_name), attribute)
+    described = describe_callable(function)
+    taken = action_parameters(function)
+    described["accepts"] = list(taken)
+    described["required"] = [name for name, required in taken.items() if required]
+    described["parameter_sets"] = set_fields(function)
+    return described
 
 
 def describe_callable(function, bound=True):

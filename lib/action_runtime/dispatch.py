@@ -4,16 +4,18 @@ An action YAML names its lib function in the immutable ``lib_function`` paramete
 (``package.module:function``). Its other parameters are passed by name; ``*_account``
 parameters are replaced by the account dataclass from the pack config; a lib argument that no
 parameter supplies but that is named like a top-level pack config key gets that config value.
+A lib argument that is a parameter set (``apis.parameter_set``) is built from the parameters
+named like its fields.
 """
 
 from __future__ import annotations
 
 import importlib
-import inspect
 import logging
 from typing import Any, Callable, Dict, Mapping, Tuple
 
 from action_runtime.errors import EntryPointError, ParameterError
+from action_runtime.lib_signature import action_parameters, fold_parameter_sets
 from apis.account_kinds import AccountKind
 from apis.errors import CloudopsError
 
@@ -41,7 +43,7 @@ def build_arguments(
     function: Callable[..., Any], parameters: Mapping[str, Any], config: Mapping[str, Any]
 ) -> Dict[str, Any]:
     """Keyword arguments for ``function`` from action parameters and the pack config."""
-    accepted = inspect.signature(function).parameters
+    accepted = action_parameters(function)
     arguments: Dict[str, Any] = {}
     for name, value in parameters.items():
         if value is None:
@@ -56,7 +58,7 @@ def build_arguments(
     for name in accepted:
         if name not in arguments and config.get(name) is not None:
             arguments[name] = config[name]
-    return arguments
+    return fold_parameter_sets(function, arguments)
 
 
 def dispatch(

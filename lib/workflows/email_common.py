@@ -11,15 +11,20 @@ from apis import clock
 from apis.email_api.account import SMTPAccount
 from apis.email_api.exceptions import NotificationParameterError
 from apis.email_api.message import Attachment, OutgoingEmail, addresses
-from apis.email_api.sender import Deferred, SendReport
+from apis.email_api.sender import Deferred, SendReport, send_emails
+from apis.parameter_set import ParameterSet
 from workflows.email_recipients import CSV_COLUMNS, Owner, Recipients
 
 FOOTER_KEYS = ("team_name", "support_email", "support_url")
 
 
 @dataclasses.dataclass(frozen=True)
-class Delivery:
-    """How a notification is sent: the action parameters every notification shares."""
+class Delivery(ParameterSet):
+    """How a notification is sent: the action parameters every notification shares.
+
+    The notification functions take it as one argument, built by the action runtime from the
+    action's parameters of these names (``email_footer`` from the pack config).
+    """
 
     smtp_account: SMTPAccount
     cc: Optional[Sequence[str]] = None
@@ -28,6 +33,20 @@ class Delivery:
     attach_csv: bool = False
     preview_html: bool = False
     email_footer: Optional[Mapping[str, Any]] = None
+
+    def variables(self, variables: Mapping[str, Any]) -> Dict[str, Any]:
+        """A template's variables with the footer's under them."""
+        return {**footer_variables(self.email_footer), **variables}
+
+    def send(self, emails: Sequence[Any]) -> SendReport:
+        """Send (or, in a dry run, render) ``emails`` as this delivery says."""
+        return send_emails(
+            self.smtp_account,
+            emails,
+            dry_run=self.dry_run,
+            override_email_address=self.override_email_address,
+            preview_html=self.preview_html,
+        )
 
 
 def footer_variables(email_footer: Optional[Mapping[str, Any]]) -> Dict[str, Any]:

@@ -3,18 +3,15 @@ list about images. Dry runs unless ``dry_run`` is false."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from apis import clock
 from apis.choices import choices
-from apis.email_api.account import SMTPAccount
 from apis.email_api.exceptions import NotificationParameterError
 from apis.email_api.message import OutgoingEmail
-from apis.email_api.sender import send_emails
 from apis.openstack_api.connection import connect
 from workflows.email_common import (
     Delivery,
-    footer_variables,
     notification_result,
     parse_when,
     require_address,
@@ -39,13 +36,8 @@ def _is_down_or_disabled(hypervisor: Dict[str, Any]) -> bool:
 
 def email_ops_down_disabled_hypervisors(
     cloud_account: str,
-    smtp_account: SMTPAccount,
+    delivery: Delivery,
     ops_mailing_list: Optional[str] = None,
-    cc: Optional[List[str]] = None,
-    dry_run: bool = True,
-    override_email_address: Optional[str] = None,
-    preview_html: bool = False,
-    email_footer: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """Email the ops list the hypervisors that are down or disabled, with how many servers
     each holds; when none is, the email is an all-clear."""
@@ -86,27 +78,21 @@ def email_ops_down_disabled_hypervisors(
     ]
     email = OutgoingEmail.from_template(
         "ops_hypervisors_down",
-        {
-            **footer_variables(email_footer),
-            "cloud_name": cloud_account,
-            "hypervisors": listed,
-            "total_hypervisors": len(hypervisors),
-            "checked_at": clock.now(),
-        },
+        delivery.variables(
+            {
+                "cloud_name": cloud_account,
+                "hypervisors": listed,
+                "total_hypervisors": len(hypervisors),
+                "checked_at": clock.now(),
+            }
+        ),
         to=recipient,
-        cc=cc,
+        cc=delivery.cc,
         label="ops",
-    )
-    report = send_emails(
-        smtp_account,
-        [email],
-        dry_run=dry_run,
-        override_email_address=override_email_address,
-        preview_html=preview_html,
     )
     return notification_result(
         "ops_hypervisors_down",
-        report,
+        delivery.send([email]),
         all_clear=not listed,
         hypervisors=listed,
         total_hypervisors=len(hypervisors),
@@ -160,32 +146,20 @@ def _email_list(
 ) -> Dict[str, Any]:
     email = OutgoingEmail.from_template(
         template,
-        {**footer_variables(delivery.email_footer), **variables},
+        delivery.variables(variables),
         to=recipient,
         cc=delivery.cc,
         label=variables["image"]["name"],
     )
-    report = send_emails(
-        delivery.smtp_account,
-        [email],
-        dry_run=delivery.dry_run,
-        override_email_address=delivery.override_email_address,
-        preview_html=delivery.preview_html,
-    )
-    return notification_result(template, report, image=variables["image"])
+    return notification_result(template, delivery.send([email]), image=variables["image"])
 
 
 def email_mailing_list_image_created(
     cloud_account: str,
-    smtp_account: SMTPAccount,
+    delivery: Delivery,
     image: str,
     notes: Optional[str] = None,
     users_mailing_list: Optional[str] = None,
-    cc: Optional[List[str]] = None,
-    dry_run: bool = True,
-    override_email_address: Optional[str] = None,
-    preview_html: bool = False,
-    email_footer: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """Announce a new image (by name or id) on the users' mailing list."""
     recipient = require_address("users_mailing_list", users_mailing_list)
@@ -196,30 +170,18 @@ def email_mailing_list_image_created(
         "image_created",
         {"cloud_name": cloud_account, "image": found, "notes": notes},
         recipient,
-        Delivery(
-            smtp_account,
-            cc,
-            dry_run,
-            override_email_address,
-            preview_html=preview_html,
-            email_footer=email_footer,
-        ),
+        delivery,
     )
 
 
 def email_mailing_list_image_decommissioned(
     cloud_account: str,
-    smtp_account: SMTPAccount,
+    delivery: Delivery,
     image: str,
     decommission_date: Optional[str] = None,
     replacement: Optional[str] = None,
     notes: Optional[str] = None,
     users_mailing_list: Optional[str] = None,
-    cc: Optional[List[str]] = None,
-    dry_run: bool = True,
-    override_email_address: Optional[str] = None,
-    preview_html: bool = False,
-    email_footer: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """Announce that an image (by name or id) is retired on ``decommission_date`` (default:
     the image's ``cloudops:decommission_date`` property) on the users' mailing list."""
@@ -243,12 +205,5 @@ def email_mailing_list_image_decommissioned(
             "notes": notes,
         },
         recipient,
-        Delivery(
-            smtp_account,
-            cc,
-            dry_run,
-            override_email_address,
-            preview_html=preview_html,
-            email_footer=email_footer,
-        ),
+        delivery,
     )

@@ -7,13 +7,10 @@ import enum
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from apis.choices import choices
-from apis.email_api.account import SMTPAccount
 from apis.email_api.exceptions import NotificationParameterError
-from apis.email_api.sender import send_emails
 from apis.openstack_api.connection import connect
 from workflows.email_common import (
     Delivery,
-    footer_variables,
     names,
     notification_result,
     owner_emails,
@@ -61,34 +58,21 @@ def _notify(
     emails = owner_emails(
         recipients.owners,
         template,
-        {**footer_variables(delivery.email_footer), **variables},
+        delivery.variables(variables),
         cc=delivery.cc,
         attach_csv=delivery.attach_csv,
         per_owner=per_owner,
     )
-    report = send_emails(
-        delivery.smtp_account,
-        emails,
-        dry_run=delivery.dry_run,
-        override_email_address=delivery.override_email_address,
-        preview_html=delivery.preview_html,
-    )
-    return notification_result(template, report, recipients, **details)
+    return notification_result(template, delivery.send(emails), recipients, **details)
 
 
 def email_users_with_shutoff_vms(
     cloud_account: str,
-    smtp_account: SMTPAccount,
+    delivery: Delivery,
     all_projects: bool = False,
     from_projects: Optional[List[str]] = None,
     older_than_days: float = 0,
     delete_after: Optional[str] = None,
-    cc: Optional[List[str]] = None,
-    dry_run: bool = True,
-    override_email_address: Optional[str] = None,
-    attach_csv: bool = False,
-    preview_html: bool = False,
-    email_footer: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """Email each user the SHUTOFF servers they created (older than ``older_than_days``)."""
     check_scope(all_projects, from_projects)
@@ -101,30 +85,16 @@ def email_users_with_shutoff_vms(
         "shutoff_vms",
         recipients,
         {"cloud_name": cloud_account, "older_than_days": older_than_days, "delete_after": when},
-        Delivery(
-            smtp_account,
-            cc,
-            dry_run,
-            override_email_address,
-            attach_csv,
-            preview_html,
-            email_footer,
-        ),
+        delivery,
     )
 
 
 def email_users_with_errored_vms(
     cloud_account: str,
-    smtp_account: SMTPAccount,
+    delivery: Delivery,
     all_projects: bool = False,
     from_projects: Optional[List[str]] = None,
     older_than_days: float = 0,
-    cc: Optional[List[str]] = None,
-    dry_run: bool = True,
-    override_email_address: Optional[str] = None,
-    attach_csv: bool = False,
-    preview_html: bool = False,
-    email_footer: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """Email each user the servers in ERROR state they created."""
     check_scope(all_projects, from_projects)
@@ -136,15 +106,7 @@ def email_users_with_errored_vms(
         "errored_vms",
         recipients,
         {"cloud_name": cloud_account, "older_than_days": older_than_days},
-        Delivery(
-            smtp_account,
-            cc,
-            dry_run,
-            override_email_address,
-            attach_csv,
-            preview_html,
-            email_footer,
-        ),
+        delivery,
     )
 
 
@@ -175,17 +137,11 @@ def _retiring(
 
 def email_users_with_decom_flavors(
     cloud_account: str,
-    smtp_account: SMTPAccount,
+    delivery: Delivery,
     all_projects: bool = False,
     from_projects: Optional[List[str]] = None,
     flavor_names: Optional[List[str]] = None,
     server_statuses: Optional[List[str]] = None,
-    cc: Optional[List[str]] = None,
-    dry_run: bool = True,
-    override_email_address: Optional[str] = None,
-    attach_csv: bool = False,
-    preview_html: bool = False,
-    email_footer: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """Email each user their servers on flavors with a ``cloudops:decommission_date`` extra
     spec (all such flavors, or only ``flavor_names``)."""
@@ -227,15 +183,7 @@ def email_users_with_decom_flavors(
         "decom_flavors",
         recipients,
         {"cloud_name": cloud_account},
-        Delivery(
-            smtp_account,
-            cc,
-            dry_run,
-            override_email_address,
-            attach_csv,
-            preview_html,
-            email_footer,
-        ),
+        delivery,
         per_owner=per_owner,
         retiring_flavors=sorted(by_name),
     )
@@ -243,17 +191,11 @@ def email_users_with_decom_flavors(
 
 def email_users_with_decom_images(
     cloud_account: str,
-    smtp_account: SMTPAccount,
+    delivery: Delivery,
     all_projects: bool = False,
     from_projects: Optional[List[str]] = None,
     image_names: Optional[List[str]] = None,
     server_statuses: Optional[List[str]] = None,
-    cc: Optional[List[str]] = None,
-    dry_run: bool = True,
-    override_email_address: Optional[str] = None,
-    attach_csv: bool = False,
-    preview_html: bool = False,
-    email_footer: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """Email each user their servers booted from images with a ``cloudops:decommission_date``
     property (all such images, or only ``image_names``, names or ids)."""
@@ -293,15 +235,7 @@ def email_users_with_decom_images(
         "decom_images",
         recipients,
         {"cloud_name": cloud_account},
-        Delivery(
-            smtp_account,
-            cc,
-            dry_run,
-            override_email_address,
-            attach_csv,
-            preview_html,
-            email_footer,
-        ),
+        delivery,
         per_owner=per_owner,
         retiring_images=sorted(r["name"] for r in retiring.values()),
     )
@@ -309,7 +243,7 @@ def email_users_with_decom_images(
 
 def email_users_with_vms_on_hypervisor(
     cloud_account: str,
-    smtp_account: SMTPAccount,
+    delivery: Delivery,
     hypervisor_name: str,
     start: str,
     notice: str = HypervisorNotice.MAINTENANCE.value,
@@ -318,12 +252,6 @@ def email_users_with_vms_on_hypervisor(
     all_projects: bool = False,
     from_projects: Optional[List[str]] = None,
     server_statuses: Optional[List[str]] = None,
-    cc: Optional[List[str]] = None,
-    dry_run: bool = True,
-    override_email_address: Optional[str] = None,
-    attach_csv: bool = False,
-    preview_html: bool = False,
-    email_footer: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """Email each user their servers on one hypervisor: planned maintenance (``start`` to
     ``end``) or a fault (detected at ``start``, repair expected by ``end``)."""
@@ -365,14 +293,6 @@ def email_users_with_vms_on_hypervisor(
             "end": ends,
             "reason": reason,
         },
-        Delivery(
-            smtp_account,
-            cc,
-            dry_run,
-            override_email_address,
-            attach_csv,
-            preview_html,
-            email_footer,
-        ),
+        delivery,
         hypervisor=hypervisor_name,
     )

@@ -1,6 +1,7 @@
 """The cloudops pack itself passes every contract check."""
 
 import json
+import shutil
 from pathlib import Path
 
 import yaml
@@ -39,3 +40,26 @@ def test_lib_does_not_import_st2_or_packtools():
         text = path.read_text(encoding="utf-8")
         for forbidden in ("import st2", "from st2", "packtools", "from lib.", "import lib."):
             assert forbidden not in text, f"{path}: {forbidden}"
+
+
+def test_a_parameter_set_field_defined_differently_is_named(tmp_path):
+    """Every notification action defines Delivery's parameters alike (YAML has no includes)."""
+    pack = tmp_path / "cloudops"
+    shutil.copytree(
+        ROOT,
+        pack,
+        ignore=shutil.ignore_patterns(
+            ".*", "build", "devcloud", "tests", "benchmarks", "st2stage", "__pycache__"
+        ),
+    )
+    path = pack / "actions" / "email.users.with.errored.vms.yaml"
+    meta = yaml.safe_load(path.read_text(encoding="utf-8"))
+    meta["parameters"]["cc"]["description"] = "Copied."
+    path.write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+    problems = [str(p) for p in check_pack(pack)]
+    assert problems == [
+        "actions/email.users.with.errored.vms.yaml: parameter 'cc' (of the parameter set "
+        "workflows.email_common.Delivery) is {'type': 'array', 'description': 'Copied.', "
+        "'items': {'type': 'string'}}, unlike in actions/email.mailing.list.image.created.yaml "
+        "and the other actions taking the set: define it identically in every one"
+    ]

@@ -16,6 +16,7 @@ import yaml
 
 from apis.email_api.account import SMTPAccount
 from workflows import email_users
+from workflows.email_common import Delivery
 from tests.integration.action_run import run_action
 
 pytestmark = pytest.mark.integration
@@ -176,7 +177,7 @@ def test_decom_flavors_uses_one_user_and_one_project_listing(
         }
     )
     result = email_users.email_users_with_decom_flavors(
-        clouds_yaml.cloud, account, from_projects=SEED_PROJECTS, dry_run=False
+        clouds_yaml.cloud, Delivery(account, dry_run=False), from_projects=SEED_PROJECTS
     )
     keystone = [c for c in calls if ":5000/" in c and "/auth/tokens" not in c]
     listings = [c for c in keystone if c.endswith(("/v3/users", "/v3/projects"))]

@@ -15,7 +15,7 @@ from apis.email_api.exceptions import (
 )
 from apis.openstack_query_api import ServerQuery
 from workflows import email_ops, email_users
-from workflows.email_common import footer_variables, names, parse_when
+from workflows.email_common import Delivery, footer_variables, names, parse_when
 from workflows.email_recipients import check_scope, find_owners, group_by_owner
 
 pytestmark = pytest.mark.usefixtures("connected")
@@ -32,7 +32,7 @@ def keystone_listings(cloud):
 
 
 def test_shutoff_one_email_per_user_listing_all_their_servers(connected, cloud, relay):
-    result = email_users.email_users_with_shutoff_vms("prod", relay, all_projects=True)
+    result = email_users.email_users_with_shutoff_vms("prod", Delivery(relay), all_projects=True)
     assert connected == ["prod"]
     assert result["template"] == "shutoff_vms" and result["dry_run"] is True
     assert result["affected_servers"] == 4 and result["messages"] == 2
@@ -51,7 +51,7 @@ def test_shutoff_one_email_per_user_listing_all_their_servers(connected, cloud, 
 
 def test_shutoff_age_filter_and_delete_after(relay):
     result = email_users.email_users_with_shutoff_vms(
-        "prod", relay, all_projects=True, older_than_days=100, delete_after="2027-02-01"
+        "prod", Delivery(relay), all_projects=True, older_than_days=100, delete_after="2027-02-01"
     )
     by_user = previews_by_user(result)
     assert list(by_user) == ["alice"] and result["affected_servers"] == 2
@@ -60,7 +60,7 @@ def test_shutoff_age_filter_and_delete_after(relay):
 
 
 def test_users_without_email_are_reported(relay):
-    result = email_users.email_users_with_errored_vms("prod", relay, all_projects=True)
+    result = email_users.email_users_with_errored_vms("prod", Delivery(relay), all_projects=True)
     assert result["messages"] == 0 and result["affected_servers"] == 1
     assert result["users_without_email"] == [
         {"user_id": "u-carol", "user_name": "carol", "servers": ["db-1"]}
@@ -68,7 +68,9 @@ def test_users_without_email_are_reported(relay):
 
 
 def test_from_projects_limits_the_servers(relay):
-    result = email_users.email_users_with_shutoff_vms("prod", relay, from_projects=["lab"])
+    result = email_users.email_users_with_shutoff_vms(
+        "prod", Delivery(relay), from_projects=["lab"]
+    )
     assert list(previews_by_user(result)) == ["alice"]
     assert "lab-1" in result["previews"][0]["text"] and "web-1" not in result["previews"][0]["text"]
 
@@ -82,13 +84,13 @@ def test_from_projects_limits_the_servers(relay):
 )
 def test_scope_must_be_given_once(connected, relay, scope, message):
     with pytest.raises(NotificationParameterError, match=message):
-        email_users.email_users_with_shutoff_vms("prod", relay, **scope)
+        email_users.email_users_with_shutoff_vms("prod", Delivery(relay), **scope)
     assert connected == []
 
 
 def test_decom_flavors_lists_the_flavor_and_its_date(relay):
     result = email_users.email_users_with_decom_flavors(
-        "prod", relay, all_projects=True, attach_csv=True
+        "prod", Delivery(relay, attach_csv=True), all_projects=True
     )
     assert result["retiring_flavors"] == ["legacy.small"]
     (alice,) = result["previews"]
@@ -98,38 +100,42 @@ def test_decom_flavors_lists_the_flavor_and_its_date(relay):
 
 def test_decom_flavors_by_name_and_bad_names(relay):
     chosen = email_users.email_users_with_decom_flavors(
-        "prod", relay, all_projects=True, flavor_names=["legacy.small"], server_statuses=["ACTIVE"]
+        "prod",
+        Delivery(relay),
+        all_projects=True,
+        flavor_names=["legacy.small"],
+        server_statuses=["ACTIVE"],
     )
     assert chosen["messages"] == 0 and chosen["affected_servers"] == 0
     both = email_users.email_users_with_decom_flavors(
-        "prod", relay, from_projects=["web"], server_statuses=["ACTIVE", "SHUTOFF"]
+        "prod", Delivery(relay), from_projects=["web"], server_statuses=["ACTIVE", "SHUTOFF"]
     )
     assert both["affected_servers"] == 1 and both["previews"][0]["label"] == "alice"
     with pytest.raises(
         NotificationParameterError, match=r"'legacy.smal' is not a flavor.*'legacy.small'"
     ):
         email_users.email_users_with_decom_flavors(
-            "prod", relay, all_projects=True, flavor_names=["legacy.smal"]
+            "prod", Delivery(relay), all_projects=True, flavor_names=["legacy.smal"]
         )
     with pytest.raises(NotificationParameterError, match=r"flavor 'm1.small' has no .*extra spec"):
         email_users.email_users_with_decom_flavors(
-            "prod", relay, all_projects=True, flavor_names=["m1.small"]
+            "prod", Delivery(relay), all_projects=True, flavor_names=["m1.small"]
         )
 
 
 def test_decom_images(relay, cloud):
-    result = email_users.email_users_with_decom_images("prod", relay, all_projects=True)
+    result = email_users.email_users_with_decom_images("prod", Delivery(relay), all_projects=True)
     assert result["retiring_images"] == ["legacy-os"]
     (bob,) = result["previews"]
     assert "legacy-os (img-legacy) on 2027-01-24" in bob["text"] and "api-1" in bob["text"]
     assert [c["image"] for c in cloud.listing_calls("servers")] == ["img-legacy"]
     by_id = email_users.email_users_with_decom_images(
-        "prod", relay, all_projects=True, image_names=["img-legacy"]
+        "prod", Delivery(relay), all_projects=True, image_names=["img-legacy"]
     )
     assert by_id["retiring_images"] == ["legacy-os"]
     with pytest.raises(NotificationParameterError, match=r"image 'cirros' has no .* property"):
         email_users.email_users_with_decom_images(
-            "prod", relay, all_projects=True, image_names=["cirros"]
+            "prod", Delivery(relay), all_projects=True, image_names=["cirros"]
         )
 
 
@@ -137,7 +143,7 @@ def test_nothing_retiring_means_nothing_to_send(relay, cloud):
     cloud.compute.data["flavors"] = [
         f for f in cloud.compute.data["flavors"] if f.name != "legacy.small"
     ]
-    result = email_users.email_users_with_decom_flavors("prod", relay, all_projects=True)
+    result = email_users.email_users_with_decom_flavors("prod", Delivery(relay), all_projects=True)
     assert result["messages"] == 0 and result["retiring_flavors"] == []
     assert not cloud.listing_calls("servers")
 
@@ -145,7 +151,7 @@ def test_nothing_retiring_means_nothing_to_send(relay, cloud):
 def test_vms_on_hypervisor_maintenance_and_fault(relay):
     maintenance = email_users.email_users_with_vms_on_hypervisor(
         "prod",
-        relay,
+        Delivery(relay),
         "hv2",
         start="2026-12-01T08:00:00Z",
         end="2026-12-01T12:00:00Z",
@@ -162,7 +168,7 @@ def test_vms_on_hypervisor_maintenance_and_fault(relay):
     assert "from 2026-12-01 08:00 UTC to 2026-12-01 12:00 UTC" in alice["text"]
     assert maintenance["users_without_email"][0]["servers"] == ["db-1"]
     fault = email_users.email_users_with_vms_on_hypervisor(
-        "prod", relay, "hv2", start="2026-11-25", notice="fault", all_projects=True
+        "prod", Delivery(relay), "hv2", start="2026-11-25", notice="fault", all_projects=True
     )
     assert fault["template"] == "hypervisor_fault"
     assert "Since 2026-11-25 00:00 UTC the host hv2" in fault["previews"][0]["text"]
@@ -181,12 +187,12 @@ def test_vms_on_hypervisor_maintenance_and_fault(relay):
 def test_vms_on_hypervisor_parameter_errors(relay, kwargs, message):
     arguments = {"hypervisor_name": "hv2", "start": "2026-12-01", "all_projects": True, **kwargs}
     with pytest.raises(NotificationParameterError, match=message):
-        email_users.email_users_with_vms_on_hypervisor("prod", relay, **arguments)
+        email_users.email_users_with_vms_on_hypervisor("prod", Delivery(relay), **arguments)
 
 
 def test_ops_hypervisors_down_lists_them_with_server_counts(relay):
     result = email_ops.email_ops_down_disabled_hypervisors(
-        "prod", relay, ops_mailing_list="ops@example.org", cc=["lead@example.org"]
+        "prod", Delivery(relay, cc=["lead@example.org"]), ops_mailing_list="ops@example.org"
     )
     assert result["all_clear"] is False and result["total_hypervisors"] == 2
     assert result["hypervisors"] == [
@@ -206,7 +212,7 @@ def test_ops_hypervisors_down_lists_them_with_server_counts(relay):
 def test_ops_all_clear_when_nothing_is_down(relay, cloud):
     cloud.compute.data["hypervisors"] = cloud.compute.data["hypervisors"][:1]
     result = email_ops.email_ops_down_disabled_hypervisors(
-        "prod", relay, ops_mailing_list="ops@example.org"
+        "prod", Delivery(relay), ops_mailing_list="ops@example.org"
     )
     assert result["all_clear"] is True and result["hypervisors"] == []
     assert result["previews"][0]["subject"].startswith("[prod] All clear")
@@ -215,14 +221,20 @@ def test_ops_all_clear_when_nothing_is_down(relay, cloud):
 
 def test_ops_list_is_required(relay):
     with pytest.raises(NotificationParameterError, match="ops_mailing_list is not set"):
-        email_ops.email_ops_down_disabled_hypervisors("prod", relay)
+        email_ops.email_ops_down_disabled_hypervisors("prod", Delivery(relay))
     with pytest.raises(AddressError, match="ops_mailing_list: 'ops' is not an email address"):
-        email_ops.email_ops_down_disabled_hypervisors("prod", relay, ops_mailing_list="ops")
+        email_ops.email_ops_down_disabled_hypervisors(
+            "prod", Delivery(relay), ops_mailing_list="ops"
+        )
 
 
 def test_image_created_by_name_or_id(relay):
     by_name = email_ops.email_mailing_list_image_created(
-        "prod", relay, "legacy-os", notes="Try it.", users_mailing_list="users@example.org"
+        "prod",
+        Delivery(relay),
+        "legacy-os",
+        notes="Try it.",
+        users_mailing_list="users@example.org",
     )
     assert by_name["image"]["id"] == "img-legacy" and by_name["image"]["os_version"] == "7"
     assert "decommission_date" not in by_name["image"]
@@ -230,7 +242,7 @@ def test_image_created_by_name_or_id(relay):
     assert preview["subject"] == "[prod] New image available: legacy-os"
     assert "Operating system:   centos 7" in preview["text"] and "Try it." in preview["text"]
     by_id = email_ops.email_mailing_list_image_created(
-        "prod", relay, "img-legacy", users_mailing_list="users@example.org"
+        "prod", Delivery(relay), "img-legacy", users_mailing_list="users@example.org"
     )
     assert by_id["image"]["name"] == "legacy-os"
 
@@ -245,19 +257,23 @@ def test_image_created_by_name_or_id(relay):
 def test_image_lookup_errors(relay, image, message):
     with pytest.raises(NotificationParameterError, match=message):
         email_ops.email_mailing_list_image_created(
-            "prod", relay, image, users_mailing_list="users@example.org"
+            "prod", Delivery(relay), image, users_mailing_list="users@example.org"
         )
 
 
 def test_image_decommissioned_takes_the_date_from_the_image_or_the_parameter(relay):
     own = email_ops.email_mailing_list_image_decommissioned(
-        "prod", relay, "legacy-os", replacement="rocky-9", users_mailing_list="users@example.org"
+        "prod",
+        Delivery(relay),
+        "legacy-os",
+        replacement="rocky-9",
+        users_mailing_list="users@example.org",
     )
     assert own["previews"][0]["subject"] == "[prod] Image legacy-os will be retired on 2027-01-24"
     assert "Please use rocky-9 instead." in own["previews"][0]["text"]
     given = email_ops.email_mailing_list_image_decommissioned(
         "prod",
-        relay,
+        Delivery(relay),
         "legacy-os",
         decommission_date="2027-03-01",
         users_mailing_list="u@example.org",
@@ -265,7 +281,7 @@ def test_image_decommissioned_takes_the_date_from_the_image_or_the_parameter(rel
     assert "retired on 2027-03-01" in given["previews"][0]["subject"]
     with pytest.raises(NotificationParameterError, match="has no 'cloudops:decommission_date'"):
         email_ops.email_mailing_list_image_decommissioned(
-            "prod", relay, "cirros", users_mailing_list="u@example.org"
+            "prod", Delivery(relay), "cirros", users_mailing_list="u@example.org"
         )
 
 
@@ -277,11 +293,13 @@ def test_real_send_goes_through_the_connection(relay):
         connection.reconnects = 0
         result = email_users.email_users_with_shutoff_vms(
             "prod",
-            relay,
+            Delivery(
+                relay,
+                dry_run=False,
+                cc=["desk@example.org"],
+                email_footer={"team_name": "Ops", "support_email": "help@example.org"},
+            ),
             all_projects=True,
-            dry_run=False,
-            cc=["desk@example.org"],
-            email_footer={"team_name": "Ops", "support_email": "help@example.org"},
         )
     assert result["sent_recipients"] == [
         "alice@example.org",
@@ -353,5 +371,5 @@ def test_find_owners_makes_no_keystone_call_when_nothing_matches(cloud):
 def test_template_errors_surface_in_dry_runs(relay):
     with pytest.raises(TemplateVariableError, match="variable 'team_name' must be a string"):
         email_users.email_users_with_shutoff_vms(
-            "prod", relay, all_projects=True, email_footer={"team_name": 3}
+            "prod", Delivery(relay, email_footer={"team_name": 3}), all_projects=True
         )
