@@ -175,7 +175,7 @@ def _parameter_sets_identical(set_users: List[tuple]) -> Iterable[Problem]:
     for (set_name, field), uses in sorted(by_field.items()):
         texts = [repr(sorted(definition.items())) for _, definition in uses]
         common = max(sorted(set(texts)), key=texts.count)
-        model = next(where for (where, _), text in zip(uses, texts) if text == common)
+        model = uses[texts.index(common)][0]
         for (where, definition), text in zip(uses, texts):
             if text != common:
                 yield Problem(

@@ -24,7 +24,7 @@ import dataclasses
 import datetime
 import re
 import time
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from apis import clock
 from apis.alertmanager_api.account import AlertmanagerAccount
@@ -43,6 +43,7 @@ from apis.ssh_api.client import exec_command
 from apis.ssh_api.exceptions import SSHCommandError
 from apis.ssh_api.remote_command import AllowedScript, allowed_script
 from workflows.maintenance_settings import MaintenanceSettings
+from workflows.rollback import FAILED, Step, StepResult, error_of, run_saga
 
 SILENCE_MARKER = "[cloudops:maintenance]"
 LATE_SILENCE_MIN_SECONDS = 2.0
@@ -65,61 +66,9 @@ class PatchRebootError(HypervisorServiceError):
     """The host may not be patched, or a step failed (the report says what was rolled back)."""
 
 
-StepResult = Dict[str, Any]
-
-
-@dataclasses.dataclass(frozen=True)
-class Step:
-    """One saga step: ``do`` returns what it did; ``undo`` (if any) reverses it from that."""
-
-    name: str
-    do: Callable[[], StepResult]
-    undo: Optional[Callable[[StepResult], StepResult]] = None
-
-
-def run_saga(steps: Sequence[Step]) -> Tuple[bool, Dict[str, Any]]:
-    """Run ``steps`` in order; on a failure undo the done ones in reverse.
-
-    ``(ok, report)``: the report has each step's outcome, the failing step (or None) and each
-    rollback's outcome. An unexpected exception (a bug) is re-raised after the rollback.
-    """
-    report: Dict[str, Any] = {"steps": [], "failed_step": None, "rollback": []}
-    done: List[Tuple[Step, StepResult]] = []
-    for index, step in enumerate(steps):
-        try:
-            result = step.do()
-        except Exception as err:  # pylint: disable=broad-exception-caught
-            report["steps"].append({"step": step.name, "outcome": "failed", **failure(err)})
-            report["steps"].extend(
-                {"step": later.name, "outcome": "not run"} for later in steps[index + 1 :]
-            )
-            report["failed_step"] = step.name
-            report["rollback"] = roll_back(done)
-            if not isinstance(err, CloudopsError):
-                raise
-            return False, report
-        report["steps"].append({"step": step.name, "outcome": "done", **result})
-        done.append((step, result))
-    return True, report
-
-
-def roll_back(done: Sequence[Tuple[Step, StepResult]]) -> List[Dict[str, Any]]:
-    """Undo ``done`` steps in reverse; every outcome is reported, failures included."""
-    outcomes = []
-    for step, result in reversed(done):
-        if step.undo is None:
-            outcomes.append({"step": step.name, "outcome": "cannot be undone"})
-            continue
-        try:
-            outcomes.append({"step": step.name, "outcome": "undone", **step.undo(result)})
-        except Exception as err:  # pylint: disable=broad-exception-caught
-            outcomes.append({"step": step.name, "outcome": "rollback failed", **failure(err)})
-    return outcomes
-
-
 def failure(err: BaseException) -> Dict[str, Any]:
     """The error of a failed step, with the output tail of a failed remote script."""
-    found: Dict[str, Any] = {"error": str(err), "error_type": type(err).__name__}
+    found = error_of(err)
     for stream in ("stdout", "stderr"):
         if getattr(err, stream, None) is not None:
             found[f"{stream}_tail"] = getattr(err, stream)[-TAIL:]
@@ -371,9 +320,9 @@ def patch_reboot(  # pylint: disable=too-many-arguments,too-many-locals
     }
     if dry_run:
         return {**summary, "would_run": [step.name for step in steps]}
-    ok, report = run_saga(steps)
+    ok, report = run_saga(steps, failure)
     if not ok:
-        stuck = [r["step"] for r in report["rollback"] if r["outcome"] == "rollback failed"]
+        stuck = [r["step"] for r in report["rollback"] if r["outcome"] == FAILED]
         raise PatchRebootError(
             f"patch.reboot of {host}: step {report['failed_step']!r} failed; "
             + (

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import logging
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from apis.openstack_api import networks, quotas as quota_api, routers, security_groups
 from apis.openstack_api.connection import connect
@@ -37,6 +37,7 @@ from apis.openstack_api.identity.projects import (
 )
 from apis.openstack_api.identity.resolve import IdentityKind, Resolver
 from apis.openstack_api.identity.roles import Grantee, role_changes
+from workflows.rollback import FAILED, UNDONE, Rollback
 
 LOG = logging.getLogger(__name__)
 MAX_NAME = 64
@@ -122,32 +123,6 @@ class Resolved:
     grants: List[Tuple[Grantee, Any, Any]]
     external_network: Any = None
     shared_networks: List[Any] = dataclasses.field(default_factory=list)
-
-
-class Rollback:
-    """Undo callables in creation order; run in reverse.
-
-    An ``itemized`` undo returns the list of what it removed, reported instead of its label.
-    """
-
-    def __init__(self):
-        self._undo: List[Tuple[str, Callable[[], Any], bool]] = []
-
-    def __call__(self, label: str, undo: Callable[[], Any], itemized: bool = False) -> None:
-        self._undo.append((label, undo, itemized))
-
-    def run(self) -> Tuple[List[str], List[str]]:
-        """``(rolled back, failed to roll back)``; every undo is tried."""
-        done: List[str] = []
-        failed: List[str] = []
-        for label, undo, itemized in reversed(self._undo):
-            try:
-                removed = undo()
-            except Exception as err:  # pylint: disable=broad-exception-caught
-                failed.append(f"{label} ({describe(err)})")
-                continue
-            done += list(removed) if itemized else [label]
-        return done, failed
 
 
 def project_create(
@@ -302,7 +277,14 @@ def _build(
         builder.doing = "reading the project back"
         view = project_view(resolver, conn.identity.get_project(project.id))
     except Exception as err:  # pylint: disable=broad-exception-caught
-        rolled_back, failed = builder.undo.run()
+        outcomes = builder.undo.run()
+        rolled_back = [
+            item
+            for outcome in outcomes
+            if outcome["outcome"] == UNDONE
+            for item in outcome.get("removed", [outcome["step"]])
+        ]
+        failed = [f"{o['step']} ({o['error']})" for o in outcomes if o["outcome"] == FAILED]
         summary = f"rolled back: {', '.join(rolled_back) or 'nothing'}"
         if failed:
             summary += f"; NOT rolled back (clean up by hand): {', '.join(failed)}"
@@ -328,7 +310,7 @@ class _Builder:
         self.conn = conn
         self.request = request
         self.resolved = resolved
-        self.undo = Rollback()
+        self.undo = Rollback(lambda err: {"error": describe(err)})
         self.plan = networks.Plan(dry_run=False)
         self.project: Any = None
         self.grants: List[Step] = []
@@ -364,8 +346,8 @@ class _Builder:
             **request.properties,
         )
         self.project = project
-        self.undo(f"project {request.name}", lambda: identity.delete_project(project))
-        self.undo(
+        self.undo.add(f"project {request.name}", lambda: identity.delete_project(project))
+        self.undo.add(
             "network resources of the project",
             lambda: delete_network_resources(self.conn, project.id),
             itemized=True,
@@ -377,7 +359,7 @@ class _Builder:
         self.doing = "setting quotas"
         conn, project_id = self.conn, self.project.id
 
-        self.undo("quotas (back to the defaults)", lambda: reset_quotas(conn, project_id))
+        self.undo.add("quotas (back to the defaults)", lambda: reset_quotas(conn, project_id))
         quota_api.apply_quotas(conn, self.plan, self.project, self.request.quotas)
 
     def _grants(self) -> None:
@@ -385,7 +367,7 @@ class _Builder:
             what = f"{role.name} for {grantee.kind.label} {principal.name}"
             self.doing = f"granting role {what}"
             role_changes(self.conn, grantee, self.project, principal, [role])
-            self.undo(
+            self.undo.add(
                 f"role {what}",
                 lambda g=grantee, p=principal, r=role: role_changes(
                     self.conn, g, self.project, p, [r], adding=False

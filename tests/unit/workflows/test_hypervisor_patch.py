@@ -23,7 +23,8 @@ from apis.ssh_api.account import SSHAccount
 from apis.ssh_api.client import CommandResult
 from apis.ssh_api.exceptions import SSHCommandError, SSHConnectionError, SSHParameterError
 from workflows import hypervisor_patch
-from workflows.hypervisor_patch import PatchRebootError, Step, run_saga
+from workflows.hypervisor_patch import PatchRebootError
+from workflows.rollback import Step, run_saga
 
 SSH = SSHAccount(name="hv", username="ops", private_key_file="/k", known_hosts_file="/kh")
 AM = AlertmanagerAccount(name="am", url="http://am")
