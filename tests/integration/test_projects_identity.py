@@ -312,9 +312,9 @@ def test_user_and_group_roles_add_remove_and_list(admin_conn, config, cleanup, t
     )
     assert code == 0 and [c["state"] for c in added["changes"]] == ["added", "added"], added
     assert identity.validate_user_has_project_role(project, user, reader)
-    again = roles.project_user_role_add("devcloud", project, user.id, ["reader"])
+    again = roles.project_role_add("devcloud", project, ["reader"], user=user.id)
     assert again.changes[0].state.value == "already_present" and not again.changed
-    dry = roles.project_user_role_remove("devcloud", project, user.name, ["reader"])
+    dry = roles.project_role_remove("devcloud", project, ["reader"], user=user.name)
     assert dry.changes[0].state.value == "would_remove"
     assert identity.validate_user_has_project_role(project, user, reader)
     code, removed = code_and_result(
@@ -341,7 +341,7 @@ def test_user_and_group_roles_add_remove_and_list(admin_conn, config, cleanup, t
         ("member", user.name, None),
         ("reader", None, group.name),
     }
-    dry = roles.project_group_role_remove("devcloud", project, group.name, ["reader"])
+    dry = roles.project_role_remove("devcloud", project, ["reader"], group=group.name)
     assert dry.changes[0].state.value == "would_remove"
     assert identity.validate_group_has_project_role(project, group, reader)
     code, removed = code_and_result(
@@ -394,26 +394,26 @@ def test_ambiguous_names_list_candidates_and_domains_disambiguate(
     cleanup.users.append(other)
     project = throwaway_project.project_id
     with pytest.raises(AmbiguousNameError) as err:
-        roles.project_user_role_add("devcloud", project, twin.name, ["reader"])
+        roles.project_role_add("devcloud", project, ["reader"], user=twin.name)
     assert f"(domain Default, id {twin.id})" in str(err.value)
     assert f"(domain seed-domain, id {other.id})" in str(err.value)
-    report = roles.project_user_role_add(
-        "devcloud", project, twin.name, ["reader"], user_domain="seed-domain"
+    report = roles.project_role_add(
+        "devcloud", project, ["reader"], user=twin.name, user_domain="seed-domain"
     )
     assert report.grantee.id == other.id and report.changed
     with pytest.raises(NameNotFoundError) as err:
-        roles.project_user_role_add("devcloud", project, twin.id, ["superuser"])
+        roles.project_role_add("devcloud", project, ["superuser"], user=twin.id)
     assert str(err.value).endswith("valid roles: admin, member, reader")
 
 
 def test_member_of_a_project_is_refused_by_keystone(throwaway_project, monkeypatch):
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(throwaway_project.clouds_yaml))
     with pytest.raises(OpenStackRequestError) as err:
-        roles.project_user_role_add(
+        roles.project_role_add(
             throwaway_project.cloud,
             throwaway_project.project_id,
-            throwaway_project.user_id,
             ["admin"],
+            user=throwaway_project.user_id,
         )
     assert "HTTP 403" in str(err.value) and "needs the admin role" in str(err.value)
     assert throwaway_project.password not in str(err.value)

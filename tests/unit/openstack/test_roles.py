@@ -31,7 +31,7 @@ def states(report):
 
 def test_user_role_add_grants_missing_roles_and_reports_existing_ones(cloud):
     cloud.grants.add(("user", cloud.web.id, cloud.alice.id, "r-member"))
-    report = roles.project_user_role_add("prod", "web", "alice", ["member", "reader"])
+    report = roles.project_role_add("prod", "web", ["member", "reader"], user="alice")
     assert states(report) == [("member", "already_present"), ("reader", "added")]
     assert report.changed and not report.dry_run
     assert (report.project.name, report.project.domain) == ("web", "Default")
@@ -44,28 +44,28 @@ def test_user_role_add_grants_missing_roles_and_reports_existing_ones(cloud):
 
 
 def test_user_role_add_twice_changes_nothing(cloud):
-    roles.project_user_role_add("prod", "web", "alice", ["member"])
-    again = roles.project_user_role_add("prod", cloud.web.id, cloud.alice.id, ["r-member"])
+    roles.project_role_add("prod", "web", ["member"], user="alice")
+    again = roles.project_role_add("prod", cloud.web.id, ["r-member"], user=cloud.alice.id)
     assert states(again) == [("member", "already_present")] and not again.changed
 
 
 def test_ambiguous_user_lists_candidates_and_changes_nothing(cloud):
     other = cloud.user("alice", domain_id="d-seed")
     with pytest.raises(AmbiguousNameError) as err:
-        roles.project_user_role_add("prod", "web", "alice", ["member"])
+        roles.project_role_add("prod", "web", ["member"], user="alice")
     message = str(err.value)
     assert message.startswith("user 'alice' is ambiguous: 2 users have that name")
     assert f"alice (domain Default, id {cloud.alice.id})" in message
     assert f"alice (domain seed, id {other.id})" in message
     assert "give user_domain or the id" in message
     assert not cloud.grants
-    report = roles.project_user_role_add("prod", "web", "alice", ["member"], user_domain="seed")
+    report = roles.project_role_add("prod", "web", ["member"], user="alice", user_domain="seed")
     assert report.grantee.id == other.id and report.grantee.domain == "seed"
 
 
 def test_unknown_role_lists_the_valid_roles(cloud):
     with pytest.raises(NameNotFoundError) as err:
-        roles.project_user_role_add("prod", "web", "alice", ["member", "operator"])
+        roles.project_role_add("prod", "web", ["member", "operator"], user="alice")
     assert str(err.value) == (
         "roles 'operator': no role with that name or id; valid roles: admin, member, reader"
     )
@@ -75,13 +75,13 @@ def test_unknown_role_lists_the_valid_roles(cloud):
 @pytest.mark.usefixtures("cloud")
 def test_unknown_project_suggests_close_names():
     with pytest.raises(NameNotFoundError, match=r"project 'wbe'.*did you mean: web\?"):
-        roles.project_user_role_add("prod", "wbe", "alice", ["member"])
+        roles.project_role_add("prod", "wbe", ["member"], user="alice")
 
 
 @pytest.mark.usefixtures("cloud")
 def test_name_in_another_domain_says_where_it_is():
     with pytest.raises(NameNotFoundError) as err:
-        roles.project_user_role_add("prod", "web", "alice", ["member"], project_domain="seed")
+        roles.project_role_add("prod", "web", ["member"], user="alice", project_domain="seed")
     assert str(err.value) == (
         "project 'web': no project with that name or id in domain seed; "
         "it exists in domain(s): Default"
@@ -90,7 +90,7 @@ def test_name_in_another_domain_says_where_it_is():
 
 def test_unknown_domain_lists_domains(cloud):
     with pytest.raises(NameNotFoundError, match="project_domain 'nope': no such domain; valid "):
-        roles.project_user_role_add("prod", "web", "alice", ["member"], project_domain="nope")
+        roles.project_role_add("prod", "web", ["member"], user="alice", project_domain="nope")
     resolver = Resolver(cloud.conn)
     assert resolver.domain_id("default") == "default"
     assert resolver.domain_id("SEED") == "d-seed"
@@ -98,7 +98,7 @@ def test_unknown_domain_lists_domains(cloud):
 
 def test_unknown_user_has_no_candidate_listing(cloud):
     with pytest.raises(NameNotFoundError) as err:
-        roles.project_user_role_add("prod", "web", "alicia", ["member"])
+        roles.project_role_add("prod", "web", ["member"], user="alicia")
     assert str(err.value) == "user 'alicia': no user with that name or id"
     assert all(call.kwargs for call in cloud.calls("identity", "users"))
 
@@ -106,29 +106,29 @@ def test_unknown_user_has_no_candidate_listing(cloud):
 @pytest.mark.usefixtures("cloud")
 def test_empty_names_are_refused():
     with pytest.raises(InvalidParameterError, match="user is empty"):
-        roles.project_user_role_add("prod", "web", " ", ["member"])
+        roles.project_role_add("prod", "web", ["member"], user=" ")
     with pytest.raises(InvalidParameterError, match="roles is empty"):
-        roles.project_user_role_add("prod", "web", "alice", [])
+        roles.project_role_add("prod", "web", [], user="alice")
 
 
 def test_user_role_remove_is_a_dry_run_by_default(cloud):
     cloud.grants.add(("user", cloud.web.id, cloud.alice.id, "r-member"))
-    report = roles.project_user_role_remove("prod", "web", "alice", ["member", "admin"])
+    report = roles.project_role_remove("prod", "web", ["member", "admin"], user="alice")
     assert states(report) == [("member", "would_remove"), ("admin", "not_present")]
     assert report.dry_run and not report.changed
     assert cloud.grants == {("user", cloud.web.id, cloud.alice.id, "r-member")}
-    done = roles.project_user_role_remove("prod", "web", "alice", ["member"], dry_run=False)
+    done = roles.project_role_remove("prod", "web", ["member"], user="alice", dry_run=False)
     assert states(done) == [("member", "removed")] and done.changed
     assert not cloud.grants
 
 
 def test_group_roles_add_and_remove(cloud):
-    added = roles.project_group_role_add("prod", "web", "ops", ["admin"])
+    added = roles.project_role_add("prod", "web", ["admin"], group="ops")
     assert states(added) == [("admin", "added")] and added.grantee_type == "group"
     assert cloud.grants == {("group", cloud.web.id, cloud.ops.id, "r-admin")}
-    kept = roles.project_group_role_remove("prod", "web", "ops", ["admin"])
+    kept = roles.project_role_remove("prod", "web", ["admin"], group="ops")
     assert states(kept) == [("admin", "would_remove")] and cloud.grants
-    removed = roles.project_group_role_remove("prod", "web", "ops", ["admin"], dry_run=False)
+    removed = roles.project_role_remove("prod", "web", ["admin"], group="ops", dry_run=False)
     assert states(removed) == [("admin", "removed")] and not cloud.grants
 
 
@@ -141,7 +141,7 @@ def test_forbidden_is_a_clean_error_with_a_hint(cloud):
         exceptions.ForbiddenException("forbidden", response=response, details="not allowed"),
     )
     with pytest.raises(OpenStackRequestError) as err:
-        roles.project_user_role_add("prod", "web", "alice", ["member"])
+        roles.project_role_add("prod", "web", ["member"], user="alice")
     assert str(err.value) == (
         "granting project roles of a user: HTTP 403: not allowed "
         "(the cloud_account needs the admin role)"
@@ -198,3 +198,12 @@ def test_find_all_drops_duplicates():
 
     found = Resolver(Conn()).find_all(IdentityKind.ROLE, ["member", "member"], "roles")
     assert [r.id for r in found] == ["r1"]
+
+
+@pytest.mark.parametrize(
+    "grantees, got",
+    [({}, "none"), ({"user": "alice", "group": "ops"}, "user, group")],
+)
+def test_one_user_or_one_group(grantees, got):
+    with pytest.raises(InvalidParameterError, match=f"give one user or one group \\(got {got}\\)"):
+        roles.project_role_add("prod", "web", ["member"], **grantees)

@@ -92,16 +92,21 @@ def role_changes(
 
 
 def _change_roles(
-    grantee_type: Grantee,
     adding: bool,
     cloud_account: str,
     project: str,
-    grantee: str,
     roles: List[str],
+    grantees: Dict[Grantee, Optional[str]],
+    domains: Dict[Grantee, Optional[str]],
     project_domain: Optional[str],
-    grantee_domain: Optional[str],
     dry_run: bool = False,
 ) -> RoleGrantReport:
+    given = [kind for kind, name in grantees.items() if name is not None]
+    if len(given) != 1:
+        raise InvalidParameterError(
+            f"give one user or one group (got {', '.join(k.kind.label for k in given) or 'none'})"
+        )
+    grantee_type = given[0]
     label = grantee_type.kind.label
     verb = "granting" if adding else "revoking"
     with connect(cloud_account) as conn, openstack_errors(f"{verb} project roles of a {label}"):
@@ -110,7 +115,11 @@ def _change_roles(
             IdentityKind.PROJECT, project, "project", project_domain, "project_domain"
         )
         grantee_obj = resolver.find(
-            grantee_type.kind, grantee, label, grantee_domain, f"{label}_domain"
+            grantee_type.kind,
+            grantees[grantee_type],
+            label,
+            domains[grantee_type],
+            f"{label}_domain",
         )
         role_objs = resolver.find_all(IdentityKind.ROLE, roles, "roles")
         changes = role_changes(
@@ -126,76 +135,50 @@ def _change_roles(
         )
 
 
-def project_user_role_add(
+def project_role_add(
     cloud_account: str,
     project: str,
-    user: str,
     roles: List[str],
+    user: Optional[str] = None,
+    group: Optional[str] = None,
     project_domain: Optional[str] = None,
     user_domain: Optional[str] = None,
-) -> RoleGrantReport:
-    """Grant roles on a project to a user; roles already granted are reported, not redone."""
-    return _change_roles(
-        Grantee.USER, True, cloud_account, project, user, roles, project_domain, user_domain
-    )
-
-
-def project_user_role_remove(
-    cloud_account: str,
-    project: str,
-    user: str,
-    roles: List[str],
-    project_domain: Optional[str] = None,
-    user_domain: Optional[str] = None,
-    dry_run: bool = True,
-) -> RoleGrantReport:
-    """Revoke a user's roles on a project (only the direct grants; dry run by default)."""
-    return _change_roles(
-        Grantee.USER,
-        False,
-        cloud_account,
-        project,
-        user,
-        roles,
-        project_domain,
-        user_domain,
-        dry_run,
-    )
-
-
-def project_group_role_add(
-    cloud_account: str,
-    project: str,
-    group: str,
-    roles: List[str],
-    project_domain: Optional[str] = None,
     group_domain: Optional[str] = None,
 ) -> RoleGrantReport:
-    """Grant roles on a project to a group; roles already granted are reported, not redone."""
+    """Grant roles on a project to a user or a group (project.user.role.add,
+    project.group.role.add); roles already granted are reported, not redone."""
     return _change_roles(
-        Grantee.GROUP, True, cloud_account, project, group, roles, project_domain, group_domain
+        True,
+        cloud_account,
+        project,
+        roles,
+        {Grantee.USER: user, Grantee.GROUP: group},
+        {Grantee.USER: user_domain, Grantee.GROUP: group_domain},
+        project_domain,
     )
 
 
-def project_group_role_remove(
+def project_role_remove(
     cloud_account: str,
     project: str,
-    group: str,
     roles: List[str],
+    user: Optional[str] = None,
+    group: Optional[str] = None,
     project_domain: Optional[str] = None,
+    user_domain: Optional[str] = None,
     group_domain: Optional[str] = None,
     dry_run: bool = True,
 ) -> RoleGrantReport:
-    """Revoke a group's roles on a project (dry run by default)."""
+    """Revoke a user's or a group's direct roles on a project (project.user.role.remove,
+    project.group.role.remove; dry run by default)."""
     return _change_roles(
-        Grantee.GROUP,
         False,
         cloud_account,
         project,
-        group,
         roles,
+        {Grantee.USER: user, Grantee.GROUP: group},
+        {Grantee.USER: user_domain, Grantee.GROUP: group_domain},
         project_domain,
-        group_domain,
         dry_run,
     )
 
