@@ -13,7 +13,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Callable
+from typing import Callable, List
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv"
@@ -49,6 +49,13 @@ def record(work: str, ours: float, baseline: float, target: float, met: bool) ->
     }
     with open(path, "a", encoding="utf-8") as summary:
         summary.write(json.dumps(row) + "\n")
+
+
+def verdict(problems: List[str]) -> int:
+    """Print each missed target as ``PROBLEM: ...``; the exit status (1 when any)."""
+    for problem in problems:
+        print(f"PROBLEM: {problem}")
+    return 1 if problems else 0
 
 
 def run(main: Callable[[], int]) -> int:

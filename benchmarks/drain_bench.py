@@ -286,9 +286,7 @@ def main() -> int:
             conn.close()
         delete_project(admin, project.id, None)
         admin.close()
-    for problem in problems:
-        print(f"PROBLEM: {problem}")
-    return 1 if problems else 0
+    return bench_env.verdict(problems)
 
 
 if __name__ == "__main__":

@@ -306,9 +306,7 @@ def main() -> int:
         RATIO_TARGET,
         ratio <= RATIO_TARGET,
     )
-    for problem in problems:
-        print(f"PROBLEM: {problem}")
-    return 1 if problems else 0
+    return bench_env.verdict(problems)
 
 
 if __name__ == "__main__":

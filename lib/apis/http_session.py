@@ -168,3 +168,26 @@ def retries_taken(response: requests.Response) -> int:
     """How many times urllib3 retried before this answer."""
     retry = getattr(response.raw, "retries", None)
     return len(getattr(retry, "history", ()) or ())
+
+
+class JsonApiClient:
+    """Base of a client of one account's JSON API over one :class:`HttpSession`, closed when
+    the client is used as a context manager. Subclasses set ``ERRORS``; the account gives
+    ``retries`` and ``backoff_factor``."""
+
+    ERRORS: ApiErrors
+
+    def __init__(self, account: Any) -> None:
+        self.account = account
+        self.http = HttpSession(
+            account,
+            self.ERRORS,
+            RetrySettings(retries=account.retries, backoff_factor=account.backoff_factor),
+            headers={"Accept": "application/json"},
+        )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.http.close()

@@ -31,16 +31,8 @@ pytestmark = pytest.mark.integration
 
 def account(icinga, url=None, **settings: Any) -> IcingaAccount:
     """An account on the session's Icinga2 (or on ``url``), verifying TLS with its CA."""
-    values = {
-        "url": url or icinga.url,
-        "username": icinga.user,
-        "password": icinga.password,
-        "ca_file": str(icinga.ca_file),
-        "backoff_factor": 0.01,
-        "timeout": 10,
-    }
-    values.update(settings)
-    return IcingaAccount(name="test", **values)
+    values = {**icinga.account_entry(backoff_factor=0.01, timeout=10), **settings}
+    return IcingaAccount(**{**values, "url": url or icinga.url})
 
 
 def _all_downtimes(icinga) -> list:
@@ -81,13 +73,7 @@ def test_downtime_actions_through_the_local_runner(icinga, clean, tmp_path):
     del clean
     host = icinga.hosts[0]
     config = tmp_path / "cloudops.yaml"
-    entry = {
-        "name": "default",
-        "url": icinga.url,
-        "username": icinga.user,
-        "password": icinga.password,
-        "ca_file": str(icinga.ca_file),
-    }
+    entry = icinga.account_entry("default")
     config.write_text(yaml.safe_dump({"icinga_accounts": [entry]}), encoding="utf-8")
     code, answer, printed = run_action(
         config, "icinga.downtime.schedule", f"host={host}", "comment=reboot", "duration=1h"

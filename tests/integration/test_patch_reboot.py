@@ -59,15 +59,7 @@ def fixture_am_account(alertmanager) -> AlertmanagerAccount:
 @pytest.fixture(name="icinga_account")
 def fixture_icinga_account(icinga) -> IcingaAccount:
     """The session Icinga2, TLS verified with its CA."""
-    return IcingaAccount(
-        name="default",
-        url=icinga.url,
-        username=icinga.user,
-        password=icinga.password,
-        ca_file=str(icinga.ca_file),
-        backoff_factor=0.01,
-        timeout=10,
-    )
+    return IcingaAccount(**icinga.account_entry("default", backoff_factor=0.01, timeout=10))
 
 
 @pytest.fixture(name="monitored")
@@ -111,14 +103,7 @@ def fixture_scripts(tmp_path) -> Dict[str, Any]:
 def fixture_config(tmp_path, sshd, alertmanager, icinga, scripts) -> Iterator[Dict[str, Any]]:
     """A pack config: good accounts (``default``), plus an unreachable and a 500-answering
     Alertmanager, a proxied one and an Icinga account with a wrong password."""
-    icinga_entry = {
-        "name": "default",
-        "url": icinga.url,
-        "username": icinga.user,
-        "password": icinga.password,
-        "ca_file": str(icinga.ca_file),
-        "backoff_factor": 0.01,
-    }
+    icinga_entry = icinga.account_entry("default", backoff_factor=0.01)
     with FaultProxy(alertmanager.url) as proxy:
         am_entries = [
             {"name": "default", "url": alertmanager.url},
@@ -128,16 +113,7 @@ def fixture_config(tmp_path, sshd, alertmanager, icinga, scripts) -> Iterator[Di
         ]
         path = write_config(
             tmp_path / "cloudops.yaml",
-            ssh_accounts=[
-                {
-                    "name": "hypervisors",
-                    "username": sshd.username,
-                    "private_key_file": str(sshd.ed25519_key),
-                    "known_hosts_file": str(sshd.known_hosts),
-                    "port": sshd.port,
-                    "timeout": 10,
-                }
-            ],
+            ssh_accounts=[sshd.account_entry("hypervisors")],
             ssh_allowed_scripts=scripts["allowed"],
             alertmanager_accounts=am_entries,
             icinga_accounts=[icinga_entry, {**icinga_entry, "name": "refusing", "password": WRONG}],

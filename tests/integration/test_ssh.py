@@ -41,15 +41,7 @@ exit 3
 
 def account(sshd, **settings: Any) -> SSHAccount:
     """An account for the test sshd with its ed25519 key and pinned known_hosts."""
-    values = {
-        "username": sshd.username,
-        "private_key_file": str(sshd.ed25519_key),
-        "known_hosts_file": str(sshd.known_hosts),
-        "port": sshd.port,
-        "timeout": 10,
-    }
-    values.update(settings)
-    return SSHAccount(name="test", **values)
+    return SSHAccount(**sshd.account_entry(**settings))
 
 
 @pytest.fixture(name="scripts")
@@ -244,13 +236,7 @@ def test_a_connection_dropped_before_the_banner_is_tried_again(sshd, tmp_path):
 
 def test_remote_command_action_through_the_local_runner(sshd, scripts, tmp_path):
     config = tmp_path / "cloudops.yaml"
-    ssh_account = {
-        "name": "hypervisors",
-        "username": sshd.username,
-        "private_key_file": str(sshd.ed25519_key),
-        "known_hosts_file": str(sshd.known_hosts),
-        "port": sshd.port,
-    }
+    ssh_account = sshd.account_entry("hypervisors")
     allowed = [
         {"name": "echo-args", "path": str(scripts["echo-args"]), "description": "echo"},
         {"name": "fail", "path": str(scripts["fail"])},

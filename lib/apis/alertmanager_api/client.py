@@ -15,7 +15,7 @@ from apis.alertmanager_api.exceptions import (
     SilenceParameterError,
 )
 from apis.alertmanager_api.model import Matcher, Silence
-from apis.http_session import ApiErrors, HttpSession, RetrySettings
+from apis.http_session import ApiErrors, JsonApiClient
 
 API = "/api/v2"
 ERRORS = ApiErrors(
@@ -39,23 +39,11 @@ def check_silence_id(silence_id: str) -> str:
     return str(silence_id)
 
 
-class AlertmanagerClient:
+class AlertmanagerClient(JsonApiClient):
     """Silences of one Alertmanager account, over one HTTP session."""
 
-    def __init__(self, account: AlertmanagerAccount) -> None:
-        self.account = account
-        self.http = HttpSession(
-            account,
-            ERRORS,
-            RetrySettings(retries=account.retries, backoff_factor=account.backoff_factor),
-            headers={"Accept": "application/json"},
-        )
-
-    def __enter__(self) -> "AlertmanagerClient":
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.http.close()
+    ERRORS = ERRORS
+    account: AlertmanagerAccount
 
     def list_silences(self, matchers: Sequence[Matcher] = ()) -> List[Silence]:
         """Silences whose own matchers satisfy every filter matcher (all when none)."""

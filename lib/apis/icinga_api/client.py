@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from apis.http_session import ApiErrors, HttpSession, RetrySettings
+from apis.http_session import ApiErrors, JsonApiClient
 from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.exceptions import (
     IcingaAuthError,
@@ -26,23 +26,11 @@ ERRORS = ApiErrors(
 )
 
 
-class IcingaClient:
+class IcingaClient(JsonApiClient):
     """Objects and actions of one Icinga2 API account, over one HTTP session."""
 
-    def __init__(self, account: IcingaAccount) -> None:
-        self.account = account
-        self.http = HttpSession(
-            account,
-            ERRORS,
-            RetrySettings(retries=account.retries, backoff_factor=account.backoff_factor),
-            headers={"Accept": "application/json"},
-        )
-
-    def __enter__(self) -> "IcingaClient":
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.http.close()
+    ERRORS = ERRORS
+    account: IcingaAccount
 
     def objects(
         self,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import difflib
 import enum
 import operator
 import re
 from typing import Any, Callable, Dict, FrozenSet, Tuple
 
 from apis import clock
+from apis.choices import by_spelling
 from apis.openstack_query_api.exceptions import (
     PresetArgumentError,
     PresetPropertyMismatchError,
@@ -88,11 +88,9 @@ class Preset(enum.Enum):
         """The preset for a name or alias, or an error listing the valid ones."""
         if isinstance(text, cls):
             return text
-        names = cls.names()
-        found = names.get(str(text).strip().lower())
+        found, close = by_spelling(cls.names(), text)
         if found is None:
-            close = difflib.get_close_matches(str(text).lower(), list(names), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            hint = f" Did you mean {close!r}?" if close else ""
             raise UnknownPresetError(
                 f"{text!r} is not a preset; valid presets: "
                 + ", ".join(f"{m.name} ({'/'.join(m.value.aliases)})" for m in cls)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import enum
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from apis import clock
+from apis.choices import by_spelling
 from apis.openstack_query_api.exceptions import UnknownPropertyError
 
 
@@ -97,10 +97,9 @@ class PropertyEnum(enum.Enum):
         if isinstance(text, cls):
             return text
         names = cls.names()
-        found = names.get(str(text).strip().lower())
+        found, close = by_spelling(names, text)
         if found is None:
-            close = difflib.get_close_matches(str(text).lower(), list(names), n=1)
-            hint = f" Did you mean {names[close[0]].key!r}?" if close else ""
+            hint = f" Did you mean {names[close].key!r}?" if close else ""
             raise UnknownPropertyError(
                 f"{text!r} is not a property of {cls.resource_label()}; "
                 f"valid properties: {', '.join(m.key for m in cls)}.{hint}"

@@ -6,7 +6,7 @@ import contextlib
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Dict, Iterator
 
 import requests
 
@@ -76,6 +76,18 @@ class Icinga:
     hosts: tuple[str, ...]
     service: str
     pid: int
+
+    def account_entry(self, name: str = "test", **settings: Any) -> Dict[str, Any]:
+        """A pack config ``icinga_accounts`` entry for this API, verifying TLS with its CA
+        (``settings`` change or add to it)."""
+        return {
+            "name": name,
+            "url": self.url,
+            "username": self.user,
+            "password": self.password,
+            "ca_file": str(self.ca_file),
+            **settings,
+        }
 
 
 def _write_config(state_dir: Path, port: int, password: str) -> list[str]:

@@ -7,7 +7,7 @@ import os
 import signal
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Dict, Iterator
 
 from .common import (
     LOOPBACK,
@@ -54,6 +54,19 @@ class Sshd:
     wrong_known_hosts: Path
     host_public_key: str
     pid: int
+
+    def account_entry(self, name: str = "test", **settings: Any) -> Dict[str, Any]:
+        """A pack config ``ssh_accounts`` entry for this sshd: its ed25519 key, pinned
+        known_hosts (``settings`` change or add to it)."""
+        return {
+            "name": name,
+            "username": self.username,
+            "private_key_file": str(self.ed25519_key),
+            "known_hosts_file": str(self.known_hosts),
+            "port": self.port,
+            "timeout": 10,
+            **settings,
+        }
 
 
 def _keygen(ssh_keygen: str, path: Path, key_type: str) -> str:

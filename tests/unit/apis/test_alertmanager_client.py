@@ -1,7 +1,5 @@
 """The shared HTTP session and the Alertmanager client, with requests.Session.request mocked."""
 
-import io
-import json
 from unittest import mock
 
 import pytest
@@ -21,6 +19,7 @@ from apis.alertmanager_api.exceptions import (
 )
 from apis.alertmanager_api.model import Matcher
 from apis.http_session import ApiRetry, HttpSession, RetrySettings, build_retry, retries_taken
+from tests.unit.apis.http_answers import answer
 
 SID = "0f3b5a9e-4c1d-4e8a-9b7c-2d6e8f0a1b2c"
 SILENCE = {
@@ -32,22 +31,6 @@ SILENCE = {
     "createdBy": "cloudops",
     "comment": "upgrade",
 }
-
-
-def answer(status=200, body=None, text=None):
-    """A requests.Response as the server would send it."""
-    response = requests.Response()
-    response.status_code = status
-    response.raw = io.BytesIO((json.dumps(body) if body is not None else text or "").encode())
-    response.encoding = "utf-8"
-    return response
-
-
-@pytest.fixture(name="request_mock")
-def fixture_request_mock():
-    """requests.Session.request, autospecced so every call is checked against its signature."""
-    with mock.patch.object(requests.Session, "request", autospec=True) as request:
-        yield request
 
 
 def account(**settings):

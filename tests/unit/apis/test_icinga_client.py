@@ -1,11 +1,6 @@
 """The Icinga client over the shared HTTP session, with requests.Session.request mocked."""
 
-import io
-import json
-from unittest import mock
-
 import pytest
-import requests
 
 from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.client import IcingaClient
@@ -14,26 +9,11 @@ from apis.icinga_api.exceptions import (
     IcingaObjectNotFoundError,
     IcingaRequestError,
 )
+from tests.unit.apis.http_answers import answer
 
 ACCOUNT = IcingaAccount(
     name="icinga", url="https://icinga:5665", username="api", password="pw", ca_file="/ca.pem"
 )
-
-
-def answer(status=200, body=None, text=None):
-    """A requests.Response as Icinga would send it."""
-    response = requests.Response()
-    response.status_code = status
-    response.raw = io.BytesIO((json.dumps(body) if body is not None else text or "").encode())
-    response.encoding = "utf-8"
-    return response
-
-
-@pytest.fixture(name="request_mock")
-def fixture_request_mock():
-    """requests.Session.request, autospecced."""
-    with mock.patch.object(requests.Session, "request", autospec=True) as request:
-        yield request
 
 
 def test_objects_query_uses_filter_vars_and_method_override(request_mock):
