@@ -82,12 +82,14 @@ def entry_classes(module, kind):
 
 def describe_function(lib_function):
     """Signature facts of a ``module:function`` reached through the production path, as the
-    action runtime sees them: each parameter set spread into its fields."""
-    from action_runtime.lib_signature import action_parameters, set_fields
-
+    pack's action runtime sees them (cloudops': each parameter set spread into its fields)."""
     module_name, _, attribute = lib_function.partition(":")
     function = getattr(importlib.import_module(module_name), attribute)
     described = describe_callable(function)
+    try:
+        from action_runtime.lib_signature import action_parameters, set_fields
+    except ImportError:  # a pack without cloudops' action runtime
+        return described
     taken = action_parameters(function)
     described["accepts"] = list(taken)
     described["required"] = [name for name, required in taken.items() if required]
