@@ -12,6 +12,7 @@ import dataclasses
 import enum
 import fnmatch
 import json
+import logging
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from apis.config_section import check_known_keys
@@ -20,8 +21,10 @@ from apis.openstack_api.connection import connect
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_query_api.query import Query
 from apis.openstack_query_api.resource_types import QueryType
+from apis.progress import Progress
 from workflows import finding_watch
 
+LOG = logging.getLogger(__name__)
 CHECK = "cross_check"
 CONFIG_KEY = "cross_check"
 DATASTORE_KEY = "cross_check_findings"
@@ -258,9 +261,10 @@ def fetch(
 
 
 def _listings(
-    config: CrossCheckConfig, cloud: str, errors: List[str], failed: set
+    config: CrossCheckConfig, cloud: str, errors: List[str], failed: set, progress: Progress
 ) -> Dict[Resource, Dict[str, Dict[str, Any]]]:
-    """Every configured resource of one cloud; failures go to ``errors`` and ``failed``."""
+    """Every configured resource of one cloud, one progress line each; failures go to
+    ``errors`` and ``failed``."""
     listed: Dict[Resource, Dict[str, Dict[str, Any]]] = {}
     wanted = [resource for resource in config.resources if resource.value not in failed]
     if not wanted:
@@ -275,11 +279,14 @@ def _listings(
                         f"{CONFIG_KEY}: listing {resource.value} of cloud {cloud!r}: {err}"
                     )
                     failed.add(resource.value)
+                    progress.step("listing %s of %s failed: %s", resource.value, cloud, err)
                     continue
                 errors.extend(warnings)
+                progress.step("listed %d %s of %s", len(listed[resource]), resource.value, cloud)
     except CloudopsError as err:
         errors.append(f"{CONFIG_KEY}: cloud {cloud!r}: {err}")
         failed.update(resource.value for resource in wanted)
+        progress.note("cloud %s failed: %s", cloud, err)
     return listed
 
 
@@ -291,8 +298,13 @@ def poll(config: CrossCheckConfig, previous: Mapping[str, str]) -> finding_watch
     """
     errors: List[str] = []
     failed: set = set()
-    source = _listings(config, config.source_cloud, errors, failed)
-    target = _listings(config, config.target_cloud, errors, failed)
+    progress = Progress(
+        f"cross_check {config.source_cloud} -> {config.target_cloud}",
+        2 * len(config.resources),
+        LOG,
+    )
+    source = _listings(config, config.source_cloud, errors, failed, progress)
+    target = _listings(config, config.target_cloud, errors, failed, progress)
     findings = []
     for resource in config.resources:
         if resource.value not in failed:
@@ -300,4 +312,5 @@ def poll(config: CrossCheckConfig, previous: Mapping[str, str]) -> finding_watch
                 (resource.value, payload)
                 for payload in compare(config, resource, source[resource], target[resource])
             )
+    progress.note("%d finding(s), %d error(s)", len(findings), len(errors))
     return finding_watch.sift(findings, previous, failed, errors)

@@ -13,6 +13,7 @@ than each polling its own server.
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import time
 from typing import Any, Dict, List, Optional
 
@@ -25,6 +26,9 @@ from apis.openstack_api.migration_rules import MigrationRules
 from apis.openstack_api.migration_watch import MigrationWatch
 from apis.openstack_api.migrations import migrate, plan
 from apis.openstack_api.servers import describe
+from apis.progress import Progress
+
+LOG = logging.getLogger(__name__)
 
 OUTCOMES = ("migrated", "skipped", "refused", "failed", "gone")
 
@@ -155,14 +159,25 @@ def drain_hypervisor(
             "dry_run": dry_run,
         }
         if dry_run:
-            entries = [_triage(s, live, target_host, rules)[1] for s in _servers_on(conn, host)]
+            servers = _servers_on(conn, host)
+            progress = Progress(f"drain {host} (dry run)", len(servers), LOG)
+            entries = [_triage(s, live, target_host, rules)[1] for s in servers]
+            for entry in entries:
+                _log_entry(progress, entry)
             return {**result, "disable": None, "servers": entries, **_counts(entries, started)}
         result["disable"] = _disable(cloud_account, service, reason, operator)
         servers = _servers_on(conn, host)
+        progress = Progress(f"drain {host}", len(servers), LOG)
+        progress.note(
+            "%s; %d server(s) to move, %d at a time",
+            "disabled" if result["disable"]["changed"] else "already disabled",
+            len(servers),
+            concurrency,
+        )
         wait = rules.timeout_seconds if migration_timeout is None else migration_timeout
         with MigrationWatch(conn, host) as watch:
             mover = _Mover(cloud_account, watch, live, target_host, wait, rules)
-            entries = _move_all(mover, servers, concurrency)
+            entries = _move_all(mover, servers, concurrency, progress)
         result["servers"] = entries
         result["remaining"] = [describe(s) for s in _servers_on(conn, host)]
     result.update(_counts(entries, started))
@@ -195,20 +210,38 @@ def _disable(cloud_account: str, service, reason: str, operator: Optional[str]) 
     }
 
 
-def _move_all(mover: _Mover, servers, concurrency: int) -> List[Dict[str, Any]]:
+def _log_entry(progress: Progress, entry: Dict[str, Any]) -> None:
+    """One progress line: ``migrated server web-07 to hv-b``, ``refused server gpu: <reason>``."""
+    if entry.get("reason"):
+        detail = f": {entry['reason']}"
+    elif entry["outcome"] == "migrated":
+        detail = f" to {entry.get('dest_host')}"
+    else:
+        detail = ""
+    progress.step("%s server %s%s", entry["outcome"], entry.get("name") or entry["id"], detail)
+
+
+def _move_all(mover: _Mover, servers, concurrency: int, progress: Progress) -> List[Dict[str, Any]]:
     """The skipped servers' entries, then the others' as ``mover`` moves them (it plans each
-    again from the server's state at that moment)."""
+    again from the server's state at that moment); one progress line per server."""
     entries = []
     to_move = []
     for server in servers:
         skipped = _skipped(server, mover.rules)
         if skipped:
             entries.append(skipped)
+            _log_entry(progress, skipped)
         else:
             to_move.append(server)
+
+    def move(server) -> Dict[str, Any]:
+        entry = mover.move(server)
+        _log_entry(progress, entry)
+        return entry
+
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
-            entries.extend(pool.map(mover.move, to_move))
+            entries.extend(pool.map(move, to_move))
     finally:
         mover.close()
     return entries

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import logging
 import re
 import time
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -38,12 +39,15 @@ from apis.openstack_api.connection import connect
 from apis.openstack_api.hypervisor_facts import collect_facts
 from apis.openstack_api.hypervisor_service import HypervisorServiceError, find_compute_service
 from apis.openstack_api.hypervisor_state import HypervisorState, compute_state
+from apis.progress import Progress
 from apis.ssh_api.account import SSHAccount
 from apis.ssh_api.client import exec_command
 from apis.ssh_api.exceptions import SSHCommandError
 from apis.ssh_api.remote_command import AllowedScript, allowed_script
 from workflows.maintenance_settings import MaintenanceSettings
 from workflows.rollback import FAILED, Step, StepResult, error_of, run_saga
+
+LOG = logging.getLogger(__name__)
 
 SILENCE_MARKER = "[cloudops:maintenance]"
 LATE_SILENCE_MIN_SECONDS = 2.0
@@ -320,7 +324,7 @@ def patch_reboot(  # pylint: disable=too-many-arguments,too-many-locals
     }
     if dry_run:
         return {**summary, "would_run": [step.name for step in steps]}
-    ok, report = run_saga(steps, failure)
+    ok, report = run_saga(steps, failure, Progress(f"patch.reboot {host}", len(steps), LOG))
     if not ok:
         stuck = [r["step"] for r in report["rollback"] if r["outcome"] == FAILED]
         raise PatchRebootError(

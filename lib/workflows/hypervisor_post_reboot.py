@@ -17,6 +17,7 @@ downtimes are removed, and with none the result says there is nothing to do.
 from __future__ import annotations
 
 import datetime
+import logging
 import time
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
@@ -35,8 +36,12 @@ from apis.openstack_api.hypervisor_service import (
     find_compute_service,
 )
 from apis.openstack_api.hypervisor_state import for_maintenance
+from apis.progress import Progress
 from workflows.hypervisor_patch import pack_silences
 from workflows.maintenance_settings import MaintenanceSettings
+
+LOG = logging.getLogger(__name__)
+POST_REBOOT_STEPS = ("wait", "test", "enable", "clean up")
 
 
 class PostRebootError(HypervisorServiceError):
@@ -168,8 +173,11 @@ def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
         report["nothing_to_do"] = not (silences or downtimes)
         if dry_run or report["nothing_to_do"]:
             return report
+        progress = Progress(f"post.reboot {host}", 1, LOG)
         return _finish(
-            report, clean_up(alertmanager_account, icinga_account, watched, silences, downtimes)
+            report,
+            clean_up(alertmanager_account, icinga_account, watched, silences, downtimes),
+            progress,
         )
     if not for_maintenance(service.disabled_reason):
         raise PostRebootError(
@@ -177,10 +185,17 @@ def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
             "not for maintenance; enable it with hypervisor.service.enable if that is intended"
         )
     if dry_run:
-        report["would_run"] = ["wait", "test", "enable", "clean up"]
+        report["would_run"] = list(POST_REBOOT_STEPS)
         return report
+    progress = Progress(f"post.reboot {host}", len(POST_REBOOT_STEPS), LOG)
+    progress.note("waiting up to %g minutes for it to come back", boot_timeout_minutes)
     report["wait"] = wait_until_back(
         cloud_account, hypervisor, since, float(boot_timeout_minutes) * 60, float(poll_seconds)
+    )
+    progress.step(
+        "wait: %s (service %s)",
+        "back" if report["wait"]["back"] else "not back",
+        report["wait"]["state"],
     )
     if not report["wait"]["back"]:
         raise PostRebootError(
@@ -202,6 +217,7 @@ def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
         )
     except CloudopsError as err:
         report["test"] = {"ok": False, "error": str(err), "error_type": type(err).__name__}
+    progress.step("test: %s", "ok" if report["test"]["ok"] else "failed")
     if not report["test"]["ok"]:
         raise PostRebootError(
             f"hypervisor {host!r}: the test server check failed; left disabled, silence kept "
@@ -211,13 +227,22 @@ def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
     report["enable"] = enable_hypervisor(
         cloud_account, host, expected_status="disabled", dry_run=False
     )
+    progress.step("enable: %s", report["enable"].get("status"))
     return _finish(
-        report, clean_up(alertmanager_account, icinga_account, watched, silences, downtimes)
+        report,
+        clean_up(alertmanager_account, icinga_account, watched, silences, downtimes),
+        progress,
     )
 
 
-def _finish(report: Dict[str, Any], cleanup: Dict[str, Any]) -> Dict[str, Any]:
+def _finish(report: Dict[str, Any], cleanup: Dict[str, Any], progress: Progress) -> Dict[str, Any]:
     report["cleanup"] = cleanup
+    progress.step(
+        "clean up: %d silence(s) expired, %d downtime(s) removed%s",
+        len(cleanup["silences_expired"]),
+        len(cleanup["downtimes_removed"]),
+        f"; errors: {'; '.join(cleanup['errors'])}" if cleanup["errors"] else "",
+    )
     if cleanup["errors"]:
         raise PostRebootError(
             f"hypervisor {report['hypervisor']!r}: clean-up failed: {'; '.join(cleanup['errors'])}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import enum
+import logging
 import re
 import time
 from typing import Any, Dict, List, Optional
@@ -12,6 +13,9 @@ from apis.openstack_api.connection import WorkerConnections, connect
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_service import find_compute_service
 from apis.openstack_api.servers import wait_for
+from apis.progress import Progress
+
+LOG = logging.getLogger(__name__)
 
 MAX_CONCURRENCY = 16
 
@@ -119,16 +123,26 @@ def shutdown_servers(
     with connect(cloud_account) as conn:
         host = find_compute_service(conn, hypervisor).host
         servers = _servers_on(conn, host, projects)
+    progress = Progress(f"shutdown {host}" + (" (dry run)" if dry_run else ""), len(servers), LOG)
     for server in servers:
         server["outcome"] = _classify(server, skip, dry_run).value
         server["seconds"] = None
         server["error"] = None
+        if server["outcome"] != Outcome.STOPPED.value:
+            progress.step("%s server %s (%s)", server["outcome"], server["name"], server["status"])
     to_stop = [s for s in servers if s["outcome"] == Outcome.STOPPED.value]
     if to_stop:
         connections = WorkerConnections(cloud_account)
+
+        def stop(server):
+            seconds, error = _stop(connections, server, wait_seconds)
+            outcome = f"failed to stop server {server['name']}: {error}" if error else None
+            progress.step(outcome or f"stopped server {server['name']} in {seconds} s")
+            return seconds, error
+
         try:
             with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
-                done = pool.map(lambda s: _stop(connections, s, wait_seconds), to_stop)
+                done = pool.map(stop, to_stop)
                 for server, (seconds, error) in zip(to_stop, done):
                     server["seconds"] = seconds
                     if error:

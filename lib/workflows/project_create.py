@@ -37,6 +37,7 @@ from apis.openstack_api.identity.projects import (
 )
 from apis.openstack_api.identity.resolve import IdentityKind, Resolver
 from apis.openstack_api.identity.roles import Grantee, role_changes
+from apis.progress import Progress
 from workflows.rollback import FAILED, UNDONE, Rollback
 
 LOG = logging.getLogger(__name__)
@@ -317,13 +318,19 @@ class _Builder:
         self.doing = "starting"
 
     def build(self) -> Any:
-        """Every step in order; the created project."""
-        self._project()
-        self._quotas()
-        self._grants()
-        self._network()
-        self._shares()
-        self._rules()
+        """Every step in order, one progress line each; the created project."""
+        phases = (
+            ("project", self._project),
+            ("quotas", self._quotas),
+            ("role grants", self._grants),
+            ("network", self._network),
+            ("network shares", self._shares),
+            ("security group rules", self._rules),
+        )
+        progress = Progress(f"project.create {self.request.name}", len(phases), LOG)
+        for name, phase in phases:
+            phase()
+            progress.step("%s done", name)
         return self.project
 
     def steps(self) -> List[Step]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import logging
 from typing import Any, Dict, List, Optional
 
 from apis.openstack_api.connection import connect
@@ -31,6 +32,9 @@ from apis.openstack_api.identity.project_resources import (
 )
 from apis.openstack_api.identity.projects import ProjectView, check_not_protected, project_view
 from apis.openstack_api.identity.resolve import IdentityKind, Resolver
+from apis.progress import Progress
+
+LOG = logging.getLogger(__name__)
 
 SHOWN = 5
 
@@ -119,14 +123,18 @@ def _delete_all(
     deleter = Deleter(conn, target.id, wait_timeout)
     deleted: Dict[OwnedKind, List[OwnedResource]] = {}
     doing = "starting"
+    progress = Progress(f"project.delete {target.name}", len(OwnedKind) + 2, LOG)
     try:
         for kind in OwnedKind:
             doing = f"deleting {kind.label}"
             deleted[kind] = deleter.delete(kind, resources.get(kind, []))
+            progress.step("deleted %d %s", len(deleted[kind]), kind.label)
         doing = "resetting quotas"
         reset_quotas(conn, target.id)
+        progress.step("quotas reset")
         doing = "deleting the project itself"
         conn.identity.delete_project(target)
+        progress.step("project deleted")
     except Exception as err:
         if not is_expected(err):
             raise

@@ -10,6 +10,7 @@ import dataclasses
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from apis.errors import CloudopsError
+from apis.progress import Progress
 
 StepResult = Dict[str, Any]
 Failure = Callable[[BaseException], Dict[str, Any]]
@@ -69,11 +70,14 @@ class Step:
     undo: Optional[Callable[[StepResult], StepResult]] = None
 
 
-def run_saga(steps: Sequence[Step], failure: Failure = error_of) -> Tuple[bool, Dict[str, Any]]:
+def run_saga(
+    steps: Sequence[Step], failure: Failure = error_of, progress: Optional[Progress] = None
+) -> Tuple[bool, Dict[str, Any]]:
     """Run ``steps`` in order; on a failure undo the done ones in reverse.
 
     ``(ok, report)``: the report has each step's outcome, the failing step (or None) and each
     rollback's outcome. An unexpected exception (a bug) is re-raised after the rollback.
+    With ``progress``, one line per step and per rollback.
     """
     report: Dict[str, Any] = {"steps": [], "failed_step": None, "rollback": []}
     rollback = Rollback(failure)
@@ -86,11 +90,17 @@ def run_saga(steps: Sequence[Step], failure: Failure = error_of) -> Tuple[bool, 
                 {"step": later.name, "outcome": "not run"} for later in steps[index + 1 :]
             )
             report["failed_step"] = step.name
+            if progress is not None:
+                progress.step("%s failed: %s", step.name, err)
             report["rollback"] = rollback.run()
+            for undone in report["rollback"] if progress is not None else ():
+                progress.note("rollback of %s: %s", undone["step"], undone["outcome"])
             if not isinstance(err, CloudopsError):
                 raise
             return False, report
         report["steps"].append({"step": step.name, "outcome": "done", **result})
         undo = step.undo
         rollback.add(step.name, (lambda u=undo, r=result: u(r)) if undo else None)
+        if progress is not None:
+            progress.step("%s done", step.name)
     return True, report

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import logging
 import time
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -22,7 +23,9 @@ from apis.email_api.exceptions import (
 from apis.email_api.message import OutgoingEmail, address_of, addresses
 from apis.email_api.smtp_connection import SMTPConnection
 from apis.email_api.templates import default_renderer
+from apis.progress import Progress
 
+LOG = logging.getLogger(__name__)
 PARALLEL_MIN = 32
 CHUNK = 8
 
@@ -80,6 +83,12 @@ class SendReport:
         recipients = list(recipients or email.envelope_recipients)
         self.failed.append({**email.summary(), "recipients": recipients, "error": error})
         self.failed_recipients.extend(recipients)
+
+
+def _named(email: OutgoingEmail) -> str:
+    """``label (addresses)`` of a message for a progress line."""
+    to = ", ".join(email.envelope_recipients or email.to)
+    return f"{email.label} ({to})" if email.label else to
 
 
 def _refusals(refused: Dict[str, Any]) -> str:
@@ -202,23 +211,29 @@ def send_emails(
         workers = render_workers(len(sources), bool(limiter.interval))
     prepare = functools.partial(_prepare, sender=sender, reply_to=reply, redirect=redirect)
     envelope_sender = address_of(sender)
+    progress = Progress(f"email via {smtp_account.name}", len(sources), LOG)
     with SMTPConnection(smtp_account) as connection, _prepared(sources, prepare, workers) as ready:
         connection.connect()
         for index, (source, (email, data, error)) in enumerate(zip(sources, ready)):
             if email is None:
                 report.record_failed(_summary(source), f"not rendered: {error}")
+                progress.step("not rendered for %s: %s", _named(_summary(source)), error)
                 continue
             limiter.wait()
             try:
                 refused = connection.send(envelope_sender, email.envelope_recipients, data)
             except MessageRefusedError as err:
                 report.record_failed(email, str(err), list(err.recipients) or None)
+                progress.step("refused for %s: %s", _named(email), err)
                 continue
             except (MailServerConnectionError, MailServerAuthError) as err:
                 report.record_failed(email, f"not sent: {err}")
                 for rest in sources[index + 1 :]:
                     report.record_failed(_summary(rest), f"not sent: {err}")
+                rest = len(sources) - index - 1
+                progress.step("not sent to %s nor the %d after it: %s", _named(email), rest, err)
                 break
             report.record_sent(email, refused)
+            progress.step("sent to %s", _named(email))
         report.reconnects = connection.reconnects
     return report

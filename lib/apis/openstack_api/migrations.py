@@ -17,6 +17,7 @@ One migration polls its server; many migrations from one host (a drain) wait on 
 from __future__ import annotations
 
 import enum
+import logging
 import time
 from typing import Any, Dict, Optional
 
@@ -33,6 +34,9 @@ from apis.openstack_api.migration_watch import (
     record_summary,
 )
 from apis.openstack_api.servers import describe, find_server
+from apis.progress import Progress
+
+LOG = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 # a waiting migration checks its own server this often, in case the watch missed its record
@@ -221,15 +225,20 @@ def migrate_server(
         found = find_server(conn, server)
         if dry_run:
             return {**plan(found, live, host, rules), "dry_run": True}
-        plan(found, live, host, rules)
+        planned = plan(found, live, host, rules)
+        progress = Progress(f"migrate {found.name}", 2 if snapshot_first else 1, LOG)
+        progress.note("moving it %s from %s", planned["mode"], found.compute_host)
         wait = rules.timeout_seconds if migration_timeout is None else migration_timeout
         snapshot = _snapshot(conn, found, wait) if snapshot_first else None
+        if snapshot:
+            progress.step("snapshot %s %s", snapshot["name"], snapshot["status"])
         try:
             result = migrate(conn, found, live=live, host=host, timeout=wait, rules=rules)
         except MigrationError as err:
             if snapshot:
                 err.report = {**(err.report or {}), "snapshot": snapshot}
             raise
+        progress.step("%s-migrated to %s", result["mode"], result["dest_host"])
     return {**result, "snapshot": snapshot, "dry_run": False}
 
 
