@@ -3,10 +3,12 @@ pack's clock, and ``--wall-clock DATE`` to run the suite as if on another day.""
 
 import contextlib
 import datetime
+import itertools
+import logging
 
 import pytest
 
-from apis import clock
+from apis import clock, progress
 
 pytest_plugins = [
     "tests.integration.devcloud_fixtures",
@@ -55,3 +57,17 @@ def fixture_pin_clock():
     text; it may be called again to move time on."""
     with contextlib.ExitStack() as stack:
         yield lambda moment: stack.enter_context(clock.pinned(moment))
+
+
+PROGRESS_TICK = 1.5
+
+
+@pytest.fixture(name="progress_lines")
+def fixture_progress_lines(caplog, monkeypatch):
+    """The runbooks' progress lines of one test, with a monotonic clock that moves on
+    ``PROGRESS_TICK`` seconds at every read (so the first step of a run says 1.5 s, the
+    next 3.0 s): ``progress_lines()`` is the list of lines logged so far."""
+    ticks = itertools.count()
+    monkeypatch.setattr(progress, "MONOTONIC", lambda: next(ticks) * PROGRESS_TICK)
+    caplog.set_level(logging.INFO)
+    return lambda: [r.getMessage() for r in caplog.records if r.msg == progress.FORMAT]

@@ -16,6 +16,7 @@ import time
 from typing import Callable, Optional
 
 LOG = logging.getLogger(__name__)
+FORMAT = "%s: %s (%d of %d, %.1f s)"
 
 # the monotonic clock every Progress reads unless given its own (tests replace it)
 MONOTONIC: Callable[[], float] = time.monotonic
@@ -58,7 +59,7 @@ class Progress:
 
     def _log(self, message: str, args: tuple) -> None:
         self._logger.info(
-            "%s: %s (%d of %d, %.1f s)",
+            FORMAT,
             self.what,
             message % args if args else message,
             self.done,

@@ -234,6 +234,7 @@ def send_emails(
                 progress.step("not sent to %s nor the %d after it: %s", _named(email), rest, err)
                 break
             report.record_sent(email, refused)
-            progress.step("sent to %s", _named(email))
+            refusals = f"; refused for {', '.join(refused)}" if refused else ""
+            progress.step("sent to %s%s", _named(email), refusals)
         report.reconnects = connection.reconnects
     return report

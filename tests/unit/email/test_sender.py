@@ -232,3 +232,35 @@ def test_render_workers_only_for_large_fast_batches():
 
 def test_connection_class_is_the_real_one():
     assert sender_module.SMTPConnection is SMTPConnection
+
+
+def test_each_message_gets_a_progress_line(connection, progress_lines):
+    connection.send.side_effect = [
+        {"user1@example.org": (550, "no such user")},
+        MessageRefusedError("the server refused the message: 554 spam"),
+        MailServerConnectionError("smtp account 'relay': gone"),
+    ]
+    sources = [message(1, cc=("ops@example.org",)), message(2), broken(3), deferred(4), message(5)]
+    send_emails(ACCOUNT, sources, dry_run=False, workers=0)
+    sent, refused, not_rendered, lost = progress_lines()
+    assert sent == (
+        "email via relay: sent to user1@example.org, ops@example.org; refused for "
+        "user1@example.org (1 of 5, 1.5 s)"
+    )
+    assert refused == (
+        "email via relay: refused for user2@example.org: the server refused the message: 554 spam "
+        "(2 of 5, 3.0 s)"
+    )
+    assert not_rendered.startswith(
+        "email via relay: not rendered for user3 (user3@example.org): template 'test' has no "
+    )
+    assert not_rendered.endswith(" (3 of 5, 4.5 s)")
+    assert lost == (
+        "email via relay: not sent to user4 (user4@example.org) nor the 1 after it: smtp account "
+        "'relay': gone (4 of 5, 6.0 s)"
+    )
+
+
+def test_a_dry_run_logs_no_progress(connection, progress_lines):
+    send_emails(ACCOUNT, [message(1)])
+    assert not progress_lines()

@@ -563,3 +563,13 @@ def test_snapshot_that_never_finishes(action_cloud):
     with pytest.raises(MigrationFailed, match="snapshot web-pre-migration-.* did not finish"):
         migrate_server("prod", "web", snapshot_first=True, migration_timeout=0, dry_run=False)
     assert not action_cloud.called("live_migrate_server")
+
+
+def test_migrate_server_logs_its_steps(action_cloud, progress_lines, pin_clock):
+    pin_clock("2026-06-15T09:30:00Z")
+    migrate_server("prod", "web", snapshot_first=True, dry_run=False)
+    assert progress_lines() == [
+        "migrate web: moving it live from hv-a (0 of 2, 1.5 s)",
+        "migrate web: snapshot web-pre-migration-20260615T093000Z queued (1 of 2, 3.0 s)",
+        "migrate web: live-migrated to hv-b (2 of 2, 4.5 s)",
+    ]

@@ -298,3 +298,20 @@ def test_bad_rules_explain_the_format(text, problem):
         parse_rule(text)
     assert str(err.value).startswith(f"security_group_rules entry {text!r}: {problem}")
     assert "format: PROTOCOL[:PORT[-PORT]][@CIDR]" in str(err.value)
+
+
+def test_each_phase_gets_a_progress_line(cloud, progress_lines):
+    project_create("prod", "web", **FULL)
+    phases = ["project", "quotas", "role grants", "network", "network shares"]
+    phases.append("security group rules")
+    assert progress_lines() == [
+        f"project.create web: {phase} done ({n} of 6, {1.5 * n:.1f} s)"
+        for n, phase in enumerate(phases, start=1)
+    ]
+
+
+def test_a_failed_phase_stops_the_progress(cloud, progress_lines):
+    cloud.fail("network", "create_router", exceptions.ConflictException("conflict"))
+    with pytest.raises(ProjectCreateError):
+        project_create("prod", "web", **FULL)
+    assert progress_lines()[-1] == "project.create web: role grants done (3 of 6, 4.5 s)"

@@ -18,6 +18,7 @@ from apis.openstack_api.identity.exceptions import (
     ProjectNotEmptyError,
     ProjectProtectedError,
 )
+from apis.openstack_api.identity.project_resources import OwnedKind
 from tests.unit.openstack.test_project_fakes import ADMIN_PROJECT, install
 from workflows.project_delete import project_delete
 
@@ -197,3 +198,18 @@ def test_a_bug_propagates(cloud):
     cloud.fail("compute", "delete_server", RuntimeError("bug"))
     with pytest.raises(RuntimeError, match="bug"):
         project_delete("prod", "web", force=True, dry_run=False)
+
+
+def test_each_kind_gets_a_progress_line(cloud, progress_lines):
+    with_workload(cloud)
+    with_scaffolding(cloud)
+    report = project_delete("prod", "web", force=True, dry_run=False)
+    deleted = {kind.label: len(report.resources.get(kind.label, [])) for kind in OwnedKind}
+    assert deleted["servers"] == 1
+    assert progress_lines() == [
+        f"project.delete web: deleted {count} {label} ({n} of 11, {1.5 * n:.1f} s)"
+        for n, (label, count) in enumerate(deleted.items(), start=1)
+    ] + [
+        "project.delete web: quotas reset (10 of 11, 15.0 s)",
+        "project.delete web: project deleted (11 of 11, 16.5 s)",
+    ]

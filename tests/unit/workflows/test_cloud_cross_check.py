@@ -334,3 +334,28 @@ def test_sensor_refuses_a_bad_config():
     sensor, _ = make_sensor(settings={"source_cloud": "prod"})
     with pytest.raises(CrossCheckConfigError, match="target_cloud is required"):
         sensor.setup()
+
+
+def test_each_listing_gets_a_progress_line(clouds, progress_lines):
+    staging = clouds.conns["staging"]
+    staging.compute.aggregates = mock.Mock(side_effect=sdk_exceptions.ForbiddenException("no"))
+    cloud_cross_check.poll(config(), {})
+    assert progress_lines() == [
+        "cross_check prod -> staging: listed 2 flavors of prod (1 of 6, 1.5 s)",
+        "cross_check prod -> staging: listed 1 images of prod (2 of 6, 3.0 s)",
+        "cross_check prod -> staging: listed 2 aggregates of prod (3 of 6, 4.5 s)",
+        "cross_check prod -> staging: listed 1 flavors of staging (4 of 6, 6.0 s)",
+        "cross_check prod -> staging: listed 2 images of staging (5 of 6, 7.5 s)",
+        "cross_check prod -> staging: listing aggregates of staging failed: the cloud refused "
+        "the query: ForbiddenException: no (6 of 6, 9.0 s)",
+        "cross_check prod -> staging: 2 finding(s), 2 error(s) (6 of 6, 10.5 s)",
+    ]
+
+
+def test_an_unreachable_cloud_gets_one_line(clouds, progress_lines):
+    clouds.conns["prod"] = CloudConnectionError("cannot connect to cloud 'prod': timed out")
+    cloud_cross_check.poll(config(), {})
+    assert progress_lines()[0] == (
+        "cross_check prod -> staging: cloud prod failed: cannot connect to cloud 'prod': "
+        "timed out (0 of 6, 1.5 s)"
+    )

@@ -320,3 +320,35 @@ def test_workflow_check_catches_a_wrong_parameter(tmp_path):
     path.write_text(text.replace("host: <% ctx(target_host) %>", "hots: x"), encoding="utf-8")
     problems = check_workflow(pack, action, path)
     assert any("parameter 'hots' is unknown to cloudops.server.migrate" in p for p in problems)
+
+
+# ------------------------------------------------------------------------------ progress lines
+def test_drain_logs_one_line_per_server_with_n_of_total_and_elapsed(cloud, progress_lines):
+    cloud.compute.behaviour["web-2"] = "async-error"
+    with pytest.raises(DrainError):
+        drain_hypervisor("prod", "hv-a", "kernel update", concurrency=1, dry_run=False)
+    lines = progress_lines()
+    assert lines[0] == "drain hv-a: disabled; 5 server(s) to move, 1 at a time (0 of 5, 1.5 s)"
+    assert lines[1:3] == [
+        "drain hv-a: skipped server amphora-77: name matches ^amphora- (1 of 5, 3.0 s)",
+        "drain hv-a: migrated server db to hv-b (2 of 5, 4.5 s)",
+    ]
+    assert lines[3].startswith("drain hv-a: refused server gpu: its flavor has extra spec")
+    assert lines[3].endswith(" (3 of 5, 6.0 s)")
+    assert lines[4] == "drain hv-a: migrated server web-1 to hv-b (4 of 5, 7.5 s)"
+    assert re.fullmatch(
+        r"drain hv-a: failed server web-2: .*ended error.* \(5 of 5, 9\.0 s\)", lines[5]
+    )
+    assert len(lines) == 6
+
+
+def test_drain_dry_run_logs_the_plan(cloud, progress_lines):
+    drain_hypervisor("prod", "hv-a", "kernel update")
+    lines = progress_lines()
+    assert lines[0] == (
+        "drain hv-a (dry run): skipped server amphora-77: name matches ^amphora- (1 of 5, 1.5 s)"
+    )
+    assert lines[1] == "drain hv-a (dry run): planned server db (2 of 5, 3.0 s)"
+    assert [line.split(" (")[-1] for line in lines] == [
+        f"{n} of 5, {1.5 * n:.1f} s)" for n in range(1, 6)
+    ]

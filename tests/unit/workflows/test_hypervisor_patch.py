@@ -380,3 +380,26 @@ def test_missing_script_names_the_parameter_and_the_config_key(apis):
     ):
         run(patch_script=None, hypervisor_maintenance={"reboot_script": "reboot"})
     apis.create_silence.assert_not_called()
+
+
+def test_each_step_and_rollback_gets_a_progress_line(apis, progress_lines):
+    run()
+    assert progress_lines() == [
+        "patch.reboot hv1: silence done (1 of 4, 1.5 s)",
+        "patch.reboot hv1: downtime done (2 of 4, 3.0 s)",
+        "patch.reboot hv1: patch done (3 of 4, 4.5 s)",
+        "patch.reboot hv1: reboot done (4 of 4, 6.0 s)",
+    ]
+
+
+def test_a_failed_step_and_its_rollback_are_logged(apis, progress_lines):
+    apis.exec_command.side_effect = SSHCommandError("exit 3", 3, "", "dpkg broke\n")
+    with pytest.raises(PatchRebootError):
+        run()
+    assert progress_lines() == [
+        "patch.reboot hv1: silence done (1 of 4, 1.5 s)",
+        "patch.reboot hv1: downtime done (2 of 4, 3.0 s)",
+        "patch.reboot hv1: patch failed: exit 3 (3 of 4, 4.5 s)",
+        "patch.reboot hv1: rollback of downtime: undone (3 of 4, 6.0 s)",
+        "patch.reboot hv1: rollback of silence: undone (3 of 4, 7.5 s)",
+    ]

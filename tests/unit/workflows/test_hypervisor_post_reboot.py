@@ -213,3 +213,26 @@ def test_test_server_settings_come_from_hypervisor_maintenance(apis):
         network="ops-net",
         wait_seconds=300,
     )
+
+
+def test_each_step_gets_a_progress_line(apis, progress_lines):
+    apis.enable_hypervisor.return_value = {"status": "enabled", "changed": True}
+    run()
+    assert progress_lines() == [
+        "post.reboot hv1: waiting up to 20 minutes for it to come back (0 of 4, 1.5 s)",
+        "post.reboot hv1: wait: back (service up) (1 of 4, 3.0 s)",
+        "post.reboot hv1: test: ok (2 of 4, 4.5 s)",
+        "post.reboot hv1: enable: enabled (3 of 4, 6.0 s)",
+        "post.reboot hv1: clean up: 1 silence(s) expired, 1 downtime(s) removed (4 of 4, 7.5 s)",
+    ]
+
+
+def test_a_leftover_cleanup_is_one_step(apis, progress_lines):
+    apis.find_compute_service.return_value = service(status="enabled")
+    apis.remove_silences.side_effect = AlertmanagerConnectionError("expiring failed (500)")
+    with pytest.raises(PostRebootError):
+        run()
+    assert progress_lines() == [
+        "post.reboot hv1: clean up: 0 silence(s) expired, 1 downtime(s) removed; errors: "
+        "expiring silences: AlertmanagerConnectionError: expiring failed (500) (1 of 1, 1.5 s)"
+    ]

@@ -1,5 +1,6 @@
 """hypervisor.shutdown.servers against a fake cloud whose calls are checked against the SDK."""
 
+import re
 import threading
 
 import pytest
@@ -196,3 +197,34 @@ def test_worker_connections_are_per_thread_and_closed(monkeypatch):
     assert other[0] is not first and len(made) == 2
     connections.close()
     assert all(c.closed for c in made)
+
+
+def test_each_server_gets_a_progress_line(cloud, progress_lines):
+    cloud.compute.data["stop_results"] = {"s-b": "ERROR"}
+    with pytest.raises(HypervisorShutdownError):
+        hypervisor_shutdown.shutdown_servers(
+            "prod", "hv1", dry_run=False, concurrency=1, skip_name_patterns=["^keep-"]
+        )
+    lines = progress_lines()
+    assert lines[:3] == [
+        "shutdown hv1: skipped server keep-lab (ACTIVE) (1 of 5, 1.5 s)",
+        "shutdown hv1: not_touched server web-err (ERROR) (2 of 5, 3.0 s)",
+        "shutdown hv1: unchanged server web-off (SHUTOFF) (3 of 5, 4.5 s)",
+    ]
+    assert re.fullmatch(
+        r"shutdown hv1: stopped server web-a in [\d.]+ s \(4 of 5, 6\.0 s\)", lines[3]
+    )
+    assert lines[4] == (
+        "shutdown hv1: failed to stop server web-b: ServerError: server web-b went to ERROR: "
+        "no fault recorded (5 of 5, 7.5 s)"
+    )
+    assert len(lines) == 5
+
+
+def test_a_dry_run_logs_what_it_would_do(cloud, progress_lines):
+    hypervisor_shutdown.shutdown_servers("prod", "hv1")
+    assert (
+        progress_lines()[0]
+        == "shutdown hv1 (dry run): would_stop server keep-lab (ACTIVE) (1 of 5, 1.5 s)"
+    )
+    assert len(progress_lines()) == 5

@@ -2,6 +2,7 @@
 
 import inspect
 import itertools
+import re
 
 import pytest
 from openstack import exceptions
@@ -306,3 +307,24 @@ def test_duplicate_flavor_names_need_ids(cloud):
     cloud.compute.data["flavors"].append(flavor("f-s2", "small"))
     with pytest.raises(HypervisorTestServerError, match="'small' is ambiguous: give its id"):
         hts.test_servers("prod", ["hv1"], "cirros", flavors=["small"])
+
+
+def test_each_boot_gets_a_progress_line(cloud, progress_lines):
+    cloud.compute.data["boot_results"] = {"f-m": "ERROR"}
+    hts.test_servers("prod", ["hv1"], "cirros", flavors=["small", "medium"])
+    first, second = progress_lines()
+    assert re.fullmatch(
+        r"test server: hv1 with small: booted and deleted in [\d.]+ s \(1 of 2, 1\.5 s\)", first
+    )
+    assert re.fullmatch(
+        r"test server: hv1 with medium: failed: ServerError: server cloudops-test-hv1-medium-\w+ "
+        r"went to ERROR: no fault recorded in [\d.]+ s \(2 of 2, 3\.0 s\)",
+        second,
+    )
+
+
+def test_boots_on_several_hosts_count_up_to_their_total(cloud, progress_lines):
+    hts.test_servers("prod", ["hv1", "hv2"], "cirros")
+    counted = sorted(int(line.split("(")[-1].split(" of")[0]) for line in progress_lines())
+    assert counted == list(range(1, 7))
+    assert all(" of 6, " in line for line in progress_lines())
