@@ -7,7 +7,9 @@ immutable ones refused; the runner's own parameters such as ``timeout`` are vali
 in StackStorm, not passed to the action, and not enforced here); the pack config
 (``--config``, else ``$CLOUDOPS_CONFIG``, else ``./cloudops.yaml`` if present) is validated
 against config.schema.yaml with defaults applied;
-the action runs in a fresh interpreter on StackStorm's production ``sys.path``; the result is
+the action runs in a fresh interpreter on StackStorm's production ``sys.path``, its stderr (log
+and progress lines, INFO and up unless ``--log-level`` says otherwise) shown as it comes; the
+result is
 printed with every secret masked: a search asked for a text output (``output_type`` table,
 csv, html or markdown) prints its summary lines and then the text as it is, everything else
 (and anything with ``--json``) the JSON answer. Exit status: 0 succeeded, 1 failed, 2 bad
@@ -165,12 +167,18 @@ def run(argv: Sequence[str], out=sys.stdout, err=sys.stderr) -> int:
             "log_level": args.log_level.upper(),
         },
         timeout=None,
+        on_stderr_line=lambda line: _show(err, mask(line, secrets)),
     )
-    err.write(mask(proc.stderr, secrets))
     out.write(mask(proc.stdout, secrets))
     answer.pop("sys_path_front", None)
     print(mask(format_answer(answer, parameters, args.json), secrets), file=out)
     return 0 if answer.get("status") == "succeeded" else 1
+
+
+def _show(stream, text: str) -> None:
+    """Write a line of the action's stderr (its log and progress lines) as it comes."""
+    stream.write(text)
+    stream.flush()
 
 
 def format_answer(answer: Mapping[str, Any], parameters: Mapping[str, Any], raw: bool) -> str:

@@ -2,10 +2,13 @@
 
 import io
 import json
+import os
+import re
+import sys
 
 import pytest
 
-from packtools import local_runner
+from packtools import entry_probe, local_runner
 
 BAD_CONFIG = "smtp_accounts:\n  - name: relay\n"
 
@@ -167,3 +170,40 @@ def test_a_text_output_prints_as_text(output_type):
 )
 def test_everything_else_prints_as_json(answer, parameters, raw):
     assert json.loads(local_runner.format_answer(answer, parameters, raw)) == answer
+
+
+def test_progress_lines_are_shown_on_stderr(tmp_path):
+    code, out, err = run("hello", "name=ops", config=tmp_path / "absent.yaml")
+    assert code == 0, out
+    assert re.search(
+        r" INFO workflows\.hello: hello ops: greeted \(1 of 1, \d+\.\d s\)$", err, re.M
+    )
+
+
+def test_stderr_lines_are_handed_over_while_the_action_runs(tmp_path):
+    """The child waits for a file that only the line callback creates: without streaming it
+    would give up after 10 s and exit 3."""
+    go_on = tmp_path / "seen"
+    child = (
+        "import os, sys, time\n"
+        "sys.stderr.write('drain hv-1: migrated server web-1 (1 of 2, 0.5 s)\\n')\n"
+        "sys.stderr.flush()\n"
+        "deadline = time.monotonic() + 10\n"
+        f"while not os.path.exists({str(go_on)!r}):\n"
+        "    if time.monotonic() > deadline:\n"
+        "        sys.exit(3)\n"
+        "    time.sleep(0.01)\n"
+        "print('done')\n"
+    )
+    seen = []
+
+    def on_line(line):
+        seen.append(line)
+        go_on.touch()
+
+    proc = entry_probe.run_streaming(
+        [sys.executable, "-c", child], "", dict(os.environ), tmp_path, on_line
+    )
+    assert proc.returncode == 0 and proc.stdout == "done\n"
+    assert seen == ["drain hv-1: migrated server web-1 (1 of 2, 0.5 s)\n"]
+    assert proc.stderr == seen[0]
