@@ -248,12 +248,36 @@ def failed_saying(text):
     return judge
 
 
-# (action, parameters, judge): hello touches nothing outside; accounts.list reads the pack
+def with_stderr_line(pattern, judge):
+    """``judge``, and a line matching ``pattern`` in the execution's stderr (what StackStorm
+    shows while an action runs and in `st2 execution get`)."""
+    line = re.compile(pattern, re.M)
+
+    def both(live):
+        ok, detail = judge(live)
+        stderr = str((live.result or {}).get("stderr") or "")
+        found = line.search(stderr)
+        if not found:
+            return False, f"{detail}; no line matching {pattern!r} in stderr {stderr[-800:]!r}"
+        return ok, f"{detail}; stderr has {found.group(0)!r}"
+
+    return both
+
+
+# (action, parameters, judge): hello touches nothing outside and logs one progress line (a
+# runbook's progress must reach the stderr StackStorm shows); accounts.list reads the pack
 # config (with the decrypted secrets) and touches nothing outside; an email notification with
 # every Delivery parameter (the lib takes them as one dataclass the action runtime builds) gets
 # as far as the cloud, which StackStorm's sandbox does not know.
 SAMPLE_ACTIONS = [
-    ("cloudops.hello", {"name": "StackStorm"}, succeeded_with("greeting")),
+    (
+        "cloudops.hello",
+        {"name": "StackStorm"},
+        with_stderr_line(
+            r"INFO workflows\.hello: hello StackStorm: greeted \(1 of 1, \d+\.\d s\)$",
+            succeeded_with("greeting"),
+        ),
+    ),
     (
         "cloudops.accounts.list",
         {"kind": "all"},
