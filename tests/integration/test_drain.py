@@ -8,6 +8,7 @@ again whatever happens.
 """
 
 import json
+import re
 import time
 import uuid
 
@@ -15,7 +16,7 @@ import openstack
 import pytest
 import yaml
 
-from tests.integration.action_run import code_and_result
+from tests.integration.action_run import code_and_result, run_action
 from tests.integration.devcloud_fixtures import AUTH_URL, REGION, modeled_transfer
 
 pytestmark = pytest.mark.integration
@@ -323,3 +324,36 @@ def test_modeled_transfer_time_is_waited_by_live_migrations_only_while_set(lab):
     )
     assert code == 0, back
     assert back["dest_host"] == SOURCE and back["seconds"] < slow["seconds"]
+
+
+PROGRESS = re.compile(
+    r" INFO workflows\.hypervisor_drain: drain compute2: (?P<step>.*) "
+    r"\((?P<n>\d+) of (?P<total>\d+), (?P<seconds>\d+\.\d) s\)$",
+    re.M,
+)
+
+
+def test_drain_progress_lines_reach_stderr(lab):
+    """An operator watching a drain sees one line per server on the action's stderr: which
+    server, what happened to it, n of total, and the seconds since the drain started."""
+    one, two = lab.boot("one", "two")
+    code, answer, printed = run_action(
+        lab.config,
+        "hypervisor.drain",
+        "cloud_account=devcloud",
+        f"hypervisor={SOURCE}",
+        "reason=progress lines",
+        "dry_run=false",
+    )
+    assert code == 0, printed
+    lines = [match.groupdict() for match in PROGRESS.finditer(printed)]
+    total = len(answer["result"]["servers"])
+    assert lines[0]["step"].startswith(f"disabled; {total} server(s) to move, ")
+    steps = lines[1:]
+    assert [int(line["n"]) for line in steps] == list(range(1, total + 1))
+    assert {int(line["total"]) for line in lines} == {total}
+    seconds = [float(line["seconds"]) for line in lines]
+    assert seconds == sorted(seconds) and seconds[-1] > 0
+    moved = sorted(line["step"] for line in steps if line["step"].startswith("migrated "))
+    assert moved == [f"migrated server {s.name} to {TARGET}" for s in (one, two)]
+    assert lab.host_of(one) == lab.host_of(two) == TARGET
