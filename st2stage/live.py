@@ -24,6 +24,7 @@ because it is executed under a workflow"), so a failed migration in a drain is n
 
 import json
 import os
+import re
 import subprocess
 import time
 import uuid
@@ -154,7 +155,7 @@ def _scenario(clouds_path, cloud, prefix, scenario, boots, status, moving):
 def _drain(clouds_path, cloud, scenario, servers, status, moving):
     what = f"{scenario}: cloudops.hypervisor.drain.workflow {SOURCE} -> {TARGET}"
     start = time.monotonic()
-    live, trail, scheduled = run_through_st2(
+    live, trail, scheduled, children = run_through_st2(
         "cloudops.hypervisor.drain.workflow",
         {
             "cloud_account": cloud,
@@ -195,11 +196,33 @@ def _drain(clouds_path, cloud, scenario, servers, status, moving):
                 f"{reported} (want {stay}) {reasons[:400]}",
             )
         )
+    findings.append(_progress_lines(scenario, children, moving))
     hosts = _cloud(clouds_path, cloud, "hosts", *ids.values())
     where = {server: h["host"] for server, h in hosts.items()}
     ok = all(where[i] == TARGET for i in want) and all(where[i] == SOURCE for i in stay)
     findings.append(Finding(ok, f"{scenario}: where nova has them (openstacksdk)", str(where)))
     return findings
+
+
+def _progress_lines(scenario, children, moving):
+    """Each server that moved has its progress line in its server.migrate execution's stderr
+    (what `st2 execution get` shows): ``migrate <name>: live-migrated to compute1 (1 of 1, s)``."""
+    stderr = "\n".join(
+        str((child.result or {}).get("stderr") or "")
+        for child in children
+        if child.action.get("ref") == "cloudops.server.migrate"
+    )
+    found, missing = [], []
+    for name in moving:
+        line = re.search(
+            rf"INFO apis\.openstack_api\.migrations: migrate {re.escape(name)}: "
+            rf"live-migrated to {TARGET} \(1 of 1, \d+\.\d s\)$",
+            stderr,
+            re.M,
+        )
+        (found if line else missing).append(line.group(0) if line else name)
+    detail = "; ".join(found) + (f"; none for {missing} in {stderr[-600:]!r}" if missing else "")
+    return Finding(not missing, f"{scenario}: progress lines in server.migrate stderr", detail)
 
 
 def _policies(scheduled):
@@ -221,8 +244,8 @@ def run_through_st2(ref, parameters, timeout=DRAIN_TIMEOUT):
     item), the action runner's dispatcher (a scheduled execution is run by the runner
     container) and the workflow engine. The scheduler's queue handler is called between
     deliveries as its loop would (pre-run policies, then scheduled or delayed). Returns the
-    final LiveActionDB, the trail of child tasks as they completed and the action of every
-    execution the scheduler handled (in order).
+    final LiveActionDB, the trail of child tasks as they completed, the action of every
+    execution the scheduler handled (in order) and the child executions.
     """
     from st2actions import worker
     from st2actions.scheduler import entrypoint as scheduler_entrypoint
@@ -242,7 +265,7 @@ def run_through_st2(ref, parameters, timeout=DRAIN_TIMEOUT):
     )
     BUS.attach(worker.ACTIONRUNNER_QUEUES, worker.get_worker())
     scheduler = scheduler_handler.get_handler()
-    trail, seen, scheduled = [], set(), []
+    trail, seen, scheduled, children = [], set(), [], []
     try:
         live = LiveActionDB(action=ref, parameters=parameters, context={"user": "stanley"})
         live, parent = action_service.request(live)
@@ -256,13 +279,14 @@ def run_through_st2(ref, parameters, timeout=DRAIN_TIMEOUT):
             for child in ActionExecution.query(parent=str(parent.id)):
                 if child.status in ac_const.LIVEACTION_COMPLETED_STATES and child.id not in seen:
                     seen.add(child.id)
+                    children.append(child)
                     trail.append(f"{child.context['orquesta']['task_name']}:{child.status}")
             live = LiveAction.get_by_id(str(live.id))
             if live.status in ac_const.LIVEACTION_COMPLETED_STATES and not BUS.pending():
                 break
             if not delivered and item is None:
                 time.sleep(0.5)  # a policy-delayed item waits for its scheduled time
-        return live, trail, scheduled
+        return live, trail, scheduled, children
     finally:
         BUS.detach_all()
 
