@@ -21,6 +21,7 @@ class StepClock:
 
 
 def lines(caplog):
+    """(logger, level, text) of every progress line logged."""
     return [(r.name, r.levelno, r.getMessage()) for r in caplog.records if r.msg == FORMAT]
 
 

@@ -261,6 +261,7 @@ def test_each_message_gets_a_progress_line(connection, progress_lines):
     )
 
 
-def test_a_dry_run_logs_no_progress(connection, progress_lines):
+@pytest.mark.usefixtures("connection")
+def test_a_dry_run_logs_no_progress(progress_lines):
     send_emails(ACCOUNT, [message(1)])
     assert not progress_lines()

@@ -300,7 +300,8 @@ def test_bad_rules_explain_the_format(text, problem):
     assert "format: PROTOCOL[:PORT[-PORT]][@CIDR]" in str(err.value)
 
 
-def test_each_phase_gets_a_progress_line(cloud, progress_lines):
+@pytest.mark.usefixtures("cloud")
+def test_each_phase_gets_a_progress_line(progress_lines):
     project_create("prod", "web", **FULL)
     phases = ["project", "quotas", "role grants", "network", "network shares"]
     phases.append("security group rules")

@@ -342,7 +342,8 @@ def test_drain_logs_one_line_per_server_with_n_of_total_and_elapsed(cloud, progr
     assert len(lines) == 6
 
 
-def test_drain_dry_run_logs_the_plan(cloud, progress_lines):
+@pytest.mark.usefixtures("cloud")
+def test_drain_dry_run_logs_the_plan(progress_lines):
     drain_hypervisor("prod", "hv-a", "kernel update")
     lines = progress_lines()
     assert lines[0] == (

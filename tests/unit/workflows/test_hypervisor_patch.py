@@ -382,7 +382,8 @@ def test_missing_script_names_the_parameter_and_the_config_key(apis):
     apis.create_silence.assert_not_called()
 
 
-def test_each_step_and_rollback_gets_a_progress_line(apis, progress_lines):
+@pytest.mark.usefixtures("apis")
+def test_each_step_and_rollback_gets_a_progress_line(progress_lines):
     run()
     assert progress_lines() == [
         "patch.reboot hv1: silence done (1 of 4, 1.5 s)",

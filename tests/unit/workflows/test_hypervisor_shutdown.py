@@ -221,7 +221,8 @@ def test_each_server_gets_a_progress_line(cloud, progress_lines):
     assert len(lines) == 5
 
 
-def test_a_dry_run_logs_what_it_would_do(cloud, progress_lines):
+@pytest.mark.usefixtures("cloud")
+def test_a_dry_run_logs_what_it_would_do(progress_lines):
     hypervisor_shutdown.shutdown_servers("prod", "hv1")
     assert (
         progress_lines()[0]

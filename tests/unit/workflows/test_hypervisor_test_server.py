@@ -323,7 +323,8 @@ def test_each_boot_gets_a_progress_line(cloud, progress_lines):
     )
 
 
-def test_boots_on_several_hosts_count_up_to_their_total(cloud, progress_lines):
+@pytest.mark.usefixtures("cloud")
+def test_boots_on_several_hosts_count_up_to_their_total(progress_lines):
     hts.test_servers("prod", ["hv1", "hv2"], "cirros")
     counted = sorted(int(line.split("(")[-1].split(" of")[0]) for line in progress_lines())
     assert counted == list(range(1, 7))
