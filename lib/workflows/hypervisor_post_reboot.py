@@ -78,14 +78,23 @@ def wait_until_back(
     since: Optional[datetime.datetime],
     timeout: float,
     poll_seconds: float,
+    progress: Optional[Progress] = None,
 ) -> Dict[str, Any]:
-    """Poll until :func:`service_check` says the host is back; the last check either way."""
+    """Poll until :func:`service_check` says the host is back; the last check either way.
+    With ``progress``, a line for each poll that finds it not back yet."""
     deadline = time.monotonic() + timeout
     with connect(cloud_account) as conn:
         while True:
             check = service_check(conn, hypervisor, since)
             if check["back"] or time.monotonic() >= deadline:
                 return check
+            if progress is not None:
+                progress.note(
+                    "not back yet: service %s, heartbeat %s, booted %s",
+                    check["state"],
+                    check["updated_at"],
+                    check["booted_at"],
+                )
             time.sleep(poll_seconds)
 
 
@@ -190,7 +199,12 @@ def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
     progress = Progress(f"post.reboot {host}", len(POST_REBOOT_STEPS), LOG)
     progress.note("waiting up to %g minutes for it to come back", boot_timeout_minutes)
     report["wait"] = wait_until_back(
-        cloud_account, hypervisor, since, float(boot_timeout_minutes) * 60, float(poll_seconds)
+        cloud_account,
+        hypervisor,
+        since,
+        float(boot_timeout_minutes) * 60,
+        float(poll_seconds),
+        progress,
     )
     progress.step(
         "wait: %s (service %s)",

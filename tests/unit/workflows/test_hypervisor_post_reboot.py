@@ -236,3 +236,16 @@ def test_a_leftover_cleanup_is_one_step(apis, progress_lines):
         "post.reboot hv1: clean up: 0 silence(s) expired, 1 downtime(s) removed; errors: "
         "expiring silences: AlertmanagerConnectionError: expiring failed (500) (1 of 1, 1.5 s)"
     ]
+
+
+def test_each_poll_of_a_host_not_back_gets_a_line(apis, progress_lines):
+    apis.find_compute_service.side_effect = [service()] + [service(state="down")] * 2 + [service()]
+    apis.enable_hypervisor.return_value = {"status": "enabled", "changed": True}
+    run()
+    waiting = [line for line in progress_lines() if "not back yet" in line]
+    assert waiting == [
+        f"post.reboot hv1: not back yet: service down, heartbeat {NOW.isoformat()}, booted None "
+        f"(0 of 4, {seconds} s)"
+        for seconds in ("3.0", "4.5")
+    ]
+    assert apis.sleep.call_args_list == [mock.call(5.0)] * 2
