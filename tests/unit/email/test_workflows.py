@@ -315,6 +315,19 @@ def test_real_send_goes_through_the_connection(relay):
     assert "Ops" in parsed.get_payload()[0].get_content()
 
 
+def test_a_real_notification_logs_one_progress_line_per_user(relay, progress_lines):
+    with mock.patch.object(sender_module, "SMTPConnection", autospec=True) as cls:
+        connection = cls.return_value
+        connection.__enter__.return_value = connection
+        connection.send.return_value = {}
+        connection.reconnects = 0
+        email_users.email_users_with_shutoff_vms("prod", relay, all_projects=True, dry_run=False)
+    assert progress_lines() == [
+        "email via relay: sent to alice (alice@example.org) (1 of 2, 1.5 s)",
+        "email via relay: sent to bob (bob@example.org) (2 of 2, 3.0 s)",
+    ]
+
+
 def test_email_footer_keys_are_checked():
     assert footer_variables({"team_name": "Ops", "support_url": None}) == {"team_name": "Ops"}
     with pytest.raises(NotificationParameterError, match="email_footer has unknown key"):
