@@ -10,5 +10,5 @@ class LibFunctionAction(Action):
     """Runs the lib function named by the action's immutable ``lib_function`` parameter."""
 
     def run(self, lib_function, **parameters):  # pylint: disable=arguments-differ
-        send_to_stderr()
+        send_to_stderr(self.logger.getEffectiveLevel())
         return dispatch(lib_function, parameters, self.config)

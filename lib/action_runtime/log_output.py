@@ -16,11 +16,15 @@ PACK_LOGGERS = ("action_runtime", "workflows", "apis")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def send_to_stderr(level: int = logging.INFO) -> None:
-    """Make the pack's loggers log at least ``level`` and above (a lower level set before,
-    such as the local runner's ``--log-level DEBUG``, stays), and give the root logger a
-    stderr handler unless someone (the local runner, pytest) already gave it one.
-    Third-party loggers keep the root's level (WARNING)."""
+def send_to_stderr(runner_level: int = logging.DEBUG) -> None:
+    """Make the pack's loggers log INFO and above (or from ``runner_level``, the level of the
+    action's own logger, i.e. the runner's ``log_level``, when that is higher), and give the
+    root logger a stderr handler unless someone (the local runner, pytest) already gave it one.
+
+    A lower level set before (the local runner's ``--log-level DEBUG``) stays; third-party
+    loggers keep the root's level (WARNING in StackStorm).
+    """
+    level = max(logging.INFO, runner_level)
     for name in PACK_LOGGERS:
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() > level:

@@ -180,6 +180,12 @@ def test_progress_lines_are_shown_on_stderr(tmp_path):
     )
 
 
+def test_log_level_warning_silences_progress(tmp_path):
+    code, out, err = run("--log-level", "WARNING", "hello", config=tmp_path / "absent.yaml")
+    assert code == 0, out
+    assert "greeted" not in err
+
+
 def test_stderr_lines_are_handed_over_while_the_action_runs(tmp_path):
     """The child waits for a file that only the line callback creates: without streaming it
     would give up after 10 s and exit 3."""

@@ -10,8 +10,8 @@ EMIT = """
 import logging
 {setup}
 from action_runtime.log_output import send_to_stderr
-send_to_stderr()
-send_to_stderr()
+send_to_stderr({runner_level})
+send_to_stderr({runner_level})
 logging.getLogger("workflows.hypervisor_drain").info("drain hv-1: migrated web-1 (1 of 2, 1.5 s)")
 logging.getLogger("apis.progress").debug("a debug line")
 logging.getLogger("keystoneauth.session").info("a third-party info line")
@@ -19,14 +19,15 @@ logging.getLogger("openstack").warning("a third-party warning")
 """
 
 
-def stderr_of(setup=""):
+def stderr_of(setup="", runner_level="logging.DEBUG"):
     """The stderr of a fresh interpreter (logging as StackStorm's wrapper leaves it)."""
     proc = subprocess.run(
         [
             sys.executable,
             "-I",
             "-c",
-            f"import sys; sys.path[:0] = {[str(ROOT / 'lib')]!r}\n" + EMIT.format(setup=setup),
+            f"import sys; sys.path[:0] = {[str(ROOT / 'lib')]!r}\n"
+            + EMIT.format(setup=setup, runner_level=runner_level),
         ],
         capture_output=True,
         text=True,
@@ -55,4 +56,11 @@ def test_a_root_handler_set_up_before_is_kept_and_not_doubled():
         "DEBUG apis.progress: a debug line",
         "INFO keystoneauth.session: a third-party info line",
         "WARNING openstack: a third-party warning",
+    ]
+
+
+def test_a_runner_log_level_above_info_silences_progress():
+    """``st2 run ... log_level=WARNING`` asks for warnings only."""
+    assert [line.split(" ", 2)[-1] for line in stderr_of(runner_level="logging.WARNING")] == [
+        "WARNING openstack: a third-party warning"
     ]
