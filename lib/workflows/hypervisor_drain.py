@@ -160,11 +160,12 @@ def drain_hypervisor(
         }
         if dry_run:
             servers = _servers_on(conn, host)
-            progress = Progress(f"drain {host} (dry run)", len(servers), LOG)
             entries = [_triage(s, live, target_host, rules)[1] for s in servers]
-            for entry in entries:
-                _log_entry(progress, entry)
-            return {**result, "disable": None, "servers": entries, **_counts(entries, started)}
+            counts = _counts(entries, started)
+            Progress(f"drain {host} (dry run)", len(servers), LOG).note(
+                "%s", ", ".join(f"{n} {outcome}" for outcome, n in counts["counts"].items() if n)
+            )
+            return {**result, "disable": None, "servers": entries, **counts}
         result["disable"] = _disable(cloud_account, service, reason, operator)
         servers = _servers_on(conn, host)
         progress = Progress(f"drain {host}", len(servers), LOG)

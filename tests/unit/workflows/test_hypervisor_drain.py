@@ -343,13 +343,8 @@ def test_drain_logs_one_line_per_server_with_n_of_total_and_elapsed(cloud, progr
 
 
 @pytest.mark.usefixtures("cloud")
-def test_drain_dry_run_logs_the_plan(progress_lines):
+def test_drain_dry_run_logs_one_summary_line(progress_lines):
     drain_hypervisor("prod", "hv-a", "kernel update")
-    lines = progress_lines()
-    assert lines[0] == (
-        "drain hv-a (dry run): skipped server amphora-77: name matches ^amphora- (1 of 5, 1.5 s)"
-    )
-    assert lines[1] == "drain hv-a (dry run): planned server db (2 of 5, 3.0 s)"
-    assert [line.split(" (")[-1] for line in lines] == [
-        f"{n} of 5, {1.5 * n:.1f} s)" for n in range(1, 6)
+    assert progress_lines() == [
+        "drain hv-a (dry run): 1 skipped, 1 refused, 3 planned (0 of 5, 1.5 s)"
     ]
