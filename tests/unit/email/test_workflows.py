@@ -321,7 +321,9 @@ def test_a_real_notification_logs_one_progress_line_per_user(relay, progress_lin
         connection.__enter__.return_value = connection
         connection.send.return_value = {}
         connection.reconnects = 0
-        email_users.email_users_with_shutoff_vms("prod", relay, all_projects=True, dry_run=False)
+        email_users.email_users_with_shutoff_vms(
+            "prod", Delivery(relay, dry_run=False), all_projects=True
+        )
     assert progress_lines() == [
         "email via relay: sent to alice (alice@example.org) (1 of 2, 1.5 s)",
         "email via relay: sent to bob (bob@example.org) (2 of 2, 3.0 s)",
