@@ -19,7 +19,7 @@ LOG = logging.getLogger(__name__)
 FORMAT = "%s: %s (%d of %d, %.1f s)"
 
 # the monotonic clock every Progress reads unless given its own (tests replace it)
-MONOTONIC = time.monotonic
+MONOTONIC = time.monotonic  # pylint: disable=invalid-name
 
 
 class Progress:
