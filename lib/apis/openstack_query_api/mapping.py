@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from typing import Any, Callable, ClassVar, Dict, Iterable, Optional, Tuple, Type
+from typing import Any, Callable, ClassVar, Dict, FrozenSet, Iterable, Optional, Tuple, Type
 
 from apis.openstack_query_api.presets import Preset
 from apis.openstack_query_api.property_types import PropertyEnum
@@ -46,6 +46,15 @@ class Condition:
         """For YOUNGER_THAN(_OR_EQUAL_TO): the instant after which values pass."""
         if self.preset not in (Preset.YOUNGER_THAN, Preset.YOUNGER_THAN_OR_EQUAL_TO):
             return None
+        return self._instant()
+
+    def before(self) -> Optional[datetime.datetime]:
+        """For OLDER_THAN(_OR_EQUAL_TO): the instant before which (or at which) values pass."""
+        if self.preset not in (Preset.OLDER_THAN, Preset.OLDER_THAN_OR_EQUAL_TO):
+            return None
+        return self._instant()
+
+    def _instant(self) -> datetime.datetime:
         units = {k: float(self.args.get(k) or 0) for k in ("days", "hours", "minutes", "seconds")}
         return self.now - datetime.timedelta(**units)
 
@@ -90,8 +99,15 @@ class ResourceMapping:
         return {}
 
     @classmethod
+    def listing_options(cls, reads: FrozenSet[PropertyEnum]) -> Dict[str, Any]:
+        """Listing parameters that depend on the properties a query reads (nova's
+        microversion), passed to :meth:`list_resources` with the filters."""
+        del reads
+        return {}
+
+    @classmethod
     def list_resources(cls, conn, filters: Dict[str, Any], scope: Scope) -> Iterable[Any]:
-        """Every resource passing the API filters within the scope."""
+        """Every resource passing the API filters (and the listing options) within the scope."""
         raise NotImplementedError
 
     @classmethod

@@ -152,11 +152,12 @@ class Query:
                     value=scope.domain_id,
                 )
             )
+        wanted = set(self._select) | {c.prop for c in conditions} | {p for p, _ in self._sort}
+        if self._group:
+            wanted.add(self._group[0])
+        options = mapping.listing_options(frozenset(wanted))
         try:
-            resources = _fetch_resources(self._conn, mapping, conditions, scope)
-            wanted = set(self._select) | {c.prop for c in conditions} | {p for p, _ in self._sort}
-            if self._group:
-                wanted.add(self._group[0])
+            resources = _fetch_resources(self._conn, mapping, conditions, scope, options)
             mapping.enrich(self._conn, resources, wanted)
         except Exception as err:  # pylint: disable=broad-except
             raise _translate(err) from None
@@ -263,8 +264,10 @@ class Query:
 
     def to_objects(self) -> Any:
         """The resources (a dict of lists when grouped): openstacksdk objects, except listed
-        servers, which are :class:`~apis.openstack_query_api.resources.servers.RawServer`
-        views of nova's JSON with the same attribute names."""
+        servers, projects and users, which are
+        :class:`~apis.openstack_query_api.json_resources.JsonResource` views of the API's
+        JSON with the same attribute names (servers at the lowest nova microversion that
+        returns every property the query selects, filters, sorts or groups on)."""
         return self._grouped(lambda row: row.resource)
 
     def to_props(self, flatten: bool = False) -> Any:
@@ -354,7 +357,11 @@ def _resolve_scope(conn, all_projects, from_projects, from_domain) -> Tuple[Scop
     listed = None
     if from_projects or domain_id:
         # one listing resolves every name, rather than two keystone calls per name
-        listed = list(conn.identity.projects(**({"domain_id": domain_id} if domain_id else {})))
+        listed = list(
+            QueryType.PROJECTS.mapping.list_resources(
+                conn, {"domain_id": domain_id} if domain_id else {}, Scope()
+            )
+        )
         project_ids = tuple(p.id for p in listed)
     if from_projects:
         by_key: Dict[str, List[str]] = {}
@@ -379,8 +386,11 @@ def _resolve_scope(conn, all_projects, from_projects, from_domain) -> Tuple[Scop
     return scope, listed
 
 
-def _fetch_resources(conn, mapping, conditions: List[Condition], scope: Scope) -> List[Any]:
-    """Resources passing the server-side part of ``conditions`` (the caller re-checks all)."""
+def _fetch_resources(
+    conn, mapping, conditions: List[Condition], scope: Scope, options: Dict[str, Any]
+) -> List[Any]:
+    """Resources passing the server-side part of ``conditions`` (the caller re-checks all),
+    listed with the mapping's listing ``options``."""
     by_id = next(
         (
             c
@@ -411,15 +421,17 @@ def _fetch_resources(conn, mapping, conditions: List[Condition], scope: Scope) -
     # with another server-side filter one filtered listing is both fewer and cheaper calls.
     fanout = candidates[0] if candidates and not filters else None
     if fanout is None:
-        return list(mapping.list_resources(conn, filters, scope))
+        return list(mapping.list_resources(conn, {**filters, **options}, scope))
     calls = []
     for value in fanout.args["values"]:
         single = compile_condition(mapping.properties, Preset.EQUAL_TO, fanout.prop, value=value)
         extra = mapping.server_filters(single)
         calls.append({**filters, **extra})
     if any(not set(call) - set(filters) for call in calls):
-        return list(mapping.list_resources(conn, filters, scope))
-    pages = concurrently(lambda f: list(mapping.list_resources(conn, f, scope)), calls)
+        return list(mapping.list_resources(conn, {**filters, **options}, scope))
+    pages = concurrently(
+        lambda f: list(mapping.list_resources(conn, {**f, **options}, scope)), calls
+    )
     unique: Dict[Any, Any] = {}
     for page in pages:
         for resource in page:

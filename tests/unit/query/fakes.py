@@ -37,7 +37,12 @@ PROXY_ARGS = {"details", "all_projects", "limit", "marker"}
 
 
 # list filters whose meaning differs from "attribute equals value"
-SERVER_FILTER_ATTRIBUTES = {"node": "hypervisor_hostname", "image": None, "changes_since": None}
+SERVER_FILTER_ATTRIBUTES = {
+    "node": "hypervisor_hostname",
+    "image": None,
+    "changes_since": None,
+    "changes_before": None,
+}
 
 
 def _passes(item: Any, query: Dict[str, Any]) -> bool:
@@ -72,6 +77,36 @@ class FakeProxy:
         inspect.signature(getattr(self.real, method)).bind(None, *args, **kwargs)
         self.calls.append((method, args, kwargs))
 
+    # raw listings the query library sends: path -> the SDK listing method it stands for
+    raw_paths: Dict[str, str] = {}
+
+    def get(self, url, params=None, microversion=None):
+        """A raw listing (``GET /servers/detail``, ``/projects``, ``/users``) as the query
+        library pages it: recorded as the SDK listing with the SDK's parameter names,
+        answered with the API's JSON; its microversion goes to ``microversions``."""
+        assert url in self.raw_paths, url
+        method = self.raw_paths[url]
+        resource_type = self.listings[method]
+        mapping = resource_type._query_mapping._mapping  # pylint: disable=protected-access
+        client_names = {
+            (server["name"] if isinstance(server, dict) else server): client
+            for client, server in mapping.items()
+        }
+        query = {client_names[key]: value for key, value in (params or {}).items()}
+        if resource_type is Server:
+            query.setdefault("all_projects", False)
+            query = {"details": True, **query}
+        self._check(method, (), query)
+        self.calls.append((f"{method}.microversion", (microversion,), {}))
+        unknown = set(query) - set(mapping) - PROXY_ARGS
+        assert not unknown, f"{method} listing got filters the SDK does not know: {unknown}"
+        items = [
+            item.to_dict(original_names=True, computed=False)
+            for item in self.data.get(method, [])
+            if _passes(item, query)
+        ]
+        return FakeResponse(200, {resource_type.resources_key: items})
+
     def __getattr__(self, method: str):
         if method in self.listings:
             resource_type = self.listings[method]
@@ -103,6 +138,7 @@ class FakeCompute(FakeProxy):
 
     real = compute_proxy.Proxy
     default_microversion = "2.93"  # what the SDK negotiates with a Zed nova
+    raw_paths = {"/servers/detail": "servers"}
 
     def disable_service(self, service, host=None, binary=None, disabled_reason=None):
         """Disable a compute service (recorded, and applied to the fake)."""
@@ -119,28 +155,6 @@ class FakeCompute(FakeProxy):
         self._check("enable_service", (service,), {"host": host, "binary": binary})
         service.status, service.disabled_reason = "enabled", None
         return service
-
-    def get(self, url, params=None, microversion=None):
-        """Raw ``GET /servers/detail`` as the query library pages it: recorded as a ``servers``
-        listing with the SDK's parameter names, answered with nova-shaped JSON."""
-        assert url == "/servers/detail", url
-        assert microversion, "a listing must ask for the SDK's microversion"
-        mapping = Server._query_mapping._mapping  # pylint: disable=protected-access
-        client_names = {
-            (server["name"] if isinstance(server, dict) else server): client
-            for client, server in mapping.items()
-        }
-        query = {client_names[key]: value for key, value in (params or {}).items()}
-        query.setdefault("all_projects", False)
-        self._check("servers", (), {"details": True, **query})
-        unknown = set(query) - set(mapping) - PROXY_ARGS
-        assert not unknown, f"servers listing got filters the SDK does not know: {unknown}"
-        servers = [
-            item.to_dict(original_names=True, computed=False)
-            for item in self.data.get("servers", [])
-            if _passes(item, query)
-        ]
-        return FakeResponse(200, {"servers": servers})
 
     def get_flavor_access(self, flavor):
         """Projects with access to a private flavor."""
@@ -167,6 +181,7 @@ class FakeIdentity(FakeProxy):
     """identity proxy."""
 
     real = identity_proxy.Proxy
+    raw_paths = {"/projects": "projects", "/users": "users"}
     listings = {"users": User, "projects": Project, "domains": Domain}
     getters = {"get_user": "users", "get_project": "projects"}
 
@@ -275,3 +290,7 @@ class FakeConnection:
     def listing_calls(self, method: str) -> List[Dict[str, Any]]:
         """The keyword arguments of every call to one listing method."""
         return [kwargs for name, _, kwargs in self.calls if name == method]
+
+    def microversions(self, method: str) -> List[Any]:
+        """The microversion of every raw listing of one kind."""
+        return [args[0] for name, args, _ in self.calls if name == f"{method}.microversion"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from apis.openstack_query_api.json_resources import JsonResource, json_listing
 from apis.openstack_query_api.mapping import ResourceMapping, exact_filters, get_or_none
 from apis.openstack_query_api.property_types import PropertyEnum
 from apis.openstack_query_api.property_types import PropertyType as T
@@ -32,7 +33,7 @@ _EXACT = {
 
 
 class ProjectMapping(ResourceMapping):
-    """Projects: one keystone listing, or a GET per id for a few."""
+    """Projects: one keystone listing (kept as JSON), or a GET per id for a few."""
 
     name = "projects"
     aliases = ("project", "tenants")
@@ -48,8 +49,15 @@ class ProjectMapping(ResourceMapping):
 
     @classmethod
     def list_resources(cls, conn, filters, scope):
-        return conn.identity.projects(**filters)
+        return json_listing(conn.identity, "/projects", RawProject, filters)
 
     @classmethod
     def get_resource(cls, conn, resource_id):
         return get_or_none(conn.identity.get_project, resource_id)
+
+
+class RawProject(JsonResource):
+    """A listed project: keystone's JSON with openstacksdk's attribute names."""
+
+    __slots__ = ()
+    sdk_resource = ("openstack.identity.v3.project", "Project")

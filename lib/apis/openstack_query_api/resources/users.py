@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from apis.openstack_query_api.json_resources import JsonResource, json_listing
 from apis.openstack_query_api.mapping import ResourceMapping, exact_filters, get_or_none
 from apis.openstack_query_api.property_types import PropertyEnum
 from apis.openstack_query_api.property_types import PropertyType as T
@@ -30,7 +31,7 @@ _EXACT = {P.USER_NAME: "name", P.USER_DOMAIN_ID: "domain_id", P.USER_ENABLED: "i
 
 
 class UserMapping(ResourceMapping):
-    """Users: one keystone listing (keystone does not page), or a GET per id for a few."""
+    """Users: one keystone listing (kept as JSON), or a GET per id for a few."""
 
     name = "users"
     aliases = ("user",)
@@ -46,8 +47,15 @@ class UserMapping(ResourceMapping):
 
     @classmethod
     def list_resources(cls, conn, filters, scope):
-        return conn.identity.users(**filters)
+        return json_listing(conn.identity, "/users", RawUser, filters)
 
     @classmethod
     def get_resource(cls, conn, resource_id):
         return get_or_none(conn.identity.get_user, resource_id)
+
+
+class RawUser(JsonResource):
+    """A listed user: keystone's JSON with openstacksdk's attribute names."""
+
+    __slots__ = ()
+    sdk_resource = ("openstack.identity.v3.user", "User")
