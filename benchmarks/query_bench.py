@@ -22,10 +22,10 @@ keystone accept for the query pushed down:
     ``GET /v3/users`` (keystone cannot filter users by a list of ids). Target <= 1.1.
 
 A ratio is the median over the rounds of ours / floor measured in the same round (the ratio
-of the medians is printed too). "client cpu s" is this process's CPU time. Requests are counted by wrapping
-``requests.Session.send`` during the timed calls. Every run's result is checked against the
-one derived from the floor's data. Exits 1 when a target is missed (or a result is wrong),
-naming it.
+of the medians is printed too). "client cpu s" is this process's CPU time. Requests are
+counted by wrapping ``requests.Session.send`` during the timed calls. Every run's result is
+checked against the one derived from the floor's data. Exits 1 when a target is missed (or
+a result is wrong), naming it.
 
     .venv/bin/python benchmarks/query_bench.py [--cloud devcloud] [--days 90] [--repeat 15]
         [--seed-only | --no-seed | --clean]

@@ -54,13 +54,15 @@ def json_listing(
     microversion: Optional[str] = None,
 ) -> Iterator[JsonResource]:
     """Every item of a raw ``GET path`` listing with the SDK's filters (client-side names,
-    translated like openstacksdk does; unknown ones dropped), following next links (nova's
-    ``{key}_links``, keystone's ``links.next``)."""
+    translated like openstacksdk does; keystone's inexact ``name__OPERATOR`` filters as they
+    are; unknown ones dropped), following next links (nova's ``{key}_links``, keystone's
+    ``links.next``)."""
     from openstack import exceptions
 
     resource = sdk_class(view.sdk_resource)
     key = resource.resources_key
     params = resource._query_mapping._transpose(filters, resource)  # pylint: disable=W0212
+    params.update({k: v for k, v in filters.items() if k.startswith("name__")})
     while True:
         response = proxy.get(path, params=params, microversion=microversion)
         exceptions.raise_from_response(response)

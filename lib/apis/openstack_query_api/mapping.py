@@ -136,3 +136,22 @@ def exact_filters(mapping_filters: Dict[PropertyEnum, str], condition: Condition
     if single and value is not None and condition.prop in mapping_filters:
         return {mapping_filters[condition.prop]: value}
     return {}
+
+
+REGEX_SPECIALS = frozenset(".^$*+?{}[]\\|()")
+
+
+def keystone_name_filters(name_prop: PropertyEnum, condition: Condition) -> Dict[str, Any]:
+    """Keystone's name filter for a regex over NAME_PROP that is a plain string, optionally
+    anchored: ``^web$`` -> ``name``, ``^web`` -> ``name__startswith``, ``web$`` ->
+    ``name__endswith``, ``web`` -> ``name__contains`` (keystone API 3.10; where the database
+    compares case-insensitively it returns a superset, which the query re-checks)."""
+    if condition.prop is not name_prop or condition.preset is not Preset.MATCHES_REGEX:
+        return {}
+    pattern = str(condition.args["pattern"])
+    head, tail = pattern.startswith("^"), pattern.endswith("$")
+    literal = pattern[int(head) : len(pattern) - int(tail)]
+    if not literal or REGEX_SPECIALS & set(literal):
+        return {}
+    operator = {(True, True): "", (True, False): "__startswith", (False, True): "__endswith"}
+    return {f"name{operator.get((head, tail), '__contains')}": literal}

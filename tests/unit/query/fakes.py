@@ -45,10 +45,23 @@ SERVER_FILTER_ATTRIBUTES = {
 }
 
 
+# keystone's inexact name filters (case-sensitive here, as on a case-sensitive database)
+KEYSTONE_NAME_FILTERS = {
+    "name__contains": lambda name, value: value in name,
+    "name__startswith": str.startswith,
+    "name__endswith": str.endswith,
+}
+
+
 def _passes(item: Any, query: Dict[str, Any]) -> bool:
-    """Apply the simple equality filters the real API would (regex for names)."""
+    """Apply the simple equality filters the real API would (regex for server names,
+    keystone's inexact name filters)."""
     for key, value in query.items():
         if key in PROXY_ARGS or value is None:
+            continue
+        if key in KEYSTONE_NAME_FILTERS:
+            if not KEYSTONE_NAME_FILTERS[key](item.name or "", value):
+                return False
             continue
         attribute = SERVER_FILTER_ATTRIBUTES.get(key, key)
         if attribute is None or not hasattr(item, attribute):
@@ -92,14 +105,15 @@ class FakeProxy:
             (server["name"] if isinstance(server, dict) else server): client
             for client, server in mapping.items()
         }
-        query = {client_names[key]: value for key, value in (params or {}).items()}
+        query = {client_names.get(key, key): value for key, value in (params or {}).items()}
         if resource_type is Server:
             query.setdefault("all_projects", False)
             query = {"details": True, **query}
         self._check(method, (), query)
         self.calls.append((f"{method}.microversion", (microversion,), {}))
-        unknown = set(query) - set(mapping) - PROXY_ARGS
-        assert not unknown, f"{method} listing got filters the SDK does not know: {unknown}"
+        inexact = set(KEYSTONE_NAME_FILTERS) if resource_type in (User, Project) else set()
+        unknown = set(query) - set(mapping) - PROXY_ARGS - inexact
+        assert not unknown, f"{method} listing got filters the API does not know: {unknown}"
         items = [
             item.to_dict(original_names=True, computed=False)
             for item in self.data.get(method, [])

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from apis.openstack_query_api.json_resources import JsonResource, json_listing
-from apis.openstack_query_api.mapping import ResourceMapping, exact_filters, get_or_none
+from apis.openstack_query_api.mapping import (
+    ResourceMapping,
+    exact_filters,
+    get_or_none,
+    keystone_name_filters,
+)
 from apis.openstack_query_api.property_types import PropertyEnum
 from apis.openstack_query_api.property_types import PropertyType as T
 from apis.openstack_query_api.property_types import attr, prop
@@ -43,7 +48,7 @@ class UserMapping(ResourceMapping):
 
     @classmethod
     def server_filters(cls, condition):
-        return exact_filters(_EXACT, condition)
+        return exact_filters(_EXACT, condition) or keystone_name_filters(P.USER_NAME, condition)
 
     @classmethod
     def list_resources(cls, conn, filters, scope):
