@@ -1,6 +1,7 @@
 """Every query type against the seeded devcloud, through the real openstacksdk."""
 
 import datetime
+import re
 
 import pytest
 
@@ -193,3 +194,71 @@ def test_search_entry_as_actions_call_it(seeded_cloud, clouds_yaml):
     assert sorted(result["results"]) == sorted(
         {s["status"] for s in seeded_cloud["servers"].values()}
     )
+
+
+@pytest.fixture(name="nova_microversions")
+def fixture_nova_microversions(monkeypatch):
+    """The compute microversion header of every request sent while the test runs."""
+    import requests
+
+    sent = []
+    send = requests.Session.send
+
+    def recording(session, request, **kwargs):
+        sent.append(request.headers.get("OpenStack-API-Version"))
+        return send(session, request, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "send", recording)
+    return sent
+
+
+def test_servers_are_listed_at_the_microversion_their_fields_need(
+    seeded_cloud, clouds_yaml, admin_conn, nova_microversions
+):
+    plain = admin(
+        ServerQuery().select("name", "status").where("~", "name", pattern=SEED), clouds_yaml
+    )
+    assert "compute 2.1" in nova_microversions
+    nova_microversions.clear()
+    flavors = admin(
+        ServerQuery().select("name", "flavor_name").where("~", "name", pattern=SEED), clouds_yaml
+    )
+    assert "compute 2.47" in nova_microversions
+    assert column(plain, "server_name") == sorted(seeded_cloud["servers"])
+    by_sdk = {
+        s.name: s.flavor.original_name
+        for s in admin_conn.compute.servers(all_projects=True, name=SEED)
+    }
+    assert {r["server_name"]: r["server_flavor_name"] for r in flavors.to_props()} == by_sdk
+
+
+def test_updated_at_older_than_uses_changes_before(seeded_cloud, clouds_yaml, admin_conn):
+    cutoff = clock.now() - datetime.timedelta(minutes=1)
+    query = admin(
+        ServerQuery()
+        .select("name")
+        .where("~", "name", pattern=SEED)
+        .where("older_than", "updated_at", minutes=1),
+        clouds_yaml,
+    )
+    expected = sorted(
+        s.name
+        for s in admin_conn.compute.servers(all_projects=True, name=SEED)
+        if clock.parse(s.updated_at) < cutoff
+    )
+    assert expected and column(query, "server_name") == expected
+
+
+@pytest.mark.parametrize(
+    "query, key, pattern",
+    [
+        (UserQuery, "user_name", "eed-da"),  # name__contains
+        (UserQuery, "user_name", "-dave$"),  # name__endswith
+        (ProjectQuery, "project_name", "^seed-w"),  # name__startswith
+    ],
+)
+def test_keystone_name_filters(seeded_cloud, clouds_yaml, query, key, pattern):
+    section = "users" if query is UserQuery else "projects"
+    found = admin(query().where("~", "name", pattern=pattern), clouds_yaml)
+    expected = sorted(n for n in seeded_cloud[section] if re.search(pattern, n))
+    assert expected and column(found, key) == expected
