@@ -232,7 +232,8 @@ def test_servers_are_listed_at_the_microversion_their_fields_need(
     assert {r["server_name"]: r["server_flavor_name"] for r in flavors.to_props()} == by_sdk
 
 
-def test_updated_at_older_than_uses_changes_before(seeded_cloud, clouds_yaml, admin_conn):
+@pytest.mark.usefixtures("seeded_cloud")
+def test_updated_at_older_than_uses_changes_before(clouds_yaml, admin_conn):
     cutoff = clock.now() - datetime.timedelta(minutes=1)
     query = admin(
         ServerQuery()
