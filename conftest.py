@@ -18,11 +18,28 @@ pytest_plugins = [
 
 def pytest_addoption(parser):
     parser.addoption(
+        "--require-checked-results",
+        action="store_true",
+        help="fail unless the run checked every action's result against its output_schema",
+    )
+    parser.addoption(
         "--wall-clock",
         metavar="YYYY-MM-DD",
         help="move the wall clock Python reads to noon UTC of this date for the whole run "
         "(time-machine; monotonic timers are untouched): proves no test depends on the day",
     )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With --require-checked-results, fail a run that never checked some action's result."""
+    if not session.config.getoption("--require-checked-results") or exitstatus:
+        return
+    from tests.result_schemas import unchecked
+
+    missing = sorted(unchecked())
+    if missing:
+        print(f"\nno test checked the result of {len(missing)} action(s): {', '.join(missing)}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_configure(config):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any, Mapping
 
+from packtools.action_effects import EFFECTS
 from packtools.pack import load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,15 +25,23 @@ def first_sentence(text: str) -> str:
     return head + ("." if dot or not head.endswith(".") else "")
 
 
+def dry_run_default(parameters: Mapping[str, Any]) -> str:
+    """``true``/``false``: the action's real dry_run default; empty without dry_run."""
+    if "dry_run" not in parameters:
+        return ""
+    return "true" if parameters["dry_run"].get("default") is True else "false"
+
+
 def catalog(root: Path = ROOT) -> str:
-    """A Markdown table of every action: name, whether it changes things, what it does."""
+    """A Markdown table of every action: name, effect, dry_run default, what it does."""
     pack = load_pack(root)
-    lines = ["| action | dry_run | what it does |", "|---|---|---|"]
+    lines = ["| action | effect | dry_run default | what it does |", "|---|---|---|---|"]
     for name in sorted(pack.actions):
         data = pack.actions[name].data
-        dry_run = "dry_run" in (data.get("parameters") or {})
+        effect = EFFECTS[name].value if name in EFFECTS else "?"
         lines.append(
-            f"| `{name}` | {'yes' if dry_run else ''} | {first_sentence(data.get('description'))} |"
+            f"| `{name}` | {effect} | {dry_run_default(data.get('parameters') or {})} "
+            f"| {first_sentence(data.get('description'))} |"
         )
     return "\n".join(lines)
 

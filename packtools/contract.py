@@ -275,6 +275,14 @@ def _output_schema(where: str, output: Any) -> Iterable[Problem]:
         )
     for error in st2_schema.schema_errors(st2_schema.to_draft4(output)):
         yield Problem(where, f"invalid output_schema: {error}")
+    for path, kinds in st2_schema.type_lists(output):
+        yield Problem(
+            where,
+            f"output_schema {path}: type {kinds} is a list, for which StackStorm ignores the "
+            "whole output_schema (no result is validated); write anyOf: [{type: "
+            + "}, {type: ".join(map(str, kinds))
+            + "}]",
+        )
 
 
 def _python_action(

@@ -163,6 +163,27 @@ def unmarked_secrets(properties: Mapping[str, Any], where: str = "") -> Iterator
             yield from unmarked_secrets(items["properties"], f"{path}[]")
 
 
+def type_lists(schema: Any, where: str = "") -> Iterator[Tuple[str, List[Any]]]:
+    """``(path, types)`` of every list of types in ``schema``.
+
+    StackStorm checks an action's output_schema against its own meta-schema, whose ``type`` is
+    ONE simple type at every level; a schema with a list anywhere is logged as invalid and
+    ignored, so no result is ever validated against it (``anyOf`` is accepted).
+    """
+    if isinstance(schema, Mapping):
+        if isinstance(schema.get("type"), list):
+            yield where or "(top)", schema["type"]
+        for key in ("properties", "patternProperties", "definitions"):
+            for name, sub in (schema.get(key) or {}).items():
+                yield from type_lists(sub, f"{where}.{name}" if where else name)
+        for key in ("items", "additionalProperties", "not"):
+            if isinstance(schema.get(key), Mapping):
+                yield from type_lists(schema[key], f"{where}.{key}" if where else key)
+        for key in ("anyOf", "allOf", "oneOf"):
+            for sub in schema.get(key) or []:
+                yield from type_lists(sub, where)
+
+
 def _types(schema: Any, where: str) -> Iterator[Tuple[str, str]]:
     if isinstance(schema, Mapping):
         kinds = schema.get("type")

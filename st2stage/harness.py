@@ -200,6 +200,7 @@ def configure(pack_dir, build_dir):
         ("system", "base_path"): base,
         ("system", "validate_trigger_parameters"): True,
         ("system", "validate_trigger_payload"): True,
+        ("system", "validate_output_schema"): True,
         ("content", "system_packs_base_path"): "",
         ("content", "packs_base_paths"): packs,
         ("packs", "enable_common_libs"): True,

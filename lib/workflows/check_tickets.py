@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, Optional, Sequence
 
 from apis.jira_api.account import JiraAccount
+from apis.results import ObjectOutcome, Outcome, one_object_result
 
 CLOSED_STATES = ("Done", "Closed", "Resolved", "Cancelled")
 
@@ -51,7 +52,8 @@ def find_or_create_ticket(
     issue_type: str = "Task",
     dry_run: bool = True,
 ) -> Dict[str, Any]:
-    """``{key, created}``: the open ticket carrying ``label``, or a new one (search first)."""
+    """``{key, created, existed}``: the open ticket carrying ``label``, or a new one (search
+    first)."""
     from apis.jira_api.connection import connect
     from apis.jira_api.issues import create_task
     from apis.jira_api.search import search
@@ -64,7 +66,7 @@ def find_or_create_ticket(
             max_results=1,
         )
     if existing:
-        return {"key": existing[0].key, "created": False}
+        return {"key": existing[0].key, "created": False, "existed": True}
     created = create_task(
         jira_account,
         jira_project,
@@ -74,4 +76,26 @@ def find_or_create_ticket(
         labels=[label, *extra_labels],
         dry_run=dry_run,
     )
-    return {"key": created.key, "created": not dry_run}
+    return {"key": created.key, "created": not dry_run, "existed": False}
+
+
+def ticket_result(
+    dry_run: bool,
+    label: str,
+    ticket: Optional[Dict[str, Any]],
+    skipped: str = "",
+    /,
+    **fields: Any,
+) -> Dict[str, Any]:
+    """The change result of the one ticket (found, created, or ``skipped`` for that reason)
+    with the action's own ``fields``."""
+    if ticket is None:
+        changed = ObjectOutcome("jira ticket", label, Outcome.SKIPPED, "create", skipped)
+    elif ticket["existed"]:
+        reason = f"open ticket {ticket['key']} exists"
+        changed = ObjectOutcome(
+            "jira ticket", label, Outcome.UNCHANGED, "create", reason, ticket["key"]
+        )
+    else:
+        changed = ObjectOutcome("jira ticket", label, Outcome.DONE, "create", id=ticket["key"])
+    return one_object_result(dry_run, changed, **fields)

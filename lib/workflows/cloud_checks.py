@@ -11,7 +11,7 @@ from apis.openstack_api.connection import connect
 from apis.openstack_query_api.outputs import table
 from apis.openstack_query_api.query import Query
 from apis.openstack_query_api.resource_types import QueryType
-from workflows.check_tickets import open_ticket
+from workflows.check_tickets import check_label, open_ticket, ticket_result
 
 ORPHAN_TYPES = {
     "servers": (QueryType.SERVERS, "server_id", "server_name", "server_project_id"),
@@ -35,7 +35,8 @@ def _report(check: str, findings: List[Dict[str, Any]], ticket: Dict[str, Any]) 
         "table": table(findings, "grid") if findings else "nothing found",
     }
     report["ticket"] = open_ticket(report, **ticket)
-    return report
+    skipped = "no jira_account given" if findings else "nothing found"
+    return ticket_result(ticket["dry_run"], check_label(check), report["ticket"], skipped, **report)
 
 
 def _ticket_args(jira_account, jira_project, dry_run) -> Dict[str, Any]:

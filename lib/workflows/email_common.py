@@ -148,7 +148,7 @@ def notification_result(
             {"id": s["id"], "name": s["name"], "user_id": s["user_id"]}
             for s in recipients.orphaned_servers
         ]
-    result.update(dataclasses.asdict(report))
+    result.update(report.result())
     return result
 
 

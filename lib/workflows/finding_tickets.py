@@ -16,7 +16,7 @@ from apis.config_section import check_known_keys
 from apis.jira_api.account import JiraAccount
 from apis.jira_api.exceptions import JiraParameterError
 from apis.openstack_query_api.outputs import table
-from workflows.check_tickets import find_or_create_ticket
+from workflows.check_tickets import find_or_create_ticket, ticket_result
 
 SUMMARY_LIMIT = 250
 SETTINGS = ("jira_account", "jira_project", "issue_type")
@@ -173,4 +173,6 @@ def open_finding_ticket(
         issue_type=settings.issue_type,
         dry_run=dry_run,
     )
-    return {"project": project, "label": label, "summary": summary, "dry_run": dry_run, **ticket}
+    return ticket_result(
+        dry_run, label, ticket, "", project=project, label=label, summary=summary, **ticket
+    )

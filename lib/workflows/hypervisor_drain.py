@@ -27,6 +27,7 @@ from apis.openstack_api.migration_watch import MigrationWatch
 from apis.openstack_api.migrations import migrate, plan
 from apis.openstack_api.servers import describe
 from apis.progress import Progress
+from apis.results import ChangeResult, ObjectOutcome, Outcome
 
 LOG = logging.getLogger(__name__)
 
@@ -165,7 +166,14 @@ def drain_hypervisor(
             Progress(f"drain {host} (dry run)", len(servers), LOG).note(
                 "%s", ", ".join(f"{n} {outcome}" for outcome, n in counts["counts"].items() if n)
             )
-            return {**result, "disable": None, "servers": entries, **counts}
+            objects = _objects(host, not _maintenance_disabled(service), entries)
+            return {
+                **vars(ChangeResult(dry_run=True, objects=objects)),
+                **result,
+                "disable": None,
+                "servers": entries,
+                **counts,
+            }
         result["disable"] = _disable(cloud_account, service, reason, operator)
         servers = _servers_on(conn, host)
         progress = Progress(f"drain {host}", len(servers), LOG)
@@ -182,6 +190,8 @@ def drain_hypervisor(
         result["servers"] = entries
         result["remaining"] = [describe(s) for s in _servers_on(conn, host)]
     result.update(_counts(entries, started))
+    objects = _objects(host, result["disable"]["changed"], entries)
+    result.update(vars(ChangeResult(dry_run=False, objects=objects)))
     counts = result["counts"]
     not_moved = counts["failed"] + counts["refused"]
     if not_moved:
@@ -195,9 +205,47 @@ def drain_hypervisor(
     return result
 
 
+_SHARED = {
+    "planned": Outcome.DONE,
+    "migrated": Outcome.DONE,
+    "skipped": Outcome.SKIPPED,
+    "gone": Outcome.SKIPPED,
+    "refused": Outcome.FAILED,
+    "failed": Outcome.FAILED,
+}
+
+
+def _objects(host: str, disables: bool, entries: List[Dict[str, Any]]) -> List[ObjectOutcome]:
+    """The hypervisor (disabled, or already disabled for maintenance), then every server by
+    name: migrated (planned, in a dry run), skipped or failed (refused too), with why."""
+    disable = ObjectOutcome(
+        "hypervisor",
+        host,
+        Outcome.DONE if disables else Outcome.UNCHANGED,
+        "disable",
+        "" if disables else "already disabled for maintenance",
+    )
+    servers = [
+        ObjectOutcome(
+            "server",
+            e.get("name") or e["id"],
+            _SHARED[e["outcome"]],
+            "migrate",
+            "" if _SHARED[e["outcome"]] is Outcome.DONE else str(e.get("reason") or ""),
+            e["id"],
+        )
+        for e in entries
+    ]
+    return [disable, *sorted(servers, key=lambda o: (o.name, o.id))]
+
+
+def _maintenance_disabled(service) -> bool:
+    return service.status == "disabled" and for_maintenance(service.disabled_reason)
+
+
 def _disable(cloud_account: str, service, reason: str, operator: Optional[str]) -> Dict[str, Any]:
     """Disable for maintenance, unless a previous drain (or operator) already did."""
-    if service.status == "disabled" and for_maintenance(service.disabled_reason):
+    if _maintenance_disabled(service):
         return {
             "changed": False,
             "status": "disabled",

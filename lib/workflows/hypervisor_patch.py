@@ -44,6 +44,7 @@ from apis.ssh_api.account import SSHAccount
 from apis.ssh_api.client import exec_command
 from apis.ssh_api.exceptions import SSHCommandError
 from apis.ssh_api.remote_command import AllowedScript, allowed_script
+from apis.results import ChangeResult, ObjectOutcome, Outcome
 from workflows.maintenance_settings import MaintenanceSettings
 from workflows.rollback import FAILED, Step, StepResult, error_of, run_saga
 
@@ -68,6 +69,23 @@ PATCHABLE = {
 
 class PatchRebootError(HypervisorServiceError):
     """The host may not be patched, or a step failed (the report says what was rolled back)."""
+
+
+_STEP_OUTCOMES = {
+    "done": (Outcome.DONE, ""),
+    "failed": (Outcome.FAILED, ""),
+    "not run": (Outcome.SKIPPED, "an earlier step failed (rolled back)"),
+}
+
+
+def step_results(dry_run: bool, host: str, steps: List[Dict[str, Any]]) -> ChangeResult:
+    """One object per saga step of ``host``: done, failed (with its error) or not run."""
+    objects = []
+    for entry in steps:
+        outcome, reason = _STEP_OUTCOMES[entry["outcome"]]
+        reason = entry.get("error") or reason
+        objects.append(ObjectOutcome(f"{entry['step']} step", host, outcome, entry["step"], reason))
+    return ChangeResult(dry_run=dry_run, objects=objects)
 
 
 def failure(err: BaseException) -> Dict[str, Any]:
@@ -323,8 +341,14 @@ def patch_reboot(  # pylint: disable=too-many-arguments,too-many-locals
         "ssh_host": plan.ssh_host,
     }
     if dry_run:
-        return {**summary, "would_run": [step.name for step in steps]}
+        planned = [{"step": step.name, "outcome": "done"} for step in steps]
+        return {
+            **summary,
+            **vars(step_results(True, host, planned)),
+            "would_run": [step.name for step in steps],
+        }
     ok, report = run_saga(steps, failure, Progress(f"patch.reboot {host}", len(steps), LOG))
+    summary.update(vars(step_results(False, host, report["steps"])))
     if not ok:
         stuck = [r["step"] for r in report["rollback"] if r["outcome"] == FAILED]
         raise PatchRebootError(

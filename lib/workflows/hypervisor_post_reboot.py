@@ -37,6 +37,7 @@ from apis.openstack_api.hypervisor_service import (
 )
 from apis.openstack_api.hypervisor_state import for_maintenance
 from apis.progress import Progress
+from apis.results import ChangeResult, ObjectOutcome, Outcome
 from workflows.hypervisor_patch import pack_silences
 from workflows.maintenance_settings import MaintenanceSettings
 
@@ -124,7 +125,7 @@ def clean_up(
             done["errors"].append(f"expiring silences: {type(err).__name__}: {err}")
     if downtimes:
         try:
-            removed = remove_downtimes(icinga_account, host, dry_run=False)["downtimes"]
+            removed = remove_downtimes(icinga_account, host, dry_run=False).downtimes
             done["downtimes_removed"] = [d["name"] for d in removed]
         except CloudopsError as err:
             done["errors"].append(f"removing downtimes: {type(err).__name__}: {err}")
@@ -181,7 +182,7 @@ def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
     if service.status == "enabled":
         report["nothing_to_do"] = not (silences or downtimes)
         if dry_run or report["nothing_to_do"]:
-            return report
+            return _with_objects(report)
         progress = Progress(f"post.reboot {host}", 1, LOG)
         return _finish(
             report,
@@ -195,7 +196,7 @@ def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
         )
     if dry_run:
         report["would_run"] = list(POST_REBOOT_STEPS)
-        return report
+        return _with_objects(report)
     progress = Progress(f"post.reboot {host}", len(POST_REBOOT_STEPS), LOG)
     progress.note("waiting up to %g minutes for it to come back", boot_timeout_minutes)
     report["wait"] = wait_until_back(
@@ -249,6 +250,37 @@ def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
     )
 
 
+def _with_objects(report: Dict[str, Any]) -> Dict[str, Any]:
+    """``report`` with the change result: the test boot and the enabling (unless the host was
+    enabled already), then every pack silence expired and pack downtime removed."""
+    host, cleanup = report["hypervisor"], report.get("cleanup")
+    objects = []
+    if report["status"] == "enabled":
+        objects.append(
+            ObjectOutcome("hypervisor", host, Outcome.UNCHANGED, "enable", "already enabled")
+        )
+    else:
+        objects.append(ObjectOutcome("test server", host, Outcome.DONE, "boot and delete"))
+        objects.append(ObjectOutcome("hypervisor", host, Outcome.DONE, "enable"))
+    for kind, names, done_key, change in (
+        ("silence", report["silences"], "silences_expired", "expire"),
+        ("downtime", report["downtimes"], "downtimes_removed", "remove"),
+    ):
+        for name in names:
+            failed = cleanup is not None and name not in cleanup[done_key]
+            outcome, why = (
+                (Outcome.FAILED, "; ".join(cleanup["errors"]))
+                if failed
+                else (
+                    Outcome.DONE,
+                    "",
+                )
+            )
+            objects.append(ObjectOutcome(kind, name, outcome, change, why, name))
+    report.update(vars(ChangeResult(dry_run=report["dry_run"], objects=objects)))
+    return report
+
+
 def _finish(report: Dict[str, Any], cleanup: Dict[str, Any], progress: Progress) -> Dict[str, Any]:
     report["cleanup"] = cleanup
     progress.step(
@@ -257,6 +289,7 @@ def _finish(report: Dict[str, Any], cleanup: Dict[str, Any], progress: Progress)
         len(cleanup["downtimes_removed"]),
         f"; errors: {'; '.join(cleanup['errors'])}" if cleanup["errors"] else "",
     )
+    _with_objects(report)
     if cleanup["errors"]:
         raise PostRebootError(
             f"hypervisor {report['hypervisor']!r}: clean-up failed: {'; '.join(cleanup['errors'])}",

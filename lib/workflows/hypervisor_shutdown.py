@@ -13,6 +13,7 @@ from apis.openstack_api.connection import WorkerConnections, connect
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_service import find_compute_service
 from apis.openstack_api.servers import wait_for
+from apis import results
 from apis.progress import Progress
 
 LOG = logging.getLogger(__name__)
@@ -96,6 +97,25 @@ def _stop(connections: WorkerConnections, server: Dict[str, Any], timeout: float
     return round(time.monotonic() - started, 1), None
 
 
+_SHARED = {
+    Outcome.STOPPED: (results.Outcome.DONE, ""),
+    Outcome.WOULD_STOP: (results.Outcome.DONE, ""),
+    Outcome.UNCHANGED: (results.Outcome.UNCHANGED, "already SHUTOFF"),
+    Outcome.NOT_TOUCHED: (results.Outcome.SKIPPED, "status {status}: only ACTIVE ones stop"),
+    Outcome.SKIPPED: (results.Outcome.SKIPPED, "name matches skip_name_patterns"),
+    Outcome.FAILED: (results.Outcome.FAILED, "{error}"),
+}
+
+
+def _object(server: Dict[str, Any]) -> results.ObjectOutcome:
+    """A server's outcome in the shared change result."""
+    outcome, reason = _SHARED[Outcome(server["outcome"])]
+    name = server["name"] or server["id"]
+    return results.ObjectOutcome(
+        "server", name, outcome, "stop", reason.format(**server), server["id"]
+    )
+
+
 def shutdown_servers(
     cloud_account: str,
     hypervisor: str,
@@ -152,7 +172,13 @@ def shutdown_servers(
     counts = {outcome.value: 0 for outcome in Outcome}
     for server in servers:
         counts[server["outcome"]] += 1
-    report = {"hypervisor": host, "dry_run": dry_run, "counts": counts, "servers": servers}
+    objects = [_object(server) for server in servers]
+    report = {
+        **vars(results.ChangeResult(dry_run=dry_run, objects=objects)),
+        "hypervisor": host,
+        "counts": counts,
+        "servers": servers,
+    }
     failed = [s["name"] or s["id"] for s in servers if s["outcome"] == Outcome.FAILED.value]
     if failed:
         raise HypervisorShutdownError(

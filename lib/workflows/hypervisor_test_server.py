@@ -26,6 +26,7 @@ from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_service import find_compute_service
 from apis.openstack_api.servers import wait_for
 from apis.progress import Progress
+from apis.results import ChangeResult, ObjectOutcome, Outcome
 
 LOG = logging.getLogger(__name__)
 DECOMMISSION_KEY = "cloudops:decommission_date"
@@ -216,6 +217,14 @@ def _test_host(
     return {"ok": all(r["ok"] for r in results), "flavors": results}
 
 
+def _planned(flavors: List[Any]) -> Dict[str, Any]:
+    entries = [
+        {"flavor": f.name, "ok": True, "seconds": 0.0, "server_id": None, "error": None}
+        for f in flavors
+    ]
+    return {"ok": True, "flavors": entries}
+
+
 def _log_boot(progress: Progress, target: Target, result: Dict[str, Any]) -> None:
     """``hv-1 with m1.small: booted and deleted in 23.4 s`` or ``...: failed: <error>``."""
     done = "booted and deleted" if result["ok"] else f"failed: {result['error']}"
@@ -230,9 +239,11 @@ def test_servers(
     random_flavor: bool = False,
     network: Optional[str] = None,
     wait_seconds: float = 300,
+    dry_run: bool = False,
 ) -> Dict[str, Any]:
     """Boot, wait ACTIVE and delete a test server on each hypervisor with every allowed flavor
-    (or ``flavors``; with ``random_flavor`` one of them per host).
+    (or ``flavors``; with ``random_flavor`` one of them per host); a dry run only checks the
+    parameters and reports the planned boots.
 
     Failed boots are reported (``ok`` false), never raised; bad parameters raise.
     """
@@ -248,6 +259,8 @@ def test_servers(
         image_obj = _image(conn, image)
         networks = _networks(conn, network)
     plans = {t.name: [random.choice(candidates)] if random_flavor else candidates for t in targets}
+    if dry_run:
+        return {"ok": True, "hypervisors": {name: _planned(plan) for name, plan in plans.items()}}
     progress = Progress("test server", sum(len(plan) for plan in plans.values()), LOG)
     with concurrent.futures.ThreadPoolExecutor(
         max_workers=min(MAX_HOSTS_AT_ONCE, len(targets))
@@ -269,6 +282,16 @@ def test_servers(
     return {"ok": all(r["ok"] for r in results.values()), "hypervisors": results}
 
 
+@dataclasses.dataclass
+class TestServerReport(ChangeResult):
+    """The change result (one test boot per hypervisor and flavor) and the per-host report."""
+
+    __test__ = False
+
+    ok: bool
+    hypervisors: Dict[str, Any]
+
+
 def test_server_action(
     cloud_account: str,
     hypervisors: List[str],
@@ -277,11 +300,25 @@ def test_server_action(
     random_flavor: bool = False,
     network: Optional[str] = None,
     wait_seconds: float = 300,
-) -> Dict[str, Any]:
+    dry_run: bool = False,
+) -> TestServerReport:
     """:func:`test_servers` for the action: any failed boot fails the action (with the report)."""
     result = test_servers(
-        cloud_account, hypervisors, image, flavors, random_flavor, network, wait_seconds
+        cloud_account, hypervisors, image, flavors, random_flavor, network, wait_seconds, dry_run
     )
+    objects = [
+        ObjectOutcome(
+            "test server",
+            f"{name}/{entry['flavor']}",
+            Outcome.DONE if entry["ok"] else Outcome.FAILED,
+            "boot and delete",
+            entry["error"] or "",
+            entry["server_id"],
+        )
+        for name, host in result["hypervisors"].items()
+        for entry in host["flavors"]
+    ]
+    report = TestServerReport(dry_run=dry_run, objects=objects, **result)
     if not result["ok"]:
         failures = [
             f"{name} ({entry['flavor']}: {entry['error']})"
@@ -290,6 +327,6 @@ def test_server_action(
             if not entry["ok"]
         ]
         raise HypervisorTestServerError(
-            "test server failed on " + "; ".join(failures), report=result
+            "test server failed on " + "; ".join(failures), report=report
         )
-    return result
+    return report

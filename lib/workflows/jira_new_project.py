@@ -22,6 +22,8 @@ from apis.jira_api.connection import CloudopsJira, connect
 from apis.jira_api.forms import read_form
 from apis.jira_api.issues import fetch_issue
 from apis.jira_api.transitions import transition_issue
+from apis import results
+from apis.results import ChangeResult
 from workflows.jira_new_project_comments import failure_comment, success_comment
 from workflows.jira_new_project_errors import NewProjectRequestError
 from workflows.jira_new_project_plan import REQUEST_PROPERTY, ProjectPlan, build_plan
@@ -39,15 +41,15 @@ class Outcome(enum.Enum):
     SKIPPED = "skipped"
 
 
-@dataclasses.dataclass(frozen=True)
-class NewProjectResult:
-    """What jira.request_new_project did with one ticket."""
+@dataclasses.dataclass
+class NewProjectResult(ChangeResult):
+    """What jira.request_new_project did with one ticket: the change result (the project's
+    objects, then the comment and the move of the ticket) and the details."""
 
     issue: str
     outcome: Outcome
     message: str
     ticket_state: str
-    dry_run: bool
     plan: Optional[ProjectPlan] = None
     project: Optional[ProjectCreateReport] = None
     comment_id: Optional[str] = None
@@ -92,7 +94,12 @@ def request_new_project(
         found = fetch_issue(client, issue, fields="summary,status")
         progress = _Progress(found.key, str(found.fields.status.name))
         if progress.state.lower() != settings.ready_status.lower():
+            reason = f"in state {progress.state!r}, not {settings.ready_status!r}"
+            skipped = results.ObjectOutcome(
+                "request", progress.issue, results.Outcome.SKIPPED, "carry out", reason
+            )
             return NewProjectResult(
+                objects=[skipped],
                 issue=progress.issue,
                 outcome=Outcome.SKIPPED,
                 message=f"issue {progress.issue} is in state {progress.state!r}, not "
@@ -135,6 +142,7 @@ def _carry_out(
             )
     if dry_run:
         return NewProjectResult(
+            objects=report.objects + _ticket_objects(progress.issue),
             issue=progress.issue,
             outcome=Outcome.WOULD_CREATE,
             message=f"dry run: {report.message}; the ticket would be commented and moved to "
@@ -157,6 +165,7 @@ def _carry_out(
     )
     progress.state = moved.to_state
     return NewProjectResult(
+        objects=report.objects + _ticket_objects(progress.issue, comment_id),
         issue=progress.issue,
         outcome=Outcome.CREATED,
         message=f"{report.message}; issue {progress.issue} commented and moved to "
@@ -167,6 +176,14 @@ def _carry_out(
         project=report,
         comment_id=comment_id,
     )
+
+
+def _ticket_objects(issue: str, comment_id: Optional[str] = None) -> List[results.ObjectOutcome]:
+    """The success comment on the ticket and its move to the done state."""
+    return [
+        results.ObjectOutcome("comment", issue, results.Outcome.DONE, "add", id=comment_id),
+        results.ObjectOutcome("issue", issue, results.Outcome.DONE, "transition", id=issue),
+    ]
 
 
 def _report_failure(

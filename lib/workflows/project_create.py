@@ -38,6 +38,7 @@ from apis.openstack_api.identity.projects import (
 from apis.openstack_api.identity.resolve import IdentityKind, Resolver
 from apis.openstack_api.identity.roles import Grantee, role_changes
 from apis.progress import Progress
+from apis.results import ChangeResult, ObjectOutcome, Outcome
 from workflows.rollback import FAILED, UNDONE, Rollback
 
 LOG = logging.getLogger(__name__)
@@ -61,14 +62,27 @@ class Step:
     id: Optional[str] = None
 
 
-@dataclasses.dataclass(frozen=True)
-class ProjectCreateReport:
-    """The project (None in a dry run), what happened, and the steps done or planned."""
+@dataclasses.dataclass
+class ProjectCreateReport(ChangeResult):
+    """The change result (one object per step; the project unchanged when it existed), the
+    project (None in a dry run), what happened, and the steps done or planned."""
 
     state: CreateState
     project: Optional[ProjectView]
     steps: List[Step]
     message: str
+
+
+def _report(dry_run: bool, state: CreateState, project, steps: List[Step], message: str):
+    if state is CreateState.EXISTED:
+        objects = [
+            ObjectOutcome(
+                "project", project.name, Outcome.UNCHANGED, "create", "exists", project.id
+            )
+        ]
+    else:
+        objects = [ObjectOutcome(s.kind, s.name, Outcome.DONE, "create", id=s.id) for s in steps]
+    return ProjectCreateReport(dry_run, objects, state, project, steps, message)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,19 +195,21 @@ def project_create(
         domain_id = resolver.domain_id(domain, "domain")
         found = existing_project(conn, name, domain_id)
         if found is not None:
-            return ProjectCreateReport(
-                state=CreateState.EXISTED,
-                project=project_view(resolver, found),
-                steps=[],
-                message=f"project {name!r} already exists in domain {domain}; nothing changed",
+            return _report(
+                dry_run,
+                CreateState.EXISTED,
+                project_view(resolver, found),
+                [],
+                f"project {name!r} already exists in domain {domain}; nothing changed",
             )
         resolved = _resolve(conn, resolver, request, domain_id, identity_domain)
         if dry_run:
-            return ProjectCreateReport(
-                state=CreateState.WOULD_CREATE,
-                project=None,
-                steps=_plan(request, resolved),
-                message=f"dry run: project {name!r} would be created; nothing changed",
+            return _report(
+                True,
+                CreateState.WOULD_CREATE,
+                None,
+                _plan(request, resolved),
+                f"dry run: project {name!r} would be created; nothing changed",
             )
         return _build(conn, resolver, request, resolved)
 
@@ -296,11 +312,8 @@ def _build(
             f"project.create {request.name!r} failed while {builder.doing}: {describe(err)}; "
             f"{summary}"
         ) from None
-    return ProjectCreateReport(
-        state=CreateState.CREATED,
-        project=view,
-        steps=builder.steps(),
-        message=f"project {request.name!r} created",
+    return _report(
+        False, CreateState.CREATED, view, builder.steps(), f"project {request.name!r} created"
     )
 
 

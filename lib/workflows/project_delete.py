@@ -33,6 +33,7 @@ from apis.openstack_api.identity.project_resources import (
 from apis.openstack_api.identity.projects import ProjectView, check_not_protected, project_view
 from apis.openstack_api.identity.resolve import IdentityKind, Resolver
 from apis.progress import Progress
+from apis.results import ChangeResult, ObjectOutcome, Outcome
 
 LOG = logging.getLogger(__name__)
 
@@ -46,9 +47,10 @@ class DeleteState(enum.Enum):
     WOULD_DELETE = "would_delete"
 
 
-@dataclasses.dataclass(frozen=True)
-class ProjectDeleteReport:
-    """The project, what was (or would be) deleted by kind, and notes."""
+@dataclasses.dataclass
+class ProjectDeleteReport(ChangeResult):
+    """The change result (every resource, then the project), the project, what was (or
+    would be) deleted by kind, and notes."""
 
     state: DeleteState
     project: ProjectView
@@ -91,21 +93,37 @@ def project_delete(
                 "set force=true to delete them first (with dry_run=true to see the plan)"
             )
         if dry_run:
+            planned = owned.as_report()
             return ProjectDeleteReport(
+                dry_run=True,
+                objects=_objects(target, planned),
                 state=DeleteState.WOULD_DELETE,
                 project=view,
-                resources=owned.as_report(),
+                resources=planned,
                 notes=owned.notes,
                 message=f"dry run: project {target.name!r} would be deleted; nothing changed",
             )
         deleted = _delete_all(conn, target, owned.resources, wait_timeout)
+        done = {kind.label: items for kind, items in deleted.items() if items}
         return ProjectDeleteReport(
+            dry_run=False,
+            objects=_objects(target, done),
             state=DeleteState.DELETED,
             project=view,
-            resources={kind.label: items for kind, items in deleted.items() if items},
+            resources=done,
             notes=owned.notes,
             message=f"project {target.name!r} deleted",
         )
+
+
+def _objects(target: Any, resources: Dict[str, List[OwnedResource]]) -> List[ObjectOutcome]:
+    """One deleted (or, in a dry run, to be deleted) object per resource, then the project."""
+    objects = [
+        ObjectOutcome(kind, item.name or item.id, Outcome.DONE, "delete", id=item.id)
+        for kind, items in resources.items()
+        for item in items
+    ]
+    return objects + [ObjectOutcome("project", target.name, Outcome.DONE, "delete", id=target.id)]
 
 
 def _describe(resources: Dict[OwnedKind, List[OwnedResource]]) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Optional, Tuple, Union
 
 from packtools import local_runner
+from tests.result_schemas import check_result
 
 NO_CONFIG = "/nonexistent/cloudops.yaml"
 
@@ -20,7 +21,10 @@ def run_action(config: Optional[Union[str, Path]], *argv: str) -> Tuple[int, Any
     argv = ["--json", "--config", str(config or NO_CONFIG), *argv]
     code = local_runner.run(argv, out=out, err=err)
     text = out.getvalue()
-    return code, json.loads(text[text.index("{") :]), text + err.getvalue()
+    answer = json.loads(text[text.index("{") :])
+    if answer.get("status") == "succeeded":
+        check_result(argv[3], answer["result"])
+    return code, answer, text + err.getvalue()
 
 
 def action_result(config: Optional[Union[str, Path]], *argv: str) -> Any:
@@ -34,3 +38,13 @@ def code_and_result(config: Optional[Union[str, Path]], *argv: str) -> Tuple[int
     """Exit code and the result (on a failure, the error answer)."""
     code, answer, _ = run_action(config, *argv)
     return code, answer.get("result", answer)
+
+
+def same_changes(planned: Any, done: Any) -> bool:
+    """Whether a dry run reported exactly the per-object changes the real run made (ids
+    aside: a dry run cannot know the id of what it would create)."""
+
+    def changes(result: Any) -> Any:
+        return [{k: v for k, v in o.items() if k != "id"} for o in result["objects"]]
+
+    return changes(planned) == changes(done)

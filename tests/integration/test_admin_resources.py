@@ -9,7 +9,6 @@ and deletes itself; seed resources are only read.
 
 import contextlib
 import datetime
-import io
 import ipaddress
 import json
 import socket
@@ -27,7 +26,7 @@ from apis.openstack_api.identity.exceptions import (
     OpenStackRequestError,
 )
 from apis.openstack_api.networks import ChangeRefusedError, Plan, ResourceConflictError
-from packtools import local_runner
+from tests.integration.action_run import run_action, same_changes
 from tests.integration.devcloud_fixtures import throwaway
 
 pytestmark = pytest.mark.integration
@@ -44,13 +43,9 @@ def fixture_run(clouds_yaml, tmp_path):
     def run(action, config=None, **parameters):
         path = tmp_path / f"cloudops-{uuid.uuid4().hex[:6]}.yaml"
         path.write_text(yaml.safe_dump(config or {}), encoding="utf-8")
-        argv = ["--config", str(path), action, "cloud_account=devcloud"]
-        argv += [f"{key}={_arg(value)}" for key, value in parameters.items()]
-        out, err = io.StringIO(), io.StringIO()
-        code = local_runner.run(argv, out=out, err=err)
-        text = out.getvalue()
-        assert "{" in text, err.getvalue()
-        return code, json.loads(text[text.index("{") :])["result"]
+        argv = [f"{key}={_arg(value)}" for key, value in parameters.items()]
+        code, answer, _ = run_action(path, action, "cloud_account=devcloud", *argv)
+        return code, answer["result"]
 
     return run
 
@@ -87,7 +82,7 @@ def test_network_and_router_create(run, project, admin_conn):
     code, done = run(
         "network.create", project=project.name, name="app", cidr="10.77.0.0/24", dry_run=False
     )
-    assert code == 0 and done["changed"]
+    assert code == 0 and done["changed"] and same_changes(dry, done)
     network = net.get_network(done["network"]["id"])
     subnet = net.get_subnet(done["subnet"]["id"])
     assert network.project_id == subnet.project_id == project.id

@@ -37,7 +37,7 @@ from tests.integration.peers.common import (
     start_daemon,
     wait_until,
 )
-from tests.integration.action_run import run_action
+from tests.integration.action_run import action_result, run_action, same_changes
 
 pytestmark = pytest.mark.integration
 
@@ -120,16 +120,19 @@ def test_silence_lifecycle_through_the_local_runner(alertmanager, host, tmp_path
         yaml.safe_dump({"alertmanager_accounts": [{"name": "default", "url": alertmanager.url}]}),
         encoding="utf-8",
     )
-    code, answer, printed = run_action(
-        config,
+    create = (
         "alertmanager.silence.create",
         "matchers=alertname=HypervisorDown,instance=" + host,
         "comment=kernel upgrade",
         "duration=2h",
     )
-    assert code == 0, printed
-    created = answer["result"]
-    assert created["state"] == "active"
+    planned = action_result(config, *create)
+    assert planned["dry_run"] and not planned["changed"]
+    assert not silences.list_silences(account(alertmanager.url), host=host)["count"]
+    done = action_result(config, *create, "dry_run=false")
+    assert done["changed"] and same_changes(planned, done)
+    created = done["silence"]
+    assert created["state"] == "active" and done["objects"][0]["id"] == created["id"]
     assert created["matchers"] == ["alertname=HypervisorDown", f"instance={host}"]
 
     code, answer, printed = run_action(config, "alertmanager.silence.list", f"host={host}")
@@ -138,6 +141,7 @@ def test_silence_lifecycle_through_the_local_runner(alertmanager, host, tmp_path
 
     code, answer, _ = run_action(config, "alertmanager.silence.remove", f"host={host}")
     assert code == 0 and answer["result"]["dry_run"] is True
+    planned = answer["result"]
     assert AlertmanagerClient(account(alertmanager.url)).get_silence(created["id"]).state.value == (
         "active"
     )
@@ -145,7 +149,8 @@ def test_silence_lifecycle_through_the_local_runner(alertmanager, host, tmp_path
         config, "alertmanager.silence.remove", f"silence_ids={created['id']}", "dry_run=false"
     )
     assert code == 0, printed
-    assert [s["id"] for s in answer["result"]["expired"]] == [created["id"]]
+    assert [o["id"] for o in answer["result"]["objects"]] == [created["id"]]
+    assert answer["result"]["changed"] and same_changes(planned, answer["result"])
     code, answer, _ = run_action(
         config, "alertmanager.silence.list", f"host={host}", "state=expired"
     )
@@ -176,11 +181,11 @@ def test_list_filters_states_and_host_labels(am, host):
     assert [s["id"] for s in filtered["silences"]] == [by_port["id"]]
 
     removed = silences.remove_silences(am, host=host, dry_run=False)
-    assert {s["id"] for s in removed["expired"]} == {active["id"], by_port["id"], pending["id"]}
+    assert {o.id for o in removed.objects} == {active["id"], by_port["id"], pending["id"]}
     assert silences.list_silences(am, host=host, state="active")["count"] == 0
     assert AlertmanagerClient(am).get_silence(foreign["id"]).state.value == "active"
     again = silences.remove_silences(am, silence_ids=[active["id"]], dry_run=False)
-    assert again["expired"] == [] and again["already_expired"] == [active["id"]]
+    assert [(o.id, o.reason) for o in again.objects] == [(active["id"], "already expired")]
     silences.remove_silences(am, silence_ids=[foreign["id"]], dry_run=False)
 
 

@@ -5,7 +5,7 @@ import uuid
 import pytest
 import yaml
 
-from tests.integration.action_run import action_result
+from tests.integration.action_run import action_result, same_changes
 
 pytestmark = pytest.mark.integration
 
@@ -107,12 +107,15 @@ def test_findings_open_one_ticket_never_a_duplicate(
         "jira_project=OPS",
     ]
     planned = action_result(config, *argv)
-    assert planned["ticket"] == {"key": None, "created": False, "dry_run": True}
+    assert planned["ticket"] == {"key": None, "created": False, "existed": False, "dry_run": True}
     assert not fake_jira.state.issues
     first = action_result(config, *argv, "dry_run=false")
     assert first["ticket"]["created"] is True
+    assert same_changes(planned, first) and first["changed"] and not planned["changed"]
     again = action_result(config, *argv, "dry_run=false")
-    assert again["ticket"] == {"key": first["ticket"]["key"], "created": False, "dry_run": False}
+    key = first["ticket"]["key"]
+    assert again["ticket"] == {"key": key, "created": False, "existed": True, "dry_run": False}
+    assert again["objects"][0]["reason"] == f"open ticket {key} exists" and not again["changed"]
     (issue,) = fake_jira.state.issues.values()
     assert issue.labels == ["cloudops-check-world-open-security-groups"]
     fake_jira.state.reset()

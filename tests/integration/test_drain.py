@@ -16,7 +16,7 @@ import openstack
 import pytest
 import yaml
 
-from tests.integration.action_run import code_and_result, run_action
+from tests.integration.action_run import code_and_result, run_action, same_changes
 from tests.integration.devcloud_fixtures import AUTH_URL, REGION, modeled_transfer
 
 pytestmark = pytest.mark.integration
@@ -130,6 +130,7 @@ def test_migrate_live_cold_refused_and_failed(lab, admin_conn):
         )
         assert code == 0, moved
         assert moved["source_host"] == SOURCE and moved["dest_host"] == TARGET
+        assert same_changes(planned, moved) and moved["changed"]
         assert moved["migration"]["status"] == "completed"
         assert moved["migration"]["type"] == "live-migration"
         assert lab.host_of(web) == TARGET
@@ -245,6 +246,7 @@ def test_drain_live_then_resume_cold(lab, admin_conn):
     )
     assert code == 1 and failed["error_type"] == "DrainError"
     assert "1 of 4 server(s) not moved (0 failed, 1 refused; " in failed["error"], failed["error"]
+    assert same_changes(plan, failed["report"]) and failed["report"]["changed"]
     report = {e["id"]: e for e in failed["report"]["servers"] if e["id"] in names}
     assert report[one.id]["outcome"] == report[two.id]["outcome"] == "migrated"
     assert report[one.id]["mode"] == "live" and report[off.id]["mode"] == "cold"

@@ -17,7 +17,7 @@ import yaml
 from apis.email_api.account import SMTPAccount
 from workflows import email_users
 from workflows.email_common import Delivery
-from tests.integration.action_run import run_action
+from tests.integration.action_run import action_result, run_action, same_changes
 
 pytestmark = pytest.mark.integration
 
@@ -302,17 +302,19 @@ def test_mailing_list_image_announcements(seeded_cloud, clouds_yaml, smtp_server
 
 def test_email_test_action_with_bcc_and_attachment(smtp_server, pack_config):
     before = len(smtp_server.messages)
-    code, answer, printed = run_action(
-        pack_config,
+    send = (
         "email.test",
         "to=me@example.org",
         "cc=you@example.org",
         "bcc=audit@example.org",
         "attach_sample_csv=true",
         "sent_by=integration test",
-        "dry_run=false",
     )
+    planned = action_result(pack_config, *send)
+    assert planned["dry_run"] and len(smtp_server.messages) == before
+    code, answer, printed = run_action(pack_config, *send, "dry_run=false")
     assert code == 0, printed
+    assert answer["result"]["changed"] and same_changes(planned, answer["result"])
     (mail,) = smtp_server.messages[before:]
     assert mail.rcpt_tos == ("me@example.org", "you@example.org", "audit@example.org")
     assert mail.message["Bcc"] is None and mail.message["Cc"] == "you@example.org"
@@ -327,16 +329,19 @@ def test_override_sends_every_notification_to_one_address(
 ):
     owners = seed_owners(seeded_cloud, lambda s: s["status"] == "SHUTOFF")
     before = len(smtp_server.messages)
-    code, answer, printed = run_action(
-        pack_config,
+    notify = (
         "email.users.with.shutoff.vms",
         f"cloud_account={clouds_yaml.cloud}",
         scope(),
         "override_email_address=me@example.org",
         f"cc={DESK}",
-        "dry_run=false",
     )
+    planned = action_result(pack_config, *notify)
+    code, answer, printed = run_action(pack_config, *notify, "dry_run=false")
     assert code == 0, printed
+    assert same_changes(planned, answer["result"]) and answer["result"]["changed"]
+    missing = len(planned["users_without_email"])
+    assert len(planned["objects"]) == planned["messages"] == len(owners) - missing > 0
     received = smtp_server.messages[before:]
     assert {m.rcpt_tos for m in received} == {("me@example.org",)}
     intended = sorted(m.message["X-Cloudops-Intended-Recipients"] for m in received)

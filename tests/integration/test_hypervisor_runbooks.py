@@ -12,7 +12,7 @@ import yaml
 
 from apis import clock
 from apis.openstack_api import hypervisor_service
-from tests.integration.action_run import code_and_result, run_action
+from tests.integration.action_run import action_result, code_and_result, run_action, same_changes
 
 pytestmark = pytest.mark.integration
 
@@ -190,16 +190,12 @@ def assert_gone(admin_conn, result) -> None:
 def test_test_server_on_both_hosts(clouds_yaml, admin_conn, seeded_cloud):
     assert seeded_cloud
     cloud = f"cloud_account={clouds_yaml.cloud}"
-    code, result = code_and_result(
-        None,
-        "hypervisor.test.server",
-        cloud,
-        "hypervisors=compute1,compute2",
-        "image=seed-cirros",
-        "flavors=seed.small",
-        "wait_seconds=120",
-    )
+    args = ("hypervisors=compute1,compute2", "image=seed-cirros", "flavors=seed.small")
+    planned = action_result(None, "hypervisor.test.server", cloud, *args, "dry_run=true")
+    code, result = code_and_result(None, "hypervisor.test.server", cloud, *args, "wait_seconds=120")
     assert code == 0, result
+    assert planned["dry_run"] and not planned["changed"] and result["changed"]
+    assert same_changes(planned, result)
     assert result["ok"] and set(result["hypervisors"]) == {"compute1", "compute2"}
     for host in result["hypervisors"].values():
         (entry,) = host["flavors"]

@@ -24,7 +24,7 @@ from apis.icinga_api.exceptions import (
 from apis.icinga_api.search import search
 from tests.integration.peers.icinga import NODE_NAME
 from tests.integration.fault_proxy import Fault, FaultProxy
-from tests.integration.action_run import run_action
+from tests.integration.action_run import action_result, run_action, same_changes
 
 pytestmark = pytest.mark.integration
 
@@ -75,11 +75,13 @@ def test_downtime_actions_through_the_local_runner(icinga, clean, tmp_path):
     config = tmp_path / "cloudops.yaml"
     entry = icinga.account_entry("default")
     config.write_text(yaml.safe_dump({"icinga_accounts": [entry]}), encoding="utf-8")
-    code, answer, printed = run_action(
-        config, "icinga.downtime.schedule", f"host={host}", "comment=reboot", "duration=1h"
-    )
+    schedule = ("icinga.downtime.schedule", f"host={host}", "comment=reboot", "duration=1h")
+    planned = action_result(config, *schedule)
+    assert planned["dry_run"] and not planned["changed"] and _all_downtimes(icinga) == []
+    code, answer, printed = run_action(config, *schedule, "dry_run=false")
     assert code == 0, printed
-    assert len(answer["result"]["downtimes"]) == 2 and answer["result"]["type"] == "fixed"
+    assert len(answer["result"]["objects"]) == 2 and answer["result"]["type"] == "fixed"
+    assert answer["result"]["changed"] and same_changes(planned, answer["result"])
     assert icinga.password not in printed
 
     code, answer, printed = run_action(
@@ -97,10 +99,12 @@ def test_downtime_actions_through_the_local_runner(icinga, clean, tmp_path):
     assert code == 0, printed
     assert answer["result"]["dry_run"] and len(answer["result"]["downtimes"]) == 2
     assert len(_all_downtimes(icinga)) == 2
+    planned = answer["result"]
     code, answer, printed = run_action(
         config, "icinga.downtime.remove", f"host={host}", "dry_run=false"
     )
     assert code == 0, printed
+    assert answer["result"]["changed"] and same_changes(planned, answer["result"])
     assert _all_downtimes(icinga) == []
 
     code, answer, printed = run_action(config, "icinga.downtime.remove", "host=hv99")
@@ -149,9 +153,9 @@ def test_removes_only_the_packs_own_downtimes(icinga, clean):
     )
     assert len(host_only["downtimes"]) == 1
     removed = downtimes.remove_downtimes(acct, host, service=icinga.service, dry_run=False)
-    assert [d["name"] for d in removed["downtimes"]] == [service_downtime]
+    assert [d["name"] for d in removed.downtimes] == [service_downtime]
     removed = downtimes.remove_downtimes(acct, host, dry_run=False)
-    assert [d["name"] for d in removed["downtimes"]] == host_only["downtimes"]
+    assert [d["name"] for d in removed.downtimes] == host_only["downtimes"]
     assert _all_downtimes(icinga) == [(foreign, "cloudops")]
 
 

@@ -24,7 +24,7 @@ from apis.jira_api.forms import read_form
 from apis.jira_api.issues import create_task
 from apis.jira_api.search import search
 from apis.jira_api.transitions import move_issue
-from tests.integration.action_run import run_action
+from tests.integration.action_run import action_result, run_action, same_changes
 
 pytestmark = pytest.mark.integration
 
@@ -178,7 +178,7 @@ def test_comment_internal_public_and_dry_run(jira, account):
 def test_transitions_by_name_target_state_and_expected_state(jira, account):
     key = create_task(account, "OPS", "flaky hypervisor", dry_run=False).key
     planned = move_issue(account, key, transition="start progress", expected_state="Open")
-    assert planned.dry_run and planned.changed and planned.to_state == "In Progress"
+    assert planned.dry_run and not planned.changed and planned.to_state == "In Progress"
     assert jira.state.issue(key).status == "Open"
     moved = move_issue(
         account, key, transition="start progress", expected_state="Open", dry_run=False
@@ -188,6 +188,7 @@ def test_transitions_by_name_target_state_and_expected_state(jira, account):
         "In Progress",
         "Start Progress",
     )
+    assert moved.changed and moved.objects == planned.objects
     with pytest.raises(JiraTransitionError) as unexpected:
         move_issue(account, key, to_state="Resolved", expected_state="Open")
     assert "is in state 'In Progress', not the expected_state 'Open'" in str(unexpected.value)
@@ -327,33 +328,31 @@ def fixture_pack_config(jira, tmp_path):
 
 
 def test_actions_end_to_end_through_the_local_runner(jira, pack_config):
-    code, answer, printed = run_action(
-        pack_config,
+    create = (
         "jira.create.task",
         "jira_account=jsm",
         "project=OPS",
         "summary=Image cirros differs between clouds",
         "components=Compute,Storage",
         "labels=cross-check,images",
-        "dry_run=false",
     )
+    planned = action_result(pack_config, *create)
+    code, answer, printed = run_action(pack_config, *create, "dry_run=false")
     assert code == 0, printed
+    assert same_changes(planned, answer["result"]) and answer["result"]["changed"]
     key = answer["result"]["key"]
     assert answer["result"]["components"] == ["Compute", "Storage"]
     assert jira.token not in printed
-    code, answer, printed = run_action(
-        pack_config,
-        "jira.comment",
-        "jira_account=jsm",
-        f"issue={key}",
-        "body=looking",
-        "dry_run=false",
-    )
+    comment_on = ("jira.comment", "jira_account=jsm", f"issue={key}", "body=looking")
+    planned = action_result(pack_config, *comment_on)
+    code, answer, printed = run_action(pack_config, *comment_on, "dry_run=false")
     assert code == 0 and answer["result"]["visibility"] == "internal", printed
+    assert same_changes(planned, answer["result"])
     code, answer, printed = run_action(
         pack_config, "jira.transition", "jira_account=jsm", f"issue={key}", "to_state=Resolved"
     )
     assert code == 0 and answer["result"]["dry_run"] is True, printed
+    planned = answer["result"]
     assert jira.state.issue(key).status != "Resolved"
     code, answer, printed = run_action(
         pack_config,
@@ -364,6 +363,7 @@ def test_actions_end_to_end_through_the_local_runner(jira, pack_config):
         "dry_run=false",
     )
     assert code == 0 and answer["result"]["changed"] is True, printed
+    assert same_changes(planned, answer["result"])
     issue = jira.state.issue(key)
     assert issue.status == "Resolved" and [c.body for c in issue.comments] == ["looking"]
     code, answer, printed = run_action(

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from action_runtime.jsonable import to_jsonable
 from apis.openstack_api.exceptions import UnknownCloudError
 from apis.openstack_api.identity import groups, roles
 from apis.openstack_api.identity.exceptions import (
@@ -28,7 +29,7 @@ from apis.openstack_api.identity.exceptions import (
 from workflows.project_create import project_create
 from workflows.project_delete import project_delete
 from tests.integration.devcloud_fixtures import delete_project, find, leftovers
-from tests.integration.action_run import code_and_result
+from tests.integration.action_run import action_result, code_and_result, same_changes
 
 pytestmark = pytest.mark.integration
 
@@ -209,6 +210,7 @@ def test_project_create_full_then_idempotent_then_delete(admin_conn, config, cle
         "dry_run=false",
     )
     assert code == 0 and deleted["state"] == "deleted", deleted
+    assert same_changes(to_jsonable(plan), deleted) and deleted["changed"]
     assert leftovers(admin_conn, project.id, None) == {}
     assert not list(admin_conn.network.rbac_policies(target_project_id=project.id))
 
@@ -296,6 +298,7 @@ def test_project_delete_force_removes_workload(admin_conn, throwaway_project):
     deleted = project_delete("devcloud", name, force=True, dry_run=False, wait_timeout=120)
     assert deleted.state.value == "deleted"
     assert [s.name for s in deleted.resources["servers"]] == ["victim"]
+    assert deleted.objects == plan.objects
     assert deleted.notes == ["volumes not checked: the cloud has no block-storage service"]
     assert leftovers(admin_conn, project_id, None) == {}
 
@@ -307,15 +310,17 @@ def test_user_and_group_roles_add_remove_and_list(admin_conn, config, cleanup, t
     reader = identity.find_role("reader", ignore_missing=False)
     base = ["cloud_account=devcloud", f"project={throwaway_project.project_name}"]
 
-    code, added = code_and_result(
-        config.path, "project.user.role.add", *base, f"user={user.name}", "roles=reader,member"
-    )
-    assert code == 0 and [c["state"] for c in added["changes"]] == ["added", "added"], added
+    grant = ("project.user.role.add", *base, f"user={user.name}", "roles=reader,member")
+    planned = action_result(config.path, *grant, "dry_run=true")
+    assert not identity.validate_user_has_project_role(project, user, reader)
+    code, added = code_and_result(config.path, *grant)
+    assert code == 0 and [o["outcome"] for o in added["objects"]] == ["done", "done"], added
+    assert same_changes(planned, added) and not planned["changed"]
     assert identity.validate_user_has_project_role(project, user, reader)
     again = roles.project_role_add("devcloud", project, ["reader"], user=user.id)
-    assert again.changes[0].state.value == "already_present" and not again.changed
+    assert again.objects[0].reason == "already present" and not again.changed
     dry = roles.project_role_remove("devcloud", project, ["reader"], user=user.name)
-    assert dry.changes[0].state.value == "would_remove"
+    assert dry.objects[0].outcome.value == "done" and not dry.changed
     assert identity.validate_user_has_project_role(project, user, reader)
     code, removed = code_and_result(
         config.path,
@@ -325,13 +330,13 @@ def test_user_and_group_roles_add_remove_and_list(admin_conn, config, cleanup, t
         "roles=reader",
         "dry_run=false",
     )
-    assert code == 0 and removed["changes"][0]["state"] == "removed", removed
+    assert code == 0 and removed["objects"][0]["outcome"] == "done" and removed["changed"], removed
     assert not identity.validate_user_has_project_role(project, user, reader)
 
     code, added = code_and_result(
         config.path, "project.group.role.add", *base, f"group={group.name}", "roles=reader"
     )
-    assert code == 0 and added["changes"][0]["state"] == "added", added
+    assert code == 0 and added["objects"][0]["outcome"] == "done", added
     assert identity.validate_group_has_project_role(project, group, reader)
     code, listed = code_and_result(config.path, "role.assignments.list", *base)
     assert code == 0, listed
@@ -342,7 +347,7 @@ def test_user_and_group_roles_add_remove_and_list(admin_conn, config, cleanup, t
         ("reader", None, group.name),
     }
     dry = roles.project_role_remove("devcloud", project, ["reader"], group=group.name)
-    assert dry.changes[0].state.value == "would_remove"
+    assert dry.objects[0].outcome.value == "done" and not dry.changed
     assert identity.validate_group_has_project_role(project, group, reader)
     code, removed = code_and_result(
         config.path,
@@ -361,18 +366,20 @@ def test_group_user_add_and_remove_several_users(admin_conn, config, cleanup):
     first, second = cleanup.user(), cleanup.user()
     identity = admin_conn.identity
     base = ["cloud_account=devcloud", f"group={group.name}"]
-    code, added = code_and_result(
-        config.path, "group.user.add", *base, f"users={first.name},{second.id}"
-    )
-    assert code == 0 and [c["state"] for c in added["changes"]] == ["added", "added"], added
+    users = f"users={first.name},{second.id}"
+    planned = action_result(config.path, "group.user.add", *base, users, "dry_run=true")
+    assert not list(identity.group_users(group)) and not planned["changed"]
+    code, added = code_and_result(config.path, "group.user.add", *base, users)
+    assert code == 0 and [o["outcome"] for o in added["objects"]] == ["done", "done"], added
+    assert same_changes(planned, added)
     assert identity.check_user_in_group(first, group) and identity.check_user_in_group(
         second, group
     )
     again = groups.group_user_add("devcloud", group.id, [first.name])
-    assert again.changes[0].state.value == "already_present" and not again.changed
+    assert again.objects[0].reason == "already present" and not again.changed
 
     dry = groups.group_user_remove("devcloud", group.name, [first.name, second.name])
-    assert {c.state.value for c in dry.changes} == {"would_remove"}
+    assert {o.outcome.value for o in dry.objects} == {"done"} and not dry.changed
     assert identity.check_user_in_group(first, group)
     code, removed = code_and_result(
         config.path,
@@ -381,7 +388,7 @@ def test_group_user_add_and_remove_several_users(admin_conn, config, cleanup):
         f"users={first.name},{second.name}",
         "dry_run=false",
     )
-    assert code == 0 and {c["state"] for c in removed["changes"]} == {"removed"}, removed
+    assert code == 0 and {o["outcome"] for o in removed["objects"]} == {"done"}, removed
     assert not list(identity.group_users(group))
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.integration.action_run import code_and_result
+from tests.integration.action_run import action_result, code_and_result, same_changes
 
 pytestmark = pytest.mark.integration
 
@@ -17,17 +17,20 @@ def test_lifecycle(throwaway_project, monkeypatch):
     assert code == 0 and planned["dry_run"] and not list(conn.compute.servers())
     code, created = code_and_result(None, "server.create", *boot, "dry_run=false")
     assert code == 0 and created["created"] and created["status"] == "ACTIVE"
+    assert same_changes(planned, created) and created["changed"] and not planned["changed"]
     code, again = code_and_result(None, "server.create", *boot, "dry_run=false")
     assert code == 0 and not again["created"] and again["id"] == created["id"]
 
+    stop_plan = action_result(None, "server.shutoff", cloud, "server=lc-1")
     code, stopped = code_and_result(None, "server.shutoff", cloud, "server=lc-1", "dry_run=false")
+    assert same_changes(stop_plan, stopped)
     assert (
         code == 0
         and stopped["changed"]
         and conn.compute.get_server(created["id"]).status == "SHUTOFF"
     )
     code, still = code_and_result(None, "server.shutoff", cloud, "server=lc-1", "dry_run=false")
-    assert code == 0 and not still["changed"]
+    assert code == 0 and not still["changed"] and still["objects"][0]["outcome"] == "unchanged"
     code, started = code_and_result(None, "server.start", cloud, "server=lc-1", "dry_run=false")
     assert code == 0 and started["status"] == "ACTIVE"
     code, rebooted = code_and_result(
@@ -36,22 +39,18 @@ def test_lifecycle(throwaway_project, monkeypatch):
     assert code == 0 and rebooted["status"] == "ACTIVE"
 
     # nova's fake driver never uploads snapshot data: the image stays queued, so do not wait
-    code, snap = code_and_result(
-        None,
-        "server.snapshot",
-        cloud,
-        "server=lc-1",
-        "snapshot_name=lc-1-snap",
-        "wait=false",
-        "dry_run=false",
-    )
+    snapshot = ("server.snapshot", cloud, "server=lc-1", "snapshot_name=lc-1-snap", "wait=false")
+    snap_plan = action_result(None, *snapshot)
+    code, snap = code_and_result(None, *snapshot, "dry_run=false")
     assert code == 0 and snap["snapshot_status"] in ("queued", "saving", "active")
+    assert same_changes(snap_plan, snap) and snap["objects"][0]["id"] == snap["snapshot_id"]
     assert conn.image.get_image(snap["snapshot_id"]).name == "lc-1-snap"
 
     code, kept = code_and_result(None, "server.delete", cloud, "server=lc-1")
     assert code == 0 and not kept["deleted"] and conn.compute.find_server("lc-1")
     code, deleted = code_and_result(None, "server.delete", cloud, "server=lc-1", "dry_run=false")
     assert code == 0 and deleted["deleted"] and conn.compute.find_server("lc-1") is None
+    assert same_changes(kept, deleted) and deleted["changed"]
     conn.image.delete_image(snap["snapshot_id"])
 
 

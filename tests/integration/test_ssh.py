@@ -23,7 +23,7 @@ from apis.ssh_api.exceptions import (
     SSHKeyError,
     SSHTimeoutError,
 )
-from tests.integration.action_run import run_action
+from tests.integration.action_run import run_action, same_changes
 from tests.integration.peers.common import LOOPBACK, free_port
 
 pytestmark = pytest.mark.integration
@@ -249,11 +249,13 @@ def test_remote_command_action_through_the_local_runner(sshd, scripts, tmp_path)
         config, "ssh.remote.command", f"host={LOOPBACK}", "script=echo-args", "args=hv 01"
     )
     assert code == 0, printed
-    assert answer["result"] == {
-        "dry_run": True,
-        "host": LOOPBACK,
-        "command": f"{scripts['echo-args']} 'hv 01'",
-    }
+    planned = answer["result"]
+    assert (planned["dry_run"], planned["changed"], planned["host"], planned["command"]) == (
+        True,
+        False,
+        LOOPBACK,
+        f"{scripts['echo-args']} 'hv 01'",
+    )
     code, answer, printed = run_action(
         config,
         "ssh.remote.command",
@@ -264,6 +266,7 @@ def test_remote_command_action_through_the_local_runner(sshd, scripts, tmp_path)
     )
     assert code == 0, printed
     assert answer["result"]["stdout"] == "<hv 01>\n" and answer["result"]["exit_status"] == 0
+    assert same_changes(planned, answer["result"]) and answer["result"]["changed"]
 
     code, answer, printed = run_action(
         config, "ssh.remote.command", f"host={LOOPBACK}", "script=fail", "dry_run=false"

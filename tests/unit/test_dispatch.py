@@ -13,6 +13,7 @@ from apis.account import AccountNotFoundError
 from action_runtime.jsonable import to_jsonable
 from apis.email_api.account import SMTPAccount
 from apis.errors import CloudopsError
+from tests.result_schemas import check_result
 
 CONFIG = {
     "smtp_accounts": [{"name": "relay", "host": "smtp.example.org", "password": "hunter2"}],
@@ -100,6 +101,7 @@ def test_dispatch_success_and_expected_failure():
         True,
         {"greeting": "Hello, ops!"},
     )
+    check_result("hello", {"greeting": "Hello, ops!"})
     ok, result = dispatch(f"{__name__}:fails", {"reason": "quota"}, {})
     assert not ok
     assert result == {"error": "cannot: quota", "error_type": "CloudopsError"}

@@ -5,6 +5,7 @@ import pytest
 from apis.account import AccountConfigError
 from workflows.hello import hello
 from workflows.pack_accounts import AccountKindError, list_accounts
+from tests.result_schemas import check_result
 
 
 def test_hello_defaults():
@@ -28,6 +29,7 @@ def test_lists_every_kind_masked():
     assert result["smtp_accounts"][0]["password"] == "********"
     assert result["ssh_accounts"][0]["port"] == 22
     assert "s3cret" not in str(result)
+    check_result("accounts.list", result)
 
 
 def test_one_kind():

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Dict, List, Optional, Sequence
 
 from apis.alertmanager_api.account import AlertmanagerAccount
 from apis.alertmanager_api.client import AlertmanagerClient, check_silence_id
 from apis.alertmanager_api.exceptions import SilenceParameterError
 from apis.alertmanager_api.model import Matcher, Silence, SilenceFilter, SilenceState, api_time
+from apis.results import ChangeResult, ObjectOutcome, Outcome
 from apis.timewindow import time_window
 
 DEFAULT_AUTHOR = "cloudops"
@@ -26,8 +28,7 @@ def _state_filter(state: str) -> SilenceFilter:
         raise SilenceParameterError(f"state {state!r} is not one of: {choices}") from None
 
 
-def create_silence(
-    alertmanager_account: AlertmanagerAccount,
+def silence_body(
     matchers: Sequence[str],
     comment: str,
     author: str = DEFAULT_AUTHOR,
@@ -35,8 +36,7 @@ def create_silence(
     end: Optional[str] = None,
     duration: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """Silence the alerts selected by ``matchers`` from ``start`` (default now) to ``end``
-    or for ``duration``."""
+    """The Alertmanager body of a new silence, every parameter checked."""
     parsed = parse_matchers(matchers)
     if not parsed:
         raise SilenceParameterError("matchers: give at least one, e.g. instance=hv01")
@@ -51,15 +51,57 @@ def create_silence(
         starts_at, ends_at = time_window(start, end, duration)
     except ValueError as err:
         raise SilenceParameterError(str(err)) from None
-    body = {
+    return {
         "matchers": [m.to_api() for m in parsed],
         "startsAt": api_time(starts_at),
         "endsAt": api_time(ends_at),
         "createdBy": author,
         "comment": comment,
     }
+
+
+def create_silence(
+    alertmanager_account: AlertmanagerAccount,
+    matchers: Sequence[str],
+    comment: str,
+    author: str = DEFAULT_AUTHOR,
+    start: Optional[str] = None,
+    end: Optional[str] = None,
+    duration: Optional[str] = None,
+) -> Dict[str, Any]:
+    """Silence the alerts selected by ``matchers`` from ``start`` (default now) to ``end``
+    or for ``duration``; the new silence."""
+    body = silence_body(matchers, comment, author, start, end, duration)
     with AlertmanagerClient(alertmanager_account) as client:
         return client.get_silence(client.create_silence(body)).summary()
+
+
+@dataclasses.dataclass
+class SilenceCreated(ChangeResult):
+    """The change result (the one silence) and the silence: the body a dry run would send."""
+
+    silence: Dict[str, Any]
+
+
+def silence_create(
+    alertmanager_account: AlertmanagerAccount,
+    matchers: Sequence[str],
+    comment: str,
+    author: str = DEFAULT_AUTHOR,
+    start: Optional[str] = None,
+    end: Optional[str] = None,
+    duration: Optional[str] = None,
+    dry_run: bool = True,
+) -> SilenceCreated:
+    """alertmanager.silence.create: :func:`create_silence`, or in a dry run its checked body."""
+    name = " ".join(str(m) for m in parse_matchers(matchers))
+    if dry_run:
+        body = silence_body(matchers, comment, author, start, end, duration)
+        planned = ObjectOutcome("silence", name, Outcome.DONE, "create")
+        return SilenceCreated(dry_run=True, objects=[planned], silence=body)
+    silence = create_silence(alertmanager_account, matchers, comment, author, start, end, duration)
+    created = ObjectOutcome("silence", name, Outcome.DONE, "create", id=silence["id"])
+    return SilenceCreated(dry_run=False, objects=[created], silence=silence)
 
 
 def _find(
@@ -90,29 +132,42 @@ def list_silences(
     return {"count": len(found), "silences": [s.summary() for s in found]}
 
 
+@dataclasses.dataclass
+class SilencesExpired(ChangeResult):
+    """The change result (one object per silence) and the silences as they were found."""
+
+    silences: List[Dict[str, Any]]
+
+
 def remove_silences(
     alertmanager_account: AlertmanagerAccount,
     silence_ids: Optional[Sequence[str]] = None,
     host: Optional[str] = None,
     dry_run: bool = True,
-) -> Dict[str, Any]:
+) -> SilencesExpired:
     """Expire the silences ``silence_ids``, or every active or pending silence of ``host``.
 
     Every id is checked before any silence is expired, so an unknown id changes nothing.
     """
     if bool(silence_ids) == bool(host):
         raise SilenceParameterError("give either silence_ids or host (exactly one of them)")
+    objects = []
     with AlertmanagerClient(alertmanager_account) as client:
         if silence_ids:
             targets = [client.get_silence(check_silence_id(i)) for i in dict.fromkeys(silence_ids)]
         else:
             targets = _find(client, (), SilenceFilter.ALL, host)
-        live = [s for s in targets if s.state is not SilenceState.EXPIRED]
-        if not dry_run:
-            for silence in live:
+        for silence in targets:
+            name = " ".join(str(m) for m in silence.matchers)
+            if silence.state is SilenceState.EXPIRED:
+                reason = "already expired"
+                objects.append(
+                    ObjectOutcome("silence", name, Outcome.UNCHANGED, "expire", reason, silence.id)
+                )
+                continue
+            if not dry_run:
                 client.expire_silence(silence.id)
-    return {
-        "dry_run": dry_run,
-        "expired": [s.summary() for s in live],
-        "already_expired": [s.id for s in targets if s.state is SilenceState.EXPIRED],
-    }
+            objects.append(ObjectOutcome("silence", name, Outcome.DONE, "expire", id=silence.id))
+    return SilencesExpired(
+        dry_run=dry_run, objects=objects, silences=[s.summary() for s in targets]
+    )

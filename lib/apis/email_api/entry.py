@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Dict, List, Optional
 
 from apis import clock
@@ -47,4 +46,4 @@ def send_test_email(
         "test", variables, to=to, cc=cc, bcc=bcc, reply_to=reply_to, attachments=attachments
     )
     report = send_emails(smtp_account, [email], dry_run=dry_run, preview_html=preview_html)
-    return {"template": "test", **dataclasses.asdict(report)}
+    return report.result(template="test")

@@ -24,6 +24,7 @@ from apis.email_api.message import OutgoingEmail, address_of, addresses
 from apis.email_api.smtp_connection import SMTPConnection
 from apis.email_api.templates import default_renderer
 from apis.progress import Progress
+from apis.results import ChangeResult, ObjectOutcome, Outcome
 
 LOG = logging.getLogger(__name__)
 PARALLEL_MIN = 32
@@ -83,6 +84,24 @@ class SendReport:
         recipients = list(recipients or email.envelope_recipients)
         self.failed.append({**email.summary(), "recipients": recipients, "error": error})
         self.failed_recipients.extend(recipients)
+
+    def change_result(self) -> ChangeResult:
+        """One object per email: done (in a dry run: would be sent) or failed, with why."""
+        done = [
+            _email_outcome(e, Outcome.DONE) for e in (self.previews if self.dry_run else self.sent)
+        ]
+        failed = [_email_outcome(e, Outcome.FAILED, e["error"]) for e in self.failed]
+        return ChangeResult(dry_run=self.dry_run, objects=done + failed)
+
+    def result(self, **details: Any) -> Dict[str, Any]:
+        """The action result: ``details``, the change result and this report."""
+        return {**details, **vars(self.change_result()), **dataclasses.asdict(self)}
+
+
+def _email_outcome(summary: Dict[str, Any], outcome: Outcome, reason: str = "") -> ObjectOutcome:
+    recipients = summary.get("intended_recipients") or summary["to"]
+    name = f"{summary['subject']} to {', '.join(recipients)}"
+    return ObjectOutcome("email", name, outcome, "send", reason)
 
 
 def _named(email: OutgoingEmail) -> str:

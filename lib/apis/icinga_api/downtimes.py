@@ -16,6 +16,7 @@ from apis.timewindow import parse_duration, time_window
 from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.client import IcingaClient
 from apis.icinga_api.exceptions import IcingaObjectNotFoundError, IcingaParameterError
+from apis.results import ChangeResult, ObjectOutcome, Outcome
 
 COMMENT_MARKER = "[cloudops]"
 DEFAULT_AUTHOR = "cloudops"
@@ -103,8 +104,16 @@ def _downtime_type(downtime_type: str) -> DowntimeType:
         ) from None
 
 
-def schedule_downtime(
-    icinga_account: IcingaAccount,
+@dataclasses.dataclass(frozen=True)
+class DowntimeRequest:
+    """A checked schedule-downtime request: the Icinga body, its target and its window."""
+
+    body: Dict[str, Any]
+    what: str
+    summary: Dict[str, Any]
+
+
+def downtime_request(
     host: str,
     comment: str,
     service: Optional[str] = None,
@@ -115,10 +124,8 @@ def schedule_downtime(
     flexible_duration: Optional[str] = None,
     all_services: bool = True,
     author: str = DEFAULT_AUTHOR,
-) -> Dict[str, Any]:
-    """Schedule a downtime for ``host`` (with its services unless ``all_services`` is false)
-    or for one ``service`` of it, in the window ``start`` (default now) to ``end`` or for
-    ``duration``."""
+) -> DowntimeRequest:
+    """The request :func:`schedule_downtime` sends, every parameter checked."""
     kind = _downtime_type(downtime_type)
     if not str(comment or "").strip():
         raise IcingaParameterError("comment: say why the downtime is needed")
@@ -149,20 +156,98 @@ def schedule_downtime(
         body["duration"] = length.total_seconds()
     if not service:
         body["all_services"] = bool(all_services)
-    with IcingaClient(icinga_account) as client:
-        results = client.action("schedule-downtime", body, what)
-    names: List[str] = []
-    for result in results:
-        names.append(result["name"])
-        names.extend(child["name"] for child in result.get("service_downtimes") or ())
-    return {
+    summary = {
         "host": host,
         "service": service,
         "type": kind.value,
         "start": begin.isoformat(),
         "end": finish.isoformat(),
-        "downtimes": names,
     }
+    return DowntimeRequest(body, what, summary)
+
+
+def _scheduled_names(results: List[Dict[str, Any]]) -> List[str]:
+    names: List[str] = []
+    for result in results:
+        names.append(result["name"])
+        names.extend(child["name"] for child in result.get("service_downtimes") or ())
+    return names
+
+
+def schedule_downtime(
+    icinga_account: IcingaAccount, host: str, comment: str, **options: Any
+) -> Dict[str, Any]:
+    """Schedule a downtime for ``host`` (with its services unless ``all_services`` is false)
+    or for one ``service`` of it, in the window ``start`` (default now) to ``end`` or for
+    ``duration`` (the options of :func:`downtime_request`)."""
+    request = downtime_request(host, comment, **options)
+    with IcingaClient(icinga_account) as client:
+        results = client.action("schedule-downtime", request.body, request.what)
+    return {**request.summary, "downtimes": _scheduled_names(results)}
+
+
+@dataclasses.dataclass
+class DowntimeScheduled(ChangeResult):
+    """The change result (one object per host or service downtime) and the window."""
+
+    host: str
+    service: Optional[str]
+    type: str
+    start: str
+    end: str
+
+
+def _object(name: str, downtime_id: Optional[str] = None) -> ObjectOutcome:
+    kind = "service downtime" if "!" in name else "host downtime"
+    return ObjectOutcome(kind, name, Outcome.DONE, "schedule", id=downtime_id)
+
+
+def downtime_schedule(
+    icinga_account: IcingaAccount,
+    host: str,
+    comment: str,
+    service: Optional[str] = None,
+    start: Optional[str] = None,
+    end: Optional[str] = None,
+    duration: Optional[str] = None,
+    downtime_type: str = DowntimeType.FIXED.value,
+    flexible_duration: Optional[str] = None,
+    all_services: bool = True,
+    author: str = DEFAULT_AUTHOR,
+    dry_run: bool = True,
+) -> DowntimeScheduled:
+    """icinga.downtime.schedule: one object per downtime scheduled (in a dry run: per host or
+    service a downtime would be scheduled for, found in Icinga)."""
+    request = downtime_request(
+        host,
+        comment,
+        service,
+        start,
+        end,
+        duration,
+        downtime_type,
+        flexible_duration,
+        all_services,
+        author,
+    )
+    with IcingaClient(icinga_account) as client:
+        if dry_run:
+            expression, variables = target_filter(host, service)
+            found = client.objects("services" if service else "hosts", expression, variables)
+            if not found:
+                raise IcingaObjectNotFoundError(f"{request.what}: not found in Icinga")
+            targets = [f"{host}!{service}" if service else host]
+            if not service and all_services:
+                services = client.objects("services", *target_filter(host, None))
+                targets += sorted(item["name"] for item in services)
+            objects = [_object(name) for name in targets]
+        else:
+            results = client.action("schedule-downtime", request.body, request.what)
+            names = _scheduled_names(results)
+            objects = sorted(
+                (_object(name.rsplit("!", 1)[0], name) for name in names), key=lambda o: o.name
+            )
+    return DowntimeScheduled(dry_run=dry_run, objects=objects, **request.summary)
 
 
 def list_own_downtimes(
@@ -177,12 +262,21 @@ def list_own_downtimes(
     )
 
 
+@dataclasses.dataclass
+class DowntimesRemoved(ChangeResult):
+    """The change result (one object per downtime of this pack) and those downtimes."""
+
+    host: str
+    service: Optional[str]
+    downtimes: List[Dict[str, Any]]
+
+
 def remove_downtimes(
     icinga_account: IcingaAccount,
     host: str,
     service: Optional[str] = None,
     dry_run: bool = True,
-) -> Dict[str, Any]:
+) -> "DowntimesRemoved":
     """Remove this pack's downtimes of ``host`` (all of them, services included) or of one
     ``service``; downtimes scheduled by anyone else are left alone."""
     with IcingaClient(icinga_account) as client:
@@ -191,17 +285,32 @@ def remove_downtimes(
         if not client.objects("services" if service else "hosts", expression, variables, ["name"]):
             raise IcingaObjectNotFoundError(f"{what}: not found in Icinga")
         own = list_own_downtimes(client, host, service)
-        removed = set()
+        removed, gone = set(), set()
         if not dry_run:
             for downtime in own:
-                if downtime.parent in removed or not client.remove_downtime(downtime.name):
+                if downtime.parent in removed:
                     continue
-                removed.add(downtime.name)
-    return {
-        "dry_run": dry_run,
-        "host": host,
-        "service": service,
-        "downtimes": [
+                if client.remove_downtime(downtime.name):
+                    removed.add(downtime.name)
+                else:
+                    gone.add(downtime.name)
+    objects = [
+        ObjectOutcome(
+            "service downtime" if d.service else "host downtime",
+            f"{d.host}!{d.service}" if d.service else d.host,
+            Outcome.UNCHANGED if d.name in gone else Outcome.DONE,
+            "remove",
+            "already gone" if d.name in gone else ("with its host" if d.parent else ""),
+            d.name,
+        )
+        for d in own
+    ]
+    return DowntimesRemoved(
+        dry_run=dry_run,
+        objects=objects,
+        host=host,
+        service=service,
+        downtimes=[
             {
                 "name": d.name,
                 "service": d.service,
@@ -211,4 +320,4 @@ def remove_downtimes(
             }
             for d in own
         ],
-    }
+    )

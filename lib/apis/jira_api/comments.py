@@ -10,6 +10,7 @@ from apis.jira_api.account import JiraAccount
 from apis.jira_api.connection import CloudopsJira, connect
 from apis.jira_api.exceptions import JiraParameterError
 from apis.jira_api.issues import fetch_issue
+from apis.results import ChangeResult, ObjectOutcome, Outcome
 
 
 class CommentVisibility(enum.Enum):
@@ -19,14 +20,14 @@ class CommentVisibility(enum.Enum):
     PUBLIC = "public"
 
 
-@dataclasses.dataclass(frozen=True)
-class CommentResult:
-    """The comment added (or, in a dry run, the one that would be added: no id)."""
+@dataclasses.dataclass
+class CommentResult(ChangeResult):
+    """The change result (the one comment) and the comment added (or, in a dry run, the one
+    that would be added: no id)."""
 
     issue: str
     visibility: CommentVisibility
     body: str
-    dry_run: bool
     comment_id: Optional[str] = None
     url: Optional[str] = None
 
@@ -68,9 +69,7 @@ def comment(
         raise JiraParameterError("body must not be empty")
     with connect(jira_account) as client:
         key = fetch_issue(client, issue, fields="status").key
-        result = CommentResult(issue=key, visibility=chosen, body=body, dry_run=dry_run)
-        if dry_run:
-            return result
-        comment_id = add_comment(client, key, body, chosen)
-    url = f"{jira_account.browse_url(key)}?focusedCommentId={comment_id}"
-    return dataclasses.replace(result, comment_id=comment_id, url=url)
+        comment_id = None if dry_run else add_comment(client, key, body, chosen)
+    url = f"{jira_account.browse_url(key)}?focusedCommentId={comment_id}" if comment_id else None
+    added = ObjectOutcome(f"{chosen.value} comment", key, Outcome.DONE, "add", id=comment_id)
+    return CommentResult(dry_run, [added], key, chosen, body, comment_id, url)

@@ -15,11 +15,13 @@ from apis.choices import choices
 from apis.jira_api.account import JiraAccount
 from apis.jira_api.connection import CloudopsJira, connect, jira_errors
 from apis.jira_api.exceptions import JiraNotFoundError, JiraParameterError
+from apis.results import ChangeResult, ObjectOutcome, Outcome
 
 
-@dataclasses.dataclass(frozen=True)
-class CreatedIssue:
-    """What ``create_task`` created (or, in a dry run, would create: no key, id or url)."""
+@dataclasses.dataclass
+class CreatedIssue(ChangeResult):
+    """The change result (the one issue) and what ``create_task`` created (or, in a dry run,
+    would create: no key, id or url)."""
 
     project: str
     summary: str
@@ -27,7 +29,6 @@ class CreatedIssue:
     request_type: Optional[str]
     components: List[str]
     labels: List[str]
-    dry_run: bool
     key: Optional[str] = None
     id: Optional[str] = None
     url: Optional[str] = None
@@ -196,18 +197,19 @@ def create_task(
         plan = plan_creation(
             client, project, issue_type, request_type, components or [], labels or []
         )
-        result = CreatedIssue(
-            project=plan.project_key,
-            summary=summary,
-            issue_type=plan.issue_type,
-            request_type=plan.request_type["name"] if plan.request_type else None,
-            components=plan.components,
-            labels=plan.labels,
-            dry_run=dry_run,
-        )
-        if dry_run:
-            return result
-        created = _create(client, plan, summary, description)
-    return dataclasses.replace(
-        result, key=created.key, id=str(created.id), url=jira_account.browse_url(created.key)
+        created = None if dry_run else _create(client, plan, summary, description)
+    key = created.key if created else None
+    kind = "request" if plan.request_type else "issue"
+    return CreatedIssue(
+        dry_run=dry_run,
+        objects=[ObjectOutcome(kind, summary, Outcome.DONE, "create", id=key)],
+        project=plan.project_key,
+        summary=summary,
+        issue_type=plan.issue_type,
+        request_type=plan.request_type["name"] if plan.request_type else None,
+        components=plan.components,
+        labels=plan.labels,
+        key=key,
+        id=str(created.id) if created else None,
+        url=jira_account.browse_url(key) if key else None,
     )

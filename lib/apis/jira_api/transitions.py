@@ -16,19 +16,25 @@ from apis.jira_api.account import JiraAccount
 from apis.jira_api.connection import CloudopsJira, connect
 from apis.jira_api.exceptions import JiraParameterError, JiraTransitionError
 from apis.jira_api.issues import fetch_issue
+from apis.results import ChangeResult, ObjectOutcome, Outcome
 
 
-@dataclasses.dataclass(frozen=True)
-class TransitionResult:
-    """Where the issue was and where it is now (or would be, in a dry run); ``changed`` is
-    False when it was there already."""
+@dataclasses.dataclass
+class TransitionResult(ChangeResult):
+    """The change result (the issue: done, or unchanged when it was there already), where the
+    issue was and where it is now (or would be, in a dry run)."""
 
     issue: str
     from_state: str
     to_state: str
-    changed: bool
     transition: Optional[str] = None
-    dry_run: bool = False
+
+
+def _moved(dry_run: bool, key: str, current: str, to_state: str, transition=None):
+    outcome = Outcome.DONE if transition else Outcome.UNCHANGED
+    reason = "" if transition else f"already in {current!r}"
+    moved = ObjectOutcome("issue", key, outcome, "transition", reason, key)
+    return TransitionResult(dry_run, [moved], key, current, to_state, transition)
 
 
 def _describe(transitions: List[Dict[str, Any]]) -> str:
@@ -67,9 +73,7 @@ def transition_issue(
     found = fetch_issue(client, issue, fields="status")
     key, current = found.key, found.fields.status.name
     if to_state and current.lower() == to_state.lower():
-        return TransitionResult(
-            issue=key, from_state=current, to_state=current, changed=False, dry_run=dry_run
-        )
+        return _moved(dry_run, key, current, current)
     available = client.transitions(key)
     if expected_state and current.lower() != expected_state.lower():
         raise JiraTransitionError(
@@ -85,14 +89,7 @@ def transition_issue(
         )
     if not dry_run:
         client.transition_issue(key, str(chosen["id"]))
-    return TransitionResult(
-        issue=key,
-        from_state=current,
-        to_state=str(chosen["to"]["name"]),
-        changed=True,
-        transition=str(chosen["name"]),
-        dry_run=dry_run,
-    )
+    return _moved(dry_run, key, current, str(chosen["to"]["name"]), str(chosen["name"]))
 
 
 def move_issue(

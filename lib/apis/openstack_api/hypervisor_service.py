@@ -9,6 +9,7 @@ from apis import clock
 from apis.openstack_api.connection import connect
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_state import MAINTENANCE_TAG
+from apis.results import ObjectOutcome, Outcome, one_object_result
 
 STATUSES = ("enabled", "disabled")
 
@@ -72,18 +73,26 @@ def disable_hypervisor(
         service = find_compute_service(conn, hypervisor)
         _check_expected(service, expected_status)
         text = maintenance_reason(reason.strip(), operator, maintenance)
-        result = {
-            "hypervisor": service.host,
-            "previous_status": service.status,
-            "previous_reason": service.disabled_reason,
-            "status": "disabled",
-            "reason": text,
-            "changed": not dry_run,
-            "dry_run": dry_run,
-        }
+        before = _before(service)
         if not dry_run:
             conn.compute.disable_service(service, disabled_reason=text)
-    return result
+    disabled = ObjectOutcome("hypervisor", service.host, Outcome.DONE, "disable", id=service.id)
+    return _service_result(dry_run, disabled, before, "disabled", text)
+
+
+def _service_result(
+    dry_run: bool, changed: ObjectOutcome, before: Dict[str, Any], status: str, reason: Any
+) -> Dict[str, Any]:
+    return one_object_result(dry_run, changed, **before, status=status, reason=reason)
+
+
+def _before(service: Any) -> Dict[str, Any]:
+    """The hypervisor and its state before the action."""
+    return {
+        "hypervisor": service.host,
+        "previous_status": service.status,
+        "previous_reason": service.disabled_reason,
+    }
 
 
 def enable_hypervisor(
@@ -96,15 +105,12 @@ def enable_hypervisor(
     with connect(cloud_account) as conn:
         service = find_compute_service(conn, hypervisor)
         _check_expected(service, expected_status)
-        result = {
-            "hypervisor": service.host,
-            "previous_status": service.status,
-            "previous_reason": service.disabled_reason,
-            "status": "enabled",
-            "reason": None,
-            "changed": service.status != "enabled" and not dry_run,
-            "dry_run": dry_run,
-        }
-        if result["changed"]:
-            conn.compute.enable_service(service)
-    return result
+        before = _before(service)
+        if service.status == "enabled":
+            outcome, why = Outcome.UNCHANGED, "already enabled"
+        else:
+            outcome, why = Outcome.DONE, ""
+            if not dry_run:
+                conn.compute.enable_service(service)
+    enabled = ObjectOutcome("hypervisor", service.host, outcome, "enable", why, service.id)
+    return _service_result(dry_run, enabled, before, "enabled", None)

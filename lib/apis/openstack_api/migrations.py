@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import logging
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from apis import clock
 from apis.openstack_api.connection import connect
@@ -35,6 +35,7 @@ from apis.openstack_api.migration_watch import (
 )
 from apis.openstack_api.servers import describe, find_server
 from apis.progress import Progress
+from apis.results import ChangeResult, ObjectOutcome, Outcome
 
 LOG = logging.getLogger(__name__)
 
@@ -224,7 +225,9 @@ def migrate_server(
     with connect(cloud_account) as conn:
         found = find_server(conn, server)
         if dry_run:
-            return {**plan(found, live, host, rules), "dry_run": True}
+            planned = plan(found, live, host, rules)
+            objects = _migration_objects(found, planned["mode"], snapshot_first)
+            return {**planned, **vars(ChangeResult(dry_run=True, objects=objects))}
         planned = plan(found, live, host, rules)
         progress = Progress(f"migrate {found.name}", 2 if snapshot_first else 1, LOG)
         progress.note("moving it %s from %s", planned["mode"], found.compute_host)
@@ -239,7 +242,20 @@ def migrate_server(
                 err.report = {**(err.report or {}), "snapshot": snapshot}
             raise
         progress.step("%s-migrated to %s", result["mode"], result["dest_host"])
-    return {**result, "snapshot": snapshot, "dry_run": False}
+    objects = _migration_objects(found, result["mode"], snapshot_first, snapshot)
+    return {**result, "snapshot": snapshot, **vars(ChangeResult(dry_run=False, objects=objects))}
+
+
+def _migration_objects(
+    server: Any, mode: str, snapshot_first: bool, snapshot: Optional[Dict[str, Any]] = None
+) -> List[ObjectOutcome]:
+    """The snapshot taken first (if asked for), then the server's migration."""
+    objects = [ObjectOutcome("server", server.name, Outcome.DONE, f"{mode} migrate", id=server.id)]
+    if snapshot_first:
+        image_id = snapshot["id"] if snapshot else None
+        name = f"{server.name}-pre-migration"
+        objects.insert(0, ObjectOutcome("snapshot", name, Outcome.DONE, "create", id=image_id))
+    return objects
 
 
 def _snapshot(conn, server, timeout: float) -> Dict[str, Any]:

@@ -12,7 +12,7 @@ import difflib
 import enum
 import ipaddress
 import logging
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from apis.openstack_api.connection import connect
 from apis.openstack_api.exceptions import OpenStackApiError
@@ -23,6 +23,7 @@ from apis.openstack_api.identity.exceptions import (
     openstack_errors,
 )
 from apis.openstack_api.identity.resolve import IdentityKind, IdentityRef, Resolver
+from apis.results import ChangeResult, ObjectOutcome, Outcome
 
 LOG = logging.getLogger(__name__)
 
@@ -93,13 +94,28 @@ class Plan:
         return result
 
     def report(self, **extra: Any) -> Dict[str, Any]:
-        """The action result: dry_run, changed, changes and the action's own fields."""
-        return {
-            "dry_run": self.dry_run,
-            "changed": bool(self.changes) and not self.dry_run,
-            "changes": self.changes,
-            **extra,
-        }
+        """The action result: the change result (one object per change, and one per
+        :class:`Ref` in ``extra`` that existed), the detailed changes and the action's own
+        fields."""
+        done = [
+            ObjectOutcome(c.resource, c.name, Outcome.DONE, c.verb.value, id=c.id)
+            for c in self.changes
+        ]
+        kept = [
+            ObjectOutcome(kind, r.name, Outcome.UNCHANGED, "", "exists", r.id)
+            for kind, r in _refs(extra)
+            if r.existed
+        ]
+        result = ChangeResult(dry_run=self.dry_run, objects=done + kept)
+        return {**vars(result), "changes": self.changes, **extra}
+
+
+def _refs(fields: Dict[str, Any]) -> Iterator[Tuple[str, "Ref"]]:
+    """``(kind, ref)`` of every :class:`Ref` among an action's own result fields."""
+    for key, value in fields.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, Ref):
+                yield key.replace("_", " ").rstrip("s"), item
 
 
 def ref(resource: Any, existed: bool = True, name: str = "") -> Ref:

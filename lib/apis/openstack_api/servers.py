@@ -7,6 +7,7 @@ from typing import Any, Callable, Dict, Optional
 
 from apis.openstack_api.connection import connect
 from apis.openstack_api.exceptions import OpenStackApiError
+from apis.results import ObjectOutcome, Outcome, one_object_result
 
 POLL_SECONDS = 2
 
@@ -87,7 +88,9 @@ def create_server(
     with connect(cloud_account) as conn:
         existing = conn.compute.find_server(name, ignore_missing=True)
         if existing is not None:
-            return {**describe(existing), "created": False, "dry_run": dry_run}
+            return server_result(
+                dry_run, existing, Outcome.UNCHANGED, "create", "exists", created=False
+            )
         flavor_obj = find_unique(conn.compute.find_flavor, "flavor", flavor)
         image_obj = find_unique(conn.image.find_image, "image", image)
         networks: Any = "none"
@@ -95,36 +98,48 @@ def create_server(
             networks = [{"uuid": find_unique(conn.network.find_network, "network", network).id}]
         plan = {"name": name, "flavor": flavor_obj.name, "image": image_obj.name, "host": host}
         if dry_run:
-            return {**plan, "created": False, "dry_run": True}
+            planned = ObjectOutcome("server", name, Outcome.DONE, "create")
+            return one_object_result(True, planned, **plan, created=False)
         extra = {"host": host} if host else {}
         server = conn.compute.create_server(
             name=name, flavor_id=flavor_obj.id, image_id=image_obj.id, networks=networks, **extra
         )
         server = wait_for(conn, server, "ACTIVE", wait_seconds)
-    return {**describe(server), "created": True, "dry_run": False}
+    return server_result(False, server, Outcome.DONE, "create", created=True)
 
 
-def _power(cloud_account, server, wanted, call, timeout, dry_run) -> Dict[str, Any]:
+def server_result(
+    dry_run: bool, server: Any, outcome: Outcome, change: str, reason: str = "", **fields: Any
+) -> Dict[str, Any]:
+    """The change result of a one-server action with the server described and the action's
+    ``fields``."""
+    changed = ObjectOutcome("server", server.name, outcome, change, reason, server.id)
+    return one_object_result(dry_run, changed, **describe(server), **fields)
+
+
+def _power(cloud_account, server, wanted, change, call, timeout, dry_run) -> Dict[str, Any]:
     with connect(cloud_account) as conn:
         found = find_server(conn, server)
-        result = {**describe(found), "previous_status": found.status, "dry_run": dry_run}
+        previous = found.status
         if dry_run:
-            return {**result, "changed": False}
+            return server_result(True, found, Outcome.DONE, change, previous_status=previous)
         call(conn, found)
         done = wait_for(conn, found, wanted, timeout)
-    return {**result, "status": done.status, "changed": True}
+    return server_result(False, done, Outcome.DONE, change, previous_status=previous)
 
 
 def shutoff_server(
     cloud_account: str, server: str, wait_seconds: float = 300, dry_run: bool = True
 ):
     """Stop a server; already SHUTOFF changes nothing."""
-    return _idempotent_power(cloud_account, server, "SHUTOFF", _stop, wait_seconds, dry_run)
+    return _idempotent_power(cloud_account, server, "SHUTOFF", "stop", _stop, wait_seconds, dry_run)
 
 
 def start_server(cloud_account: str, server: str, wait_seconds: float = 300, dry_run: bool = True):
     """Start a SHUTOFF server; already ACTIVE changes nothing."""
-    return _idempotent_power(cloud_account, server, "ACTIVE", _start, wait_seconds, dry_run)
+    return _idempotent_power(
+        cloud_account, server, "ACTIVE", "start", _start, wait_seconds, dry_run
+    )
 
 
 def reboot_server(
@@ -140,7 +155,8 @@ def reboot_server(
         conn.compute.reboot_server(found, "HARD" if hard else "SOFT")
         time.sleep(POLL_SECONDS)
 
-    return _power(cloud_account, server, "ACTIVE", reboot, wait_seconds, dry_run)
+    change = "hard reboot" if hard else "reboot"
+    return _power(cloud_account, server, "ACTIVE", change, reboot, wait_seconds, dry_run)
 
 
 def _stop(conn, found):
@@ -151,12 +167,14 @@ def _start(conn, found):
     conn.compute.start_server(found)
 
 
-def _idempotent_power(cloud_account, server, wanted, call, timeout, dry_run):
+def _idempotent_power(cloud_account, server, wanted, change, call, timeout, dry_run):
     with connect(cloud_account) as conn:
         found = find_server(conn, server)
     if found.status == wanted:
-        return {**describe(found), "previous_status": wanted, "changed": False, "dry_run": dry_run}
-    return _power(cloud_account, server, wanted, call, timeout, dry_run)
+        return server_result(
+            dry_run, found, Outcome.UNCHANGED, change, f"already {wanted}", previous_status=wanted
+        )
+    return _power(cloud_account, server, wanted, change, call, timeout, dry_run)
 
 
 def delete_server(
@@ -165,12 +183,11 @@ def delete_server(
     """Delete a server and wait until it is gone (at most ``wait_seconds``)."""
     with connect(cloud_account) as conn:
         found = find_server(conn, server)
-        result = {**describe(found), "deleted": False, "dry_run": dry_run}
         if dry_run:
-            return result
+            return server_result(True, found, Outcome.DONE, "delete", deleted=False)
         conn.compute.delete_server(found)
         conn.compute.wait_for_delete(found, wait=wait_seconds)
-    return {**result, "deleted": True}
+    return server_result(False, found, Outcome.DONE, "delete", deleted=True)
 
 
 def snapshot_server(
@@ -186,10 +203,19 @@ def snapshot_server(
     with connect(cloud_account) as conn:
         found = find_server(conn, server)
         result = {"server": found.name, "server_id": found.id, "snapshot_name": snapshot_name}
-        if dry_run:
-            return {**result, "snapshot_id": None, "snapshot_status": None, "dry_run": True}
-        image = conn.compute.create_server_image(
-            found, snapshot_name, wait=wait, timeout=wait_seconds
-        )
-        image = conn.image.get_image(image.id)
-    return {**result, "snapshot_id": image.id, "snapshot_status": image.status, "dry_run": False}
+        image = None
+        if not dry_run:
+            image = conn.compute.create_server_image(
+                found, snapshot_name, wait=wait, timeout=wait_seconds
+            )
+            image = conn.image.get_image(image.id)
+    snapshot = ObjectOutcome(
+        "snapshot", snapshot_name, Outcome.DONE, "create", id=image.id if image else None
+    )
+    return one_object_result(
+        dry_run,
+        snapshot,
+        **result,
+        snapshot_id=image.id if image else None,
+        snapshot_status=image.status if image else None,
+    )

@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from apis.ssh_api.account import SSHAccount
 from apis.ssh_api.exceptions import SSHParameterError
+from apis.results import ObjectOutcome, Outcome, one_object_result
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,13 +71,16 @@ def run_remote_command(
     command = command_line(chosen.path, arguments)
     with SSHSession(ssh_account, host) as session:
         if dry_run:
-            return {"dry_run": True, "host": session.host, "command": command}
+            ran = ObjectOutcome("command", f"{script} on {session.host}", Outcome.DONE, "run")
+            return one_object_result(True, ran, host=session.host, command=command)
         result = session.run([chosen.path, *arguments], timeout=command_timeout)
-    return {
-        "dry_run": False,
-        "host": result.host,
-        "command": result.command,
-        "exit_status": result.exit_status,
-        "stdout": result.stdout,
-        "stderr": result.stderr,
-    }
+    ran = ObjectOutcome("command", f"{script} on {result.host}", Outcome.DONE, "run")
+    return one_object_result(
+        False,
+        ran,
+        host=result.host,
+        command=result.command,
+        exit_status=result.exit_status,
+        stdout=result.stdout,
+        stderr=result.stderr,
+    )

@@ -1,5 +1,6 @@
 """The silence lib functions, with the Alertmanager client replaced by an autospec."""
 
+import dataclasses
 import datetime
 from unittest import mock
 
@@ -10,6 +11,7 @@ from apis.alertmanager_api.account import AlertmanagerAccount
 from apis.alertmanager_api.client import AlertmanagerClient
 from apis.alertmanager_api.exceptions import SilenceNotFoundError, SilenceParameterError
 from apis.alertmanager_api.model import Matcher, Silence, SilenceState
+from tests.result_schemas import check_result
 
 ACCOUNT = AlertmanagerAccount(name="am", url="http://am")
 NOW = datetime.datetime(2030, 1, 31, 8, tzinfo=datetime.timezone.utc)
@@ -83,6 +85,22 @@ def test_create_refuses_bad_input_before_calling(client, matchers, comment, extr
     client.create_silence.assert_not_called()
 
 
+def test_silence_create_dry_run_sends_nothing_and_reports_what_the_real_run_does(client):
+    client.create_silence.return_value = IDS[0]
+    client.get_silence.return_value = silence(0)
+    arguments = (ACCOUNT, ["instance=hv01"], "kernel upgrade")
+    planned = silences.silence_create(*arguments, duration="90m")
+    client.create_silence.assert_not_called()
+    assert (
+        planned.dry_run and not planned.changed and planned.silence["comment"] == "kernel upgrade"
+    )
+    done = silences.silence_create(*arguments, duration="90m", dry_run=False)
+    assert done.changed and done.silence["id"] == IDS[0] and done.objects[0].id == IDS[0]
+    assert [dataclasses.replace(o, id=None) for o in done.objects] == planned.objects
+    check_result("alertmanager.silence.create", planned)
+    check_result("alertmanager.silence.create", done)
+
+
 def test_list_filters_by_state_and_host(client):
     client.list_silences.return_value = [
         silence(2, "pending", ("hostname=hv01",)),
@@ -107,17 +125,22 @@ def test_remove_by_ids_checks_all_first(client):
 
     client.get_silence.side_effect = [silence(0), silence(1, "expired")]
     removed = silences.remove_silences(ACCOUNT, silence_ids=[IDS[0], IDS[1], IDS[0]], dry_run=False)
-    assert [s["id"] for s in removed["expired"]] == [IDS[0]]
-    assert removed["already_expired"] == [IDS[1]]
+    assert [(o.id, o.outcome.value, o.reason) for o in removed.objects] == [
+        (IDS[0], "done", ""),
+        (IDS[1], "unchanged", "already expired"),
+    ]
+    assert removed.changed and [s["id"] for s in removed.silences] == IDS[:2]
     client.expire_silence.assert_called_once_with(IDS[0])
 
 
 def test_remove_by_host_and_dry_run(client):
     client.list_silences.return_value = [silence(0), silence(1, "expired"), silence(2, "pending")]
     planned = silences.remove_silences(ACCOUNT, host="hv01")
-    assert planned["dry_run"] is True and len(planned["expired"]) == 2
+    assert planned.dry_run is True and not planned.changed
     client.expire_silence.assert_not_called()
-    silences.remove_silences(ACCOUNT, host="hv01", dry_run=False)
+    done = silences.remove_silences(ACCOUNT, host="hv01", dry_run=False)
+    assert done.objects == planned.objects and done.changed
+    check_result("alertmanager.silence.remove", done)
     assert client.expire_silence.call_args_list == [mock.call(IDS[0]), mock.call(IDS[2])]
 
 

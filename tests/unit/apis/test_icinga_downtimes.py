@@ -1,5 +1,6 @@
 """Icinga downtimes and search, with the Icinga client replaced by an autospec."""
 
+import dataclasses
 import datetime
 from unittest import mock
 
@@ -8,6 +9,7 @@ import pytest
 from apis.icinga_api import downtimes, search
 from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.exceptions import IcingaObjectNotFoundError, IcingaParameterError
+from tests.result_schemas import check_result
 
 ACCOUNT = IcingaAccount(name="icinga", url="https://icinga:5665", username="u", password="p")
 NOW = datetime.datetime(2030, 1, 31, 8, tzinfo=datetime.timezone.utc)
@@ -66,6 +68,31 @@ def test_schedule_fixed_host_downtime(client):
         },
         "host 'hv01'",
     )
+
+
+def test_downtime_schedule_dry_run_reports_what_the_real_run_schedules(client):
+    client.objects.side_effect = [[{"name": "hv01"}], [{"name": "hv01!nova"}]]
+    planned = downtimes.downtime_schedule(ACCOUNT, "hv01", "reboot", duration="2h")
+    client.action.assert_not_called()
+    assert planned.dry_run and not planned.changed and planned.end == "2030-01-31T10:00:00+00:00"
+    client.action.return_value = [
+        {"name": "hv01!a", "service_downtimes": [{"name": "hv01!nova!b"}]}
+    ]
+    done = downtimes.downtime_schedule(ACCOUNT, "hv01", "reboot", duration="2h", dry_run=False)
+    assert done.changed and [o.id for o in done.objects] == ["hv01!a", "hv01!nova!b"]
+    assert [dataclasses.replace(o, id=None) for o in done.objects] == planned.objects
+    check_result("icinga.downtime.schedule", planned)
+    check_result("icinga.downtime.schedule", done)
+    assert [(o.kind, o.name) for o in planned.objects] == [
+        ("host downtime", "hv01"),
+        ("service downtime", "hv01!nova"),
+    ]
+
+
+def test_downtime_schedule_dry_run_of_an_unknown_host_fails(client):
+    client.objects.return_value = []
+    with pytest.raises(IcingaObjectNotFoundError, match="host 'hv09': not found in Icinga"):
+        downtimes.downtime_schedule(ACCOUNT, "hv09", "reboot", duration="2h")
 
 
 def test_schedule_flexible_service_downtime(client):
@@ -136,12 +163,18 @@ def test_remove_only_own_downtimes_parents_first(client):
     ]
     client.remove_downtime.side_effect = [False, True]
     result = downtimes.remove_downtimes(ACCOUNT, "hv01", dry_run=False)
-    assert [d["name"] for d in result["downtimes"]] == [
+    assert [(o.name, o.outcome.value, o.reason) for o in result.objects] == [
+        ("hv01!nova", "unchanged", "already gone"),
+        ("hv01", "done", ""),
+        ("hv01!nova", "done", "with its host"),
+    ]
+    check_result("icinga.downtime.remove", result)
+    assert [d["name"] for d in result.downtimes] == [
         "hv01!nova!single",
         "hv01!parent",
         "hv01!nova!child",
     ]
-    assert result["downtimes"][0] == {
+    assert result.downtimes[0] == {
         "name": "hv01!nova!single",
         "service": "nova",
         "comment": "[cloudops] y",
@@ -166,7 +199,7 @@ def test_remove_dry_run_and_unknown_target(client):
         [_downtime("hv01!nova!a", "[cloudops] z")],
     ]
     planned = downtimes.remove_downtimes(ACCOUNT, "hv01", service="nova")
-    assert planned["dry_run"] and [d["name"] for d in planned["downtimes"]] == ["hv01!nova!a"]
+    assert planned.dry_run and [d["name"] for d in planned.downtimes] == ["hv01!nova!a"]
     assert client.objects.call_args_list[0].args[:3] == (
         "services",
         "host.name==cloudops_host && service.name==cloudops_service",

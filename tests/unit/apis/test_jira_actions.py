@@ -21,6 +21,7 @@ from apis.jira_api.exceptions import (
 from apis.choices import choices
 from apis.jira_api.issues import create_task
 from apis.jira_api.transitions import move_issue, transition_issue
+from tests.result_schemas import check_result
 
 ACCOUNT = JiraAccount(name="jsm", url="https://jira.example.org", username="bot", api_token="t")
 ISSUE_TYPES = [{"id": "10001", "name": "Task"}, {"id": "10002", "name": "Incident"}]
@@ -265,9 +266,11 @@ def test_a_dry_run_checks_everything_and_moves_nothing(client):
     assert (moved.to_state, moved.transition, moved.changed, moved.dry_run) == (
         "Resolved",
         "Resolve",
-        True,
+        False,
         True,
     )
+    assert moved.objects[0].outcome.value == "done"
+    check_result("jira.transition", moved)
     client.transition_issue.assert_not_called()
     with pytest.raises(JiraTransitionError, match="not the expected_state 'In Progress'"):
         move_issue(ACCOUNT, "OPS-1", transition="Resolve", expected_state="In Progress")
@@ -276,6 +279,7 @@ def test_a_dry_run_checks_everything_and_moves_nothing(client):
 def test_already_in_the_target_state_changes_nothing(client):
     result = transition_issue(client, "OPS-1", to_state="open", expected_state="Closed")
     assert (result.changed, result.to_state, result.transition) == (False, "Open", None)
+    assert result.objects[0].reason == "already in 'Open'"
     client.transitions.assert_not_called()
     client.transition_issue.assert_not_called()
 

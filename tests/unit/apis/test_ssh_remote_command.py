@@ -9,6 +9,8 @@ from apis.ssh_api.account import SSHAccount
 from apis.ssh_api.client import CommandResult
 from apis.ssh_api.exceptions import SSHParameterError
 from apis.ssh_api.remote_command import AllowedScript, allowed_script, run_remote_command
+from apis.results import ObjectOutcome, Outcome
+from tests.result_schemas import check_result
 
 ACCOUNT = SSHAccount(name="hv", username="ops", private_key_file="/k", known_hosts_file="/kh")
 ALLOWED = [
@@ -57,10 +59,13 @@ def test_dry_run_only_connects(session):
     )
     assert result == {
         "dry_run": True,
+        "changed": False,
+        "objects": [ObjectOutcome("command", "nova-status on hv01", Outcome.DONE, "run")],
         "host": "hv01",
         "command": "/usr/local/sbin/nova-status 'a b'",
     }
     session.run.assert_not_called()
+    check_result("ssh.remote.command", result)
 
 
 def test_runs_the_allow_listed_path(session):
@@ -77,6 +82,8 @@ def test_runs_the_allow_listed_path(session):
     session.run.assert_called_once_with(["/usr/local/sbin/evacuate", "1"], timeout=60)
     assert result == {
         "dry_run": False,
+        "changed": True,
+        "objects": [ObjectOutcome("command", "evacuate on hv01", Outcome.DONE, "run")],
         "host": "hv01",
         "command": "/usr/local/sbin/evacuate 1",
         "exit_status": 0,

@@ -17,6 +17,7 @@ from apis.openstack_query_api import ServerQuery
 from workflows import email_ops, email_users
 from workflows.email_common import Delivery, footer_variables, names, parse_when
 from workflows.email_recipients import check_scope, find_owners, group_by_owner
+from tests.result_schemas import check_result
 
 pytestmark = pytest.mark.usefixtures("connected")
 
@@ -96,6 +97,7 @@ def test_decom_flavors_lists_the_flavor_and_its_date(relay):
     (alice,) = result["previews"]
     assert alice["label"] == "alice" and "legacy.small on 2026-12-25" in alice["text"]
     assert alice["attachments"][0]["filename"] == "affected_servers.csv"
+    check_result("email.users.with.decom.flavors", result)
 
 
 def test_decom_flavors_by_name_and_bad_names(relay):

@@ -7,6 +7,7 @@ from openstack.network.v2.network import Network
 from apis.openstack_api import floating_ips
 from apis.openstack_api.identity.exceptions import InvalidParameterError
 from apis.openstack_api.networks import ChangeRefusedError, ResourceConflictError
+from tests.result_schemas import check_result
 from tests.unit.openstack.test_network_fakes import FakeCloud
 
 
@@ -47,6 +48,7 @@ def test_allocate_count_counts_what_the_project_holds(cloud):
     for call in cloud.calls("network", "create_ip"):
         assert call.kwargs == {"floating_network_id": "n-pub", "project_id": "p-web"}
     again = floating_ips.floating_ip_allocate("prod", "web", count=3, dry_run=False)
+    check_result("floating.ip.allocate", again)
     assert again["changes"] == [] and all(f.existed for f in again["floating_ips"])
 
 

@@ -5,6 +5,7 @@ import pytest
 from apis.openstack_api.identity import groups
 from apis.openstack_api.identity.exceptions import AmbiguousNameError, NameNotFoundError
 from tests.unit.openstack.test_project_fakes import install
+from tests.result_schemas import check_result
 
 
 @pytest.fixture(name="cloud")
@@ -16,18 +17,19 @@ def fixture_cloud(monkeypatch):
 
 
 def states(report):
-    """(user, state) of each change."""
-    return [(c.subject, c.state.value) for c in report.changes]
+    """(user, outcome, reason) of each object."""
+    return [(o.name, o.outcome.value, o.reason) for o in report.objects]
 
 
 def test_add_several_users_reports_members_already_in(cloud):
     cloud.members.add((cloud.ops.id, cloud.alice.id))
     report = groups.group_user_add("prod", "ops", ["alice", "bob", cloud.bob.id])
-    assert states(report) == [("alice", "already_present"), ("bob", "added")]
+    assert states(report) == [("alice", "unchanged", "already present"), ("bob", "done", "")]
     assert report.changed and report.group.name == "ops"
     assert cloud.members == {(cloud.ops.id, cloud.alice.id), (cloud.ops.id, cloud.bob.id)}
     again = groups.group_user_add("prod", "ops", ["alice", "bob"])
     assert not again.changed
+    check_result("group.user.add", again)
 
 
 def test_one_unknown_user_changes_nothing(cloud):
@@ -50,8 +52,9 @@ def test_remove_is_a_dry_run_by_default(cloud):
     cloud.members |= {(cloud.ops.id, cloud.alice.id), (cloud.ops.id, cloud.bob.id)}
     cloud.user("carol")
     report = groups.group_user_remove("prod", "ops", ["alice", "carol"])
-    assert states(report) == [("alice", "would_remove"), ("carol", "not_present")]
+    assert states(report) == [("alice", "done", ""), ("carol", "unchanged", "not present")]
     assert report.dry_run and len(cloud.members) == 2
     done = groups.group_user_remove("prod", "ops", ["alice", "bob"], dry_run=False)
-    assert states(done) == [("alice", "removed"), ("bob", "removed")]
+    check_result("group.user.remove", done)
+    assert states(done) == [("alice", "done", ""), ("bob", "done", "")]
     assert not cloud.members

@@ -11,6 +11,7 @@ from apis.openstack_api.identity.exceptions import (
     InvalidParameterError,
 )
 from apis.openstack_api.images import DECOMMISSION_KEY, parse_date
+from tests.result_schemas import check_result
 from tests.unit.openstack.test_network_fakes import FakeCloud
 
 NOW = datetime.datetime(2026, 6, 15, 9, 30, tzinfo=datetime.timezone.utc)
@@ -53,6 +54,7 @@ def test_share_makes_shared_adds_and_accepts_then_is_idempotent(cloud):
     cloud.conn.image.add_member.assert_called_once_with(image, member_id="p-web")
     cloud.conn.image.update_member.assert_called_once_with("p-web", image, status="accepted")
     again = images.image_share_to_project("prod", "etl", "web", dry_run=False)
+    check_result("image.share.to.project", again)
     assert again["already_shared"] and again["changes"] == []
 
 

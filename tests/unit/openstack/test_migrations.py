@@ -30,6 +30,7 @@ from apis.openstack_api.migrations import migrate, migrate_server
 from apis.openstack_api.servers import ServerError
 from tests.unit.query.fakes import FakeCompute, FakeConnection, FakeImage
 from tests.unit.workflows.test_cloud_checks import FakeConnect
+from tests.result_schemas import check_result
 
 ROOT = Path(__file__).resolve().parents[3]
 HOSTS = ("hv-a", "hv-b")
@@ -534,8 +535,17 @@ def test_dry_run_reports_the_plan(action_cloud):
 
 
 def test_migrate_server_with_snapshot(action_cloud):
+    planned = migrate_server("prod", "web", snapshot_first=True)
     result = migrate_server("prod", "web", snapshot_first=True, dry_run=False)
     assert result["snapshot"]["name"].startswith("web-pre-migration-")
+    assert [(o.kind, o.change) for o in result["objects"]] == [
+        ("snapshot", "create"),
+        ("server", "live migrate"),
+    ]
+    assert [dataclasses.replace(o, id=None) for o in result["objects"]] == [
+        dataclasses.replace(o, id=None) for o in planned["objects"]
+    ]
+    check_result("server.migrate", result)
     assert result["snapshot"]["status"] == "queued" and result["dest_host"] == "hv-b"
     order = [
         c[0] for c in action_cloud.calls if c[0] in ("create_server_image", "live_migrate_server")

@@ -25,6 +25,7 @@ from apis.openstack_api.networks import (
     find_external_network,
     pick,
 )
+from tests.result_schemas import check_result
 from tests.unit.openstack.test_network_fakes import FakeCloud
 
 ACTIONS = Path(__file__).resolve().parents[3] / "actions"
@@ -130,6 +131,7 @@ def test_network_create_creates_in_the_project_then_is_idempotent(cloud):
     assert created.project_id == "p-web" and subnet.project_id == "p-web"
     assert subnet.cidr == "10.1.0.0/24" and subnet.dns_nameservers == ["9.9.9.9"]
     again = networks.network_create("prod", "web", "app-net", cidr="10.1.0.0/24", dry_run=False)
+    check_result("network.create", again)
     assert not again["changed"] and again["changes"] == []
     assert again["network"].existed and again["subnet"].id == subnet.id
     assert len(cloud.calls("network", "create_network")) == 1

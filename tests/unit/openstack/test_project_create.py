@@ -20,6 +20,7 @@ from apis.openstack_api.identity.exceptions import (
 )
 from apis.openstack_api.identity.project_setup import parse_rule
 from apis.openstack_api.security_groups import Protocol
+from tests.result_schemas import check_result
 from tests.unit.openstack.test_project_fakes import install
 from workflows.project_create import project_create
 
@@ -84,6 +85,7 @@ def test_plain_project_with_tags_and_properties(cloud):
 
 def test_every_part_is_built_and_reported(cloud):
     report = project_create("prod", "web", **FULL)
+    check_result("project.create", report)
     project = new_project(cloud)
     assert report.state.value == "created" and report.project.id == project.id
     assert [s.kind for s in report.steps] == [
@@ -142,6 +144,7 @@ def test_second_run_reports_the_existing_project_and_changes_nothing(cloud):
     before = snapshot(cloud)
     creates = len(cloud.calls("identity", "create_project"))
     again = project_create("prod", "web", **FULL)
+    check_result("project.create", again)
     assert again.state.value == "existed" and not again.steps
     assert again.project.properties == {"owner": "web-team"}
     assert "nothing changed" in again.message
@@ -158,6 +161,7 @@ def test_same_name_in_another_domain_is_a_new_project(cloud):
 def test_dry_run_resolves_everything_and_creates_nothing(cloud):
     before = snapshot(cloud)
     report = project_create("prod", "web", dry_run=True, **FULL)
+    check_result("project.create", report)
     assert report.state.value == "would_create" and report.project is None
     assert [s.name for s in report.steps] == [
         "web",

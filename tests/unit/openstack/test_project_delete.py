@@ -19,6 +19,7 @@ from apis.openstack_api.identity.exceptions import (
     ProjectProtectedError,
 )
 from apis.openstack_api.identity.project_resources import OwnedKind
+from tests.result_schemas import check_result
 from tests.unit.openstack.test_project_fakes import ADMIN_PROJECT, install
 from workflows.project_delete import project_delete
 
@@ -105,6 +106,7 @@ def test_dry_run_lists_everything_and_changes_nothing(cloud):
     cloud.add(Project(name="empty", domain_id="default", tags=[]))
     before = counts(cloud)
     report = project_delete("prod", "web", force=True, protected_projects=PROTECTED)
+    check_result("project.delete", report)
     assert report.state.value == "would_delete" and report.project.name == "web"
     assert {kind: [r.name for r in items] for kind, items in report.resources.items()} == {
         "servers": ["web-1"],
@@ -128,6 +130,7 @@ def test_force_deletes_workload_then_scaffolding_then_the_project(cloud):
     with_scaffolding(cloud)
     cloud.quotas[("compute", cloud.web.id)] = {"cores": 4}
     report = project_delete("prod", "web", force=True, dry_run=False, wait_timeout=7)
+    check_result("project.delete", report)
     assert report.state.value == "deleted" and report.message == "project 'web' deleted"
     assert cloud.web.id not in cloud.store[Project]
     assert counts(cloud) == {"Domain": 2, "Role": 3, "Project": 1}

@@ -6,6 +6,7 @@ from apis.openstack_api import quotas
 from apis.openstack_api.identity.exceptions import InvalidParameterError
 from apis.openstack_api.networks import ChangeRefusedError, Plan
 from apis.openstack_api.quotas import QuotaKey, QuotaService, QuotaUsage
+from tests.result_schemas import check_result
 from tests.unit.openstack.test_network_fakes import FakeCloud
 
 COMPUTE = {key.key: (10, 0) for key in QuotaKey.of(QuotaService.COMPUTE)}
@@ -61,6 +62,7 @@ def test_set_applies_only_given_keys(cloud):
     cloud.conn.network.update_quota.assert_called_once_with("p-web", check_limit=True, routers=2)
     assert cloud.quotas["compute"]["p-web"]["cores"] == (30, 4)
     again = quotas.quota_set("prod", "web", cores=30, ram=4096, routers=2, dry_run=False)
+    check_result("quota.set", again)
     assert not again["changed"] and again["quotas"] == {}
 
 

@@ -13,6 +13,7 @@ from apis.openstack_api.identity.exceptions import (
 )
 from apis.openstack_api.identity.resolve import IdentityKind, Resolver
 from tests.unit.openstack.test_project_fakes import install
+from tests.result_schemas import check_result
 
 
 @pytest.fixture(name="cloud")
@@ -25,14 +26,14 @@ def fixture_cloud(monkeypatch):
 
 
 def states(report):
-    """(role, state) of each change."""
-    return [(c.role, c.state.value) for c in report.changes]
+    """(role, outcome, reason) of each object."""
+    return [(o.name, o.outcome.value, o.reason) for o in report.objects]
 
 
 def test_user_role_add_grants_missing_roles_and_reports_existing_ones(cloud):
     cloud.grants.add(("user", cloud.web.id, cloud.alice.id, "r-member"))
     report = roles.project_role_add("prod", "web", ["member", "reader"], user="alice")
-    assert states(report) == [("member", "already_present"), ("reader", "added")]
+    assert states(report) == [("member", "unchanged", "already present"), ("reader", "done", "")]
     assert report.changed and not report.dry_run
     assert (report.project.name, report.project.domain) == ("web", "Default")
     assert cloud.grants == {
@@ -46,7 +47,8 @@ def test_user_role_add_grants_missing_roles_and_reports_existing_ones(cloud):
 def test_user_role_add_twice_changes_nothing(cloud):
     roles.project_role_add("prod", "web", ["member"], user="alice")
     again = roles.project_role_add("prod", cloud.web.id, ["r-member"], user=cloud.alice.id)
-    assert states(again) == [("member", "already_present")] and not again.changed
+    assert states(again) == [("member", "unchanged", "already present")] and not again.changed
+    check_result("project.user.role.add", again)
 
 
 def test_ambiguous_user_lists_candidates_and_changes_nothing(cloud):
@@ -114,22 +116,25 @@ def test_empty_names_are_refused():
 def test_user_role_remove_is_a_dry_run_by_default(cloud):
     cloud.grants.add(("user", cloud.web.id, cloud.alice.id, "r-member"))
     report = roles.project_role_remove("prod", "web", ["member", "admin"], user="alice")
-    assert states(report) == [("member", "would_remove"), ("admin", "not_present")]
+    assert states(report) == [("member", "done", ""), ("admin", "unchanged", "not present")]
     assert report.dry_run and not report.changed
     assert cloud.grants == {("user", cloud.web.id, cloud.alice.id, "r-member")}
     done = roles.project_role_remove("prod", "web", ["member"], user="alice", dry_run=False)
-    assert states(done) == [("member", "removed")] and done.changed
+    check_result("project.user.role.remove", done)
+    assert states(done) == [("member", "done", "")] and done.changed
     assert not cloud.grants
 
 
 def test_group_roles_add_and_remove(cloud):
     added = roles.project_role_add("prod", "web", ["admin"], group="ops")
-    assert states(added) == [("admin", "added")] and added.grantee_type == "group"
+    assert states(added) == [("admin", "done", "")] and added.grantee_type == "group"
     assert cloud.grants == {("group", cloud.web.id, cloud.ops.id, "r-admin")}
     kept = roles.project_role_remove("prod", "web", ["admin"], group="ops")
-    assert states(kept) == [("admin", "would_remove")] and cloud.grants
+    assert states(kept) == [("admin", "done", "")] and cloud.grants
     removed = roles.project_role_remove("prod", "web", ["admin"], group="ops", dry_run=False)
-    assert states(removed) == [("admin", "removed")] and not cloud.grants
+    check_result("project.group.role.remove", removed)
+    check_result("project.group.role.add", added)
+    assert states(removed) == [("admin", "done", "")] and not cloud.grants
 
 
 def test_forbidden_is_a_clean_error_with_a_hint(cloud):

@@ -7,6 +7,7 @@ from openstack.network.v2.security_group_rule import SecurityGroupRule
 from apis.openstack_api import security_groups
 from apis.openstack_api.identity.exceptions import InvalidParameterError, NameNotFoundError
 from apis.openstack_api.security_groups import Protocol, RuleSpec
+from tests.result_schemas import check_result
 
 
 @pytest.fixture(name="cloud")
@@ -56,6 +57,7 @@ def test_preset_dry_run_then_create_then_idempotent(cloud):
     )
     assert done["changed"] and not done["rule"].existed
     again = security_groups.security_group_rule_add("prod", "web", preset="ssh", dry_run=False)
+    check_result("security.group.rule.add", again)
     assert again["rule"].existed and again["changes"] == []
 
 

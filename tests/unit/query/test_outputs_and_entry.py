@@ -16,6 +16,7 @@ from apis.openstack_query_api.exceptions import (
     UnknownPropertyError,
     UnknownQueryTypeError,
 )
+from tests.result_schemas import check_result
 
 
 @pytest.fixture(name="shutoff")
@@ -172,6 +173,8 @@ def test_search_props_grouped_and_scoped(connected):
 def test_search_null_preset_and_bad_output(connected):
     result = entry.search("prod", "users", preset="is_null", property_name="email")
     assert [r["user_name"] for r in result["results"]] == ["carol"]
+    check_result("openstack.search", result)
+    check_result("user.search", result)
     with pytest.raises(QueryError, match="output_type 'pdf'"):
         entry.search("prod", "users", output_type="pdf")
     assert connected == ["prod"]

@@ -10,7 +10,9 @@ from openstack.network.v2.floating_ip import FloatingIP
 from openstack.network.v2.port import Port
 from openstack.network.v2.security_group_rule import SecurityGroupRule
 
+from apis.results import ObjectOutcome, Outcome
 from apis.openstack_query_api.exceptions import QueryError
+from tests.result_schemas import check_result
 from tests.unit.query.fakes import FakeConnection
 from workflows import cloud_checks
 
@@ -159,4 +161,16 @@ def test_nothing_found_reads_well(cloud):
         "findings": [],
         "table": "nothing found",
         "ticket": None,
+        "changed": False,
+        "dry_run": True,
+        "objects": [
+            ObjectOutcome(
+                "jira ticket",
+                "cloudops-check-world-open-security-groups",
+                Outcome.SKIPPED,
+                "create",
+                "nothing found",
+            )
+        ],
     }
+    check_result("check.open.security.groups", report)

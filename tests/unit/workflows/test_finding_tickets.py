@@ -11,6 +11,8 @@ from apis.jira_api.account import JiraAccount
 from apis.jira_api.exceptions import JiraParameterError
 from apis.jira_api.issues import CreatedIssue
 from apis.jira_api.search import FoundIssue
+from apis.results import ObjectOutcome, Outcome
+from tests.result_schemas import check_result
 from workflows import finding_tickets
 
 ACCOUNT = {"name": "jsm", "url": "https://jira.example", "username": "bot", "api_token": "t0k"}
@@ -60,6 +62,7 @@ def fixture_jira(monkeypatch):
             components=[],
             labels=kw["labels"],
             dry_run=kw["dry_run"],
+            objects=[],
             key=None if kw["dry_run"] else "OPS-7",
         ),
     )
@@ -109,7 +112,15 @@ def test_creates_once_with_the_finding_label(jira):
         "dry_run": False,
         "key": "OPS-7",
         "created": True,
+        "existed": False,
+        "changed": True,
+        "objects": [
+            ObjectOutcome(
+                "jira ticket", "cloudops-finding-abc123", Outcome.DONE, "create", "", "OPS-7"
+            )
+        ],
     }
+    check_result("jira.finding.ticket", result)
     jql = jira.search.call_args.args[1]
     assert 'project = "OPS" AND labels = "cloudops-finding-abc123"' in jql
     assert "status NOT IN" in jql
@@ -118,7 +129,8 @@ def test_creates_once_with_the_finding_label(jira):
     assert kwargs["issue_type"] == "Task" and kwargs["dry_run"] is False
     jira.search.return_value = [FoundIssue("OPS-7", "10001", {})]
     again = finding_tickets.open_finding_ticket(DIFFERS, account, "OPS", dry_run=False)
-    assert again["key"] == "OPS-7" and again["created"] is False
+    assert again["key"] == "OPS-7" and again["created"] is False and not again["changed"]
+    assert again["objects"][0].reason == "open ticket OPS-7 exists"
     assert jira.create_task.call_count == 1
 
 

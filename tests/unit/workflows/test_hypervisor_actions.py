@@ -9,6 +9,7 @@ from openstack.compute.v2.service import Service
 
 from apis.openstack_api import hypervisor_service
 from apis.openstack_api.hypervisor_service import HypervisorServiceError, maintenance_reason
+from tests.result_schemas import check_result
 from tests.unit.query.fakes import FakeConnection
 from tests.unit.workflows.test_cloud_checks import FakeConnect
 from workflows import hypervisor_finders
@@ -61,6 +62,8 @@ def test_disable_records_who_why_when(cloud):
     assert done["changed"] and done["reason"].startswith("[maintenance] kernel update (by alice, ")
     (call,) = [c for c in cloud.calls if c[0] == "disable_service"]
     assert call[2]["disabled_reason"] == done["reason"]
+    assert planned["objects"] == done["objects"]
+    check_result("hypervisor.service.disable", done)
 
 
 def test_expected_status_mismatch_changes_nothing(cloud):
@@ -79,6 +82,7 @@ def test_enable(cloud):
         "prod", "hv4", expected_status="disabled", dry_run=False
     )
     assert result["changed"] and result["previous_status"] == "disabled"
+    check_result("hypervisor.service.enable", result)
     assert [c[0] for c in cloud.calls if c[0].endswith("_service")] == ["enable_service"]
 
 

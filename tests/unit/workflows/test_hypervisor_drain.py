@@ -1,5 +1,6 @@
 """hypervisor.drain and its plan against the fake nova of test_migrations; the Orquesta twin."""
 
+import dataclasses
 import re
 import threading
 from pathlib import Path
@@ -10,6 +11,7 @@ import yaml
 from apis.openstack_api import connection, hypervisor_service, migration_watch, migrations
 from packtools.orquesta_check import check_workflow
 from packtools.pack import action_parameters, load_pack
+from tests.result_schemas import check_result
 from tests.unit.openstack.test_migrations import GPU, make_cloud, make_server
 from tests.unit.workflows.test_cloud_checks import FakeConnect
 from workflows import hypervisor_drain
@@ -185,9 +187,15 @@ def test_report_names_a_failure_without_a_result():
 
 def test_drain_moves_everything_movable(cloud):
     cloud.compute.data["servers"] = [s for s in cloud.compute.data["servers"] if s.name != "gpu"]
+    planned = drain_hypervisor("prod", "hv-a", "kernel update", operator="alice")
     result = drain_hypervisor(
         "prod", "hv-a", "kernel update", operator="alice", concurrency=2, dry_run=False
     )
+    assert [dataclasses.replace(o, id=None) for o in result["objects"]] == [
+        dataclasses.replace(o, id=None) for o in planned["objects"]
+    ]
+    assert result["changed"] and not planned["changed"]
+    check_result("hypervisor.drain", result)
     assert service(cloud).status == "disabled"
     assert service(cloud).disabled_reason.startswith("[maintenance] kernel update (by alice, ")
     assert result["disable"]["changed"] and result["disable"]["previous_status"] == "enabled"

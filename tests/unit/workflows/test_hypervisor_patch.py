@@ -25,6 +25,7 @@ from apis.ssh_api.exceptions import SSHCommandError, SSHConnectionError, SSHPara
 from workflows import hypervisor_patch
 from workflows.hypervisor_patch import PatchRebootError
 from workflows.rollback import Step, run_saga
+from tests.result_schemas import check_result
 
 SSH = SSHAccount(name="hv", username="ops", private_key_file="/k", known_hosts_file="/kh")
 AM = AlertmanagerAccount(name="am", url="http://am")
@@ -139,6 +140,9 @@ def test_success_runs_every_step_in_order(apis):
     assert result["reboot_requested_at"] == result["reboot"]["reboot_requested_at"]
     apis.remove_silences.assert_not_called()
     apis.collect_facts.assert_called_once_with(mock.ANY, host="hv1")
+    check_result("hypervisor.patch.reboot", result)
+    planned = run(dry_run=True)
+    assert result["objects"] == planned["objects"] and result["changed"]
 
 
 def test_dry_run_checks_but_changes_nothing(apis):
@@ -266,6 +270,13 @@ def test_patch_failure_reports_output_and_rolls_back_both(apis):
     patch = failed.value.report["steps"][2]
     assert patch["exit_status"] == 3 and patch["stderr_tail"] == "dpkg broke\n"
     assert patch["stdout_tail"] == "half done\n"
+    outcomes = [(o.kind, o.outcome.value) for o in failed.value.report["objects"]]
+    assert outcomes == [
+        ("silence step", "done"),
+        ("downtime step", "done"),
+        ("patch step", "failed"),
+        ("reboot step", "skipped"),
+    ]
     assert rollback_of(failed.value) == {"downtime": "undone", "silence": "undone"}
     assert [e["step"] for e in failed.value.report["rollback"]] == ["downtime", "silence"]
     apis.icinga.remove_downtime.assert_called_once_with(DOWNTIMES[0])

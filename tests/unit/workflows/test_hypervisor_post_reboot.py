@@ -10,10 +10,11 @@ import pytest
 from apis.alertmanager_api.account import AlertmanagerAccount
 from apis.alertmanager_api.exceptions import AlertmanagerConnectionError
 from apis.icinga_api.account import IcingaAccount
-from apis.icinga_api.downtimes import Downtime
+from apis.icinga_api.downtimes import Downtime, DowntimesRemoved
 from apis.icinga_api.exceptions import IcingaConnectionError
 from workflows import hypervisor_post_reboot, hypervisor_test_server
 from workflows.hypervisor_post_reboot import PostRebootError
+from tests.result_schemas import check_result
 
 AM = AlertmanagerAccount(name="am", url="http://am")
 ICINGA = IcingaAccount(name="ic", url="https://icinga")
@@ -69,8 +70,11 @@ def fixture_apis(pin_clock):
         fakes["list_own_downtimes"].return_value = [
             Downtime("hv1!dt", "hv1", None, "cloudops", "[cloudops] x", NOW, NOW, True, None)
         ]
-        fakes["remove_downtimes"].return_value = {"downtimes": [{"name": "hv1!dt"}]}
+        fakes["remove_downtimes"].return_value = DowntimesRemoved(
+            dry_run=False, objects=[], host="hv1", service=None, downtimes=[{"name": "hv1!dt"}]
+        )
         fakes["test_servers"].return_value = PASSED
+        fakes["enable_hypervisor"].return_value = {"hypervisor": "hv1", "changed": True}
         yield SimpleNamespace(**fakes, conn=conn)
 
 
@@ -113,6 +117,9 @@ def test_back_host_is_tested_enabled_and_cleaned_up(apis):
         "errors": [],
     }
     apis.sleep.assert_not_called()
+    check_result("hypervisor.post.reboot", result)
+    planned = run(dry_run=True)
+    assert planned["objects"] == result["objects"] and result["changed"] and not planned["changed"]
 
 
 def test_waits_for_a_heartbeat_and_boot_after_the_reboot(apis):
@@ -179,6 +186,8 @@ def test_enabled_host_with_leftovers_is_only_cleaned_up(apis):
     result = run()
     assert result["cleanup"]["silences_expired"] == ["s-1"]
     apis.test_servers.assert_not_called()
+    assert result["objects"] == planned["objects"]
+    assert result["objects"][0].outcome.value == "unchanged"
 
 
 def test_dry_run_and_refusals(apis):
@@ -198,6 +207,8 @@ def test_cleanup_failures_fail_the_action_with_the_report(apis):
         run()
     assert err.value.report["enable"] is apis.enable_hypervisor.return_value
     assert len(err.value.report["cleanup"]["errors"]) == 2
+    failed = [o.kind for o in err.value.report["objects"] if o.outcome.value == "failed"]
+    assert failed == ["silence", "downtime"]
 
 
 def test_test_server_settings_come_from_hypervisor_maintenance(apis):

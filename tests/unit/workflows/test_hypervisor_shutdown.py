@@ -14,6 +14,7 @@ from apis.openstack_api import connection
 from apis.openstack_api import servers as servers_api
 from apis.openstack_api.connection import WorkerConnections
 from apis.openstack_api.hypervisor_service import HypervisorServiceError
+from tests.result_schemas import check_result
 from tests.unit.query.fakes import FakeCompute, FakeConnection
 from tests.unit.workflows.test_cloud_checks import FakeConnect
 from workflows import hypervisor_shutdown
@@ -118,6 +119,23 @@ def test_stops_active_servers_with_worker_connections(cloud):
     assert all(s["seconds"] is not None for s in report["servers"] if s["outcome"] == "stopped")
     assert 1 <= len(cloud.opened) <= 2 and len({t for _, t in cloud.opened}) == len(cloud.opened)
     assert cloud.closed == len(cloud.opened)
+    check_result("hypervisor.shutdown.servers", report)
+
+
+@pytest.mark.usefixtures("cloud")
+def test_a_dry_run_reports_the_stops_the_real_run_makes():
+    planned = hypervisor_shutdown.shutdown_servers("prod", "hv1", skip_name_patterns=["^keep-"])
+    done = hypervisor_shutdown.shutdown_servers(
+        "prod", "hv1", dry_run=False, skip_name_patterns=["^keep-"]
+    )
+    assert planned["objects"] == done["objects"] and done["changed"] and not planned["changed"]
+    assert {o.name: (o.outcome.value, o.reason) for o in done["objects"]} == {
+        "keep-lab": ("skipped", "name matches skip_name_patterns"),
+        "web-a": ("done", ""),
+        "web-b": ("done", ""),
+        "web-err": ("skipped", "status ERROR: only ACTIVE ones stop"),
+        "web-off": ("unchanged", "already SHUTOFF"),
+    }
 
 
 def test_projects_limit_the_servers(cloud):

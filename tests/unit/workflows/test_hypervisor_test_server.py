@@ -1,5 +1,6 @@
 """hypervisor.test.server against a fake cloud whose calls are checked against the SDK."""
 
+import dataclasses
 import inspect
 import itertools
 import re
@@ -17,6 +18,7 @@ from openstack.network.v2.network import Network
 
 from apis.openstack_api import servers as servers_api
 from apis.openstack_api.hypervisor_service import HypervisorServiceError
+from tests.result_schemas import check_result
 from tests.unit.query.fakes import FakeCompute, FakeConnection, FakeNetwork
 from tests.unit.workflows.test_cloud_checks import FakeConnect
 from workflows import hypervisor_test_server as hts
@@ -266,13 +268,24 @@ def test_a_failed_delete_fails_the_entry(cloud):
 
 
 def test_the_action_fails_with_the_report(cloud):
-    assert hts.test_server_action("prod", ["hv1"], "cirros", flavors=["small"])["ok"]
+    passed = hts.test_server_action("prod", ["hv1"], "cirros", flavors=["small"])
+    assert passed.ok and passed.changed
+    check_result("hypervisor.test.server", passed)
     cloud.compute.data["boot_results"] = {"f-m": "ERROR"}
     with pytest.raises(HypervisorTestServerError) as caught:
         hts.test_server_action("prod", ["hv1", "hv2"], "cirros", flavors=["medium"])
     assert str(caught.value).startswith("test server failed on hv1 (medium: ServerError: ")
     assert "; hv2 (medium: " in str(caught.value)
-    assert caught.value.report["ok"] is False
+    assert caught.value.report.ok is False
+    assert [o.outcome.value for o in caught.value.report.objects] == ["failed", "failed"]
+
+
+def test_a_dry_run_boots_nothing_and_plans_what_the_real_run_boots(cloud):
+    planned = hts.test_server_action("prod", ["hv1", "hv2"], "cirros", dry_run=True)
+    assert not cloud.compute.data.get("boots") and planned.dry_run and not planned.changed
+    done = hts.test_server_action("prod", ["hv1", "hv2"], "cirros")
+    assert [dataclasses.replace(o, id=None) for o in done.objects] == planned.objects
+    check_result("hypervisor.test.server", planned)
 
 
 @pytest.mark.usefixtures("cloud")

@@ -22,6 +22,7 @@ from workflows.jira_new_project_errors import NewProjectConfigError, NewProjectR
 from workflows.jira_new_project_plan import build_plan
 from workflows.jira_new_project_settings import NewProjectSettings
 from workflows.project_create import CreateState, ProjectCreateReport, Step
+from tests.result_schemas import check_result
 
 ACCOUNT = JiraAccount(name="jsm", url="https://jira.example.org", username="bot", api_token="t0k")
 CONFIG = {"jira_account": "jsm", "service_desk": "OPS", "cloud_account": "prod"}
@@ -54,6 +55,8 @@ def view(properties=None):
 
 
 CREATED = ProjectCreateReport(
+    dry_run=False,
+    objects=[],
     state=CreateState.CREATED,
     project=view({"jira_request": "OPS-7"}),
     steps=[
@@ -195,7 +198,7 @@ def fixture_fakes(monkeypatch, client):
         transition_issue=mock.create_autospec(
             flow.transition_issue,
             side_effect=lambda client, issue, **kw: TransitionResult(
-                issue, "Ready for automation", kw.get("to_state") or kw["transition"], True
+                False, [], issue, "Ready for automation", kw.get("to_state") or kw["transition"]
             ),
         ),
         ticket=ticket,
@@ -226,6 +229,11 @@ def test_success_creates_comments_and_moves_to_done(fakes, client):
         "Done",
         "c1",
     )
+    assert [(o.kind, o.change, o.id) for o in result.objects] == [
+        ("comment", "add", "c1"),
+        ("issue", "transition", "OPS-7"),
+    ]
+    check_result("jira.request_new_project", result)
     fakes.fetch_issue.assert_called_once_with(client, "ops-7", fields="summary,status")
     fakes.read_form.assert_called_once_with(client, "OPS-7", None)
     arguments = fakes.project_create.call_args
@@ -249,7 +257,9 @@ def test_success_creates_comments_and_moves_to_done(fakes, client):
 
 
 def test_dry_run_plans_without_touching_the_ticket(fakes):
-    planned = ProjectCreateReport(CreateState.WOULD_CREATE, None, [Step("project", "x")], "dry")
+    planned = ProjectCreateReport(
+        True, [], CreateState.WOULD_CREATE, None, [Step("project", "x")], "dry"
+    )
     fakes.project_create.return_value = planned
     result = run(dry_run=True)
     assert result.outcome is Outcome.WOULD_CREATE and result.dry_run
@@ -257,6 +267,8 @@ def test_dry_run_plans_without_touching_the_ticket(fakes):
     assert fakes.project_create.call_args.kwargs["dry_run"] is True
     fakes.add_comment.assert_not_called()
     fakes.transition_issue.assert_not_called()
+    assert not result.changed and [o.change for o in result.objects] == ["add", "transition"]
+    check_result("jira.request_new_project", result)
 
 
 def test_a_ticket_not_ready_is_left_alone(fakes):
@@ -308,7 +320,7 @@ def test_unknown_member_fails_before_anything_is_created(fakes):
 
 def test_existing_project_of_someone_else_is_a_failure(fakes):
     fakes.project_create.return_value = ProjectCreateReport(
-        CreateState.EXISTED, view({"owner": "x"}), [], "exists"
+        False, [], CreateState.EXISTED, view({"owner": "x"}), [], "exists"
     )
     with pytest.raises(NewProjectRequestError, match="'astro-lab' already exists in domain"):
         run()
@@ -317,7 +329,7 @@ def test_existing_project_of_someone_else_is_a_failure(fakes):
 
 def test_project_made_for_this_request_earlier_is_reported_again(fakes):
     fakes.project_create.return_value = ProjectCreateReport(
-        CreateState.EXISTED, view({"jira_request": "OPS-7"}), [], "exists"
+        False, [], CreateState.EXISTED, view({"jira_request": "OPS-7"}), [], "exists"
     )
     fakes.read_form.return_value = form(network="no", members=None, admins=None, cores=None)
     result = run(external_network="public")
@@ -340,7 +352,7 @@ def test_router_is_named_in_the_comment(fakes):
 def test_failed_done_transition_after_creation_needs_attention(fakes, client):
     fakes.transition_issue.side_effect = [
         JiraTransitionError("issue OPS-7 has no to_state 'Done'"),
-        TransitionResult("OPS-7", "Ready for automation", "Needs attention", True),
+        TransitionResult(False, [], "OPS-7", "Ready for automation", "Needs attention"),
     ]
     with pytest.raises(NewProjectRequestError, match="has no to_state 'Done'"):
         run()

@@ -7,19 +7,17 @@ import functools
 from typing import List, Optional
 
 from apis.openstack_api.connection import connect
-from apis.openstack_api.identity.changes import Change, apply_add, apply_remove, changed
+from apis.openstack_api.identity.changes import apply
 from apis.openstack_api.identity.exceptions import openstack_errors
 from apis.openstack_api.identity.resolve import IdentityKind, IdentityRef, Resolver
+from apis.results import ChangeResult
 
 
-@dataclasses.dataclass(frozen=True)
-class MembershipReport:
-    """The group and one change per user."""
+@dataclasses.dataclass
+class MembershipReport(ChangeResult):
+    """The change result (one object per user) and the group."""
 
     group: IdentityRef
-    changes: List[Change]
-    changed: bool
-    dry_run: bool
 
 
 def _change_members(
@@ -37,26 +35,19 @@ def _change_members(
         group_obj = resolver.find(IdentityKind.GROUP, group, "group", group_domain, "group_domain")
         user_objs = resolver.find_all(IdentityKind.USER, users, "users", user_domain, "user_domain")
         identity = conn.identity
-        changes = []
-        for user in user_objs:
-            exists = functools.partial(identity.check_user_in_group, user, group_obj)
-            if adding:
-                state = apply_add(
-                    exists, functools.partial(identity.add_user_to_group, user, group_obj)
-                )
-            else:
-                state = apply_remove(
-                    exists,
-                    functools.partial(identity.remove_user_from_group, user, group_obj),
-                    dry_run,
-                )
-            changes.append(Change(subject=resolver.ref(user).name, state=state))
-        return MembershipReport(
-            group=resolver.ref(group_obj),
-            changes=changes,
-            changed=changed(changes),
-            dry_run=dry_run,
-        )
+        operation = identity.add_user_to_group if adding else identity.remove_user_from_group
+        objects = [
+            apply(
+                "group member",
+                resolver.ref(user).name,
+                adding,
+                functools.partial(identity.check_user_in_group, user, group_obj),
+                functools.partial(operation, user, group_obj),
+                dry_run,
+            )
+            for user in user_objs
+        ]
+        return MembershipReport(dry_run=dry_run, objects=objects, group=resolver.ref(group_obj))
 
 
 def group_user_add(
@@ -65,9 +56,10 @@ def group_user_add(
     users: List[str],
     group_domain: Optional[str] = None,
     user_domain: Optional[str] = None,
+    dry_run: bool = False,
 ) -> MembershipReport:
     """Add users to a group; members already in it are reported, not re-added."""
-    return _change_members(True, cloud_account, group, users, group_domain, user_domain)
+    return _change_members(True, cloud_account, group, users, group_domain, user_domain, dry_run)
 
 
 def group_user_remove(

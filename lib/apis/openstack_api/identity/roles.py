@@ -8,9 +8,10 @@ import functools
 from typing import Any, Dict, List, Optional
 
 from apis.openstack_api.connection import connect
-from apis.openstack_api.identity.changes import Change, apply_add, apply_remove, changed
+from apis.openstack_api.identity.changes import apply
 from apis.openstack_api.identity.exceptions import InvalidParameterError, openstack_errors
 from apis.openstack_api.identity.resolve import IdentityKind, IdentityRef, Resolver
+from apis.results import ChangeResult, ObjectOutcome
 
 
 class Grantee(enum.Enum):
@@ -36,16 +37,13 @@ class Grantee(enum.Enum):
         self.unassign = unassign
 
 
-@dataclasses.dataclass(frozen=True)
-class RoleGrantReport:
-    """The project, the user or group, and one change per role."""
+@dataclasses.dataclass
+class RoleGrantReport(ChangeResult):
+    """The change result (one object per role), the project and the user or group."""
 
     project: IdentityRef
     grantee: IdentityRef
     grantee_type: str
-    changes: List[Change]
-    changed: bool
-    dry_run: bool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,23 +70,22 @@ def role_changes(
     roles: List[Any],
     adding: bool = True,
     dry_run: bool = False,
-) -> List[Change]:
+) -> List[ObjectOutcome]:
     """Grant (or revoke) each role on the project; grants already in place are left alone."""
     identity = conn.identity
     check = getattr(identity, grantee_type.check)
-    assign = getattr(identity, grantee_type.assign)
-    unassign = getattr(identity, grantee_type.unassign)
-    changes = []
-    for role in roles:
-        exists = functools.partial(check, project, grantee, role)
-        if adding:
-            state = apply_add(exists, functools.partial(assign, project, grantee, role))
-        else:
-            state = apply_remove(
-                exists, functools.partial(unassign, project, grantee, role), dry_run
-            )
-        changes.append(Change(subject=grantee.name, role=role.name, state=state))
-    return changes
+    operation = getattr(identity, grantee_type.assign if adding else grantee_type.unassign)
+    return [
+        apply(
+            "role",
+            role.name,
+            adding,
+            functools.partial(check, project, grantee, role),
+            functools.partial(operation, project, grantee, role),
+            dry_run,
+        )
+        for role in roles
+    ]
 
 
 def _change_roles(
@@ -122,16 +119,14 @@ def _change_roles(
             f"{label}_domain",
         )
         role_objs = resolver.find_all(IdentityKind.ROLE, roles, "roles")
-        changes = role_changes(
-            conn, grantee_type, project_obj, grantee_obj, role_objs, adding, dry_run
-        )
         return RoleGrantReport(
+            dry_run=dry_run,
+            objects=role_changes(
+                conn, grantee_type, project_obj, grantee_obj, role_objs, adding, dry_run
+            ),
             project=resolver.ref(project_obj),
             grantee=resolver.ref(grantee_obj),
             grantee_type=label,
-            changes=changes,
-            changed=changed(changes),
-            dry_run=dry_run,
         )
 
 
@@ -144,6 +139,7 @@ def project_role_add(
     project_domain: Optional[str] = None,
     user_domain: Optional[str] = None,
     group_domain: Optional[str] = None,
+    dry_run: bool = False,
 ) -> RoleGrantReport:
     """Grant roles on a project to a user or a group (project.user.role.add,
     project.group.role.add); roles already granted are reported, not redone."""
@@ -155,6 +151,7 @@ def project_role_add(
         {Grantee.USER: user, Grantee.GROUP: group},
         {Grantee.USER: user_domain, Grantee.GROUP: group_domain},
         project_domain,
+        dry_run,
     )
 
 
