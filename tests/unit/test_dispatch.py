@@ -6,11 +6,11 @@ import enum
 
 import pytest
 
-from apis.account_kinds import AccountKind
 from action_runtime.dispatch import build_arguments, dispatch, resolve
 from action_runtime.errors import EntryPointError, ParameterError
-from apis.account import AccountNotFoundError
 from action_runtime.jsonable import to_jsonable
+from apis.account import AccountNotFoundError
+from apis.account_kinds import AccountKind
 from apis.email_api.account import SMTPAccount
 from apis.errors import CloudopsError
 from tests.result_schemas import check_result
