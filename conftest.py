@@ -5,6 +5,7 @@ import contextlib
 import datetime
 import itertools
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,12 @@ def pytest_addoption(parser):
         help="fail unless the run checked every action's result against its output_schema",
     )
     parser.addoption(
+        "--checked-results-file",
+        metavar="PATH",
+        help="add the actions whose result this run checked to PATH, and count those already "
+        "in it for --require-checked-results: several pytest runs share one record",
+    )
+    parser.addoption(
         "--wall-clock",
         metavar="YYYY-MM-DD",
         help="move the wall clock Python reads to noon UTC of this date for the whole run "
@@ -31,15 +38,31 @@ def pytest_addoption(parser):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """With --require-checked-results, fail a run that never checked some action's result."""
-    if not session.config.getoption("--require-checked-results") or exitstatus:
-        return
+    """With --require-checked-results, fail a run that never checked some action's result
+    (counting the runs recorded in --checked-results-file)."""
     from tests.result_schemas import unchecked
 
-    missing = sorted(unchecked())
+    record = session.config.getoption("--checked-results-file")
+    earlier = merge_checked_record(record)
+    if not session.config.getoption("--require-checked-results") or exitstatus:
+        return
+    missing = sorted(unchecked() - earlier)
     if missing:
         print(f"\nno test checked the result of {len(missing)} action(s): {', '.join(missing)}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def merge_checked_record(path):
+    """The action names checked by earlier runs in the record at ``path`` (None: no record),
+    after adding this run's."""
+    from tests.result_schemas import CHECKED
+
+    if not path:
+        return set()
+    record = Path(path)
+    earlier = set(record.read_text(encoding="utf-8").split()) if record.exists() else set()
+    record.write_text("".join(f"{name}\n" for name in sorted(earlier | CHECKED)), "utf-8")
+    return earlier
 
 
 def pytest_configure(config):

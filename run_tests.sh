@@ -69,9 +69,15 @@ run_ruff() { "$VENV/bin/ruff" check .; }  # one rule: the wall clock and ISO par
 run_pylint() { "$VENV/bin/pylint" "${PY_PATHS[@]}"; }
 # lib's layers and independent apis (pyproject.toml [tool.importlinter]); lib is the import root
 run_import_linter() { (cd lib && "$VENV/bin/lint-imports" --no-cache ../pyproject.toml); }
+# Every action's real result must be checked against its output_schema by some test: the unit
+# run records the actions it checked here, the full run's integration tests add theirs and
+# require all (tests/result_schemas.py).
+CHECKED_RESULTS=build/checked-results.txt
 run_unit() {
-  rm -f .coverage
-  "$VENV/bin/pytest" -q tests/unit tests/contract --cov=lib --cov-report=
+  rm -f .coverage "$CHECKED_RESULTS"
+  mkdir -p build
+  "$VENV/bin/pytest" -q tests/unit tests/contract --cov=lib --cov-report= \
+    --checked-results-file "$CHECKED_RESULTS"
 }
 # The unit + contract suite again with the wall clock moved (time-machine; libfaketime would
 # also slow Python's timed waits) a year back and two years ahead: no test may depend on the
@@ -100,7 +106,9 @@ run_unit_at_other_dates() {
   return "$failed"
 }
 run_integration() {
-  "$VENV/bin/pytest" -q tests/integration --cov=lib --cov-append --cov-report=
+  local require=()
+  ((INTEGRATION_ONLY)) || require=(--checked-results-file "$CHECKED_RESULTS" --require-checked-results)
+  "$VENV/bin/pytest" -q tests/integration --cov=lib --cov-append --cov-report= "${require[@]}"
 }
 run_coverage() { "$VENV/bin/coverage" report --fail-under=90; }
 run_st2() { "$ST2_VENV/bin/python" st2stage/run.py; }
