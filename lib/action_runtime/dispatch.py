@@ -14,10 +14,10 @@ import importlib
 import logging
 from typing import Any, Callable, Dict, Mapping, Tuple
 
+from action_runtime.error_translation import translate
 from action_runtime.errors import EntryPointError, ParameterError
 from action_runtime.lib_signature import action_parameters, fold_parameter_sets
 from apis.account_kinds import AccountKind
-from apis.errors import CloudopsError
 
 LOG = logging.getLogger(__name__)
 
@@ -64,7 +64,8 @@ def build_arguments(
 def dispatch(
     lib_function: str, parameters: Mapping[str, Any], config: Mapping[str, Any]
 ) -> Tuple[bool, Any]:
-    """``(True, result)``, or ``(False, {"error": ..., "error_type": ...})`` on an expected failure.
+    """``(True, result)``, or ``(False, {"error": ..., "error_type": ...})`` on an expected failure
+    (the pack's errors, and every library failure an api translates).
 
     Unexpected exceptions propagate: StackStorm then shows the traceback of the bug.
     """
@@ -73,7 +74,10 @@ def dispatch(
     try:
         function = resolve(lib_function)
         result = function(**build_arguments(function, parameters, config or {}))
-    except CloudopsError as err:
+    except Exception as raised:  # pylint: disable=broad-exception-caught
+        err = translate(raised)
+        if err is None:
+            raise
         LOG.error("%s failed: %s", lib_function, err)
         failure = {"error": str(err), "error_type": type(err).__name__}
         if getattr(err, "report", None) is not None:

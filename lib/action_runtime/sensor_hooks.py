@@ -11,7 +11,7 @@ poll. No st2 import here: lib must load without StackStorm.
 
 from typing import Any, Mapping
 
-from apis.errors import CloudopsError
+from action_runtime.error_translation import translate
 
 
 class StaticTriggerHooks:
@@ -48,14 +48,17 @@ class PollingSensorHooks(StaticTriggerHooks):
         """``poll_once``; a failure is logged, never raised (see the class doc)."""
         try:
             self.poll_once()
-        except (CloudopsError, OSError) as err:
-            self._logger.error(
-                "poll failed, trying again next poll: %s: %s", type(err).__name__, err
-            )
-        except Exception:  # pylint: disable=broad-exception-caught
-            # openstacksdk/keystoneauth, requests... raise their own trees; a sensor outlives
-            # every one of them, and the traceback shows which it was.
-            self._logger.exception("poll failed, trying again next poll")
+        except Exception as raised:  # pylint: disable=broad-exception-caught
+            # a sensor outlives every failure; only a bug (nothing translates it) or a bare
+            # OSError keeps its traceback in the log
+            err = translate(raised)
+            if err is not None or isinstance(raised, OSError):
+                err = err or raised
+                self._logger.error(
+                    "poll failed, trying again next poll: %s: %s", type(err).__name__, err
+                )
+            else:
+                self._logger.exception("poll failed, trying again next poll")
 
 
 class ConfiguredPollHooks(PollingSensorHooks):

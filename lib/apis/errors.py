@@ -16,3 +16,15 @@ class CloudopsError(Exception):
     def __init__(self, *args, report=None):
         super().__init__(*args)
         self.report = report
+
+
+def raised_in(err: BaseException, package: str) -> bool:
+    """Whether code of ``package`` (e.g. ``apis.ssh_api``) was running when ``err`` was raised."""
+    prefix = package + "."
+    trace = err.__traceback__
+    while trace is not None:
+        name = trace.tb_frame.f_globals.get("__name__", "")
+        if name == package or name.startswith(prefix):
+            return True
+        trace = trace.tb_next
+    return False

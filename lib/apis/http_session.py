@@ -9,6 +9,7 @@ exponential backoff, honouring ``Retry-After`` up to a cap. POST is retried only
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from typing import TYPE_CHECKING, Any, Collection, Mapping, Optional, Type
 
@@ -17,7 +18,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from apis.account import HttpAccount
-from apis.errors import CloudopsError
+from apis.errors import CloudopsError, raised_in
 
 if TYPE_CHECKING:  # pragma: no cover
     from urllib3.response import BaseHTTPResponse
@@ -191,3 +192,24 @@ class JsonApiClient:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.http.close()
+
+
+def translate_leak(err: BaseException, errors: ApiErrors, package: str) -> Optional[CloudopsError]:
+    """``errors``' error for a requests failure or unreadable answer that escaped ``package``'s
+    client (HttpSession.request translates the rest), or None when it is not one."""
+    if not raised_in(err, package):
+        return None
+    label = package.rsplit(".", 1)[-1].replace("_api", "")
+    if isinstance(err, requests.Timeout):
+        return errors.timeout(f"{label}: no answer in time ({err}); retry later")
+    if isinstance(err, json.JSONDecodeError):
+        return errors.status(
+            f"{label}: the answer is not the JSON expected ({err}); "
+            "check the account's url points at the service itself, not a proxy page"
+        )
+    if isinstance(err, requests.RequestException):
+        return errors.connection(
+            f"{label}: {type(err).__name__}: {err}; check the account's url and that the "
+            "service is up"
+        )
+    return None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Mapping, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from apis.alertmanager_api.account import AlertmanagerAccount
 from apis.alertmanager_api.exceptions import (
+    AlertmanagerApiError,
     AlertmanagerAuthError,
     AlertmanagerConnectionError,
     AlertmanagerRequestError,
@@ -15,7 +16,7 @@ from apis.alertmanager_api.exceptions import (
     SilenceParameterError,
 )
 from apis.alertmanager_api.model import Matcher, Silence
-from apis.http_session import ApiErrors, JsonApiClient
+from apis.http_session import ApiErrors, JsonApiClient, translate_leak
 
 API = "/api/v2"
 ERRORS = ApiErrors(
@@ -24,6 +25,13 @@ ERRORS = ApiErrors(
     auth=AlertmanagerAuthError,
     status=AlertmanagerRequestError,
 )
+
+
+def translate_error(err: BaseException) -> Optional[AlertmanagerApiError]:
+    """The api error for an HTTP failure that escaped the client, or None."""
+    return translate_leak(err, ERRORS, __package__)  # type: ignore[return-value]
+
+
 _SILENCE_ID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )

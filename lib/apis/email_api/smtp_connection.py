@@ -11,8 +11,11 @@ import smtplib
 import ssl
 from typing import Dict, Optional, Sequence, Tuple
 
+from apis.errors import raised_in
+
 from apis.email_api.account import SMTPAccount, SMTPSecurity
 from apis.email_api.exceptions import (
+    EmailApiError,
     MailServerAuthError,
     MailServerConnectionError,
     MessageRefusedError,
@@ -24,6 +27,19 @@ AUTH_REQUIRED = 530
 
 def _text(reply) -> str:
     return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+
+
+def translate_error(err: BaseException) -> Optional[EmailApiError]:
+    """The api error for an SMTP, TLS or network failure that escaped the mail code, or None."""
+    if not isinstance(err, (smtplib.SMTPException, OSError)) or not raised_in(err, __package__):
+        return None
+    if isinstance(err, ssl.SSLError):
+        what = "TLS failed: check the server's certificate and the account's CA"
+    elif isinstance(err, TimeoutError):
+        what = "no answer in time: retry later"
+    else:
+        what = "check the account's host and port and that the server is up"
+    return MailServerConnectionError(f"mail server: {type(err).__name__}: {err}; {what}")
 
 
 class SMTPConnection:

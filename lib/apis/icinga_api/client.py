@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from apis.http_session import ApiErrors, JsonApiClient
+from apis.http_session import ApiErrors, JsonApiClient, translate_leak
 from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.exceptions import (
+    IcingaApiError,
     IcingaAuthError,
     IcingaConnectionError,
     IcingaObjectNotFoundError,
@@ -24,6 +25,11 @@ ERRORS = ApiErrors(
     auth=IcingaAuthError,
     status=IcingaRequestError,
 )
+
+
+def translate_error(err: BaseException) -> Optional[IcingaApiError]:
+    """The api error for an HTTP failure that escaped the client, or None."""
+    return translate_leak(err, ERRORS, __package__)  # type: ignore[return-value]
 
 
 class IcingaClient(JsonApiClient):

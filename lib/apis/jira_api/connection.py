@@ -18,6 +18,7 @@ from jira import JIRA
 from jira.exceptions import JIRAError
 from requests.adapters import HTTPAdapter
 
+from apis.errors import raised_in
 from apis.http_session import NOTHING_DONE_STATUSES, RETRY_STATUSES, RetrySettings, build_retry
 from apis.jira_api.account import JiraAccount
 from apis.jira_api.exceptions import (
@@ -79,11 +80,13 @@ def _retries_done(method: str, status: int, retry: RetrySettings) -> int:
 
 
 def translate(
-    account: JiraAccount, err: JIRAError, retry: RetrySettings = DEFAULT_RETRY
+    account: Optional[JiraAccount], err: JIRAError, retry: RetrySettings = DEFAULT_RETRY
 ) -> JiraApiError:
-    """The api error for a ``JIRAError``, naming the account and the call, never a secret."""
-    label = f"jira account {account.name!r}"
-    text = scrub(account, str(err.text or "no details").strip())[:_EXCERPT]
+    """The api error for a ``JIRAError``, naming the account (when known) and the call, never
+    a secret."""
+    label = f"jira account {account.name!r}" if account else "jira"
+    text = str(err.text or "no details").strip()
+    text = (scrub(account, text) if account else text)[:_EXCERPT]
     status = err.status_code
     if status is None:
         return JiraApiError(f"{label}: {text}")
@@ -106,6 +109,16 @@ def translate(
             f"{label}: {call} still answered {status} after {retries} retries: {text}", status
         )
     return JiraHttpError(f"{label}: {call} answered {status}: {text}", status)
+
+
+def translate_error(err: BaseException) -> Optional[JiraApiError]:
+    """The api error for a ``JIRAError`` or requests failure that escaped ``jira_errors``."""
+    if isinstance(err, JIRAError):
+        return translate(None, err)
+    if isinstance(err, requests.RequestException) and raised_in(err, "jira"):
+        kind = JiraTimeoutError if isinstance(err, requests.Timeout) else JiraConnectionError
+        return kind(f"jira: cannot reach the server: {type(err).__name__}: {err}"[:_EXCERPT])
+    return None
 
 
 @contextlib.contextmanager

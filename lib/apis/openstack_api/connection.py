@@ -7,6 +7,7 @@ import difflib
 import threading
 from typing import Any, Iterator, List
 
+from apis.openstack_api.error_translation import remember_catalog
 from apis.openstack_api.exceptions import CloudConnectionError, UnknownCloudError
 
 
@@ -48,6 +49,7 @@ def open_connection(cloud_account: str) -> "openstack.connection.Connection":  #
         raise CloudConnectionError(
             f"cannot connect to cloud {cloud_account!r}: {type(err).__name__}: {err}"
         ) from None
+    remember_catalog(conn.service_catalog)
     return conn
 
 

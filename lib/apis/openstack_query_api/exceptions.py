@@ -33,7 +33,3 @@ class QueryChainError(QueryError):
 
 class QueryScopeError(QueryError):
     """The run scope is contradictory or empty (e.g. ``from_projects=[]``)."""
-
-
-class QueryTimeoutError(QueryError):
-    """The cloud did not answer in time."""

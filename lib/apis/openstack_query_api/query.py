@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
+from apis.openstack_api.error_translation import translate as openstack_translate
 from apis.openstack_query_api import outputs
 from apis.openstack_query_api.concurrency import concurrently
 from apis.openstack_query_api.conditions import compile_condition
@@ -22,7 +23,6 @@ from apis.openstack_query_api.exceptions import (
     QueryChainError,
     QueryError,
     QueryScopeError,
-    QueryTimeoutError,
 )
 from apis.openstack_query_api.links import links_from
 from apis.openstack_query_api.mapping import Condition, Link, ResourceMapping, Scope
@@ -440,18 +440,7 @@ def _fetch_resources(
 
 
 def _translate(err: Exception) -> Exception:
-    """openstacksdk/keystoneauth failures as query errors; bugs stay as they are."""
-    from keystoneauth1 import exceptions as ks_exceptions
-    from openstack import exceptions as os_exceptions
-
+    """openstacksdk/keystoneauth failures as the openstack api's errors; bugs stay as they are."""
     if isinstance(err, QueryError):
         return err
-    if isinstance(err, (ks_exceptions.ConnectTimeout, ks_exceptions.GatewayTimeout)) or (
-        isinstance(err, ks_exceptions.ConnectFailure) and "timed out" in str(err).lower()
-    ):
-        return QueryTimeoutError(
-            f"the cloud did not answer in time ({err}); retry, or raise api_timeout in clouds.yaml"
-        )
-    if isinstance(err, (os_exceptions.SDKException, ks_exceptions.ClientException)):
-        return QueryError(f"the cloud refused the query: {type(err).__name__}: {err}")
-    return err
+    return openstack_translate(err) or err

@@ -23,7 +23,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import paramiko
 
 from apis.ssh_api.account import SSHAccount
+from apis.errors import raised_in
 from apis.ssh_api.exceptions import (
+    SSHApiError,
     SSHAuthError,
     SSHCommandError,
     SSHConnectionError,
@@ -71,6 +73,17 @@ def check_host(host: str) -> str:
 def command_line(script: str, args: Sequence[Any] = ()) -> str:
     """``script`` and its arguments, each quoted for a POSIX shell."""
     return shlex.join([str(script), *(str(arg) for arg in args)])
+
+
+def translate_error(err: BaseException) -> Optional[SSHApiError]:
+    """The api error for an SSH or network failure that escaped the client, or None."""
+    if not isinstance(err, (paramiko.SSHException, OSError)) or not raised_in(err, __package__):
+        return None
+    if isinstance(err, (socket.timeout, TimeoutError)):
+        return SSHTimeoutError(f"ssh: no answer in time: {err}; check the host is up")
+    if isinstance(err, paramiko.AuthenticationException):
+        return SSHAuthError(f"ssh: authentication refused: {err}; check the account's user and key")
+    return SSHConnectionError(f"ssh: {type(err).__name__}: {err}; check the host and its sshd")
 
 
 class _UnknownHostKey(paramiko.SSHException):

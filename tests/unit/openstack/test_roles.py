@@ -148,8 +148,9 @@ def test_forbidden_is_a_clean_error_with_a_hint(cloud):
     with pytest.raises(OpenStackRequestError) as err:
         roles.project_role_add("prod", "web", ["member"], user="alice")
     assert str(err.value) == (
-        "granting project roles of a user: HTTP 403: not allowed "
-        "(the cloud_account needs the admin role)"
+        "granting project roles of a user: the cloud failed a request: HTTP 403: not allowed; "
+        "the cloud_account lacks a role for this (often admin), "
+        "or the resource belongs to another project"
     )
 
 

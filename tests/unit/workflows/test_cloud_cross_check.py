@@ -253,7 +253,7 @@ def test_a_failed_listing_keeps_its_fingerprints_and_skips_the_type(clouds):
     assert not result.new
     assert result.seen == stored
     assert any(
-        "listing aggregates of cloud 'staging'" in e and "Forbidden" in e for e in result.errors
+        "listing aggregates of cloud 'staging'" in e and "HTTP 403" in e for e in result.errors
     )
 
 

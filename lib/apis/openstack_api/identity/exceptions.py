@@ -6,7 +6,10 @@ import contextlib
 from typing import Iterator
 
 from apis.errors import CloudopsError
-from apis.openstack_api.exceptions import OpenStackApiError
+from apis.openstack_api.error_translation import translate
+from apis.openstack_api.exceptions import OpenStackApiError, OpenStackRequestError
+
+__all__ = ["OpenStackRequestError"]
 
 
 class IdentityError(OpenStackApiError):
@@ -23,10 +26,6 @@ class NameNotFoundError(IdentityError):
 
 class AmbiguousNameError(IdentityError):
     """A name matches resources in several domains."""
-
-
-class OpenStackRequestError(IdentityError):
-    """The cloud refused or failed a request."""
 
 
 class ProjectProtectedError(IdentityError):
@@ -47,15 +46,10 @@ class ProjectDeleteError(IdentityError):
 
 def describe(err: BaseException) -> str:
     """A one-line, secret-free account of an openstacksdk or keystoneauth failure."""
-    from openstack import exceptions as sdk_exceptions
-
-    if isinstance(err, sdk_exceptions.HttpException):
-        status = f"HTTP {err.status_code}" if err.status_code else "HTTP error"
-        hint = " (the cloud_account needs the admin role)" if err.status_code == 403 else ""
-        return f"{status}: {err.details or err.message}{hint}"
     if isinstance(err, CloudopsError):
         return str(err)
-    return f"{type(err).__name__}: {err}"
+    translated = translate(err)
+    return str(translated) if translated else f"{type(err).__name__}: {err}"
 
 
 def is_expected(err: BaseException) -> bool:
@@ -70,11 +64,12 @@ def is_expected(err: BaseException) -> bool:
 
 @contextlib.contextmanager
 def openstack_errors(doing: str) -> Iterator[None]:
-    """Turn openstacksdk and keystoneauth failures into an :class:`OpenStackRequestError`."""
+    """Name what was being done in the translated error of an openstacksdk or keystoneauth
+    failure (the action boundary translates it anyway)."""
     from keystoneauth1 import exceptions as ks_exceptions
     from openstack import exceptions as sdk_exceptions
 
     try:
         yield
     except (sdk_exceptions.SDKException, ks_exceptions.ClientException) as err:
-        raise OpenStackRequestError(f"{doing}: {describe(err)}") from None
+        raise translate(err, doing) from None
