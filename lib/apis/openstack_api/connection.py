@@ -7,7 +7,11 @@ import difflib
 import threading
 from typing import Any, Iterator, List
 
-from apis.openstack_api.error_translation import remember_catalog
+from apis.openstack_api.error_translation import (
+    remember_connection,
+    remember_endpoint,
+    translate,
+)
 from apis.openstack_api.exceptions import CloudConnectionError, UnknownCloudError
 
 
@@ -44,12 +48,15 @@ def open_connection(cloud_account: str) -> "openstack.connection.Connection":  #
     check_cloud_name(cloud_account)
     try:
         conn = openstack.connect(cloud=cloud_account)
+        auth_url = (conn.config.get_auth_args() or {}).get("auth_url")
+        if auth_url:
+            remember_endpoint(auth_url, "identity")
         conn.authorize()
     except (ks_exceptions.ClientException, openstack.exceptions.SDKException) as err:
         raise CloudConnectionError(
-            f"cannot connect to cloud {cloud_account!r}: {type(err).__name__}: {err}"
+            f"cannot connect to cloud {cloud_account!r}: {translate(err)}"
         ) from None
-    remember_catalog(conn.service_catalog)
+    remember_connection(conn)
     return conn
 
 

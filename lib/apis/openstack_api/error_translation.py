@@ -9,10 +9,11 @@ and what the operator can do.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import threading
-from typing import Any, Dict, Iterable, Mapping, Optional, Tuple, Type
+from typing import Any, Dict, Optional, Tuple, Type
 from urllib.parse import urlsplit
 
 from apis.openstack_api.exceptions import (
@@ -37,6 +38,7 @@ _URL = re.compile(r"https?://[^\s'\"<>]+")
 _EXCERPT = 300
 _VERSION = re.compile(r"^v\d+(\.\d+)?$")
 _REFUSED = ("connection refused", "errno 111", "econnrefused")
+_ROOT_CAUSE = re.compile(r"\[(?:Errno -?\d+|SSL: [A-Z_]+)\][^'\"()]*")
 _UNKNOWN_SERVICE = "the cloud"
 # the status of an openstacksdk error raised without a response (as some proxies do)
 _CLASS_STATUS = {
@@ -72,15 +74,22 @@ _STATUS_ERRORS: Dict[int, Tuple[Type[OpenStackRequestError], str]] = {
 }
 
 
-def remember_catalog(catalog: Iterable[Mapping[str, Any]]) -> None:
-    """Remember which service answers at each endpoint URL of a connection's catalog."""
+def remember_endpoint(url: str, label: str) -> None:
+    """Remember that ``label`` answers at ``url`` (e.g. keystone at the auth_url)."""
+    with _CATALOG_LOCK:
+        _CATALOG.setdefault(url.rstrip("/"), label)
+
+
+def remember_connection(conn: Any) -> None:
+    """Remember which service answers at each endpoint of a connection: its catalog's URLs
+    and the clouds.yaml endpoint overrides."""
     entries = {}
-    for service in catalog:
+    for service in conn.service_catalog or ():
         kind, name = service.get("type") or "service", service.get("name")
         label = f"{kind} ({name})" if name and name != kind else kind
-        for endpoint in service.get("endpoints") or ():
-            if endpoint.get("url"):
-                entries[endpoint["url"].rstrip("/")] = label
+        urls = [endpoint.get("url") for endpoint in service.get("endpoints") or ()]
+        urls.append(conn.config.get_endpoint(kind))
+        entries.update({url.rstrip("/"): label for url in urls if url})
     with _CATALOG_LOCK:
         _CATALOG.update(entries)
 
@@ -110,6 +119,11 @@ def translate(err: BaseException, doing: Optional[str] = None) -> Optional[OpenS
     from keystoneauth1 import exceptions as ks_exceptions
     from openstack import exceptions as sdk_exceptions
 
+    cause = err.__cause__ or err.__context__
+    if type(err) is sdk_exceptions.SDKException and isinstance(
+        cause, ks_exceptions.ClientException
+    ):
+        err = cause  # Connection.authorize() re-raises keystoneauth's error as a bare one
     if isinstance(err, (sdk_exceptions.HttpException, ks_exceptions.HttpError)):
         error_type, failed, hint = _http_failure(err)
     elif isinstance(err, ks_exceptions.ClientException):
@@ -170,7 +184,9 @@ def _transport_failure(err: Any) -> Tuple[Type[OpenStackRequestError], FailedReq
     found = _URL.search(text)
     url = found.group(0).rstrip(":.,") if found else ""
     service, target = service_of(url) if url else (_UNKNOWN_SERVICE, "")
-    failed = FailedRequest(service=service, target=target, detail=_one_line(text))
+    cause = _ROOT_CAUSE.search(text)
+    detail = cause.group(0).strip(" :") if cause else _one_line(text)
+    failed = FailedRequest(service=service, target=target, detail=detail)
     if isinstance(err, ks_exceptions.SSLError):
         return (
             OpenStackTLSError,
@@ -179,6 +195,7 @@ def _transport_failure(err: Any) -> Tuple[Type[OpenStackRequestError], FailedReq
             "(cacert / verify in clouds.yaml)",
         )
     if isinstance(err, ks_exceptions.ConnectTimeout) or "timed out" in text.lower():
+        failed = dataclasses.replace(failed, detail="timed out")
         return (
             OpenStackTimeoutError,
             failed,
@@ -191,7 +208,8 @@ def _transport_failure(err: Any) -> Tuple[Type[OpenStackRequestError], FailedReq
         return (
             OpenStackUnreachableError,
             failed,
-            f"the endpoint {what}: the service is down or its catalog URL is wrong",
+            f"the endpoint {urlsplit(url).netloc} {what}: the service is down "
+            "or its catalog URL is wrong",
         )
     return OpenStackRequestError, failed, ""
 
@@ -200,6 +218,8 @@ def _message(failed: FailedRequest, hint: str, doing: Optional[str]) -> str:
     context = f"{doing}: " if doing else ""
     advice = f"; {hint}" if hint else ""
     request = " ".join(filter(None, (failed.method, failed.target)))
+    if request and not failed.method:
+        request = f"the request to {request}"
     if not request and not failed.status and failed.service == _UNKNOWN_SERVICE:
         return f"{context}{failed.detail}{advice}"
     status = f"HTTP {failed.status}: " if failed.status else ""
