@@ -3,9 +3,11 @@
 import io
 import json
 from pathlib import Path
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
-from packtools import local_runner
+from packtools import local_runner, st2_schema
+from packtools.pack import PYTHON_RUNNER, Pack, runner_and_action_parameters
+from packtools.refs import RUNNER_PARAMETERS
 from tests.result_schemas import check_result
 
 NO_CONFIG = "/nonexistent/cloudops.yaml"
@@ -48,3 +50,12 @@ def same_changes(planned: Any, done: Any) -> bool:
         return [{k: v for k, v in o.items() if k != "id"} for o in result["objects"]]
 
     return changes(planned) == changes(done)
+
+
+def action_parameters(pack: Pack, name: str, given: Mapping[str, Any]) -> Dict[str, Any]:
+    """What StackStorm's python runner passes (lib_function included): the YAML defaults,
+    ``given``, and dry_run false when the action has it."""
+    declared = runner_and_action_parameters(pack.actions[name])
+    given = {**given, **({"dry_run": False} if "dry_run" in declared else {})}
+    parameters = st2_schema.apply_defaults(st2_schema.st2_object(declared), given)
+    return {k: v for k, v in parameters.items() if k not in RUNNER_PARAMETERS[PYTHON_RUNNER]}

@@ -72,10 +72,12 @@ class Trigger:
     """Picks the first faulty request: the first after authentication (``mutating=0``), or
     the ``mutating``-th POST/PUT/PATCH/DELETE after it (one-shot: later requests pass, so a
     rollback can run), or with ``auth`` the authentication itself (for an action that sends
-    nothing else). ``url_part`` narrows it to requests whose URL contains it."""
+    nothing else); ``after_auth=False`` for services without keystone. ``url_part`` narrows it to requests whose URL contains it.
+    """
 
     mutating: int = 0
     auth: bool = False
+    after_auth: bool = True
     url_part: str = ""
     seen_mutating: int = 0
     authenticated: bool = False
@@ -90,7 +92,9 @@ class Trigger:
         if is_auth(request):
             self.authenticated = True
             return self.auth
-        if not self.authenticated or self.url_part not in (request.url or ""):
+        if self.after_auth and not self.authenticated:
+            return False
+        if self.url_part not in (request.url or ""):
             return False
         if not self.mutating:
             return True

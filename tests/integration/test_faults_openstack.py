@@ -25,11 +25,9 @@ import yaml
 
 from action_runtime.dispatch import dispatch
 from apis import clock
-from packtools import st2_schema
 from packtools.local_runner import load_config
-from packtools.pack import PYTHON_RUNNER, load_pack, runner_and_action_parameters
-from packtools.refs import RUNNER_PARAMETERS
-from tests.integration.action_run import run_action
+from packtools.pack import load_pack
+from tests.integration.action_run import action_parameters, run_action
 from tests.integration.devcloud_fixtures import ROOT, delete_project
 from tests.integration.fault_proxy import Fault as ProxyFault
 from tests.integration.fault_proxy import FaultProxy
@@ -165,19 +163,9 @@ def _parameters(v: Victims) -> Dict[str, Dict[str, Any]]:
     }
 
 
-def action_parameters(name: str, given: Mapping[str, Any]) -> Dict[str, Any]:
-    """The parameters StackStorm would pass: YAML defaults, ``given``, dry_run false."""
-    declared = runner_and_action_parameters(PACK.actions[name])
-    given = {"cloud_account": "devcloud", **given}
-    if "dry_run" in declared:
-        given["dry_run"] = False
-    parameters = st2_schema.apply_defaults(st2_schema.st2_object(declared), given)
-    return {k: v for k, v in parameters.items() if k not in RUNNER_PARAMETERS[PYTHON_RUNNER]}
-
-
 def run(name: str, given: Mapping[str, Any], config: Mapping[str, Any]):
     """``dispatch`` of the action, as the python runner calls it."""
-    parameters = action_parameters(name, given)
+    parameters = action_parameters(PACK, name, {"cloud_account": "devcloud", **given})
     return dispatch(parameters.pop("lib_function"), parameters, config)
 
 

@@ -61,9 +61,9 @@ def answer(status, method="POST", path=f"/servers/{SERVER}/action", body=None, h
 
 def sdk_error(response):
     """The exception openstacksdk raises for ``response``."""
-    with pytest.raises(sdk_exceptions.HttpException) as raised:
+    with pytest.raises(sdk_exceptions.HttpException) as caught:
         sdk_exceptions.raise_from_response(response)
-    return raised.value
+    return caught.value
 
 
 @pytest.mark.parametrize(
@@ -114,6 +114,7 @@ def test_connection_catalog_and_endpoint_overrides_are_remembered():
 
         @staticmethod
         def get_endpoint(kind):
+            """The override of ``kind``, if any."""
             return "http://proxy.example.org:1234/" if kind == "network" else None
 
     class Conn:  # pylint: disable=too-few-public-methods
@@ -178,9 +179,9 @@ def closed_port():
 
 def keystoneauth_failure(url, timeout=None):
     """The error a real keystoneauth session raises for a GET of ``url``."""
-    with pytest.raises(ks_exceptions.ClientException) as raised:
+    with pytest.raises(ks_exceptions.ClientException) as caught:
         ks_session.Session().get(url, timeout=timeout, authenticated=False)
-    return raised.value
+    return caught.value
 
 
 def test_connection_refused_is_the_endpoint_down():

@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Optional
 from apis import clock
 from apis.email_api.account import SMTPAccount
 from apis.email_api.message import Attachment, OutgoingEmail
+from apis.email_api.exceptions import MessageRefusedError
 from apis.email_api.sender import send_emails
 
 SAMPLE_ROWS = [
@@ -46,4 +47,9 @@ def send_test_email(
         "test", variables, to=to, cc=cc, bcc=bcc, reply_to=reply_to, attachments=attachments
     )
     report = send_emails(smtp_account, [email], dry_run=dry_run, preview_html=preview_html)
+    if report.failed and not report.sent:
+        raise MessageRefusedError(
+            f"smtp account {smtp_account.name!r}: the test email was not sent: "
+            f"{report.failed[0]['error']}"
+        )
     return report.result(template="test")

@@ -74,6 +74,12 @@ class IcingaClient(JsonApiClient):
         if answer.status_code in ok:
             return answer.json().get("results", [])
         results = _json_results(answer)
+        if results is None:
+            raise IcingaRequestError(
+                f"icinga account {self.account.name!r}: {name} for {what} answered "
+                f"{answer.status_code}: {self.http.scrub(answer.text[:300].strip())}; "
+                "look it up in Icinga's log"
+            )
         if not results:
             raise IcingaObjectNotFoundError(f"{what}: not found in Icinga")
         failures = "; ".join(str(r.get("status")) for r in results if r.get("code") != 200)
@@ -90,8 +96,11 @@ class IcingaClient(JsonApiClient):
         return bool(results)
 
 
-def _json_results(answer: Any) -> List[Dict[str, Any]]:
+def _json_results(answer: Any) -> Optional[List[Dict[str, Any]]]:
+    """The answer's results; None when it has none (not Icinga's own error answer)."""
     try:
-        return answer.json().get("results") or []
+        body = answer.json()
     except ValueError:
-        return []
+        return None
+    results = body.get("results") if isinstance(body, dict) else None
+    return results if isinstance(results, list) else None

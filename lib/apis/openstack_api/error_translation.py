@@ -67,7 +67,7 @@ _STATUS_ERRORS: Dict[int, Tuple[Type[OpenStackRequestError], str]] = {
     ),
     409: (
         OpenStackConflictError,
-        "it is busy or in a state that forbids this: wait until its current task ends " "and retry",
+        "it is busy or in a state that forbids this: wait until its current task ends and retry",
     ),
     413: (OpenStackOverLimitError, "a quota or rate limit stopped it: raise it or retry later"),
     429: (OpenStackOverLimitError, "a quota or rate limit stopped it: raise it or retry later"),
@@ -120,8 +120,11 @@ def translate(err: BaseException, doing: Optional[str] = None) -> Optional[OpenS
     from openstack import exceptions as sdk_exceptions
 
     cause = err.__cause__ or err.__context__
-    if type(err) is sdk_exceptions.SDKException and isinstance(
-        cause, ks_exceptions.ClientException
+    bare = not isinstance(err, sdk_exceptions.HttpException)
+    if (
+        bare
+        and isinstance(err, sdk_exceptions.SDKException)
+        and isinstance(cause, ks_exceptions.ClientException)
     ):
         err = cause  # Connection.authorize() re-raises keystoneauth's error as a bare one
     if isinstance(err, (sdk_exceptions.HttpException, ks_exceptions.HttpError)):

@@ -247,6 +247,13 @@ class SSHSession:
         except (socket.timeout, TimeoutError):
             client.close()
             raise SSHTimeoutError(f"{label}: no answer within timeout={timeout:g} s") from None
+        except paramiko.ssh_exception.NoValidConnectionsError as err:
+            client.close()
+            causes = "; ".join(sorted({str(e.strerror or e) for e in err.errors.values()}))
+            raise SSHConnectionError(
+                f"{label}: cannot connect ({causes}); check that sshd runs there and the "
+                "account's port"
+            ) from None
         except (paramiko.SSHException, OSError) as err:
             client.close()
             if any(hint in str(err).lower() for hint in _TIMEOUT_HINTS):

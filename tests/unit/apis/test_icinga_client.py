@@ -50,9 +50,10 @@ def test_actions_map_empty_and_partial_failures(request_mock):
     assert client.action("schedule-downtime", {"type": "Host"}, "host 'hv01'") == [
         {"code": 200, "name": "hv01!a"}
     ]
-    for _ in range(2):
-        with pytest.raises(IcingaObjectNotFoundError, match="host 'hv99': not found in Icinga"):
-            client.action("schedule-downtime", {}, "host 'hv99'")
+    with pytest.raises(IcingaObjectNotFoundError, match="host 'hv99': not found in Icinga"):
+        client.action("schedule-downtime", {}, "host 'hv99'")
+    with pytest.raises(IcingaRequestError, match="for host 'hv99' answered 500: <html>crash"):
+        client.action("schedule-downtime", {}, "host 'hv99'")
     with pytest.raises(IcingaRequestError, match="schedule-downtime for x failed: already exists"):
         client.action("schedule-downtime", {}, "x")
 

@@ -1,0 +1,235 @@
+"""The Jira, Alertmanager, Icinga, SMTP and SSH actions with each fault, through dispatch.
+
+HTTP faults (the fake JSM, the real Alertmanager and Icinga) are injected at the HTTP layer by
+``http_faults``; SMTP faults come from an aiosmtpd server answering 4xx/5xx, a closed port and
+an untrusted certificate; SSH faults from the real sshd (unknown key, wrong pinned host key), a
+closed port and a listener that never answers. Each action fails with one line saying what
+happened, without a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import uuid
+from typing import Any, Dict, Iterator, Mapping
+
+import paramiko
+import pytest
+
+from action_runtime.dispatch import dispatch
+from tests.integration.http_faults import Fault, FaultInjector, Trigger
+from tests.integration.peers.common import LOOPBACK, free_port
+from tests.integration.action_run import action_parameters
+from tests.integration.test_faults_openstack import PACK
+
+pytestmark = pytest.mark.integration
+
+HTTP_SIGNS = {
+    Fault.CONFLICT: r"409",
+    Fault.FORBIDDEN: r"403",
+    Fault.NOT_FOUND: r"404|not found",
+    Fault.SERVER_ERROR: r"500",
+    Fault.UNAVAILABLE: r"503",
+    Fault.REFUSED: r"refused|cannot reach|ConnectionError",
+    Fault.READ_TIMEOUT: r"timeout|timed out|no answer",
+    Fault.TLS: r"SSL|TLS|certificate",
+}
+
+
+# Icinga answers 404 when no object matches: a search finds nothing, which is not a failure
+ABSORBED = {("icinga.search", Fault.NOT_FOUND)}
+
+
+def run(name: str, given: Mapping[str, Any], config: Mapping[str, Any]):
+    """``dispatch`` of the action with its YAML defaults and dry_run false."""
+    parameters = action_parameters(PACK, name, given)
+    return dispatch(parameters.pop("lib_function"), parameters, config)
+
+
+def assert_one_line_failure(label: str, outcome, sign: str) -> str:
+    """A failed result whose one-line error matches ``sign``."""
+    succeeded, result = outcome
+    assert not succeeded, f"{label}: succeeded: {result}"
+    error = result["error"]
+    assert "\n" not in error and "Traceback" not in error, f"{label}: {error}"
+    assert re.search(sign, error, re.IGNORECASE), f"{label}: {result['error_type']}: {error}"
+    return error
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.create_server((LOOPBACK, 0)) as sock:
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(name="injector", scope="module")
+def fixture_injector(tmp_path_factory) -> Iterator[FaultInjector]:
+    """HTTP fault injection for the module's in-process actions."""
+    with FaultInjector(tmp_path_factory.mktemp("fault-tls")) as injector:
+        yield injector
+
+
+@pytest.fixture(name="http_config")
+def fixture_http_config(fake_jira, alertmanager, icinga) -> Dict[str, Any]:
+    """Accounts on the fake JSM and the real Alertmanager and Icinga, without retries."""
+    fake_jira.state.reset()
+    fast = {"timeout": 5, "retries": 0}
+    return {
+        "jira_accounts": [
+            {
+                "name": "jsm",
+                "url": fake_jira.url,
+                "username": fake_jira.username,
+                "api_token": fake_jira.token,
+                **fast,
+            }
+        ],
+        "alertmanager_accounts": [{"name": "default", "url": alertmanager.url, **fast}],
+        "icinga_accounts": [
+            {
+                "name": "default",
+                "url": icinga.url,
+                "username": icinga.user,
+                "password": icinga.password,
+                "ca_file": str(icinga.ca_file),
+                **fast,
+            }
+        ],
+    }
+
+
+def http_actions(issue: str, icinga_host: str) -> Dict[str, Dict[str, Any]]:
+    """Parameters of the HTTP peers' actions."""
+    return {
+        "jira.create.task": {"jira_account": "jsm", "project": "OPS", "summary": "fault"},
+        "jira.comment": {"jira_account": "jsm", "issue": issue, "body": "fault"},
+        "jira.transition": {"jira_account": "jsm", "issue": issue, "to_state": "Resolved"},
+        "alertmanager.silence.create": {
+            "matchers": [f"instance={icinga_host}"],
+            "comment": "fault injection",
+            "duration": "10m",
+        },
+        "alertmanager.silence.list": {},
+        "alertmanager.silence.remove": {"host": icinga_host},
+        "icinga.downtime.schedule": {"host": icinga_host, "comment": "fault", "duration": "10m"},
+        "icinga.downtime.remove": {"host": icinga_host},
+        "icinga.search": {},
+    }
+
+
+def test_http_peer_actions_fail_cleanly_on_every_fault(http_config, injector, icinga):
+    succeeded, created = run(
+        "jira.create.task",
+        {"jira_account": "jsm", "project": "OPS", "summary": "to fault"},
+        http_config,
+    )
+    assert succeeded, created
+    for name, given in http_actions(created["key"], icinga.hosts[0]).items():
+        for fault in Fault:
+            with injector.inject(fault, Trigger(after_auth=False)):
+                outcome = run(name, given, http_config)
+            assert injector.faulted, f"{name}: no request met {fault.name}"
+            if (name, fault) in ABSORBED:
+                assert outcome[0] and outcome[1]["count"] == 0, outcome
+                continue
+            assert_one_line_failure(f"{name} {fault.name}", outcome, HTTP_SIGNS[fault])
+
+
+class _Answering:
+    """aiosmtpd handler refusing every recipient with ``reply``."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+
+    async def handle_RCPT(  # pylint: disable=invalid-name,too-many-arguments
+        self, server, session, envelope, address, rcpt_options
+    ):
+        """Refuse the recipient."""
+        del server, session, envelope, address, rcpt_options
+        return self.reply
+
+
+@pytest.fixture(name="refusing_smtp", params=["451 4.3.0 try again later", "554 5.7.1 rejected"])
+def fixture_refusing_smtp(request) -> Iterator[tuple]:
+    """A plain SMTP server refusing every recipient with a 4xx or a 5xx."""
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(_Answering(request.param), hostname=LOOPBACK, port=free_port())
+    controller.start()
+    try:
+        yield controller.port, request.param.split()[0]
+    finally:
+        controller.stop()
+
+
+def smtp_config(**account: Any) -> Dict[str, Any]:
+    """A pack config with one SMTP account ``default``."""
+    entry = {"name": "default", "from_address": "cloud@example.org", "timeout": 3, **account}
+    return {"smtp_accounts": [entry]}
+
+
+def test_smtp_refusals_fail_cleanly(refusing_smtp):
+    port, code = refusing_smtp
+    config = smtp_config(host=LOOPBACK, port=port, security="none")
+    outcome = run("email.test", {"to": ["ops@example.org"]}, config)
+    assert_one_line_failure(f"email.test {code}", outcome, code)
+
+
+@pytest.mark.parametrize(
+    "fault, sign",
+    [("refused", r"refused"), ("untrusted certificate", r"certificate|TLS")],
+)
+def test_smtp_transport_faults_fail_cleanly(fault, sign, smtp_server):
+    account = {"host": smtp_server.host, "port": smtp_server.port}
+    if fault == "refused":
+        account["port"] = closed_port()
+    else:
+        account.update(username=smtp_server.username, password=smtp_server.password)
+    outcome = run("email.test", {"to": ["ops@example.org"]}, smtp_config(**account))
+    assert_one_line_failure(f"email.test {fault}", outcome, sign)
+
+
+@pytest.fixture(name="silent_port")
+def fixture_silent_port() -> Iterator[int]:
+    """A loopback port that accepts connections and never says a word."""
+    server = socket.create_server((LOOPBACK, 0))
+    yield server.getsockname()[1]
+    server.close()
+
+
+@pytest.mark.parametrize(
+    "fault, sign",
+    [
+        ("refused", r"refused"),
+        ("unknown key", r"authentication refused"),
+        ("host key mismatch", r"host key|known_hosts"),
+        ("timeout", r"timeout|timed out|no answer"),
+    ],
+)
+def test_ssh_faults_fail_cleanly(fault, sign, sshd, silent_port, tmp_path):
+    account = {
+        "name": "hypervisors",
+        "username": sshd.username,
+        "private_key_file": str(sshd.ed25519_key),
+        "known_hosts_file": str(sshd.known_hosts),
+        "port": sshd.port,
+        "timeout": 1,
+        "connect_attempts": 1,
+    }
+    if fault == "refused":
+        account["port"] = closed_port()
+    elif fault == "unknown key":
+        stranger = tmp_path / f"stranger-{uuid.uuid4().hex[:6]}"
+        paramiko.RSAKey.generate(2048).write_private_key_file(str(stranger))
+        account["private_key_file"] = str(stranger)
+    elif fault == "host key mismatch":
+        account["known_hosts_file"] = str(sshd.wrong_known_hosts)
+    else:
+        account["port"] = silent_port
+    config = {
+        "ssh_accounts": [account],
+        "ssh_allowed_scripts": [{"name": "ok", "path": "/bin/true", "description": "nothing"}],
+    }
+    outcome = run("ssh.remote.command", {"host": sshd.host, "script": "ok"}, config)
+    assert_one_line_failure(f"ssh.remote.command {fault}", outcome, sign)
