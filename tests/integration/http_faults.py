@@ -72,8 +72,8 @@ class Trigger:
     """Picks the first faulty request: the first after authentication (``mutating=0``), or
     the ``mutating``-th POST/PUT/PATCH/DELETE after it (one-shot: later requests pass, so a
     rollback can run), or with ``auth`` the authentication itself (for an action that sends
-    nothing else); ``after_auth=False`` for services without keystone. ``url_part`` narrows it to requests whose URL contains it.
-    """
+    nothing else); ``after_auth=False`` for services without keystone. ``url_part`` narrows
+    it to requests whose URL contains it."""
 
     mutating: int = 0
     auth: bool = False

@@ -17,6 +17,7 @@ import dataclasses
 import datetime
 import time
 import uuid
+from pathlib import Path
 from typing import Any, Dict, Iterator, Mapping
 from urllib.parse import urlsplit
 
@@ -286,9 +287,15 @@ def fixture_pack_config(tmp_path_factory) -> Dict[str, Any]:
     }
     path = folder / "cloudops.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    config = load_config(PACK, path, [])
-    config["path"] = path
-    return config
+    return load_config(PACK, path, [])
+
+
+@pytest.fixture(name="pack_config_path", scope="module")
+def fixture_pack_config_path(pack_config, tmp_path_factory) -> Path:
+    """The pack config as a file, for the local runner."""
+    path = tmp_path_factory.mktemp("fault-config-file") / "cloudops.yaml"
+    path.write_text(yaml.safe_dump(pack_config), encoding="utf-8")
+    return path
 
 
 @pytest.fixture(name="injector", scope="module")
@@ -365,12 +372,12 @@ def fixture_faulty_nova(admin_conn, clouds_yaml, tmp_path, monkeypatch) -> Itera
     [(409, "HTTP 409"), (500, "look the request id"), (503, "retry after 7 s")],
 )
 def test_an_operator_sees_one_line_and_no_traceback(
-    status, signature, victims, pack_config, faulty_nova
+    status, signature, victims, pack_config_path, faulty_nova
 ):
     """Through the local runner (a fresh interpreter, as StackStorm runs it)."""
     faulty_nova.inject(ProxyFault(status, retry_after="7" if status == 503 else None))
     code, answer, printed = run_action(
-        pack_config["path"],
+        pack_config_path,
         "server.reboot",
         "cloud_account=devcloud-faulty",
         f"server={victims.server}",
