@@ -37,13 +37,14 @@ MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class Fault(enum.Enum):
-    """One fault; ``signature`` is what the operator's one line must say about it."""
+    """One fault; ``signature`` (a regular expression) is what the operator's one line must
+    say about it: a 404 may also be told as the name matching nothing."""
 
     CONFLICT = (409, "HTTP 409")
     FORBIDDEN = (403, "HTTP 403")
-    NOT_FOUND = (404, "404")
+    NOT_FOUND = (404, r"404|not found|no such|matches nothing|does not exist")
     SERVER_ERROR = (500, "HTTP 500")
-    UNAVAILABLE = (503, f"retry after {RETRY_AFTER} s")
+    UNAVAILABLE = (503, rf"HTTP 503.*retry after {RETRY_AFTER} s")
     REFUSED = (None, "refused the connection")
     READ_TIMEOUT = (None, "no answer in time")
     TLS = (None, "TLS failed")

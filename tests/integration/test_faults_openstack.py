@@ -15,6 +15,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import datetime
+import re
 import time
 import uuid
 from pathlib import Path
@@ -241,7 +242,9 @@ def assert_clean_failure(name: str, fault: Fault, outcome, injector: FaultInject
     assert not succeeded, f"{name} {fault.name}: succeeded: {result}"
     error = result["error"]
     assert "\n" not in error and "Traceback" not in error, f"{name} {fault.name}: {error}"
-    assert fault.signature in error, f"{name} {fault.name}: {result['error_type']}: {error}"
+    assert re.search(
+        fault.signature, error
+    ), f"{name} {fault.name}: {result['error_type']}: {error}"
     return error
 
 

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.integration
 HTTP_SIGNS = {
     Fault.CONFLICT: r"409",
     Fault.FORBIDDEN: r"403",
-    Fault.NOT_FOUND: r"404|not found",
+    Fault.NOT_FOUND: Fault.NOT_FOUND.signature,
     Fault.SERVER_ERROR: r"500",
     Fault.UNAVAILABLE: r"503",
     Fault.REFUSED: r"refused|cannot reach|ConnectionError",
