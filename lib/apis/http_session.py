@@ -156,7 +156,11 @@ class HttpSession:
             )
         tries = retries_taken(response)
         retried = f" after {tries} retries" if tries else ""
-        raise self.errors.status(f"{label} answered {response.status_code}{retried}: {excerpt}")
+        retry_after = response.headers.get("Retry-After")
+        when = f"; retry after {retry_after} s" if retry_after else ""
+        raise self.errors.status(
+            f"{label} answered {response.status_code}{retried}: {excerpt}{when}"
+        )
 
     def scrub(self, text: str) -> str:
         """``text`` without any of the account's secrets."""

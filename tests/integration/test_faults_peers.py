@@ -30,7 +30,7 @@ HTTP_SIGNS = {
     Fault.FORBIDDEN: r"403",
     Fault.NOT_FOUND: Fault.NOT_FOUND.signature,
     Fault.SERVER_ERROR: r"500",
-    Fault.UNAVAILABLE: r"503",
+    Fault.UNAVAILABLE: r"503.*retry after 7 s",
     Fault.REFUSED: r"refused|cannot reach|ConnectionError",
     Fault.READ_TIMEOUT: r"timeout|timed out|no answer",
     Fault.TLS: r"SSL|TLS|certificate",

@@ -105,8 +105,11 @@ def translate(
         return JiraRequestError(f"{label}: Jira rejected {call} (400): {text}", status)
     if status in RETRY_STATUSES:
         retries = _retries_done(method, status, retry)
+        headers = getattr(err.response, "headers", None) or {}
+        when = f"; retry after {headers['Retry-After']} s" if headers.get("Retry-After") else ""
         return JiraUnavailableError(
-            f"{label}: {call} still answered {status} after {retries} retries: {text}", status
+            f"{label}: {call} still answered {status} after {retries} retries: {text}{when}",
+            status,
         )
     return JiraHttpError(f"{label}: {call} answered {status}: {text}", status)
 
