@@ -17,6 +17,7 @@ import logging
 import time
 from typing import Any, Dict, List, Optional
 
+from apis.openstack_api.error_translation import describe as describe_failure
 from apis.openstack_api.connection import WorkerConnections, connect
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_service import disable_hypervisor, find_compute_service
@@ -119,7 +120,7 @@ class _Mover:
             return {
                 **describe(server),
                 "outcome": "failed",
-                "reason": f"{type(err).__name__}: {err}",
+                "reason": describe_failure(err),
             }
 
     def close(self) -> None:

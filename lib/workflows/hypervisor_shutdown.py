@@ -9,6 +9,7 @@ import re
 import time
 from typing import Any, Dict, List, Optional
 
+from apis.openstack_api.error_translation import describe as describe_failure
 from apis.openstack_api.connection import WorkerConnections, connect
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_service import find_compute_service
@@ -93,7 +94,7 @@ def _stop(connections: WorkerConnections, server: Dict[str, Any], timeout: float
             conn.compute.stop_server(found)
         wait_for(conn, found, "SHUTOFF", timeout)
     except (OpenStackApiError, exceptions.SDKException) as err:
-        return round(time.monotonic() - started, 1), f"{type(err).__name__}: {err}"
+        return round(time.monotonic() - started, 1), describe_failure(err)
     return round(time.monotonic() - started, 1), None
 
 

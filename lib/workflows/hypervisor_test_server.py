@@ -20,6 +20,7 @@ import secrets
 import time
 from typing import Any, Dict, Iterator, List, Optional
 
+from apis.openstack_api.error_translation import describe as describe_failure
 from apis.choices import choices
 from apis.openstack_api.connection import connect
 from apis.openstack_api.exceptions import OpenStackApiError
@@ -187,7 +188,7 @@ def _boot_one(conn, target: Target, flavor, image, networks, timeout: float) -> 
             result["ok"] = True
     except (OpenStackApiError, exceptions.SDKException) as err:
         result["seconds"] = round(time.monotonic() - started, 1)
-        result["error"] = f"{type(err).__name__}: {err}"
+        result["error"] = describe_failure(err)
     finally:
         if server is not None:
             _delete(conn, server, timeout, result)
@@ -202,7 +203,7 @@ def _delete(conn, server, timeout: float, result: Dict[str, Any]) -> None:
         conn.compute.wait_for_delete(server, wait=timeout)
     except exceptions.SDKException as err:
         result["ok"] = False
-        cleanup = f"test server {server.id} not deleted: {type(err).__name__}: {err}"
+        cleanup = f"test server {server.id} not deleted: {describe_failure(err)}"
         result["error"] = "; ".join(filter(None, [result["error"], cleanup]))
 
 

@@ -16,6 +16,7 @@ import threading
 from typing import Any, Dict, Optional, Tuple, Type
 from urllib.parse import urlsplit
 
+from apis.errors import CloudopsError
 from apis.openstack_api.exceptions import (
     FailedRequest,
     OpenStackAuthError,
@@ -137,6 +138,13 @@ def translate(err: BaseException, doing: Optional[str] = None) -> Optional[OpenS
     else:
         return None
     return error_type(_message(failed, hint, doing), failed)
+
+
+def describe(err: BaseException) -> str:
+    """One line for a failure a runbook reports per object instead of raising: the
+    translation of an openstacksdk or keystoneauth error, else the error's type and text."""
+    translated = None if isinstance(err, CloudopsError) else translate(err)
+    return str(translated) if translated else f"{type(err).__name__}: {err}"
 
 
 def _http_failure(err: Any) -> Tuple[Type[OpenStackRequestError], FailedRequest, str]:

@@ -157,7 +157,9 @@ def test_failures_fail_the_run_with_the_report(cloud):
     assert report["counts"]["failed"] == 2 and report["counts"]["unchanged"] == 1
     errors = {s["name"]: s["error"] for s in report["servers"]}
     assert errors["web-a"] == "ServerError: server web-a went to ERROR: no fault recorded"
-    assert errors["web-b"].startswith("ConflictException: Cannot 'stop' instance")
+    assert errors["web-b"].startswith(
+        "the cloud failed a request: HTTP 409: Cannot 'stop' instance"
+    )
 
 
 def test_a_server_that_does_not_stop_in_time_fails(cloud):
