@@ -2,7 +2,7 @@
 
 ``inject(fault, trigger)`` wraps ``requests.adapters.HTTPAdapter.send`` (which
 keystoneauth, openstacksdk, jira and the pack's own sessions all go through). From the request
-that ``trigger`` picks on, each request meets ``fault``: an error status with a service-style
+that ``trigger`` picks on (never a version discovery), each request meets ``fault``: an error status with a service-style
 JSON body, a request id and (503) Retry-After; or a real transport failure, made by sending the
 request somewhere else: a closed port (connection refused), a listener that never answers (read
 timeout, with a short timeout) or a TLS server whose CA nobody trusts.
@@ -16,6 +16,7 @@ import enum
 import http
 import io
 import json
+import re
 import socket
 import ssl
 import threading
@@ -68,6 +69,14 @@ def is_auth(request: requests.PreparedRequest) -> bool:
     return urlsplit(request.url or "").path.rstrip("/").endswith("/auth/tokens")
 
 
+_VERSION_PATH = re.compile(r"^/*(v\d+(\.\d+)?/*)?$")
+
+
+def is_discovery(request: requests.PreparedRequest) -> bool:
+    """Whether the request reads a service's version document (keystoneauth's discovery)."""
+    return request.method == "GET" and bool(_VERSION_PATH.match(urlsplit(request.url or "").path))
+
+
 @dataclasses.dataclass
 class Trigger:
     """Picks the first faulty request: the first after authentication (``mutating=0``), or
@@ -93,7 +102,7 @@ class Trigger:
         if is_auth(request):
             self.authenticated = True
             return self.auth
-        if self.after_auth and not self.authenticated:
+        if self.after_auth and (not self.authenticated or is_discovery(request)):
             return False
         if self.url_part not in (request.url or ""):
             return False

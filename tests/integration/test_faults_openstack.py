@@ -85,7 +85,7 @@ def _parameters(v: Victims) -> Dict[str, Dict[str, Any]]:
         "flavor.project.access.add": {"flavor": "seed.huge", "projects": [v.project]},
         "flavor.project.access.remove": {"flavor": "seed.huge", "projects": [v.project]},
         "flavor.search": {},
-        "floating.ip.allocate": {"project": v.project, "external_network": EXTERNAL},
+        "floating.ip.allocate": {"project": v.project, "external_network": EXTERNAL, "count": 1},
         "floating.ip.list": everyone,
         "floating.ip.release": {"floating_ips": [v.floating_ip]},
         "group.user.add": {"group": v.group, "users": ["seed-bob"]},
@@ -94,7 +94,7 @@ def _parameters(v: Victims) -> Dict[str, Dict[str, Any]]:
         "hypervisor.drain": {"hypervisor": "compute2", "reason": "fault injection"},
         "hypervisor.find.empty": {},
         "hypervisor.find.reinstall.candidates": {},
-        "hypervisor.patch.reboot": {"hypervisor": "compute1"},
+        "hypervisor.patch.reboot": {"hypervisor": "compute1", "comment": "fault injection"},
         "hypervisor.post.reboot": {
             "hypervisor": "compute1",
             "test_image": "seed-cirros",

@@ -222,6 +222,19 @@ def test_tls_failure_points_at_certificate_and_ca():
     )
 
 
+def test_a_failed_version_discovery_is_a_service_failure():
+    err = error_translation.translate(
+        sdk_exceptions.NotSupported(
+            "The image service for devcloud:RegionOne exists but does not have any supported "
+            "versions."
+        )
+    )
+    assert isinstance(err, os_errors.OpenStackServiceError)
+    assert str(err).endswith(
+        "its version discovery failed: the service is down or failing, see its log"
+    )
+
+
 def test_other_failures_are_not_openstack_ones():
     assert error_translation.translate(ZeroDivisionError("bug")) is None
     assert error_translation.translate(OSError("disk")) is None

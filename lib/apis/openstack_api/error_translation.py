@@ -132,6 +132,10 @@ def translate(err: BaseException, doing: Optional[str] = None) -> Optional[OpenS
         error_type, failed, hint = _http_failure(err)
     elif isinstance(err, ks_exceptions.ClientException):
         error_type, failed, hint = _transport_failure(err)
+    elif isinstance(err, sdk_exceptions.NotSupported) and "supported versions" in str(err):
+        error_type = OpenStackServiceError
+        hint = "its version discovery failed: the service is down or failing, see its log"
+        failed = FailedRequest(_UNKNOWN_SERVICE, detail=_one_line(str(err)))
     elif isinstance(err, sdk_exceptions.SDKException):
         error_type, hint = OpenStackRequestError, ""
         failed = FailedRequest(_UNKNOWN_SERVICE, detail=_one_line(f"{type(err).__name__}: {err}"))
