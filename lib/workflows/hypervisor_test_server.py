@@ -37,6 +37,10 @@ MAX_HOSTS_AT_ONCE = 4
 TRAIT_RETRIES = 3
 
 
+# seconds between the attempts to delete a test server
+DELETE_RETRY_PAUSES = (0.5, 1.0)
+
+
 class HypervisorTestServerError(OpenStackApiError):
     """A bad parameter (named with the valid choices), or a failed test boot (with report)."""
 
@@ -196,15 +200,22 @@ def _boot_one(conn, target: Target, flavor, image, networks, timeout: float) -> 
 
 
 def _delete(conn, server, timeout: float, result: Dict[str, Any]) -> None:
+    """Delete the test server, trying again after a busy, failing or silent answer."""
+    from keystoneauth1 import exceptions as ks_exceptions
     from openstack import exceptions
 
-    try:
-        conn.compute.delete_server(server, ignore_missing=True)
-        conn.compute.wait_for_delete(server, wait=timeout)
-    except exceptions.SDKException as err:
-        result["ok"] = False
-        cleanup = f"test server {server.id} not deleted: {describe_failure(err)}"
-        result["error"] = "; ".join(filter(None, [result["error"], cleanup]))
+    for pause in (*DELETE_RETRY_PAUSES, None):
+        try:
+            conn.compute.delete_server(server, ignore_missing=True)
+            conn.compute.wait_for_delete(server, wait=timeout)
+            return
+        except (exceptions.SDKException, ks_exceptions.ClientException) as err:
+            if pause is not None:
+                time.sleep(pause)
+                continue
+            result["ok"] = False
+            cleanup = f"test server {server.id} not deleted: {describe_failure(err)}"
+            result["error"] = "; ".join(filter(None, [result["error"], cleanup]))
 
 
 def _test_host(

@@ -325,7 +325,7 @@ class _Builder:
         self.request = request
         self.resolved = resolved
         self.undo = Rollback(lambda err: {"error": describe(err)})
-        self.plan = networks.Plan(dry_run=False)
+        self.plan = networks.Plan(dry_run=False, roll_back=False)
         self.project: Any = None
         self.grants: List[Step] = []
         self.doing = "starting"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import enum
 import ipaddress
 import logging
@@ -71,23 +72,54 @@ class Ref:
 
 
 class Plan:
-    """Collects changes; runs each one unless this is a dry run."""
+    """Collects changes; runs each one unless this is a dry run, and reverts them when a later
+    one fails (unless ``roll_back`` is off: a caller with its own rollback)."""
 
-    def __init__(self, dry_run: bool):
+    def __init__(self, dry_run: bool, roll_back: bool = True):
         self.dry_run = dry_run
+        self.roll_back = roll_back
         self.changes: List[Change] = []
+        self._undo: List[Tuple[Change, Callable[[], Any]]] = []
 
-    def apply(self, change: Change, operation: Callable[[], Any]) -> Any:
+    def _roll_back(self) -> str:
+        """Run the undos in reverse; what was and was not rolled back, as a suffix."""
+        undone, failed = [], []
+        for change, undo in reversed(self._undo):
+            try:
+                with openstack_errors(f"undo {change.summary()}"):
+                    undo()
+                undone.append(change.summary())
+            except OpenStackApiError as err:
+                failed.append(str(err))
+        self._undo.clear()
+        note = f"; rolled back: {', '.join(undone)}" if undone else ""
+        if failed:
+            note += f"; NOT rolled back (clean up by hand): {'; '.join(failed)}"
+        return note
+
+    def apply(
+        self,
+        change: Change,
+        operation: Callable[[], Any],
+        undo: Optional[Callable[[Any], Any]] = None,
+    ) -> Any:
         """Record ``change`` and run ``operation`` (not in a dry run); its result, or None.
 
-        A failure names the change and everything already done before it.
+        ``undo(result)`` reverts it. A failure names the change and everything already done
+        before it, and reverts what can be (saying what was, and what was not).
         """
         done = "; ".join(c.summary() for c in self.changes)
         self.changes.append(change)
         if self.dry_run:
             return None
-        with openstack_errors(change.summary() + (f" (already done: {done})" if done else "")):
-            result = operation()
+        try:
+            with openstack_errors(change.summary() + (f" (already done: {done})" if done else "")):
+                result = operation()
+        except OpenStackApiError as err:
+            err.args = (str(err) + self._roll_back(),)
+            raise
+        if undo is not None and self.roll_back:
+            self._undo.append((change, functools.partial(undo, result)))
         if change.id is None:
             change.id = getattr(result, "id", None)
         LOG.info("%s (id %s)", change.summary(), change.id)
@@ -319,7 +351,14 @@ def ensure_network(
     if mtu is not None:
         attrs["mtu"] = mtu
     change = Change(Verb.CREATE, "network", name, details=dict(attrs))
-    return plan.apply(change, lambda: conn.network.create_network(**attrs)), False
+    return (
+        plan.apply(
+            change,
+            lambda: conn.network.create_network(**attrs),
+            lambda created: conn.network.delete_network(created, ignore_missing=True),
+        ),
+        False,
+    )
 
 
 def ensure_subnet(
@@ -343,7 +382,14 @@ def ensure_subnet(
                 )
     attrs = spec.attrs(name, network.id if network is not None else None, project.id)
     change = Change(Verb.CREATE, "subnet", name, details=dict(attrs))
-    return plan.apply(change, lambda: conn.network.create_subnet(**attrs)), False
+    return (
+        plan.apply(
+            change,
+            lambda: conn.network.create_subnet(**attrs),
+            lambda created: conn.network.delete_subnet(created, ignore_missing=True),
+        ),
+        False,
+    )
 
 
 class RbacAction(enum.Enum):
@@ -373,7 +419,14 @@ def share_network(
         f"{action.value} of network {network.name} for project {project.name}",
         details=dict(attrs),
     )
-    return plan.apply(change, lambda: conn.network.create_rbac_policy(**attrs)), False
+    return (
+        plan.apply(
+            change,
+            lambda: conn.network.create_rbac_policy(**attrs),
+            lambda created: conn.network.delete_rbac_policy(created, ignore_missing=True),
+        ),
+        False,
+    )
 
 
 def network_create(

@@ -70,6 +70,7 @@ def ensure_router(
         router = plan.apply(
             Change(Verb.CREATE, "router", name, details=dict(attrs)),
             lambda: conn.network.create_router(**attrs),
+            lambda created: conn.network.delete_router(created, ignore_missing=True),
         )
     for subnet in subnets:
         if subnet.id in attached:
@@ -83,6 +84,9 @@ def ensure_router(
             ),
             lambda subnet_id=subnet.id: conn.network.add_interface_to_router(
                 router, subnet=subnet_id
+            ),
+            lambda _, subnet_id=subnet.id: conn.network.remove_interface_from_router(
+                router, subnet_id=subnet_id
             ),
         )
     return router, bool(existing)
