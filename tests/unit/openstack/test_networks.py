@@ -78,6 +78,32 @@ def test_plan_failure_names_the_change_and_what_was_done():
     assert "create subnet b (already done: create network a)" in str(err.value)
 
 
+def test_plan_failure_reverts_what_was_done_and_says_what_it_could_not():
+    plan = Plan(dry_run=False)
+    undone = []
+
+    def refuse(*_args):
+        raise exceptions.ConflictException("409 overlap")
+
+    plan.apply(
+        Change(Verb.CREATE, "network", "a"),
+        lambda: Network(id="n-a"),
+        lambda n: undone.append(n.id),
+    )
+    plan.apply(Change(Verb.CREATE, "subnet", "a-sub"), lambda: Subnet(id="s-a"), refuse)
+    plan.apply(Change(Verb.UPDATE, "quota", "q"), lambda: None)
+    with pytest.raises(OpenStackRequestError) as err:
+        plan.apply(Change(Verb.CREATE, "router", "r"), refuse)
+    assert undone == ["n-a"]
+    message = str(err.value)
+    assert message.startswith("create router r (already done: create network a; create subnet")
+    assert message.endswith(
+        "; rolled back: create network a; NOT rolled back (clean up by hand): undo create subnet "
+        "a-sub: the cloud failed a request: HTTP 409: 409 overlap; it is busy or in a state that "
+        "forbids this: wait until its current task ends and retry"
+    )
+
+
 def test_pick_lists_ambiguous_matches_and_hints_close_names():
     twins = [Network(id="a", name="x", project_id="p1"), Network(id="b", name="x", project_id="p2")]
     with pytest.raises(
