@@ -346,8 +346,9 @@ def test_each_listing_gets_a_progress_line(clouds, progress_lines):
         "cross_check prod -> staging: listed 2 aggregates of prod (3 of 6, 4.5 s)",
         "cross_check prod -> staging: listed 1 flavors of staging (4 of 6, 6.0 s)",
         "cross_check prod -> staging: listed 2 images of staging (5 of 6, 7.5 s)",
-        "cross_check prod -> staging: listing aggregates of staging failed: the cloud refused "
-        "the query: ForbiddenException: no (6 of 6, 9.0 s)",
+        "cross_check prod -> staging: listing aggregates of staging failed: the cloud failed a "
+        "request: HTTP 403: no; the cloud_account lacks a role for this (often admin), or the "
+        "resource belongs to another project (6 of 6, 9.0 s)",
         "cross_check prod -> staging: 2 finding(s), 2 error(s) (6 of 6, 10.5 s)",
     ]
 
