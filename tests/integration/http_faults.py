@@ -4,8 +4,9 @@
 keystoneauth, openstacksdk, jira and the pack's own sessions all go through). From the request
 that ``trigger`` picks on (never a version discovery), each request meets ``fault``: an error
 status with a service-style JSON body, a request id and (503) Retry-After; or a real transport
-failure, made by sending the request somewhere else: a closed port (connection refused), a listener that never answers (read
-timeout, with a short timeout) or a TLS server whose CA nobody trusts.
+failure, made by sending the request somewhere else: a closed port (connection refused), a
+listener that never answers (read timeout, with a short timeout) or a TLS server whose CA
+nobody trusts.
 """
 
 from __future__ import annotations
