@@ -316,6 +316,8 @@ def fixture_victims(admin_conn, seeded_cloud, clouds_yaml) -> Iterator[Victims]:
     identity, net, compute = admin_conn.identity, admin_conn.network, admin_conn.compute
     project = identity.create_project(name=name, domain_id="default")
     group = identity.create_group(name=name, domain_id="default")
+    # neutron makes a project's default security group on its first network (or listing)
+    assert list(net.security_groups(project_id=project.id))
     external = net.find_network(EXTERNAL, ignore_missing=False)
     fip = net.create_ip(floating_network_id=external.id, project_id=project.id)
     server = compute.create_server(
@@ -372,7 +374,7 @@ def fixture_faulty_nova(admin_conn, clouds_yaml, tmp_path, monkeypatch) -> Itera
 
 @pytest.mark.parametrize(
     "status, signature",
-    [(409, "HTTP 409"), (500, "look the request id"), (503, "retry after 7 s")],
+    [(409, "HTTP 409"), (500, "a failure inside the service"), (503, "retry after 7 s")],
 )
 def test_an_operator_sees_one_line_and_no_traceback(
     status, signature, victims, pack_config_path, faulty_nova
