@@ -319,6 +319,20 @@ class SubnetSpec:
         return attrs
 
 
+def _create(
+    plan: Plan, change: Change, create: Callable[..., Any], delete: Callable[..., Any], attrs
+) -> Tuple[Any, bool]:
+    """``(created, False)``: ``create(**attrs)`` as a change of ``plan``, deleted on rollback."""
+    return (
+        plan.apply(
+            change,
+            lambda: create(**attrs),
+            lambda created: delete(created, ignore_missing=True),
+        ),
+        False,
+    )
+
+
 def ensure_network(
     conn: Any,
     plan: Plan,
@@ -351,14 +365,7 @@ def ensure_network(
     if mtu is not None:
         attrs["mtu"] = mtu
     change = Change(Verb.CREATE, "network", name, details=dict(attrs))
-    return (
-        plan.apply(
-            change,
-            lambda: conn.network.create_network(**attrs),
-            lambda created: conn.network.delete_network(created, ignore_missing=True),
-        ),
-        False,
-    )
+    return _create(plan, change, conn.network.create_network, conn.network.delete_network, attrs)
 
 
 def ensure_subnet(
@@ -382,14 +389,7 @@ def ensure_subnet(
                 )
     attrs = spec.attrs(name, network.id if network is not None else None, project.id)
     change = Change(Verb.CREATE, "subnet", name, details=dict(attrs))
-    return (
-        plan.apply(
-            change,
-            lambda: conn.network.create_subnet(**attrs),
-            lambda created: conn.network.delete_subnet(created, ignore_missing=True),
-        ),
-        False,
-    )
+    return _create(plan, change, conn.network.create_subnet, conn.network.delete_subnet, attrs)
 
 
 class RbacAction(enum.Enum):
@@ -419,13 +419,8 @@ def share_network(
         f"{action.value} of network {network.name} for project {project.name}",
         details=dict(attrs),
     )
-    return (
-        plan.apply(
-            change,
-            lambda: conn.network.create_rbac_policy(**attrs),
-            lambda created: conn.network.delete_rbac_policy(created, ignore_missing=True),
-        ),
-        False,
+    return _create(
+        plan, change, conn.network.create_rbac_policy, conn.network.delete_rbac_policy, attrs
     )
 
 
