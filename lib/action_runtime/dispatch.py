@@ -5,15 +5,18 @@ An action YAML names its lib function in the immutable ``lib_function`` paramete
 parameters are replaced by the account dataclass from the pack config; a lib argument that no
 parameter supplies but that is named like a top-level pack config key gets that config value.
 A lib argument that is a parameter set (``apis.parameter_set``) is built from the parameters
-named like its fields.
+named like its fields. A lib function taking ``conn`` gets one connection to the
+``cloud_account`` cloud for the whole execution (``action_runtime.cloud_connections``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 from typing import Any, Callable, Dict, Mapping, Tuple
 
+from action_runtime.cloud_connections import cloud_parameters, open_connections
 from action_runtime.error_translation import translate
 from action_runtime.errors import EntryPointError, ParameterError
 from action_runtime.lib_signature import action_parameters, fold_parameter_sets
@@ -44,9 +47,10 @@ def build_arguments(
 ) -> Dict[str, Any]:
     """Keyword arguments for ``function`` from action parameters and the pack config."""
     accepted = action_parameters(function)
+    clouds = set(cloud_parameters(function).values())
     arguments: Dict[str, Any] = {}
     for name, value in parameters.items():
-        if value is None:
+        if value is None or name in clouds:  # the runtime opens the connection for it
             continue
         if name not in accepted:
             raise ParameterError(
@@ -73,7 +77,10 @@ def dispatch(
 
     try:
         function = resolve(lib_function)
-        result = function(**build_arguments(function, parameters, config or {}))
+        arguments = build_arguments(function, parameters, config or {})
+        with contextlib.ExitStack() as stack:
+            arguments.update(open_connections(function, parameters, stack))
+            result = function(**arguments)
     except Exception as raised:  # pylint: disable=broad-exception-caught
         err = translate(raised)
         if err is None:

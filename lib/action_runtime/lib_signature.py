@@ -1,4 +1,5 @@
-"""Which action parameters a lib function takes, with its parameter sets spread into fields."""
+"""Which action parameters a lib function takes, with its parameter sets spread into fields
+and each connection it takes (``conn``) as its cloud parameter (``cloud_account``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import dataclasses
 import inspect
 from typing import Any, Callable, Dict, List, Mapping, Type
 
+from action_runtime.cloud_connections import cloud_parameters
 from action_runtime.errors import ParameterError
 from apis.parameter_set import ParameterSet
 
@@ -28,14 +30,17 @@ def _annotation(function: Callable[..., Any], annotation: Any) -> Any:
 
 
 def action_parameters(function: Callable[..., Any]) -> Dict[str, bool]:
-    """Every action parameter the function takes (a parameter set's fields in its place),
-    in order, each with whether it is required."""
+    """Every action parameter the function takes (a parameter set's fields in its place, a
+    connection's cloud parameter in its place), in order, each with whether it is required."""
     sets = parameter_sets(function)
+    clouds = cloud_parameters(function)
     taken: Dict[str, bool] = {}
     for parameter in inspect.signature(function).parameters.values():
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
         fields = _fields(sets[parameter.name]) if parameter.name in sets else None
+        if parameter.name in clouds:
+            fields = {clouds[parameter.name]: True}
         if fields is None:
             fields = {parameter.name: parameter.default is parameter.empty}
         for name, required in fields.items():

@@ -7,7 +7,6 @@ import ipaddress
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from apis.jira_api.account import JiraAccount
-from apis.openstack_api.connection import connect
 from apis.openstack_query_api.outputs import table
 from apis.openstack_query_api.query import Query
 from apis.openstack_query_api.resource_types import QueryType
@@ -48,7 +47,7 @@ def _project_ids(conn) -> set:
 
 
 def find_orphans(
-    cloud_account: str,
+    conn: Any,
     resource_types: Optional[Sequence[str]] = None,
     jira_account: Optional[JiraAccount] = None,
     jira_project: Optional[str] = None,
@@ -62,41 +61,39 @@ def find_orphans(
 
         raise QueryError(f"resource_types {unknown} unknown; valid: {', '.join(ORPHAN_TYPES)}")
     findings = []
-    with connect(cloud_account) as conn:
-        projects = _project_ids(conn)
-        for kind in chosen:
-            query_type, id_key, name_key, project_key = ORPHAN_TYPES[kind]
-            query = Query(query_type.mapping).select(id_key, name_key, project_key)
-            rows = query.run(connection=conn, all_projects=True, as_admin=True).to_props()
-            findings.extend(
-                {"type": kind, "id": row[id_key], "name": row[name_key], "project_id": pid}
-                for row in rows
-                if (pid := row[project_key]) and pid not in projects
-            )
+    projects = _project_ids(conn)
+    for kind in chosen:
+        query_type, id_key, name_key, project_key = ORPHAN_TYPES[kind]
+        query = Query(query_type.mapping).select(id_key, name_key, project_key)
+        rows = query.run(conn, all_projects=True, as_admin=True).to_props()
+        findings.extend(
+            {"type": kind, "id": row[id_key], "name": row[name_key], "project_id": pid}
+            for row in rows
+            if (pid := row[project_key]) and pid not in projects
+        )
     return _report("orphans", findings, _ticket_args(jira_account, jira_project, dry_run))
 
 
 def find_image_shares_to_deleted_projects(
-    cloud_account: str,
+    conn: Any,
     jira_account: Optional[JiraAccount] = None,
     jira_project: Optional[str] = None,
     dry_run: bool = True,
 ) -> Dict:
     """Image memberships whose member project no longer exists."""
     findings = []
-    with connect(cloud_account) as conn:
-        projects = _project_ids(conn)
-        for image in conn.image.images(visibility="shared"):
-            for member in conn.image.members(image):
-                if member.member_id not in projects:
-                    findings.append(
-                        {
-                            "image_id": image.id,
-                            "image_name": image.name,
-                            "member_project_id": member.member_id,
-                            "member_status": member.status,
-                        }
-                    )
+    projects = _project_ids(conn)
+    for image in conn.image.images(visibility="shared"):
+        for member in conn.image.members(image):
+            if member.member_id not in projects:
+                findings.append(
+                    {
+                        "image_id": image.id,
+                        "image_name": image.name,
+                        "member_project_id": member.member_id,
+                        "member_status": member.status,
+                    }
+                )
     return _report(
         "image_shares_to_deleted_projects",
         findings,
@@ -105,32 +102,29 @@ def find_image_shares_to_deleted_projects(
 
 
 def find_unusable_flavors(
-    cloud_account: str,
+    conn: Any,
     jira_account: Optional[JiraAccount] = None,
     jira_project: Optional[str] = None,
     dry_run: bool = True,
 ) -> Dict:
     """Private flavors no existing project has access to (disabled flavors too)."""
     findings = []
-    with connect(cloud_account) as conn:
-        projects = _project_ids(conn)
-        for flavor in conn.compute.flavors(details=True, is_public=None):
-            reason = None
-            if flavor.is_disabled:
-                reason = "disabled"
-            elif not flavor.is_public:
-                access = {a["tenant_id"] for a in conn.compute.get_flavor_access(flavor)}
-                if not access & projects:
-                    reason = "private, no existing project has access"
-            if reason:
-                findings.append(
-                    {"flavor_id": flavor.id, "flavor_name": flavor.name, "reason": reason}
-                )
+    projects = _project_ids(conn)
+    for flavor in conn.compute.flavors(details=True, is_public=None):
+        reason = None
+        if flavor.is_disabled:
+            reason = "disabled"
+        elif not flavor.is_public:
+            access = {a["tenant_id"] for a in conn.compute.get_flavor_access(flavor)}
+            if not access & projects:
+                reason = "private, no existing project has access"
+        if reason:
+            findings.append({"flavor_id": flavor.id, "flavor_name": flavor.name, "reason": reason})
     return _report("unusable_flavors", findings, _ticket_args(jira_account, jira_project, dry_run))
 
 
 def find_world_open_security_groups(
-    cloud_account: str,
+    conn: Any,
     open_ports_allowed: Iterable[int] = (22, 80, 443),
     jira_account: Optional[JiraAccount] = None,
     jira_project: Optional[str] = None,
@@ -139,23 +133,22 @@ def find_world_open_security_groups(
     """Ingress rules open to 0.0.0.0/0 or ::/0 on ports outside ``open_ports_allowed``."""
     allowed = {int(port) for port in open_ports_allowed}
     findings = []
-    with connect(cloud_account) as conn:
-        for rule in conn.network.security_group_rules(direction="ingress"):
-            if not _open_to_world(rule) or rule.protocol in ("icmp", "ipv6-icmp"):
-                continue
-            low, high = rule.port_range_min, rule.port_range_max
-            if low is not None and high is not None and _all_allowed(low, high, allowed):
-                continue
-            findings.append(
-                {
-                    "security_group_id": rule.security_group_id,
-                    "project_id": rule.project_id,
-                    "rule_id": rule.id,
-                    "protocol": rule.protocol or "any",
-                    "ports": "all" if low is None else f"{low}-{high}",
-                    "remote_ip_prefix": rule.remote_ip_prefix,
-                }
-            )
+    for rule in conn.network.security_group_rules(direction="ingress"):
+        if not _open_to_world(rule) or rule.protocol in ("icmp", "ipv6-icmp"):
+            continue
+        low, high = rule.port_range_min, rule.port_range_max
+        if low is not None and high is not None and _all_allowed(low, high, allowed):
+            continue
+        findings.append(
+            {
+                "security_group_id": rule.security_group_id,
+                "project_id": rule.project_id,
+                "rule_id": rule.id,
+                "protocol": rule.protocol or "any",
+                "ports": "all" if low is None else f"{low}-{high}",
+                "remote_ip_prefix": rule.remote_ip_prefix,
+            }
+        )
     return _report(
         "world_open_security_groups", findings, _ticket_args(jira_account, jira_project, dry_run)
     )

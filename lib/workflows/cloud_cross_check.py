@@ -243,7 +243,7 @@ def fetch(
     conn: Any, config: CrossCheckConfig, resource: Resource, cloud: str
 ) -> Tuple[Dict[str, Dict[str, Any]], List[str]]:
     """The cloud's resources by name, and warnings about names used more than once."""
-    items = _query(resource, config.include_private).run(connection=conn).to_objects()
+    items = _query(resource, config.include_private).run(conn).to_objects()
     by_name: Dict[str, Dict[str, Any]] = {}
     counts: Dict[str, int] = {}
     for item in items:

@@ -9,7 +9,6 @@ from apis import clock
 from apis.choices import choices
 from apis.email_api.exceptions import NotificationParameterError
 from apis.email_api.message import OutgoingEmail
-from apis.openstack_api.connection import connect
 from workflows.email_common import (
     Delivery,
     notification_result,
@@ -35,7 +34,7 @@ def _is_down_or_disabled(hypervisor: Dict[str, Any]) -> bool:
 
 
 def email_ops_down_disabled_hypervisors(
-    cloud_account: str,
+    conn: Any,
     delivery: Delivery,
     ops_mailing_list: Optional[str] = None,
 ) -> Dict[str, Any]:
@@ -44,28 +43,27 @@ def email_ops_down_disabled_hypervisors(
     from apis.openstack_query_api import HypervisorQuery, ServerQuery
 
     recipient = require_address("ops_mailing_list", ops_mailing_list)
-    with connect(cloud_account) as conn:
-        hypervisors = (
-            HypervisorQuery()
-            .select("name", "state", "status", "disabled_reason")
-            .sort_by("name")
-            .run(connection=conn)
+    hypervisors = (
+        HypervisorQuery()
+        .select("name", "state", "status", "disabled_reason")
+        .sort_by("name")
+        .run(conn)
+        .to_props()
+    )
+    down = [h for h in hypervisors if _is_down_or_disabled(h)]
+    counts: Dict[str, int] = {}
+    if down:
+        servers = (
+            ServerQuery()
+            .select("id", "hypervisor_name")
+            .where("in", "hypervisor_name", values=[h["hypervisor_name"] for h in down])
+            .run(conn, all_projects=True, as_admin=True)
             .to_props()
         )
-        down = [h for h in hypervisors if _is_down_or_disabled(h)]
-        counts: Dict[str, int] = {}
-        if down:
-            servers = (
-                ServerQuery()
-                .select("id", "hypervisor_name")
-                .where("in", "hypervisor_name", values=[h["hypervisor_name"] for h in down])
-                .run(connection=conn, all_projects=True, as_admin=True)
-                .to_props()
+        for server in servers:
+            counts[server["server_hypervisor_name"]] = (
+                counts.get(server["server_hypervisor_name"], 0) + 1
             )
-            for server in servers:
-                counts[server["server_hypervisor_name"]] = (
-                    counts.get(server["server_hypervisor_name"], 0) + 1
-                )
     listed = [
         {
             "name": h["hypervisor_name"],
@@ -80,7 +78,7 @@ def email_ops_down_disabled_hypervisors(
         "ops_hypervisors_down",
         delivery.variables(
             {
-                "cloud_name": cloud_account,
+                "cloud_name": conn.config.name,
                 "hypervisors": listed,
                 "total_hypervisors": len(hypervisors),
                 "checked_at": clock.now(),
@@ -99,31 +97,31 @@ def email_ops_down_disabled_hypervisors(
     )
 
 
-def _find_image(conn, cloud_account: str, image: str) -> Dict[str, Any]:
+def _find_image(conn: Any, image: str) -> Dict[str, Any]:
     """One image by id or unique name, as the image templates show it."""
     from apis.openstack_query_api import ImageQuery
 
     found = (
-        ImageQuery().select(*IMAGE_COLUMNS).where("==", "id", value=image).run(connection=conn)
+        ImageQuery().select(*IMAGE_COLUMNS).where("==", "id", value=image).run(conn)
     ).to_props()
     if not found:
         found = (
             ImageQuery()
             .select(*IMAGE_COLUMNS)
             .where("==", "name", value=image)
-            .run(connection=conn)
+            .run(conn)
             .to_props()
         )
     if len(found) > 1:
         ids = ", ".join(sorted(i["image_id"] for i in found))
         raise NotificationParameterError(
-            f"image {image!r}: {len(found)} images of {cloud_account} have that name; "
+            f"image {image!r}: {len(found)} images of {conn.config.name} have that name; "
             f"give one of their ids: {ids}"
         )
     if not found:
-        known = ImageQuery().select("name").run(connection=conn).to_props()
+        known = ImageQuery().select("name").run(conn).to_props()
         raise NotificationParameterError(
-            f"image {image!r} is not an image (name or id) of {cloud_account}; "
+            f"image {image!r} is not an image (name or id) of {conn.config.name}; "
             + choices([i["image_name"] for i in known if i["image_name"]], image)
         )
     row = found[0]
@@ -155,7 +153,7 @@ def _email_list(
 
 
 def email_mailing_list_image_created(
-    cloud_account: str,
+    conn: Any,
     delivery: Delivery,
     image: str,
     notes: Optional[str] = None,
@@ -163,19 +161,18 @@ def email_mailing_list_image_created(
 ) -> Dict[str, Any]:
     """Announce a new image (by name or id) on the users' mailing list."""
     recipient = require_address("users_mailing_list", users_mailing_list)
-    with connect(cloud_account) as conn:
-        found = _find_image(conn, cloud_account, image)
+    found = _find_image(conn, image)
     found.pop("decommission_date")
     return _email_list(
         "image_created",
-        {"cloud_name": cloud_account, "image": found, "notes": notes},
+        {"cloud_name": conn.config.name, "image": found, "notes": notes},
         recipient,
         delivery,
     )
 
 
 def email_mailing_list_image_decommissioned(
-    cloud_account: str,
+    conn: Any,
     delivery: Delivery,
     image: str,
     decommission_date: Optional[str] = None,
@@ -186,8 +183,7 @@ def email_mailing_list_image_decommissioned(
     """Announce that an image (by name or id) is retired on ``decommission_date`` (default:
     the image's ``cloudops:decommission_date`` property) on the users' mailing list."""
     recipient = require_address("users_mailing_list", users_mailing_list)
-    with connect(cloud_account) as conn:
-        found = _find_image(conn, cloud_account, image)
+    found = _find_image(conn, image)
     dated = found.pop("decommission_date")
     when = parse_when("decommission_date", decommission_date or dated)
     if when is None:
@@ -198,7 +194,7 @@ def email_mailing_list_image_decommissioned(
     return _email_list(
         "image_decommissioned",
         {
-            "cloud_name": cloud_account,
+            "cloud_name": conn.config.name,
             "image": found,
             "decommission_date": when,
             "replacement": replacement,

@@ -126,7 +126,7 @@ def find_owners(
 
     check_scope(all_projects, from_projects)
     query = server_query.select(*SERVER_COLUMNS).run(
-        connection=connection,
+        connection,
         all_projects=all_projects,
         from_projects=from_projects or None,
         as_admin=True,
@@ -134,9 +134,9 @@ def find_owners(
     rows = query.to_props()
     if not rows:
         return Recipients()
-    users = UserQuery().select("id", "name", "email").run(connection=connection).to_props()
+    users = UserQuery().select("id", "name", "email").run(connection).to_props()
     if query.scope_projects is not None:
         projects = [{"project_id": p.id, "project_name": p.name} for p in query.scope_projects]
     else:
-        projects = ProjectQuery().select("id", "name").run(connection=connection).to_props()
+        projects = ProjectQuery().select("id", "name").run(connection).to_props()
     return group_by_owner(rows, users, projects, image_names)

@@ -8,7 +8,6 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from apis.choices import choices
 from apis.email_api.exceptions import NotificationParameterError
-from apis.openstack_api.connection import connect
 from workflows.email_common import (
     Delivery,
     names,
@@ -67,7 +66,7 @@ def _notify(
 
 
 def email_users_with_shutoff_vms(
-    cloud_account: str,
+    conn: Any,
     delivery: Delivery,
     all_projects: bool = False,
     from_projects: Optional[List[str]] = None,
@@ -77,20 +76,19 @@ def email_users_with_shutoff_vms(
     """Email each user the SHUTOFF servers they created (older than ``older_than_days``)."""
     check_scope(all_projects, from_projects)
     when = parse_when("delete_after", delete_after)
-    with connect(cloud_account) as conn:
-        recipients = find_owners(
-            conn, server_query(["SHUTOFF"], older_than_days), all_projects, from_projects
-        )
+    recipients = find_owners(
+        conn, server_query(["SHUTOFF"], older_than_days), all_projects, from_projects
+    )
     return _notify(
         "shutoff_vms",
         recipients,
-        {"cloud_name": cloud_account, "older_than_days": older_than_days, "delete_after": when},
+        {"cloud_name": conn.config.name, "older_than_days": older_than_days, "delete_after": when},
         delivery,
     )
 
 
 def email_users_with_errored_vms(
-    cloud_account: str,
+    conn: Any,
     delivery: Delivery,
     all_projects: bool = False,
     from_projects: Optional[List[str]] = None,
@@ -98,14 +96,13 @@ def email_users_with_errored_vms(
 ) -> Dict[str, Any]:
     """Email each user the servers in ERROR state they created."""
     check_scope(all_projects, from_projects)
-    with connect(cloud_account) as conn:
-        recipients = find_owners(
-            conn, server_query(["ERROR"], older_than_days), all_projects, from_projects
-        )
+    recipients = find_owners(
+        conn, server_query(["ERROR"], older_than_days), all_projects, from_projects
+    )
     return _notify(
         "errored_vms",
         recipients,
-        {"cloud_name": cloud_account, "older_than_days": older_than_days},
+        {"cloud_name": conn.config.name, "older_than_days": older_than_days},
         delivery,
     )
 
@@ -136,7 +133,7 @@ def _retiring(
 
 
 def email_users_with_decom_flavors(
-    cloud_account: str,
+    conn: Any,
     delivery: Delivery,
     all_projects: bool = False,
     from_projects: Optional[List[str]] = None,
@@ -148,26 +145,22 @@ def email_users_with_decom_flavors(
     from apis.openstack_query_api import FlavorQuery
 
     check_scope(all_projects, from_projects)
-    with connect(cloud_account) as conn:
-        flavors = {
-            f["flavor_id"]: {
-                "id": f["flavor_id"],
-                "name": f["flavor_name"],
-                "decommission_date": (f["flavor_extra_specs"] or {}).get(DECOMMISSION_KEY),
-            }
-            for f in FlavorQuery()
-            .select("id", "name", "extra_specs")
-            .run(connection=conn)
-            .to_props()
+    flavors = {
+        f["flavor_id"]: {
+            "id": f["flavor_id"],
+            "name": f["flavor_name"],
+            "decommission_date": (f["flavor_extra_specs"] or {}).get(DECOMMISSION_KEY),
         }
-        retiring = _retiring("flavor", flavors, names(flavor_names))
-        by_name = {f["name"]: f for f in retiring.values()}
-        recipients = Recipients()
-        if by_name:
-            query = server_query(names(server_statuses)).where(
-                "in", "flavor_name", values=sorted(by_name)
-            )
-            recipients = find_owners(conn, query, all_projects, from_projects)
+        for f in FlavorQuery().select("id", "name", "extra_specs").run(conn).to_props()
+    }
+    retiring = _retiring("flavor", flavors, names(flavor_names))
+    by_name = {f["name"]: f for f in retiring.values()}
+    recipients = Recipients()
+    if by_name:
+        query = server_query(names(server_statuses)).where(
+            "in", "flavor_name", values=sorted(by_name)
+        )
+        recipients = find_owners(conn, query, all_projects, from_projects)
 
     def per_owner(servers):
         for server in servers:
@@ -182,7 +175,7 @@ def email_users_with_decom_flavors(
     return _notify(
         "decom_flavors",
         recipients,
-        {"cloud_name": cloud_account},
+        {"cloud_name": conn.config.name},
         delivery,
         per_owner=per_owner,
         retiring_flavors=sorted(by_name),
@@ -190,7 +183,7 @@ def email_users_with_decom_flavors(
 
 
 def email_users_with_decom_images(
-    cloud_account: str,
+    conn: Any,
     delivery: Delivery,
     all_projects: bool = False,
     from_projects: Optional[List[str]] = None,
@@ -202,28 +195,27 @@ def email_users_with_decom_images(
     from apis.openstack_query_api import ImageQuery
 
     check_scope(all_projects, from_projects)
-    with connect(cloud_account) as conn:
-        images = {
-            i["image_id"]: {
-                "id": i["image_id"],
-                "name": i["image_name"],
-                "decommission_date": (i["image_properties"] or {}).get(DECOMMISSION_KEY),
-            }
-            for i in ImageQuery().select("id", "name", "properties").run(connection=conn).to_props()
+    images = {
+        i["image_id"]: {
+            "id": i["image_id"],
+            "name": i["image_name"],
+            "decommission_date": (i["image_properties"] or {}).get(DECOMMISSION_KEY),
         }
-        retiring = _retiring("image", images, names(image_names))
-        recipients = Recipients()
-        if retiring:
-            query = server_query(names(server_statuses)).where(
-                "in", "image_id", values=sorted(retiring)
-            )
-            recipients = find_owners(
-                conn,
-                query,
-                all_projects,
-                from_projects,
-                image_names={i: r["name"] for i, r in retiring.items()},
-            )
+        for i in ImageQuery().select("id", "name", "properties").run(conn).to_props()
+    }
+    retiring = _retiring("image", images, names(image_names))
+    recipients = Recipients()
+    if retiring:
+        query = server_query(names(server_statuses)).where(
+            "in", "image_id", values=sorted(retiring)
+        )
+        recipients = find_owners(
+            conn,
+            query,
+            all_projects,
+            from_projects,
+            image_names={i: r["name"] for i, r in retiring.items()},
+        )
 
     def per_owner(servers):
         for server in servers:
@@ -234,7 +226,7 @@ def email_users_with_decom_images(
     return _notify(
         "decom_images",
         recipients,
-        {"cloud_name": cloud_account},
+        {"cloud_name": conn.config.name},
         delivery,
         per_owner=per_owner,
         retiring_images=sorted(r["name"] for r in retiring.values()),
@@ -242,7 +234,7 @@ def email_users_with_decom_images(
 
 
 def email_users_with_vms_on_hypervisor(
-    cloud_account: str,
+    conn: Any,
     delivery: Delivery,
     hypervisor_name: str,
     start: str,
@@ -269,25 +261,21 @@ def email_users_with_vms_on_hypervisor(
         raise NotificationParameterError("start is required: when the maintenance or fault begins")
     if ends is not None and ends < begins:
         raise NotificationParameterError(f"end {end!r} is before start {start!r}")
-    with connect(cloud_account) as conn:
-        known = [
-            h["hypervisor_name"]
-            for h in HypervisorQuery().select("name").run(connection=conn).to_props()
-        ]
-        if hypervisor_name not in known:
-            raise NotificationParameterError(
-                f"hypervisor_name {hypervisor_name!r} is not a hypervisor of {cloud_account}; "
-                + choices(known, hypervisor_name)
-            )
-        query = server_query(names(server_statuses)).where(
-            "==", "hypervisor_name", value=hypervisor_name
+    known = [h["hypervisor_name"] for h in HypervisorQuery().select("name").run(conn).to_props()]
+    if hypervisor_name not in known:
+        raise NotificationParameterError(
+            f"hypervisor_name {hypervisor_name!r} is not a hypervisor of {conn.config.name}; "
+            + choices(known, hypervisor_name)
         )
-        recipients = find_owners(conn, query, all_projects, from_projects)
+    query = server_query(names(server_statuses)).where(
+        "==", "hypervisor_name", value=hypervisor_name
+    )
+    recipients = find_owners(conn, query, all_projects, from_projects)
     return _notify(
         kind.template,
         recipients,
         {
-            "cloud_name": cloud_account,
+            "cloud_name": conn.config.name,
             "hypervisor": hypervisor_name,
             "start": begins,
             "end": ends,

@@ -4,10 +4,10 @@ The compute service is disabled for maintenance first (a host already disabled f
 maintenance is left as it is: that is how a re-run resumes), then the servers still on the
 host are listed over all projects. Servers whose names match ``migration.skip_name_patterns``
 stay and are reported; the others move with up to ``concurrency`` migrations at a time, each
-worker thread on its own openstacksdk connection. Any server refused or failed makes the
-drain fail with the full per-server report; running it again continues with whatever is
-still on the host. The workers wait on one shared :class:`MigrationWatch` of the host rather
-than each polling its own server.
+worker thread on its own openstacksdk connection over the execution's session. Any server
+refused or failed makes the drain fail with the full per-server report; running it again
+continues with whatever is still on the host. The workers wait on one shared
+:class:`MigrationWatch` of the host rather than each polling its own server.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from apis.openstack_api.error_translation import describe as describe_failure
-from apis.openstack_api.connection import WorkerConnections, connect
+from apis.openstack_api.connection import WorkerConnections
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_service import disable_hypervisor, find_compute_service
 from apis.openstack_api.hypervisor_state import for_maintenance
@@ -66,7 +66,7 @@ def _triage(server, live: bool, target_host: Optional[str], rules: MigrationRule
 
 
 def plan_drain(
-    cloud_account: str,
+    conn: Any,
     hypervisor: str,
     live: bool = True,
     target_host: Optional[str] = None,
@@ -76,9 +76,8 @@ def plan_drain(
     the others with why not: ``skipped`` (name patterns) and ``refused`` (each with its
     ``reason``: flavor, state such as ERROR, target)."""
     rules = MigrationRules.from_config(migration)
-    with connect(cloud_account) as conn:
-        host = find_compute_service(conn, hypervisor).host
-        entries = [_triage(s, live, target_host, rules) for s in _servers_on(conn, host)]
+    host = find_compute_service(conn, hypervisor).host
+    entries = [_triage(s, live, target_host, rules) for s in _servers_on(conn, host)]
     return {
         "hypervisor": host,
         "server_ids": [entry["id"] for outcome, entry in entries if outcome == "planned"],
@@ -89,9 +88,9 @@ def plan_drain(
 
 
 class _Mover:
-    """Migrates servers from worker threads, one connection per thread."""
+    """Migrates servers from worker threads, each on its own connection over one session."""
 
-    def __init__(self, cloud_account: str, watch, live, target_host, timeout, rules):
+    def __init__(self, conn: Any, watch, live, target_host, timeout, rules):
         self.rules = rules
         self.options = {
             "live": live,
@@ -100,7 +99,7 @@ class _Mover:
             "rules": rules,
             "watch": watch,
         }
-        self.connections = WorkerConnections(cloud_account)
+        self.connections = WorkerConnections(conn)
 
     def move(self, server) -> Dict[str, Any]:
         """One server's outcome entry; expected failures become entries, not exceptions."""
@@ -123,13 +122,9 @@ class _Mover:
                 "reason": describe_failure(err),
             }
 
-    def close(self) -> None:
-        """Close every worker connection."""
-        self.connections.close()
-
 
 def drain_hypervisor(
-    cloud_account: str,
+    conn: Any,
     hypervisor: str,
     reason: str,
     operator: Optional[str] = None,
@@ -148,48 +143,47 @@ def drain_hypervisor(
     if not reason or not reason.strip():
         raise DrainError("reason must say why the hypervisor is drained")
     started = time.monotonic()
-    with connect(cloud_account) as conn:
-        service = find_compute_service(conn, hypervisor)
-        host = service.host
-        if target_host and target_host == host:
-            raise DrainError(f"target_host {target_host!r} is the hypervisor being drained")
-        result: Dict[str, Any] = {
-            "hypervisor": host,
-            "live": live,
-            "concurrency": concurrency,
-            "target_host": target_host,
-            "dry_run": dry_run,
-        }
-        if dry_run:
-            servers = _servers_on(conn, host)
-            entries = [_triage(s, live, target_host, rules)[1] for s in servers]
-            counts = _counts(entries, started)
-            Progress(f"drain {host} (dry run)", len(servers), LOG).note(
-                "%s", ", ".join(f"{n} {outcome}" for outcome, n in counts["counts"].items() if n)
-            )
-            objects = _objects(host, not _maintenance_disabled(service), entries)
-            return {
-                **vars(ChangeResult(dry_run=True, objects=objects)),
-                **result,
-                "disable": None,
-                "servers": entries,
-                **counts,
-            }
-        result["disable"] = _disable(cloud_account, service, reason, operator)
+    service = find_compute_service(conn, hypervisor)
+    host = service.host
+    if target_host and target_host == host:
+        raise DrainError(f"target_host {target_host!r} is the hypervisor being drained")
+    result: Dict[str, Any] = {
+        "hypervisor": host,
+        "live": live,
+        "concurrency": concurrency,
+        "target_host": target_host,
+        "dry_run": dry_run,
+    }
+    if dry_run:
         servers = _servers_on(conn, host)
-        progress = Progress(f"drain {host}", len(servers), LOG)
-        progress.note(
-            "%s; %d server(s) to move, %d at a time",
-            "disabled" if result["disable"]["changed"] else "already disabled",
-            len(servers),
-            concurrency,
+        entries = [_triage(s, live, target_host, rules)[1] for s in servers]
+        counts = _counts(entries, started)
+        Progress(f"drain {host} (dry run)", len(servers), LOG).note(
+            "%s", ", ".join(f"{n} {outcome}" for outcome, n in counts["counts"].items() if n)
         )
-        wait = rules.timeout_seconds if migration_timeout is None else migration_timeout
-        with MigrationWatch(conn, host) as watch:
-            mover = _Mover(cloud_account, watch, live, target_host, wait, rules)
-            entries = _move_all(mover, servers, concurrency, progress)
-        result["servers"] = entries
-        result["remaining"] = [describe(s) for s in _servers_on(conn, host)]
+        objects = _objects(host, not _maintenance_disabled(service), entries)
+        return {
+            **vars(ChangeResult(dry_run=True, objects=objects)),
+            **result,
+            "disable": None,
+            "servers": entries,
+            **counts,
+        }
+    result["disable"] = _disable(conn, service, reason, operator)
+    servers = _servers_on(conn, host)
+    progress = Progress(f"drain {host}", len(servers), LOG)
+    progress.note(
+        "%s; %d server(s) to move, %d at a time",
+        "disabled" if result["disable"]["changed"] else "already disabled",
+        len(servers),
+        concurrency,
+    )
+    wait = rules.timeout_seconds if migration_timeout is None else migration_timeout
+    with MigrationWatch(conn, host) as watch:
+        mover = _Mover(conn, watch, live, target_host, wait, rules)
+        entries = _move_all(mover, servers, concurrency, progress)
+    result["servers"] = entries
+    result["remaining"] = [describe(s) for s in _servers_on(conn, host)]
     result.update(_counts(entries, started))
     objects = _objects(host, result["disable"]["changed"], entries)
     result.update(vars(ChangeResult(dry_run=False, objects=objects)))
@@ -244,7 +238,7 @@ def _maintenance_disabled(service) -> bool:
     return service.status == "disabled" and for_maintenance(service.disabled_reason)
 
 
-def _disable(cloud_account: str, service, reason: str, operator: Optional[str]) -> Dict[str, Any]:
+def _disable(conn: Any, service, reason: str, operator: Optional[str]) -> Dict[str, Any]:
     """Disable for maintenance, unless a previous drain (or operator) already did."""
     if _maintenance_disabled(service):
         return {
@@ -253,7 +247,7 @@ def _disable(cloud_account: str, service, reason: str, operator: Optional[str]) 
             "reason": service.disabled_reason,
             "note": "already disabled for maintenance: resuming",
         }
-    done = disable_hypervisor(cloud_account, service.host, reason, operator, dry_run=False)
+    done = disable_hypervisor(conn, service.host, reason, operator, dry_run=False)
     return {
         key: done[key]
         for key in ("changed", "status", "reason", "previous_status", "previous_reason")
@@ -289,11 +283,8 @@ def _move_all(mover: _Mover, servers, concurrency: int, progress: Progress) -> L
         _log_entry(progress, entry)
         return entry
 
-    try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
-            entries.extend(pool.map(move, to_move))
-    finally:
-        mover.close()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
+        entries.extend(pool.map(move, to_move))
     return entries
 
 

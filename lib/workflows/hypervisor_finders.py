@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from apis.openstack_api.connection import connect
 from apis.openstack_api.hypervisor_facts import collect_facts
 from apis.openstack_api.hypervisor_state import compute_state
 
@@ -30,11 +29,10 @@ def _aggregates_by_host(conn) -> Dict[str, List[str]]:
     return hosts
 
 
-def find_empty(cloud_account: str, include_disabled: bool = True) -> Dict[str, Any]:
+def find_empty(conn: Any, include_disabled: bool = True) -> Dict[str, Any]:
     """Hypervisors with no servers (enabled ones only, unless include_disabled)."""
-    with connect(cloud_account) as conn:
-        facts = collect_facts(conn)
-        aggregates = _aggregates_by_host(conn)
+    facts = collect_facts(conn)
+    aggregates = _aggregates_by_host(conn)
     rows = [
         _row(fact, aggregates)
         for fact in facts
@@ -44,15 +42,14 @@ def find_empty(cloud_account: str, include_disabled: bool = True) -> Dict[str, A
 
 
 def find_reinstall_candidates(
-    cloud_account: str,
+    conn: Any,
     min_uptime_days: float = 90,
     not_in_aggregate: Optional[str] = None,
     include_unknown_uptime: bool = False,
 ) -> Dict[str, Any]:
     """Empty, enabled hypervisors up for at least ``min_uptime_days``, outside an aggregate."""
-    with connect(cloud_account) as conn:
-        facts = collect_facts(conn)
-        aggregates = _aggregates_by_host(conn)
+    facts = collect_facts(conn)
+    aggregates = _aggregates_by_host(conn)
     rows = []
     for fact in facts:
         if fact.running_vms or fact.service_status != "enabled" or fact.service_state != "up":

@@ -35,7 +35,6 @@ from apis.errors import CloudopsError
 from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.client import IcingaClient
 from apis.icinga_api.downtimes import list_own_downtimes, schedule_downtime
-from apis.openstack_api.connection import connect
 from apis.openstack_api.hypervisor_facts import collect_facts
 from apis.openstack_api.hypervisor_service import HypervisorServiceError, find_compute_service
 from apis.openstack_api.hypervisor_state import HypervisorState, compute_state
@@ -110,15 +109,12 @@ def pack_silences(alertmanager_account: AlertmanagerAccount, host: str) -> List[
     return [s for s in found if s["state"] != "expired" and s["comment"].startswith(SILENCE_MARKER)]
 
 
-def host_state(cloud_account: str, hypervisor: str) -> Tuple[str, Dict[str, Any]]:
+def host_state(conn: Any, hypervisor: str) -> Tuple[str, Dict[str, Any]]:
     """The compute host name and the hypervisor's state with the facts behind it."""
-    with connect(cloud_account) as conn:
-        service = find_compute_service(conn, hypervisor)
-        facts = [
-            f
-            for f in collect_facts(conn, host=service.host)
-            if f.name in (hypervisor, service.host)
-        ]
+    service = find_compute_service(conn, hypervisor)
+    facts = [
+        f for f in collect_facts(conn, host=service.host) if f.name in (hypervisor, service.host)
+    ]
     if not facts:
         return service.host, {"state": HypervisorState.UNKNOWN.value}
     return service.host, {
@@ -278,7 +274,7 @@ class PatchPlan:  # pylint: disable=too-many-instance-attributes
 
 
 def patch_reboot(  # pylint: disable=too-many-arguments,too-many-locals
-    cloud_account: str,
+    conn: Any,
     hypervisor: str,
     ssh_account: SSHAccount,
     alertmanager_account: AlertmanagerAccount,
@@ -315,7 +311,7 @@ def patch_reboot(  # pylint: disable=too-many-arguments,too-many-locals
         raise PatchRebootError(f"duration_minutes {duration_minutes!r} must be positive")
     patch = allowed_script(patch_script, ssh_allowed_scripts)
     reboot = allowed_script(reboot_script, ssh_allowed_scripts)
-    host, state = host_state(cloud_account, hypervisor)
+    host, state = host_state(conn, hypervisor)
     check_patchable(hypervisor, state, require_empty)
     plan = PatchPlan(
         monitored_host=monitored_host or host,

@@ -28,7 +28,6 @@ from apis.errors import CloudopsError
 from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.client import IcingaClient
 from apis.icinga_api.downtimes import list_own_downtimes, remove_downtimes
-from apis.openstack_api.connection import connect
 from apis.openstack_api.hypervisor_facts import parse_uptime
 from apis.openstack_api.hypervisor_service import (
     HypervisorServiceError,
@@ -74,7 +73,7 @@ def service_check(conn: Any, hypervisor: str, since: Optional[datetime.datetime]
 
 
 def wait_until_back(
-    cloud_account: str,
+    conn: Any,
     hypervisor: str,
     since: Optional[datetime.datetime],
     timeout: float,
@@ -84,19 +83,18 @@ def wait_until_back(
     """Poll until :func:`service_check` says the host is back; the last check either way.
     With ``progress``, a line for each poll that finds it not back yet."""
     deadline = time.monotonic() + timeout
-    with connect(cloud_account) as conn:
-        while True:
-            check = service_check(conn, hypervisor, since)
-            if check["back"] or time.monotonic() >= deadline:
-                return check
-            if progress is not None:
-                progress.note(
-                    "not back yet: service %s, heartbeat %s, booted %s",
-                    check["state"],
-                    check["updated_at"],
-                    check["booted_at"],
-                )
-            time.sleep(poll_seconds)
+    while True:
+        check = service_check(conn, hypervisor, since)
+        if check["back"] or time.monotonic() >= deadline:
+            return check
+        if progress is not None:
+            progress.note(
+                "not back yet: service %s, heartbeat %s, booted %s",
+                check["state"],
+                check["updated_at"],
+                check["booted_at"],
+            )
+        time.sleep(poll_seconds)
 
 
 def own_downtimes(icinga_account: Optional[IcingaAccount], host: str) -> List[str]:
@@ -133,7 +131,7 @@ def clean_up(
 
 
 def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
-    cloud_account: str,
+    conn: Any,
     hypervisor: str,
     alertmanager_account: AlertmanagerAccount,
     test_image: Optional[str] = None,
@@ -165,8 +163,7 @@ def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
         since = clock.parse(rebooted_after, "rebooted_after") if rebooted_after else None
     except ValueError as err:
         raise PostRebootError(str(err)) from None
-    with connect(cloud_account) as conn:
-        service = find_compute_service(conn, hypervisor)
+    service = find_compute_service(conn, hypervisor)
     host = service.host
     watched = monitored_host or host
     silences = pack_silences(alertmanager_account, watched)
@@ -200,7 +197,7 @@ def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
     progress = Progress(f"post.reboot {host}", len(POST_REBOOT_STEPS), LOG)
     progress.note("waiting up to %g minutes for it to come back", boot_timeout_minutes)
     report["wait"] = wait_until_back(
-        cloud_account,
+        conn,
         hypervisor,
         since,
         float(boot_timeout_minutes) * 60,
@@ -222,7 +219,7 @@ def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
 
     try:
         report["test"] = test_servers(
-            cloud_account,
+            conn,
             [host],
             test_image,
             flavors=test_flavors,
@@ -239,9 +236,7 @@ def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
             "(see report)",
             report=report,
         )
-    report["enable"] = enable_hypervisor(
-        cloud_account, host, expected_status="disabled", dry_run=False
-    )
+    report["enable"] = enable_hypervisor(conn, host, expected_status="disabled", dry_run=False)
     progress.step("enable: %s", report["enable"].get("status"))
     return _finish(
         report,

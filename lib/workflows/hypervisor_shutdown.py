@@ -10,7 +10,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from apis.openstack_api.error_translation import describe as describe_failure
-from apis.openstack_api.connection import WorkerConnections, connect
+from apis.openstack_api.connection import WorkerConnections
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_service import find_compute_service
 from apis.openstack_api.servers import wait_for
@@ -58,9 +58,7 @@ def _servers_on(conn, host: str, projects: Optional[List[str]]) -> List[Dict[str
         .where("==", "host", value=host)
         .sort_by("name")
     )
-    query.run(
-        connection=conn, all_projects=not projects, from_projects=projects or None, as_admin=True
-    )
+    query.run(conn, all_projects=not projects, from_projects=projects or None, as_admin=True)
     return [
         {
             "id": row["server_id"],
@@ -118,7 +116,7 @@ def _object(server: Dict[str, Any]) -> results.ObjectOutcome:
 
 
 def shutdown_servers(
-    cloud_account: str,
+    conn: Any,
     hypervisor: str,
     dry_run: bool = True,
     concurrency: int = 4,
@@ -141,9 +139,8 @@ def shutdown_servers(
             f"wait_seconds {wait_seconds} is out of range: more than 0 seconds"
         )
     skip = _compile(skip_name_patterns)
-    with connect(cloud_account) as conn:
-        host = find_compute_service(conn, hypervisor).host
-        servers = _servers_on(conn, host, projects)
+    host = find_compute_service(conn, hypervisor).host
+    servers = _servers_on(conn, host, projects)
     progress = Progress(f"shutdown {host}" + (" (dry run)" if dry_run else ""), len(servers), LOG)
     for server in servers:
         server["outcome"] = _classify(server, skip, dry_run).value
@@ -153,7 +150,7 @@ def shutdown_servers(
             progress.step("%s server %s (%s)", server["outcome"], server["name"], server["status"])
     to_stop = [s for s in servers if s["outcome"] == Outcome.STOPPED.value]
     if to_stop:
-        connections = WorkerConnections(cloud_account)
+        connections = WorkerConnections(conn)
 
         def stop(server):
             seconds, error = _stop(connections, server, wait_seconds)
@@ -161,15 +158,12 @@ def shutdown_servers(
             progress.step(outcome or f"stopped server {server['name']} in {seconds} s")
             return seconds, error
 
-        try:
-            with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
-                done = pool.map(stop, to_stop)
-                for server, (seconds, error) in zip(to_stop, done):
-                    server["seconds"] = seconds
-                    if error:
-                        server.update(outcome=Outcome.FAILED.value, error=error)
-        finally:
-            connections.close()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
+            done = pool.map(stop, to_stop)
+            for server, (seconds, error) in zip(to_stop, done):
+                server["seconds"] = seconds
+                if error:
+                    server.update(outcome=Outcome.FAILED.value, error=error)
     counts = {outcome.value: 0 for outcome in Outcome}
     for server in servers:
         counts[server["outcome"]] += 1

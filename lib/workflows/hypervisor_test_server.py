@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterator, List, Optional
 
 from apis.openstack_api.error_translation import describe as describe_failure
 from apis.choices import choices
-from apis.openstack_api.connection import connect
+from apis.openstack_api.connection import WorkerConnections
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_service import find_compute_service
 from apis.openstack_api.servers import wait_for
@@ -219,13 +219,13 @@ def _delete(conn, server, timeout: float, result: Dict[str, Any]) -> None:
 
 
 def _test_host(
-    cloud_account, target, flavors, image, networks, timeout, progress: Progress
+    connections: WorkerConnections, target, flavors, image, networks, timeout, progress: Progress
 ) -> Dict[str, Any]:
+    conn = connections.get()
     results = []
-    with connect(cloud_account) as conn:
-        for flavor in flavors:
-            results.append(_boot_one(conn, target, flavor, image, networks, timeout))
-            _log_boot(progress, target, results[-1])
+    for flavor in flavors:
+        results.append(_boot_one(conn, target, flavor, image, networks, timeout))
+        _log_boot(progress, target, results[-1])
     return {"ok": all(r["ok"] for r in results), "flavors": results}
 
 
@@ -244,7 +244,7 @@ def _log_boot(progress: Progress, target: Target, result: Dict[str, Any]) -> Non
 
 
 def test_servers(
-    cloud_account: str,
+    conn: Any,
     hypervisors: List[str],
     image: str,
     flavors: Optional[List[str]] = None,
@@ -265,22 +265,22 @@ def test_servers(
         raise HypervisorTestServerError(
             f"wait_seconds {wait_seconds} is out of range: more than 0 seconds"
         )
-    with connect(cloud_account) as conn:
-        targets = _targets(conn, list(dict.fromkeys(hypervisors)))
-        candidates = _flavors(conn, flavors)
-        image_obj = _image(conn, image)
-        networks = _networks(conn, network)
+    targets = _targets(conn, list(dict.fromkeys(hypervisors)))
+    candidates = _flavors(conn, flavors)
+    image_obj = _image(conn, image)
+    networks = _networks(conn, network)
     plans = {t.name: [random.choice(candidates)] if random_flavor else candidates for t in targets}
     if dry_run:
         return {"ok": True, "hypervisors": {name: _planned(plan) for name, plan in plans.items()}}
     progress = Progress("test server", sum(len(plan) for plan in plans.values()), LOG)
+    connections = WorkerConnections(conn)
     with concurrent.futures.ThreadPoolExecutor(
         max_workers=min(MAX_HOSTS_AT_ONCE, len(targets))
     ) as pool:
         futures = {
             t.name: pool.submit(
                 _test_host,
-                cloud_account,
+                connections,
                 t,
                 plans[t.name],
                 image_obj,
@@ -305,7 +305,7 @@ class TestServerReport(ChangeResult):
 
 
 def test_server_action(
-    cloud_account: str,
+    conn: Any,
     hypervisors: List[str],
     image: str,
     flavors: Optional[List[str]] = None,
@@ -316,7 +316,7 @@ def test_server_action(
 ) -> TestServerReport:
     """:func:`test_servers` for the action: any failed boot fails the action (with the report)."""
     result = test_servers(
-        cloud_account, hypervisors, image, flavors, random_flavor, network, wait_seconds, dry_run
+        conn, hypervisors, image, flavors, random_flavor, network, wait_seconds, dry_run
     )
     objects = [
         ObjectOutcome(

@@ -22,6 +22,7 @@ from apis.jira_api.connection import CloudopsJira, connect
 from apis.jira_api.forms import read_form
 from apis.jira_api.issues import fetch_issue
 from apis.jira_api.transitions import transition_issue
+from apis.openstack_api.connection import connect as open_cloud
 from apis import results
 from apis.results import ChangeResult
 from workflows.jira_new_project_comments import failure_comment, success_comment
@@ -132,7 +133,9 @@ def _carry_out(
 ) -> NewProjectResult:
     form = read_form(client, progress.issue, settings.form_name)
     progress.plan = build_plan(settings, form, progress.issue, summary)
-    report = project_create(settings.cloud_account, **progress.plan.arguments(), dry_run=dry_run)
+    # this action's cloud comes from the pack config, not a parameter: its one connection
+    with open_cloud(settings.cloud_account) as conn:
+        report = project_create(conn, **progress.plan.arguments(), dry_run=dry_run)
     if report.state is CreateState.EXISTED:
         properties = report.project.properties if report.project else {}
         if properties.get(REQUEST_PROPERTY) != progress.issue:

@@ -34,7 +34,7 @@ class ProjectPlan:  # pylint: disable=too-many-instance-attributes
     member_users: List[str]
 
     def arguments(self) -> Dict[str, Any]:
-        """Keyword arguments of project_create (without cloud_account and dry_run)."""
+        """Keyword arguments of project_create (without conn and dry_run)."""
         return dataclasses.asdict(self)
 
 

@@ -16,7 +16,6 @@ import logging
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from apis.openstack_api import networks, quotas as quota_api, routers, security_groups
-from apis.openstack_api.connection import connect
 from apis.openstack_api.identity import project_setup as setup
 from apis.openstack_api.identity.exceptions import (
     InvalidParameterError,
@@ -141,7 +140,7 @@ class Resolved:
 
 
 def project_create(
-    cloud_account: str,
+    conn: Any,
     name: str,
     domain: str = "default",
     description: str = "",
@@ -190,7 +189,7 @@ def project_create(
         quotas=setup.check_quotas(quotas),
         grants=grants,
     )
-    with connect(cloud_account) as conn, openstack_errors(f"creating project {name!r}"):
+    with openstack_errors(f"creating project {name!r}"):
         resolver = Resolver(conn)
         domain_id = resolver.domain_id(domain, "domain")
         found = existing_project(conn, name, domain_id)

@@ -14,7 +14,6 @@ import enum
 import logging
 from typing import Any, Dict, List, Optional
 
-from apis.openstack_api.connection import connect
 from apis.openstack_api.identity.exceptions import (
     ProjectDeleteError,
     ProjectNotEmptyError,
@@ -60,7 +59,7 @@ class ProjectDeleteReport(ChangeResult):
 
 
 def project_delete(
-    cloud_account: str,
+    conn: Any,
     project: str,
     domain: Optional[str] = None,
     force: bool = False,
@@ -69,13 +68,13 @@ def project_delete(
     protected_projects: Optional[List[str]] = None,
 ) -> ProjectDeleteReport:
     """Delete a project (and with ``force`` its servers, volumes, IPs, ports, images first)."""
-    with connect(cloud_account) as conn, openstack_errors(f"deleting project {project!r}"):
+    with openstack_errors(f"deleting project {project!r}"):
         resolver = Resolver(conn)
         target = resolver.find(IdentityKind.PROJECT, project, "project", domain, "domain")
         check_not_protected(target, protected_projects or [])
         if target.id == conn.current_project_id:
             raise ProjectProtectedError(
-                f"project {target.name!r} is the project cloud_account {cloud_account!r} works "
+                f"project {target.name!r} is the project cloud_account {conn.config.name!r} works "
                 "in; use a cloud_account scoped to another project"
             )
         children = sorted(p.name for p in conn.identity.projects(parent_id=target.id))

@@ -4,37 +4,34 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from apis.openstack_api.connection import connect
 
-
-def cloud_info(cloud_account: str) -> Dict[str, Any]:
+def cloud_info(conn: Any) -> Dict[str, Any]:
     """The identity and service catalog of a cloud, services sorted by type."""
-    with connect(cloud_account) as conn:
-        access = conn.session.auth.get_access(conn.session)
-        services = [
-            {
-                "type": entry.get("type"),
-                "name": entry.get("name"),
-                "endpoints": sorted(
-                    (
-                        {
-                            "interface": endpoint.get("interface"),
-                            "region": endpoint.get("region_id") or endpoint.get("region"),
-                            "url": endpoint.get("url"),
-                        }
-                        for endpoint in entry.get("endpoints", [])
-                    ),
-                    key=lambda endpoint: (endpoint["interface"] or "", endpoint["url"] or ""),
+    access = conn.session.auth.get_access(conn.session)
+    services = [
+        {
+            "type": entry.get("type"),
+            "name": entry.get("name"),
+            "endpoints": sorted(
+                (
+                    {
+                        "interface": endpoint.get("interface"),
+                        "region": endpoint.get("region_id") or endpoint.get("region"),
+                        "url": endpoint.get("url"),
+                    }
+                    for endpoint in entry.get("endpoints", [])
                 ),
-            }
-            for entry in access.service_catalog.catalog
-        ]
-        return {
-            "cloud": cloud_account,
-            "auth_url": conn.config.get_auth_args().get("auth_url"),
-            "region": conn.config.get_region_name() or None,
-            "user": access.username,
-            "project": access.project_name,
-            "domain": access.project_domain_name,
-            "services": sorted(services, key=lambda service: service["type"] or ""),
+                key=lambda endpoint: (endpoint["interface"] or "", endpoint["url"] or ""),
+            ),
         }
+        for entry in access.service_catalog.catalog
+    ]
+    return {
+        "cloud": conn.config.name,
+        "auth_url": conn.config.get_auth_args().get("auth_url"),
+        "region": conn.config.get_region_name() or None,
+        "user": access.username,
+        "project": access.project_name,
+        "domain": access.project_domain_name,
+        "services": sorted(services, key=lambda service: service["type"] or ""),
+    }

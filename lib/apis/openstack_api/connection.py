@@ -1,4 +1,8 @@
-"""Open openstacksdk connections by clouds.yaml cloud name."""
+"""Open openstacksdk connections by clouds.yaml cloud name.
+
+Only the boundaries open one: the action runtime once per execution, a sensor once per poll.
+The apis and workflows take the open connection (``conn``).
+"""
 
 from __future__ import annotations
 
@@ -71,27 +75,21 @@ def connect(cloud_account: str) -> Iterator["openstack.connection.Connection"]: 
 
 
 class WorkerConnections:
-    """One connection per worker thread, all closed together."""
+    """One connection per worker thread, each over the execution's authenticated session.
 
-    def __init__(self, cloud_account: str):
-        self.cloud_account = cloud_account
+    ``conn.global_request`` is openstacksdk's way to derive a connection over the same
+    keystoneauth session: the workers reuse its token (keystoneauth refreshes it under a lock)
+    and its connection pool, and never authenticate again.
+    """
+
+    def __init__(self, conn: Any):
+        self.conn = conn
         self._local = threading.local()
-        self._lock = threading.Lock()
-        self._opened: List[Any] = []
 
     def get(self):
-        """This thread's connection, opened on first use."""
+        """This thread's connection, derived on first use."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = open_connection(self.cloud_account)
+            conn = self.conn.global_request(None)
             self._local.conn = conn
-            with self._lock:
-                self._opened.append(conn)
         return conn
-
-    def close(self) -> None:
-        """Close every connection opened so far."""
-        with self._lock:
-            opened, self._opened = self._opened, []
-        for conn in opened:
-            conn.close()

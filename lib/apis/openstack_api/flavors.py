@@ -7,7 +7,6 @@ import difflib
 import types
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from apis.openstack_api.connection import connect
 from apis.openstack_api.identity.exceptions import (
     InvalidParameterError,
     NameNotFoundError,
@@ -181,7 +180,7 @@ def ensure_flavor(
 
 
 def flavor_create(
-    cloud_account: str,
+    conn: Any,
     name: str,
     vcpus: int,
     ram: int,
@@ -200,7 +199,7 @@ def flavor_create(
     spec = FlavorSpec(name, vcpus, ram, disk, ephemeral, swap, is_public, description, flavor_id)
     if projects and is_public:
         raise InvalidParameterError("projects: only a private flavor (is_public=false) has them")
-    with connect(cloud_account) as conn, openstack_errors("flavor.create"):
+    with openstack_errors("flavor.create"):
         owners = [find_project(conn, p, project_domain, "projects") for p in projects or []]
         plan = Plan(dry_run)
         flavor, existed = ensure_flavor(conn, plan, spec, extra_specs)
@@ -215,7 +214,7 @@ def flavor_create(
 
 
 def _flavor_access(
-    cloud_account: str,
+    conn: Any,
     flavor: str,
     projects: List[str],
     project_domain: Optional[str],
@@ -225,7 +224,7 @@ def _flavor_access(
     action = "flavor.project.access." + ("add" if adding else "remove")
     if not projects:
         raise InvalidParameterError("projects is empty; give at least one project")
-    with connect(cloud_account) as conn, openstack_errors(action):
+    with openstack_errors(action):
         found = find_flavor(conn, flavor)
         owners = [find_project(conn, p, project_domain, "projects") for p in projects]
         plan = Plan(dry_run)
@@ -238,22 +237,22 @@ def _flavor_access(
 
 
 def flavor_project_access_add(
-    cloud_account: str,
+    conn: Any,
     flavor: str,
     projects: List[str],
     project_domain: Optional[str] = None,
     dry_run: bool = True,
 ) -> Dict[str, Any]:
     """Let projects use a private flavor; projects that already can are left alone."""
-    return _flavor_access(cloud_account, flavor, projects, project_domain, dry_run, True)
+    return _flavor_access(conn, flavor, projects, project_domain, dry_run, True)
 
 
 def flavor_project_access_remove(
-    cloud_account: str,
+    conn: Any,
     flavor: str,
     projects: List[str],
     project_domain: Optional[str] = None,
     dry_run: bool = True,
 ) -> Dict[str, Any]:
     """Stop projects using a private flavor (running servers keep it); dry run by default."""
-    return _flavor_access(cloud_account, flavor, projects, project_domain, dry_run, False)
+    return _flavor_access(conn, flavor, projects, project_domain, dry_run, False)

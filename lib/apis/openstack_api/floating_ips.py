@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from apis.openstack_api.connection import connect
 from apis.openstack_api.identity.exceptions import InvalidParameterError, openstack_errors
 from apis.openstack_api.networks import (
     Change,
@@ -86,7 +85,7 @@ def allocate_floating_ips(
 
 
 def floating_ip_allocate(
-    cloud_account: str,
+    conn: Any,
     project: str,
     project_domain: Optional[str] = None,
     external_network: Optional[str] = None,
@@ -97,7 +96,7 @@ def floating_ip_allocate(
     """Allocate floating IPs to a project: given addresses, and/or until it holds ``count``."""
     if count is None and not addresses:
         raise InvalidParameterError("give count, addresses or both")
-    with connect(cloud_account) as conn, openstack_errors("floating.ip.allocate"):
+    with openstack_errors("floating.ip.allocate"):
         owner = find_project(conn, project, project_domain)
         network = find_external_network(conn, external_network, "external_network")
         plan = Plan(dry_run)
@@ -116,7 +115,7 @@ def _lookup(conn: Any, value: str) -> Any:
 
 
 def floating_ip_release(
-    cloud_account: str,
+    conn: Any,
     floating_ips: List[str],
     project: Optional[str] = None,
     project_domain: Optional[str] = None,
@@ -132,7 +131,7 @@ def floating_ip_release(
     if not floating_ips:
         raise InvalidParameterError("floating_ips is empty; give addresses or ids")
     protected = set(protected_projects or ())
-    with connect(cloud_account) as conn, openstack_errors("floating.ip.release"):
+    with openstack_errors("floating.ip.release"):
         owner = find_project(conn, project, project_domain) if project else None
         found, absent, refusals = [], [], []
         names: Dict[str, Optional[str]] = {}

@@ -6,7 +6,6 @@ import difflib
 from typing import Any, Dict, Optional
 
 from apis import clock
-from apis.openstack_api.connection import connect
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_state import MAINTENANCE_TAG
 from apis.results import ObjectOutcome, Outcome, one_object_result
@@ -58,7 +57,7 @@ def maintenance_reason(reason: str, operator: Optional[str], maintenance: bool) 
 
 
 def disable_hypervisor(
-    cloud_account: str,
+    conn: Any,
     hypervisor: str,
     reason: str,
     operator: Optional[str] = None,
@@ -69,13 +68,12 @@ def disable_hypervisor(
     """Stop scheduling onto a hypervisor; running servers stay where they are."""
     if not reason or not reason.strip():
         raise HypervisorServiceError("reason must say why the hypervisor is disabled")
-    with connect(cloud_account) as conn:
-        service = find_compute_service(conn, hypervisor)
-        _check_expected(service, expected_status)
-        text = maintenance_reason(reason.strip(), operator, maintenance)
-        before = _before(service)
-        if not dry_run:
-            conn.compute.disable_service(service, disabled_reason=text)
+    service = find_compute_service(conn, hypervisor)
+    _check_expected(service, expected_status)
+    text = maintenance_reason(reason.strip(), operator, maintenance)
+    before = _before(service)
+    if not dry_run:
+        conn.compute.disable_service(service, disabled_reason=text)
     disabled = ObjectOutcome("hypervisor", service.host, Outcome.DONE, "disable", id=service.id)
     return _service_result(dry_run, disabled, before, "disabled", text)
 
@@ -96,21 +94,20 @@ def _before(service: Any) -> Dict[str, Any]:
 
 
 def enable_hypervisor(
-    cloud_account: str,
+    conn: Any,
     hypervisor: str,
     expected_status: Optional[str] = None,
     dry_run: bool = True,
 ) -> Dict[str, Any]:
     """Let the scheduler place servers on a hypervisor again."""
-    with connect(cloud_account) as conn:
-        service = find_compute_service(conn, hypervisor)
-        _check_expected(service, expected_status)
-        before = _before(service)
-        if service.status == "enabled":
-            outcome, why = Outcome.UNCHANGED, "already enabled"
-        else:
-            outcome, why = Outcome.DONE, ""
-            if not dry_run:
-                conn.compute.enable_service(service)
+    service = find_compute_service(conn, hypervisor)
+    _check_expected(service, expected_status)
+    before = _before(service)
+    if service.status == "enabled":
+        outcome, why = Outcome.UNCHANGED, "already enabled"
+    else:
+        outcome, why = Outcome.DONE, ""
+        if not dry_run:
+            conn.compute.enable_service(service)
     enabled = ObjectOutcome("hypervisor", service.host, outcome, "enable", why, service.id)
     return _service_result(dry_run, enabled, before, "enabled", None)

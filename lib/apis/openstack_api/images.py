@@ -6,7 +6,6 @@ import datetime
 from typing import Any, Dict, Optional, Tuple
 
 from apis import clock
-from apis.openstack_api.connection import connect
 from apis.openstack_api.identity.exceptions import InvalidParameterError, openstack_errors
 from apis.openstack_api.networks import (
     Change,
@@ -78,14 +77,14 @@ def share_image(conn: Any, plan: Plan, image: Any, project: Any) -> Tuple[Option
 
 
 def image_share_to_project(
-    cloud_account: str,
+    conn: Any,
     image: str,
     project: str,
     project_domain: Optional[str] = None,
     dry_run: bool = True,
 ) -> Dict[str, Any]:
     """Share an image with a project and accept the membership for it."""
-    with connect(cloud_account) as conn, openstack_errors("image.share.to.project"):
+    with openstack_errors("image.share.to.project"):
         found = find_image(conn, image)
         member = find_project(conn, project, project_domain)
         plan = Plan(dry_run)
@@ -132,11 +131,11 @@ def mark_decommission(conn: Any, plan: Plan, image: Any, date: datetime.date) ->
 
 
 def image_decommission_mark(
-    cloud_account: str, image: str, decommission_date: str, dry_run: bool = True
+    conn: Any, image: str, decommission_date: str, dry_run: bool = True
 ) -> Dict[str, Any]:
     """Mark an image for decommissioning on a date (the notification emails read it)."""
     date = parse_date(decommission_date)
-    with connect(cloud_account) as conn, openstack_errors("image.decommission.mark"):
+    with openstack_errors("image.decommission.mark"):
         found = find_image(conn, image)
         plan = Plan(dry_run)
         previous = mark_decommission(conn, plan, found, date)

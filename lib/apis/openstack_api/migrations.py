@@ -22,7 +22,6 @@ import time
 from typing import Any, Dict, List, Optional
 
 from apis import clock
-from apis.openstack_api.connection import connect
 from apis.openstack_api.migration_errors import MigrationError, MigrationFailed, MigrationRefused
 from apis.openstack_api.migration_rules import MigrationRules
 from apis.openstack_api.migration_watch import (
@@ -210,7 +209,7 @@ def _new_migration(conn, server, before) -> Optional[Dict[str, Any]]:
 
 
 def migrate_server(
-    cloud_account: str,
+    conn: Any,
     server: str,
     live: bool = True,
     host: Optional[str] = None,
@@ -222,26 +221,25 @@ def migrate_server(
     """Migrate one server (live by default) to ``host`` or where the scheduler chooses, waiting
     at most ``migration_timeout`` seconds (default: the rules' ``timeout_seconds``)."""
     rules = MigrationRules.from_config(migration)
-    with connect(cloud_account) as conn:
-        found = find_server(conn, server)
-        if dry_run:
-            planned = plan(found, live, host, rules)
-            objects = _migration_objects(found, planned["mode"], snapshot_first)
-            return {**planned, **vars(ChangeResult(dry_run=True, objects=objects))}
+    found = find_server(conn, server)
+    if dry_run:
         planned = plan(found, live, host, rules)
-        progress = Progress(f"migrate {found.name}", 2 if snapshot_first else 1, LOG)
-        progress.note("moving it %s from %s", planned["mode"], found.compute_host)
-        wait = rules.timeout_seconds if migration_timeout is None else migration_timeout
-        snapshot = _snapshot(conn, found, wait) if snapshot_first else None
+        objects = _migration_objects(found, planned["mode"], snapshot_first)
+        return {**planned, **vars(ChangeResult(dry_run=True, objects=objects))}
+    planned = plan(found, live, host, rules)
+    progress = Progress(f"migrate {found.name}", 2 if snapshot_first else 1, LOG)
+    progress.note("moving it %s from %s", planned["mode"], found.compute_host)
+    wait = rules.timeout_seconds if migration_timeout is None else migration_timeout
+    snapshot = _snapshot(conn, found, wait) if snapshot_first else None
+    if snapshot:
+        progress.step("snapshot %s %s", snapshot["name"], snapshot["status"])
+    try:
+        result = migrate(conn, found, live=live, host=host, timeout=wait, rules=rules)
+    except MigrationError as err:
         if snapshot:
-            progress.step("snapshot %s %s", snapshot["name"], snapshot["status"])
-        try:
-            result = migrate(conn, found, live=live, host=host, timeout=wait, rules=rules)
-        except MigrationError as err:
-            if snapshot:
-                err.report = {**(err.report or {}), "snapshot": snapshot}
-            raise
-        progress.step("%s-migrated to %s", result["mode"], result["dest_host"])
+            err.report = {**(err.report or {}), "snapshot": snapshot}
+        raise
+    progress.step("%s-migrated to %s", result["mode"], result["dest_host"])
     objects = _migration_objects(found, result["mode"], snapshot_first, snapshot)
     return {**result, "snapshot": snapshot, **vars(ChangeResult(dry_run=False, objects=objects))}
 

@@ -6,7 +6,6 @@ import dataclasses
 import ipaddress
 from typing import Any, Dict, List, Optional
 
-from apis.openstack_api.connection import connect
 from apis.openstack_api.identity.exceptions import InvalidParameterError, openstack_errors
 from apis.openstack_api.networks import get_or_none
 
@@ -94,11 +93,11 @@ def find_unexpected_gateways(conn: Any, expected: List[Any]) -> Dict[str, Any]:
 
 
 def network_check_routers(
-    cloud_account: str, expected_external_cidrs: Optional[List[str]] = None
+    conn: Any, expected_external_cidrs: Optional[List[str]] = None
 ) -> Dict[str, Any]:
     """Routers whose external gateway is outside ``expected_external_cidrs`` (read-only)."""
     expected = parse_cidrs(expected_external_cidrs, "expected_external_cidrs")
-    with connect(cloud_account) as conn, openstack_errors("network.check.routers"):
+    with openstack_errors("network.check.routers"):
         return {
             "expected_external_cidrs": [str(net) for net in expected],
             **find_unexpected_gateways(conn, expected),

@@ -15,7 +15,6 @@ import ipaddress
 import logging
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from apis.openstack_api.connection import connect
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.identity.exceptions import (
     AmbiguousNameError,
@@ -425,7 +424,7 @@ def share_network(
 
 
 def network_create(
-    cloud_account: str,
+    conn: Any,
     project: str,
     name: str,
     project_domain: Optional[str] = None,
@@ -446,7 +445,7 @@ def network_create(
         raise InvalidParameterError(
             "subnet_name, gateway_ip and dns_nameservers need cidr (the subnet to create)"
         )
-    with connect(cloud_account) as conn, openstack_errors("network.create"):
+    with openstack_errors("network.create"):
         owner = find_project(conn, project, project_domain)
         plan = Plan(dry_run)
         network, existed = ensure_network(conn, plan, owner, name, description, mtu)
@@ -460,7 +459,7 @@ def network_create(
 
 
 def network_rbac_share(
-    cloud_account: str,
+    conn: Any,
     network: str,
     project: str,
     project_domain: Optional[str] = None,
@@ -475,7 +474,7 @@ def network_rbac_share(
         raise InvalidParameterError(
             f"rbac_action {rbac_action!r} is not one of: " + ", ".join(a.value for a in RbacAction)
         ) from None
-    with connect(cloud_account) as conn, openstack_errors("network.rbac.share"):
+    with openstack_errors("network.rbac.share"):
         target = find_project(conn, project, project_domain)
         owner_id = None
         if network_project:

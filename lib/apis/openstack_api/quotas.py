@@ -6,7 +6,6 @@ import dataclasses
 import enum
 from typing import Any, Dict, List, Mapping, Optional
 
-from apis.openstack_api.connection import connect
 from apis.openstack_api.identity.exceptions import InvalidParameterError, openstack_errors
 from apis.openstack_api.networks import (
     Change,
@@ -206,9 +205,9 @@ def apply_quotas(
     return {k.key: {"from": old, "to": new} for k, (old, new) in diff.items()}
 
 
-def quota_show(cloud_account: str, project: str, project_domain: Optional[str] = None) -> Dict:
+def quota_show(conn: Any, project: str, project_domain: Optional[str] = None) -> Dict:
     """A project's quotas with usage per service; services the cloud lacks are listed."""
-    with connect(cloud_account) as conn, openstack_errors("quota.show"):
+    with openstack_errors("quota.show"):
         owner = find_project(conn, project, project_domain)
         quotas = read_quotas(conn, owner.id)
         return {
@@ -219,7 +218,7 @@ def quota_show(cloud_account: str, project: str, project_domain: Optional[str] =
 
 
 def quota_set(
-    cloud_account: str,
+    conn: Any,
     project: str,
     project_domain: Optional[str] = None,
     instances: Optional[int] = None,
@@ -273,7 +272,7 @@ def quota_set(
         raise InvalidParameterError(
             "give at least one quota: " + ", ".join(k.key for k in QuotaKey)
         )
-    with connect(cloud_account) as conn, openstack_errors("quota.set"):
+    with openstack_errors("quota.set"):
         owner = find_project(conn, project, project_domain)
         plan = Plan(dry_run)
         diff = apply_quotas(conn, plan, owner, values, force)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from apis.openstack_api.connection import connect
 from apis.openstack_api.identity.exceptions import AmbiguousNameError, openstack_errors
 from apis.openstack_api.networks import (
     Change,
@@ -93,7 +92,7 @@ def ensure_router(
 
 
 def router_create(
-    cloud_account: str,
+    conn: Any,
     project: str,
     name: str,
     project_domain: Optional[str] = None,
@@ -102,7 +101,7 @@ def router_create(
     dry_run: bool = True,
 ) -> Dict[str, Any]:
     """Create a project router with a gateway and interfaces; what exists is kept as it is."""
-    with connect(cloud_account) as conn, openstack_errors("router.create"):
+    with openstack_errors("router.create"):
         owner = find_project(conn, project, project_domain)
         network = None
         if external_network:

@@ -7,7 +7,6 @@ import enum
 import ipaddress
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from apis.openstack_api.connection import connect
 from apis.openstack_api.identity.exceptions import InvalidParameterError, openstack_errors
 from apis.openstack_api.networks import (
     Change,
@@ -235,7 +234,7 @@ def ensure_rules(
 
 
 def security_group_rule_add(
-    cloud_account: str,
+    conn: Any,
     project: str,
     project_domain: Optional[str] = None,
     security_group: str = "default",
@@ -259,7 +258,7 @@ def security_group_rule_add(
         raise InvalidParameterError(
             "give a preset (" + ", ".join(p.label for p in RulePreset) + ") or a protocol"
         )
-    with connect(cloud_account) as conn, openstack_errors("security.group.rule.add"):
+    with openstack_errors("security.group.rule.add"):
         owner = find_project(conn, project, project_domain)
         group = find_security_group(conn, owner, security_group, "security_group")
         remote_group_id = None

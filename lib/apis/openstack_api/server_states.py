@@ -7,7 +7,6 @@ import enum
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from apis import clock
-from apis.openstack_api.connection import connect
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_service import find_compute_service
 
@@ -69,7 +68,7 @@ def _listing(conn, state: ServerState, projects, hypervisor) -> List[Dict[str, A
     if hypervisor:
         query.where("==", "host", value=find_compute_service(conn, hypervisor).host)
     query.run(
-        connection=conn,
+        conn,
         all_projects=not projects,
         from_projects=projects or None,
         as_admin=True,
@@ -78,7 +77,7 @@ def _listing(conn, state: ServerState, projects, hypervisor) -> List[Dict[str, A
 
 
 def server_time_in_state(
-    cloud_account: str,
+    conn: Any,
     state: str = "SHUTOFF",
     projects: Optional[List[str]] = None,
     hypervisor: Optional[str] = None,
@@ -94,11 +93,10 @@ def server_time_in_state(
         raise ServerStateError(f"min_days {min_days} is out of range: 0 or more")
     if limit < 0:
         raise ServerStateError(f"limit {limit} is out of range: 0 (no limit) or more")
-    with connect(cloud_account) as conn:
-        servers = _listing(conn, chosen, projects, hypervisor)
-        histories = concurrently(
-            lambda server: list(conn.compute.server_actions(server["server_id"])), servers
-        )
+    servers = _listing(conn, chosen, projects, hypervisor)
+    histories = concurrently(
+        lambda server: list(conn.compute.server_actions(server["server_id"])), servers
+    )
     now = clock.now()
     rows = []
     for server, actions in zip(servers, histories):

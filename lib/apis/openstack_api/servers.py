@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Dict, Optional
 
-from apis.openstack_api.connection import connect
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.results import ObjectOutcome, Outcome, one_object_result
 
@@ -71,7 +70,7 @@ def describe(server) -> Dict[str, Any]:
 
 
 def create_server(
-    cloud_account: str,
+    conn: Any,
     name: str,
     flavor: str,
     image: str,
@@ -85,26 +84,25 @@ def create_server(
 
     Without ``network`` the server gets no port (``networks: none``).
     """
-    with connect(cloud_account) as conn:
-        existing = conn.compute.find_server(name, ignore_missing=True)
-        if existing is not None:
-            return server_result(
-                dry_run, existing, Outcome.UNCHANGED, "create", "exists", created=False
-            )
-        flavor_obj = find_unique(conn.compute.find_flavor, "flavor", flavor)
-        image_obj = find_unique(conn.image.find_image, "image", image)
-        networks: Any = "none"
-        if network:
-            networks = [{"uuid": find_unique(conn.network.find_network, "network", network).id}]
-        plan = {"name": name, "flavor": flavor_obj.name, "image": image_obj.name, "host": host}
-        if dry_run:
-            planned = ObjectOutcome("server", name, Outcome.DONE, "create")
-            return one_object_result(True, planned, **plan, created=False)
-        extra = {"host": host} if host else {}
-        server = conn.compute.create_server(
-            name=name, flavor_id=flavor_obj.id, image_id=image_obj.id, networks=networks, **extra
+    existing = conn.compute.find_server(name, ignore_missing=True)
+    if existing is not None:
+        return server_result(
+            dry_run, existing, Outcome.UNCHANGED, "create", "exists", created=False
         )
-        server = wait_for(conn, server, "ACTIVE", wait_seconds)
+    flavor_obj = find_unique(conn.compute.find_flavor, "flavor", flavor)
+    image_obj = find_unique(conn.image.find_image, "image", image)
+    networks: Any = "none"
+    if network:
+        networks = [{"uuid": find_unique(conn.network.find_network, "network", network).id}]
+    plan = {"name": name, "flavor": flavor_obj.name, "image": image_obj.name, "host": host}
+    if dry_run:
+        planned = ObjectOutcome("server", name, Outcome.DONE, "create")
+        return one_object_result(True, planned, **plan, created=False)
+    extra = {"host": host} if host else {}
+    server = conn.compute.create_server(
+        name=name, flavor_id=flavor_obj.id, image_id=image_obj.id, networks=networks, **extra
+    )
+    server = wait_for(conn, server, "ACTIVE", wait_seconds)
     return server_result(False, server, Outcome.DONE, "create", created=True)
 
 
@@ -117,33 +115,28 @@ def server_result(
     return one_object_result(dry_run, changed, **describe(server), **fields)
 
 
-def _power(cloud_account, server, wanted, change, call, timeout, dry_run) -> Dict[str, Any]:
-    with connect(cloud_account) as conn:
-        found = find_server(conn, server)
-        previous = found.status
-        if dry_run:
-            return server_result(True, found, Outcome.DONE, change, previous_status=previous)
-        call(conn, found)
-        done = wait_for(conn, found, wanted, timeout)
+def _power(conn, server, wanted, change, call, timeout, dry_run) -> Dict[str, Any]:
+    found = find_server(conn, server)
+    previous = found.status
+    if dry_run:
+        return server_result(True, found, Outcome.DONE, change, previous_status=previous)
+    call(conn, found)
+    done = wait_for(conn, found, wanted, timeout)
     return server_result(False, done, Outcome.DONE, change, previous_status=previous)
 
 
-def shutoff_server(
-    cloud_account: str, server: str, wait_seconds: float = 300, dry_run: bool = True
-):
+def shutoff_server(conn: Any, server: str, wait_seconds: float = 300, dry_run: bool = True):
     """Stop a server; already SHUTOFF changes nothing."""
-    return _idempotent_power(cloud_account, server, "SHUTOFF", "stop", _stop, wait_seconds, dry_run)
+    return _idempotent_power(conn, server, "SHUTOFF", "stop", _stop, wait_seconds, dry_run)
 
 
-def start_server(cloud_account: str, server: str, wait_seconds: float = 300, dry_run: bool = True):
+def start_server(conn: Any, server: str, wait_seconds: float = 300, dry_run: bool = True):
     """Start a SHUTOFF server; already ACTIVE changes nothing."""
-    return _idempotent_power(
-        cloud_account, server, "ACTIVE", "start", _start, wait_seconds, dry_run
-    )
+    return _idempotent_power(conn, server, "ACTIVE", "start", _start, wait_seconds, dry_run)
 
 
 def reboot_server(
-    cloud_account: str,
+    conn: Any,
     server: str,
     hard: bool = False,
     wait_seconds: float = 300,
@@ -156,7 +149,7 @@ def reboot_server(
         time.sleep(POLL_SECONDS)
 
     change = "hard reboot" if hard else "reboot"
-    return _power(cloud_account, server, "ACTIVE", change, reboot, wait_seconds, dry_run)
+    return _power(conn, server, "ACTIVE", change, reboot, wait_seconds, dry_run)
 
 
 def _stop(conn, found):
@@ -167,31 +160,29 @@ def _start(conn, found):
     conn.compute.start_server(found)
 
 
-def _idempotent_power(cloud_account, server, wanted, change, call, timeout, dry_run):
-    with connect(cloud_account) as conn:
-        found = find_server(conn, server)
+def _idempotent_power(conn, server, wanted, change, call, timeout, dry_run):
+    found = find_server(conn, server)
     if found.status == wanted:
         return server_result(
             dry_run, found, Outcome.UNCHANGED, change, f"already {wanted}", previous_status=wanted
         )
-    return _power(cloud_account, server, wanted, change, call, timeout, dry_run)
+    return _power(conn, server, wanted, change, call, timeout, dry_run)
 
 
 def delete_server(
-    cloud_account: str, server: str, wait_seconds: float = 300, dry_run: bool = True
+    conn: Any, server: str, wait_seconds: float = 300, dry_run: bool = True
 ) -> Dict[str, Any]:
     """Delete a server and wait until it is gone (at most ``wait_seconds``)."""
-    with connect(cloud_account) as conn:
-        found = find_server(conn, server)
-        if dry_run:
-            return server_result(True, found, Outcome.DONE, "delete", deleted=False)
-        conn.compute.delete_server(found)
-        conn.compute.wait_for_delete(found, wait=wait_seconds)
+    found = find_server(conn, server)
+    if dry_run:
+        return server_result(True, found, Outcome.DONE, "delete", deleted=False)
+    conn.compute.delete_server(found)
+    conn.compute.wait_for_delete(found, wait=wait_seconds)
     return server_result(False, found, Outcome.DONE, "delete", deleted=True)
 
 
 def snapshot_server(
-    cloud_account: str,
+    conn: Any,
     server: str,
     snapshot_name: str,
     wait: bool = True,
@@ -200,15 +191,14 @@ def snapshot_server(
 ) -> Dict[str, Any]:
     """Create an image of a server; with ``wait``, until the image is active (at most
     ``wait_seconds``)."""
-    with connect(cloud_account) as conn:
-        found = find_server(conn, server)
-        result = {"server": found.name, "server_id": found.id, "snapshot_name": snapshot_name}
-        image = None
-        if not dry_run:
-            image = conn.compute.create_server_image(
-                found, snapshot_name, wait=wait, timeout=wait_seconds
-            )
-            image = conn.image.get_image(image.id)
+    found = find_server(conn, server)
+    result = {"server": found.name, "server_id": found.id, "snapshot_name": snapshot_name}
+    image = None
+    if not dry_run:
+        image = conn.compute.create_server_image(
+            found, snapshot_name, wait=wait, timeout=wait_seconds
+        )
+        image = conn.image.get_image(image.id)
     snapshot = ObjectOutcome(
         "snapshot", snapshot_name, Outcome.DONE, "create", id=image.id if image else None
     )

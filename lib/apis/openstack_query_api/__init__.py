@@ -5,7 +5,7 @@
         ServerQuery()
         .where("==", "status", value="SHUTOFF")
         .where("older_than", "created_at", days=90)
-        .run("prod", all_projects=True, as_admin=True)
+        .run(conn, all_projects=True, as_admin=True)
     )
     owners = query.then(UserQuery, keep_previous_results=True)
     print(owners.select("name", "email").to_string())

@@ -193,7 +193,7 @@ def render(query: Query, output_type: Any) -> Any:
 
 
 def search(
-    cloud_account: str,
+    conn: Any,
     query_type: str,
     preset: Optional[str] = None,
     property_name: Optional[str] = None,
@@ -230,7 +230,7 @@ def search(
         where=where,
     )
     query.run(
-        cloud_account,
+        conn,
         all_projects=all_projects,
         from_projects=from_projects,
         from_domain=from_domain,
@@ -246,7 +246,7 @@ def search(
     own_project_only = not (all_projects or from_projects or from_domain)
     if not count and own_project_only and query.mapping.project_property is not None:
         result["hint"] = (
-            f"searched only the project that cloud account {cloud_account!r} is scoped to; "
+            f"searched only the project that cloud account {conn.config.name!r} is scoped to; "
             f"{query.mapping.name} of other projects are searched with all_projects=true or "
             "from_projects=[...] (admin)"
         )

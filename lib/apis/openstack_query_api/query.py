@@ -2,7 +2,7 @@
 
     ServerQuery().select("name", "status").where("older_than", "created_at", days=30)
         .where("==", "status", value="SHUTOFF").sort_by(("created_at", "asc"))
-        .run("prod", all_projects=True, as_admin=True).to_string()
+        .run(conn, all_projects=True, as_admin=True).to_string()
 
 A query never modifies the cloud. Every condition the API can evaluate is sent to the server
 (the client re-checks all of them), cross-project queries use one paged all-projects listing
@@ -106,14 +106,13 @@ class Query:
     # ---------------------------------------------------------------- running
     def run(
         self,
-        cloud: Any = None,
+        conn: Any,
         all_projects: bool = False,
         from_projects: Optional[Sequence[str]] = None,
         from_domain: Optional[str] = None,
         as_admin: bool = False,
-        connection: Any = None,
     ) -> "Query":
-        """Fetch the results from a clouds.yaml cloud name (or an open ``connection``)."""
+        """Fetch the results over ``conn``, an open openstacksdk connection."""
         if from_projects is not None and not from_projects:
             raise QueryScopeError("from_projects is empty: give project names/ids or omit it")
         if (all_projects or from_projects or from_domain) and not as_admin:
@@ -122,7 +121,7 @@ class Query:
             )
         if all_projects and from_projects:
             raise QueryScopeError("give either all_projects=True or from_projects, not both")
-        self._conn = connection or self._conn or _open(cloud)
+        self._conn = conn
         scope, self.scope_projects = _resolve_scope(
             self._conn, all_projects, from_projects, from_domain
         )
@@ -331,14 +330,6 @@ def _mapping_of(query_type: Any) -> Type[ResourceMapping]:
         return query_type
     query_type = getattr(query_type, "query_type", query_type)
     return QueryType.from_string(query_type).mapping
-
-
-def _open(cloud: Any):
-    if cloud is None:
-        raise QueryScopeError("run() needs a clouds.yaml cloud name (or connection=)")
-    from apis.openstack_api.connection import open_connection
-
-    return open_connection(str(cloud))
 
 
 def _resolve_scope(conn, all_projects, from_projects, from_domain) -> Tuple[Scope, Optional[list]]:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import List, Optional
+from typing import Any, List, Optional
 
-from apis.openstack_api.connection import connect
 from apis.openstack_api.identity.changes import apply
 from apis.openstack_api.identity.exceptions import openstack_errors
 from apis.openstack_api.identity.resolve import IdentityKind, IdentityRef, Resolver
@@ -22,7 +21,7 @@ class MembershipReport(ChangeResult):
 
 def _change_members(
     adding: bool,
-    cloud_account: str,
+    conn: Any,
     group: str,
     users: List[str],
     group_domain: Optional[str],
@@ -30,7 +29,7 @@ def _change_members(
     dry_run: bool = False,
 ) -> MembershipReport:
     verb = "adding users to" if adding else "removing users from"
-    with connect(cloud_account) as conn, openstack_errors(f"{verb} a group"):
+    with openstack_errors(f"{verb} a group"):
         resolver = Resolver(conn)
         group_obj = resolver.find(IdentityKind.GROUP, group, "group", group_domain, "group_domain")
         user_objs = resolver.find_all(IdentityKind.USER, users, "users", user_domain, "user_domain")
@@ -51,7 +50,7 @@ def _change_members(
 
 
 def group_user_add(
-    cloud_account: str,
+    conn: Any,
     group: str,
     users: List[str],
     group_domain: Optional[str] = None,
@@ -59,11 +58,11 @@ def group_user_add(
     dry_run: bool = False,
 ) -> MembershipReport:
     """Add users to a group; members already in it are reported, not re-added."""
-    return _change_members(True, cloud_account, group, users, group_domain, user_domain, dry_run)
+    return _change_members(True, conn, group, users, group_domain, user_domain, dry_run)
 
 
 def group_user_remove(
-    cloud_account: str,
+    conn: Any,
     group: str,
     users: List[str],
     group_domain: Optional[str] = None,
@@ -71,4 +70,4 @@ def group_user_remove(
     dry_run: bool = True,
 ) -> MembershipReport:
     """Remove users from a group (dry run by default); non-members are reported as such."""
-    return _change_members(False, cloud_account, group, users, group_domain, user_domain, dry_run)
+    return _change_members(False, conn, group, users, group_domain, user_domain, dry_run)

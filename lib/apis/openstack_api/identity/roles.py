@@ -7,7 +7,6 @@ import enum
 import functools
 from typing import Any, Dict, List, Optional
 
-from apis.openstack_api.connection import connect
 from apis.openstack_api.identity.changes import apply
 from apis.openstack_api.identity.exceptions import InvalidParameterError, openstack_errors
 from apis.openstack_api.identity.resolve import IdentityKind, IdentityRef, Resolver
@@ -90,7 +89,7 @@ def role_changes(
 
 def _change_roles(
     adding: bool,
-    cloud_account: str,
+    conn: Any,
     project: str,
     roles: List[str],
     grantees: Dict[Grantee, Optional[str]],
@@ -106,7 +105,7 @@ def _change_roles(
     grantee_type = given[0]
     label = grantee_type.kind.label
     verb = "granting" if adding else "revoking"
-    with connect(cloud_account) as conn, openstack_errors(f"{verb} project roles of a {label}"):
+    with openstack_errors(f"{verb} project roles of a {label}"):
         resolver = Resolver(conn)
         project_obj = resolver.find(
             IdentityKind.PROJECT, project, "project", project_domain, "project_domain"
@@ -131,7 +130,7 @@ def _change_roles(
 
 
 def project_role_add(
-    cloud_account: str,
+    conn: Any,
     project: str,
     roles: List[str],
     user: Optional[str] = None,
@@ -145,7 +144,7 @@ def project_role_add(
     project.group.role.add); roles already granted are reported, not redone."""
     return _change_roles(
         True,
-        cloud_account,
+        conn,
         project,
         roles,
         {Grantee.USER: user, Grantee.GROUP: group},
@@ -156,7 +155,7 @@ def project_role_add(
 
 
 def project_role_remove(
-    cloud_account: str,
+    conn: Any,
     project: str,
     roles: List[str],
     user: Optional[str] = None,
@@ -170,7 +169,7 @@ def project_role_remove(
     project.group.role.remove; dry run by default)."""
     return _change_roles(
         False,
-        cloud_account,
+        conn,
         project,
         roles,
         {Grantee.USER: user, Grantee.GROUP: group},
@@ -181,7 +180,7 @@ def project_role_remove(
 
 
 def role_assignments_list(
-    cloud_account: str,
+    conn: Any,
     project: Optional[str] = None,
     user: Optional[str] = None,
     group: Optional[str] = None,
@@ -201,7 +200,7 @@ def role_assignments_list(
             "effective cannot be combined with group: effective assignments are per user; "
             "leave group empty or set effective=false"
         )
-    with connect(cloud_account) as conn, openstack_errors("listing role assignments"):
+    with openstack_errors("listing role assignments"):
         resolver = Resolver(conn)
         query: Dict[str, Any] = {"include_names": True}
         if effective:
