@@ -6,7 +6,7 @@ from openstack.compute.v2.flavor import Flavor
 from apis.openstack_api import flavors
 from apis.openstack_api.identity.exceptions import InvalidParameterError, NameNotFoundError
 from apis.openstack_api.networks import ResourceConflictError
-from tests.unit.openstack.test_network_fakes import FakeCloud
+from tests.fakes.openstack_cloud import FakeCloud
 
 
 @pytest.fixture(name="cloud")
@@ -31,13 +31,12 @@ def fixture_cloud(monkeypatch):
         ),
     )
     cloud.flavor_access["f-gpu"] = ["p-web"]
-    monkeypatch.setattr(flavors, "connect", cloud.connect)
     return cloud
 
 
 def test_create_dry_run_lists_flavor_specs_and_access(cloud):
     result = flavors.flavor_create(
-        "prod",
+        cloud.conn,
         "c1.tiny",
         1,
         256,
@@ -58,7 +57,7 @@ def test_create_dry_run_lists_flavor_specs_and_access(cloud):
 
 def test_create_private_flavor_with_access_then_idempotent(cloud):
     result = flavors.flavor_create(
-        "prod",
+        cloud.conn,
         "c1.tiny",
         1,
         256,
@@ -85,7 +84,7 @@ def test_create_private_flavor_with_access_then_idempotent(cloud):
     assert created.extra_specs == {"hw:cpu_policy": "dedicated"}
     assert cloud.flavor_access["f-tiny"] == ["p-web"] and result["flavor"].id == "f-tiny"
     again = flavors.flavor_create(
-        "prod",
+        cloud.conn,
         "c1.tiny",
         1,
         256,
@@ -102,7 +101,7 @@ def test_create_private_flavor_with_access_then_idempotent(cloud):
 def test_existing_flavor_with_other_settings_is_a_conflict(cloud):
     with pytest.raises(ResourceConflictError) as err:
         flavors.flavor_create(
-            "prod",
+            cloud.conn,
             "g1.large",
             8,
             8192,
@@ -117,7 +116,7 @@ def test_existing_flavor_with_other_settings_is_a_conflict(cloud):
 
 def test_existing_flavor_gets_missing_extra_specs(cloud):
     result = flavors.flavor_create(
-        "prod",
+        cloud.conn,
         "g1.large",
         8,
         16384,
@@ -141,32 +140,32 @@ def test_existing_flavor_gets_missing_extra_specs(cloud):
 )
 def test_create_validates_parameters(cloud, args, kwargs, message):
     with pytest.raises(InvalidParameterError, match=message):
-        flavors.flavor_create("prod", *args, **kwargs)
+        flavors.flavor_create(cloud.conn, *args, **kwargs)
     cloud.conn.compute.create_flavor.assert_not_called()
 
 
 def test_access_add_and_remove(cloud):
-    dry = flavors.flavor_project_access_add("prod", "g1.large", ["web", "data"])
+    dry = flavors.flavor_project_access_add(cloud.conn, "g1.large", ["web", "data"])
     assert [c.summary() for c in dry["changes"]] == ["add flavor access g1.large for project data"]
     assert dry["had_access"] == ["web"]
-    flavors.flavor_project_access_add("prod", "f-gpu", ["data"], dry_run=False)
+    flavors.flavor_project_access_add(cloud.conn, "f-gpu", ["data"], dry_run=False)
     assert cloud.flavor_access["f-gpu"] == ["p-web", "p-data"]
-    removed = flavors.flavor_project_access_remove("prod", "g1.large", ["web"], dry_run=False)
+    removed = flavors.flavor_project_access_remove(cloud.conn, "g1.large", ["web"], dry_run=False)
     cloud.conn.compute.flavor_remove_tenant_access.assert_called_once_with(
         cloud.conn.compute.find_flavor("f-gpu"), "p-web"
     )
     assert cloud.flavor_access["f-gpu"] == ["p-data"] and removed["changed"]
-    again = flavors.flavor_project_access_remove("prod", "g1.large", ["web"], dry_run=False)
+    again = flavors.flavor_project_access_remove(cloud.conn, "g1.large", ["web"], dry_run=False)
     assert again["changes"] == [] and again["had_access"] == []
 
 
 def test_access_errors(cloud):
     with pytest.raises(InvalidParameterError, match="flavor 'm1.small' is public"):
-        flavors.flavor_project_access_add("prod", "m1.small", ["web"])
+        flavors.flavor_project_access_add(cloud.conn, "m1.small", ["web"])
     with pytest.raises(NameNotFoundError, match="flavor 'g1.larg'.*did you mean: g1.large"):
-        flavors.flavor_project_access_add("prod", "g1.larg", ["web"])
+        flavors.flavor_project_access_add(cloud.conn, "g1.larg", ["web"])
     with pytest.raises(InvalidParameterError, match="projects is empty"):
-        flavors.flavor_project_access_remove("prod", "g1.large", [])
+        flavors.flavor_project_access_remove(cloud.conn, "g1.large", [])
     with pytest.raises(InvalidParameterError, match="flavor is empty"):
-        flavors.flavor_project_access_remove("prod", "", ["web"])
+        flavors.flavor_project_access_remove(cloud.conn, "", ["web"])
     cloud.conn.compute.flavor_add_tenant_access.assert_not_called()

@@ -8,7 +8,7 @@ from apis.openstack_api import floating_ips
 from apis.openstack_api.identity.exceptions import InvalidParameterError
 from apis.openstack_api.networks import ChangeRefusedError, ResourceConflictError
 from tests.result_schemas import check_result
-from tests.unit.openstack.test_network_fakes import FakeCloud
+from tests.fakes.openstack_cloud import FakeCloud
 
 
 def fip(address, project, port=None, network="n-pub"):
@@ -33,28 +33,27 @@ def fixture_cloud(monkeypatch):
     cloud.add("ips", fip("198.51.100.20", "p-web"))
     cloud.add("ips", fip("198.51.100.21", "p-ops", port="port-9"))
     cloud.add("ips", fip("198.51.100.22", "p-admin"))
-    monkeypatch.setattr(floating_ips, "connect", cloud.connect)
     return cloud
 
 
 def test_allocate_count_counts_what_the_project_holds(cloud):
-    dry = floating_ips.floating_ip_allocate("prod", "web", count=3)
+    dry = floating_ips.floating_ip_allocate(cloud.conn, "web", count=3)
     assert [c.name for c in dry["changes"]] == ["#2 of 3", "#3 of 3"]
     assert [f.name for f in dry["floating_ips"]] == ["198.51.100.20"]
     cloud.conn.network.create_ip.assert_not_called()
-    done = floating_ips.floating_ip_allocate("prod", "web", count=3, dry_run=False)
+    done = floating_ips.floating_ip_allocate(cloud.conn, "web", count=3, dry_run=False)
     held = [f for f in cloud.of("ips") if f.project_id == "p-web"]
     assert len(held) == 3 and done["changed"] and len(done["floating_ips"]) == 3
     for call in cloud.calls("network", "create_ip"):
         assert call.kwargs == {"floating_network_id": "n-pub", "project_id": "p-web"}
-    again = floating_ips.floating_ip_allocate("prod", "web", count=3, dry_run=False)
+    again = floating_ips.floating_ip_allocate(cloud.conn, "web", count=3, dry_run=False)
     check_result("floating.ip.allocate", again)
     assert again["changes"] == [] and all(f.existed for f in again["floating_ips"])
 
 
 def test_allocate_addresses(cloud):
     result = floating_ips.floating_ip_allocate(
-        "prod",
+        cloud.conn,
         "web",
         external_network="public",
         addresses=["198.51.100.20", "198.51.100.50"],
@@ -62,42 +61,42 @@ def test_allocate_addresses(cloud):
         dry_run=True,
     )
     assert [c.name for c in result["changes"]] == ["198.51.100.50", "#3 of 3"]
-    floating_ips.floating_ip_allocate("prod", "web", addresses=["198.51.100.50"], dry_run=False)
+    floating_ips.floating_ip_allocate(cloud.conn, "web", addresses=["198.51.100.50"], dry_run=False)
     created = next(f for f in cloud.of("ips") if f.floating_ip_address == "198.51.100.50")
     assert created.project_id == "p-web"
     with pytest.raises(
         ResourceConflictError, match="198.51.100.21 already belongs to project p-ops"
     ):
-        floating_ips.floating_ip_allocate("prod", "web", addresses=["198.51.100.21"])
+        floating_ips.floating_ip_allocate(cloud.conn, "web", addresses=["198.51.100.21"])
     with pytest.raises(InvalidParameterError, match="'300.1.1.1' is not an IP address"):
-        floating_ips.floating_ip_allocate("prod", "web", addresses=["300.1.1.1"])
+        floating_ips.floating_ip_allocate(cloud.conn, "web", addresses=["300.1.1.1"])
 
 
 def test_allocate_validates_count(cloud):
     with pytest.raises(InvalidParameterError, match="give count, addresses or both"):
-        floating_ips.floating_ip_allocate("prod", "web")
+        floating_ips.floating_ip_allocate(cloud.conn, "web")
     with pytest.raises(InvalidParameterError, match="count must be at least 1, not 0"):
-        floating_ips.floating_ip_allocate("prod", "web", count=0)
+        floating_ips.floating_ip_allocate(cloud.conn, "web", count=0)
     cloud.conn.network.create_ip.assert_not_called()
 
 
 def test_release_dry_run_then_release(cloud):
-    dry = floating_ips.floating_ip_release("prod", ["198.51.100.20", "198.51.100.99"], "web")
+    dry = floating_ips.floating_ip_release(cloud.conn, ["198.51.100.20", "198.51.100.99"], "web")
     assert [c.summary() for c in dry["changes"]] == ["delete floating IP 198.51.100.20"]
     assert dry["absent"] == ["198.51.100.99"]
     cloud.conn.network.delete_ip.assert_not_called()
-    done = floating_ips.floating_ip_release("prod", ["f-198.51.100.20"], dry_run=False)
+    done = floating_ips.floating_ip_release(cloud.conn, ["f-198.51.100.20"], dry_run=False)
     assert done["changed"] and "198.51.100.20" not in [
         f.floating_ip_address for f in cloud.of("ips")
     ]
-    again = floating_ips.floating_ip_release("prod", ["198.51.100.20"], dry_run=False)
+    again = floating_ips.floating_ip_release(cloud.conn, ["198.51.100.20"], dry_run=False)
     assert again["absent"] == ["198.51.100.20"] and not again["changed"]
 
 
 def test_release_refuses_everything_if_anything_is_refused(cloud):
     with pytest.raises(ChangeRefusedError) as err:
         floating_ips.floating_ip_release(
-            "prod",
+            cloud.conn,
             ["198.51.100.20", "198.51.100.21", "198.51.100.22"],
             project="web",
             protected_projects=["admin"],
@@ -111,12 +110,14 @@ def test_release_refuses_everything_if_anything_is_refused(cloud):
 
 
 def test_release_attached_with_force(cloud):
-    result = floating_ips.floating_ip_release("prod", ["198.51.100.21"], force=True, dry_run=False)
+    result = floating_ips.floating_ip_release(
+        cloud.conn, ["198.51.100.21"], force=True, dry_run=False
+    )
     assert result["changes"][0].details == {"project_id": "p-ops", "port_id": "port-9"}
     assert len(cloud.of("ips")) == 2
 
 
 def test_release_needs_values(cloud):
     with pytest.raises(InvalidParameterError, match="floating_ips is empty"):
-        floating_ips.floating_ip_release("prod", [])
-    assert cloud.accounts == []
+        floating_ips.floating_ip_release(cloud.conn, [])
+    assert cloud.calls_made() == []

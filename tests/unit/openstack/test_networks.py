@@ -26,7 +26,7 @@ from apis.openstack_api.networks import (
     pick,
 )
 from tests.result_schemas import check_result
-from tests.unit.openstack.test_network_fakes import FakeCloud
+from tests.fakes.openstack_cloud import FakeCloud
 
 ACTIONS = Path(__file__).resolve().parents[3] / "actions"
 
@@ -47,7 +47,6 @@ def fixture_cloud(monkeypatch):
         "subnets",
         Subnet(id="s-web", name="web-net-subnet", network_id="n-web", cidr="10.0.0.0/24"),
     )
-    monkeypatch.setattr(networks, "connect", cloud.connect)
     return cloud
 
 
@@ -133,9 +132,8 @@ def test_subnet_spec_validates_each_parameter_by_name():
 
 def test_network_create_dry_run_reports_network_and_subnet_without_creating(cloud):
     result = networks.network_create(
-        "prod", "web", "app-net", cidr="10.1.0.0/24", gateway_ip="10.1.0.254"
+        cloud.conn, "web", "app-net", cidr="10.1.0.0/24", gateway_ip="10.1.0.254"
     )
-    assert cloud.accounts == ["prod"]
     assert result["dry_run"] and not result["changed"]
     assert [c.summary() for c in result["changes"]] == [
         "create network app-net",
@@ -149,14 +147,14 @@ def test_network_create_dry_run_reports_network_and_subnet_without_creating(clou
 
 def test_network_create_creates_in_the_project_then_is_idempotent(cloud):
     first = networks.network_create(
-        "prod", "web", "app-net", cidr="10.1.0.0/24", dns_nameservers=["9.9.9.9"], dry_run=False
+        cloud.conn, "web", "app-net", cidr="10.1.0.0/24", dns_nameservers=["9.9.9.9"], dry_run=False
     )
     assert first["changed"] and first["project"].name == "web"
     created = next(n for n in cloud.of("networks") if n.name == "app-net")
     subnet = next(s for s in cloud.of("subnets") if s.network_id == created.id)
     assert created.project_id == "p-web" and subnet.project_id == "p-web"
     assert subnet.cidr == "10.1.0.0/24" and subnet.dns_nameservers == ["9.9.9.9"]
-    again = networks.network_create("prod", "web", "app-net", cidr="10.1.0.0/24", dry_run=False)
+    again = networks.network_create(cloud.conn, "web", "app-net", cidr="10.1.0.0/24", dry_run=False)
     check_result("network.create", again)
     assert not again["changed"] and again["changes"] == []
     assert again["network"].existed and again["subnet"].id == subnet.id
@@ -165,40 +163,38 @@ def test_network_create_creates_in_the_project_then_is_idempotent(cloud):
 
 def test_network_create_conflicts(cloud):
     with pytest.raises(ResourceConflictError, match="mtu 1500, not 9000"):
-        networks.network_create("prod", "web", "web-net", mtu=9000)
+        networks.network_create(cloud.conn, "web", "web-net", mtu=9000)
     with pytest.raises(ResourceConflictError, match="cidr 10.0.0.0/24, not 10.9.0.0/24"):
         networks.network_create(
-            "prod", "web", "web-net", cidr="10.9.0.0/24", subnet_name="web-net-subnet"
+            cloud.conn, "web", "web-net", cidr="10.9.0.0/24", subnet_name="web-net-subnet"
         )
     cloud.add("networks", Network(id="n-twin", name="web-net", project_id="p-web"))
     with pytest.raises(AmbiguousNameError, match="2 networks with that name"):
-        networks.network_create("prod", "web", "web-net")
+        networks.network_create(cloud.conn, "web", "web-net")
 
 
 def test_network_create_keeps_an_existing_subnet_with_that_cidr(cloud):
-    result = networks.network_create("prod", "web", "web-net", cidr="10.0.0.0/24")
+    result = networks.network_create(cloud.conn, "web", "web-net", cidr="10.0.0.0/24")
     assert result["subnet"].id == "s-web" and result["changes"] == []
     cloud.conn.network.create_subnet.assert_not_called()
 
 
 def test_network_create_needs_cidr_for_subnet_options(cloud):
     with pytest.raises(InvalidParameterError, match="need cidr"):
-        networks.network_create("prod", "web", "x", gateway_ip="10.0.0.1")
-    assert cloud.accounts == []
+        networks.network_create(cloud.conn, "web", "x", gateway_ip="10.0.0.1")
+    assert cloud.calls_made() == []
 
 
-@pytest.mark.usefixtures("cloud")
-def test_project_names_in_two_domains_need_the_domain():
+def test_project_names_in_two_domains_need_the_domain(cloud):
     with pytest.raises(AmbiguousNameError, match="project_domain"):
-        networks.network_create("prod", "data", "n")
-    result = networks.network_create("prod", "data", "n", project_domain="d2")
+        networks.network_create(cloud.conn, "data", "n")
+    result = networks.network_create(cloud.conn, "data", "n", project_domain="d2")
     assert result["project"].id == "p-data" and result["project"].domain == "D2"
 
 
-@pytest.mark.usefixtures("cloud")
-def test_unknown_project_suggests_names():
+def test_unknown_project_suggests_names(cloud):
     with pytest.raises(NameNotFoundError, match="did you mean: web"):
-        networks.network_create("prod", "webb", "n")
+        networks.network_create(cloud.conn, "webb", "n")
 
 
 def test_external_network_lookup(cloud):
@@ -211,13 +207,13 @@ def test_external_network_lookup(cloud):
 
 
 def test_rbac_share_creates_a_policy_once(cloud):
-    dry = networks.network_rbac_share("prod", "web-net", "data", project_domain="d2")
+    dry = networks.network_rbac_share(cloud.conn, "web-net", "data", project_domain="d2")
     assert [c.summary() for c in dry["changes"]] == [
         "create rbac policy access_as_shared of network web-net for project data"
     ]
     assert cloud.of("rbac_policies") == []
     done = networks.network_rbac_share(
-        "prod", "web-net", "data", project_domain="d2", network_project="web", dry_run=False
+        cloud.conn, "web-net", "data", project_domain="d2", network_project="web", dry_run=False
     )
     [policy] = cloud.of("rbac_policies")
     assert isinstance(policy, RBACPolicy) and done["changed"]
@@ -227,7 +223,7 @@ def test_rbac_share_creates_a_policy_once(cloud):
         "p-web",
     )
     again = networks.network_rbac_share(
-        "prod", "web-net", "data", project_domain="d2", dry_run=False
+        cloud.conn, "web-net", "data", project_domain="d2", dry_run=False
     )
     assert again["rbac_policy"].existed and again["rbac_policy"].id == policy.id
     assert not again["changed"]
@@ -235,8 +231,8 @@ def test_rbac_share_creates_a_policy_once(cloud):
 
 def test_rbac_share_rejects_unknown_actions(cloud):
     with pytest.raises(InvalidParameterError, match="access_as_shared, access_as_external"):
-        networks.network_rbac_share("prod", "web-net", "web", rbac_action="access_as_owner")
-    assert cloud.accounts == []
+        networks.network_rbac_share(cloud.conn, "web-net", "web", rbac_action="access_as_owner")
+    assert cloud.calls_made() == []
 
 
 CHANGING_ACTIONS = [
@@ -268,5 +264,5 @@ def test_ambiguous_network_project_asks_for_its_id(cloud):
     with pytest.raises(
         AmbiguousNameError, match="network_project 'data' is ambiguous.*give the id"
     ):
-        networks.network_rbac_share("prod", "web-net", "web", network_project="data")
+        networks.network_rbac_share(cloud.conn, "web-net", "web", network_project="data")
     assert not cloud.of("rbac_policies")

@@ -9,7 +9,7 @@ from openstack.network.v2.subnet import Subnet
 from apis.openstack_api import routers
 from apis.openstack_api.identity.exceptions import AmbiguousNameError, NameNotFoundError
 from apis.openstack_api.networks import ResourceConflictError
-from tests.unit.openstack.test_network_fakes import FakeCloud
+from tests.fakes.openstack_cloud import FakeCloud
 
 
 @pytest.fixture(name="cloud")
@@ -49,13 +49,12 @@ def fixture_cloud(monkeypatch):
             fixed_ips=[{"subnet_id": "s-1", "ip_address": "10.0.1.1"}],
         ),
     )
-    monkeypatch.setattr(routers, "connect", cloud.connect)
     return cloud
 
 
 def test_dry_run_lists_router_and_interfaces(cloud):
     result = routers.router_create(
-        "prod", "web", "edge", external_network="public", subnets=["sub1", "s-2"]
+        cloud.conn, "web", "edge", external_network="public", subnets=["sub1", "s-2"]
     )
     assert [c.summary() for c in result["changes"]] == [
         "create router edge",
@@ -69,7 +68,7 @@ def test_dry_run_lists_router_and_interfaces(cloud):
 
 def test_creates_router_with_gateway_and_interfaces_then_is_idempotent(cloud):
     result = routers.router_create(
-        "prod", "web", "edge", external_network="public", subnets=["sub1"], dry_run=False
+        cloud.conn, "web", "edge", external_network="public", subnets=["sub1"], dry_run=False
     )
     router = next(r for r in cloud.of("routers") if r.name == "edge")
     assert result["changed"] and result["router"].id == router.id
@@ -77,7 +76,7 @@ def test_creates_router_with_gateway_and_interfaces_then_is_idempotent(cloud):
     assert router.external_gateway_info == {"network_id": "n-public"}
     cloud.conn.network.add_interface_to_router.assert_called_once_with(router, subnet="s-1")
     again = routers.router_create(
-        "prod", "web", "edge", external_network="public", subnets=["sub1"], dry_run=False
+        cloud.conn, "web", "edge", external_network="public", subnets=["sub1"], dry_run=False
     )
     assert again["changes"] == [] and again["router"].existed
     assert len(cloud.calls("network", "create_router")) == 1
@@ -86,24 +85,24 @@ def test_creates_router_with_gateway_and_interfaces_then_is_idempotent(cloud):
 def test_existing_router_gets_missing_gateway_and_interfaces_only(cloud):
     cloud.add("routers", Router(id="r-bare", name="bare", project_id="p-web"))
     result = routers.router_create(
-        "prod", "web", "bare", external_network="public", subnets=["sub2"], dry_run=False
+        cloud.conn, "web", "bare", external_network="public", subnets=["sub2"], dry_run=False
     )
     assert [c.verb.value for c in result["changes"]] == ["update", "add"]
     bare = next(r for r in cloud.of("routers") if r.id == "r-bare")
     assert bare.external_gateway_info == {"network_id": "n-public"}
-    old = routers.router_create("prod", "web", "old", subnets=["sub1", "sub2"], dry_run=False)
+    old = routers.router_create(cloud.conn, "web", "old", subnets=["sub1", "sub2"], dry_run=False)
     assert [c.summary() for c in old["changes"]] == ["add router interface old on subnet sub2"]
 
 
 def test_gateway_on_another_network_is_a_conflict(cloud):
     with pytest.raises(ResourceConflictError, match="not on external_network other-public"):
-        routers.router_create("prod", "web", "old", external_network="other-public")
+        routers.router_create(cloud.conn, "web", "old", external_network="other-public")
     cloud.conn.network.update_router.assert_not_called()
 
 
 def test_bad_names(cloud):
     with pytest.raises(NameNotFoundError, match=r"subnets 'sub3'.*did you mean: sub2, sub1"):
-        routers.router_create("prod", "web", "edge", subnets=["sub3"])
+        routers.router_create(cloud.conn, "web", "edge", subnets=["sub3"])
     cloud.add("routers", Router(id="r-twin", name="old", project_id="p-web"))
     with pytest.raises(AmbiguousNameError, match="2 routers with that name"):
-        routers.router_create("prod", "web", "old")
+        routers.router_create(cloud.conn, "web", "old")

@@ -13,7 +13,7 @@ from tests.result_schemas import check_result
 @pytest.fixture(name="cloud")
 def fixture_cloud(monkeypatch):
     """Project web with its default group (one https rule stored as neutron does) and 'lb'."""
-    from tests.unit.openstack.test_network_fakes import FakeCloud
+    from tests.fakes.openstack_cloud import FakeCloud
 
     cloud = FakeCloud()
     cloud.project("web")
@@ -32,18 +32,17 @@ def fixture_cloud(monkeypatch):
             remote_ip_prefix=None,
         ),
     )
-    monkeypatch.setattr(security_groups, "connect", cloud.connect)
     return cloud
 
 
 def test_preset_dry_run_then_create_then_idempotent(cloud):
-    dry = security_groups.security_group_rule_add("prod", "web", preset="ssh")
+    dry = security_groups.security_group_rule_add(cloud.conn, "web", preset="ssh")
     assert [c.summary() for c in dry["changes"]] == [
         "create security group rule default: ingress tcp 22-22 from any"
     ]
     cloud.conn.network.create_security_group_rule.assert_not_called()
     done = security_groups.security_group_rule_add(
-        "prod", "web", preset="ssh", remote_ip_prefix="0.0.0.0/0", dry_run=False
+        cloud.conn, "web", preset="ssh", remote_ip_prefix="0.0.0.0/0", dry_run=False
     )
     cloud.conn.network.create_security_group_rule.assert_called_once_with(
         security_group_id="g-default",
@@ -56,14 +55,14 @@ def test_preset_dry_run_then_create_then_idempotent(cloud):
         remote_ip_prefix="0.0.0.0/0",
     )
     assert done["changed"] and not done["rule"].existed
-    again = security_groups.security_group_rule_add("prod", "web", preset="ssh", dry_run=False)
+    again = security_groups.security_group_rule_add(cloud.conn, "web", preset="ssh", dry_run=False)
     check_result("security.group.rule.add", again)
     assert again["rule"].existed and again["changes"] == []
 
 
 def test_existing_rule_matches_like_neutron_duplicate_check(cloud):
     result = security_groups.security_group_rule_add(
-        "prod", "web", protocol="tcp", port_range_min=443, remote_ip_prefix="0.0.0.0/0"
+        cloud.conn, "web", protocol="tcp", port_range_min=443, remote_ip_prefix="0.0.0.0/0"
     )
     assert result["rule"].id == "rule-https" and result["changes"] == []
     cloud.conn.network.create_security_group_rule.assert_not_called()
@@ -71,7 +70,7 @@ def test_existing_rule_matches_like_neutron_duplicate_check(cloud):
 
 def test_icmp_ipv6_and_remote_group(cloud):
     result = security_groups.security_group_rule_add(
-        "prod",
+        cloud.conn,
         "web",
         security_group="lb",
         protocol="icmp",
@@ -88,7 +87,7 @@ def test_icmp_ipv6_and_remote_group(cloud):
     )
     assert result["rule"].name == "ingress icmp 8-None from 2001:db8::/32"
     grouped = security_groups.security_group_rule_add(
-        "prod", "web", protocol="any", remote_group="lb", direction="egress"
+        cloud.conn, "web", protocol="any", remote_group="lb", direction="egress"
     )
     assert grouped["changes"][0].details["remote_group_id"] == "g-lb"
     assert "protocol" not in grouped["changes"][0].details
@@ -123,14 +122,15 @@ def test_bad_rules_name_the_parameter(cloud, kwargs, message):
     with pytest.raises(
         InvalidParameterError, match=message.replace("(", r"\(").replace(")", r"\)")
     ):
-        security_groups.security_group_rule_add("prod", "web", **kwargs)
+        security_groups.security_group_rule_add(cloud.conn, "web", **kwargs)
     cloud.conn.network.create_security_group_rule.assert_not_called()
 
 
-@pytest.mark.usefixtures("cloud")
-def test_unknown_group_suggests_the_project_groups():
+def test_unknown_group_suggests_the_project_groups(cloud):
     with pytest.raises(NameNotFoundError, match="security_group 'lbb'.*did you mean: lb"):
-        security_groups.security_group_rule_add("prod", "web", security_group="lbb", preset="ssh")
+        security_groups.security_group_rule_add(
+            cloud.conn, "web", security_group="lbb", preset="ssh"
+        )
 
 
 def test_rule_spec_port_defaults():
