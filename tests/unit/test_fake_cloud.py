@@ -3,6 +3,7 @@
 import pytest
 from openstack import exceptions
 
+from tests.fakes import project_cloud
 from tests.fakes.openstack_cloud import FakeCloud
 
 
@@ -34,3 +35,29 @@ def test_create_rejects_unknown_attributes_and_stores_the_rest(fake):
 def test_getter_raises_not_found_like_the_sdk(fake):
     with pytest.raises(exceptions.NotFoundException):
         fake.conn.network.get_network("nope")
+
+
+@pytest.fixture(name="cloud")
+def fixture_cloud():
+    return project_cloud.FakeCloud()
+
+
+def test_fake_proxies_reject_calls_the_sdk_would_reject(cloud):
+    with pytest.raises(TypeError):
+        cloud.conn.identity.assign_project_role_to_user("p", "u")
+    with pytest.raises(TypeError):
+        cloud.conn.network.add_interface_to_router("r", subnet_id="s")
+    with pytest.raises(AssertionError, match="filters the SDK does not know"):
+        list(cloud.conn.network.networks(router_external=True))
+
+
+def test_fake_neutron_makes_the_default_group_when_listed_by_project(cloud):
+    assert not list(cloud.conn.network.security_groups())
+    listed = list(cloud.conn.network.security_groups(project_id="p-1"))
+    assert [(g.name, g.project_id) for g in listed] == [("default", "p-1")]
+
+
+def test_fake_getters_raise_not_found(cloud):
+    with pytest.raises(exceptions.NotFoundException):
+        cloud.conn.identity.get_project("nope")
+    assert cloud.conn.identity.get_project(project_cloud.ADMIN_PROJECT).name == "admin"

@@ -4,13 +4,13 @@ import pytest
 
 from apis.openstack_api.identity import groups
 from apis.openstack_api.identity.exceptions import AmbiguousNameError, NameNotFoundError
-from tests.unit.openstack.test_project_fakes import install
+from tests.fakes.project_cloud import FakeCloud
 from tests.result_schemas import check_result
 
 
 @pytest.fixture(name="cloud")
 def fixture_cloud(monkeypatch):
-    cloud = install(monkeypatch)
+    cloud = FakeCloud()
     cloud.ops = cloud.group("ops")
     cloud.alice, cloud.bob = cloud.user("alice"), cloud.user("bob")
     return cloud
@@ -23,18 +23,18 @@ def states(report):
 
 def test_add_several_users_reports_members_already_in(cloud):
     cloud.members.add((cloud.ops.id, cloud.alice.id))
-    report = groups.group_user_add("prod", "ops", ["alice", "bob", cloud.bob.id])
+    report = groups.group_user_add(cloud.conn, "ops", ["alice", "bob", cloud.bob.id])
     assert states(report) == [("alice", "unchanged", "already present"), ("bob", "done", "")]
     assert report.changed and report.group.name == "ops"
     assert cloud.members == {(cloud.ops.id, cloud.alice.id), (cloud.ops.id, cloud.bob.id)}
-    again = groups.group_user_add("prod", "ops", ["alice", "bob"])
+    again = groups.group_user_add(cloud.conn, "ops", ["alice", "bob"])
     assert not again.changed
     check_result("group.user.add", again)
 
 
 def test_one_unknown_user_changes_nothing(cloud):
     with pytest.raises(NameNotFoundError, match="users 'carol': no user"):
-        groups.group_user_add("prod", "ops", ["alice", "carol"])
+        groups.group_user_add(cloud.conn, "ops", ["alice", "carol"])
     assert not cloud.members
     assert not cloud.calls("identity", "add_user_to_group")
 
@@ -42,8 +42,8 @@ def test_one_unknown_user_changes_nothing(cloud):
 def test_ambiguous_group_needs_its_domain(cloud):
     seed_ops = cloud.group("ops", domain_id="d-seed")
     with pytest.raises(AmbiguousNameError, match="give group_domain or the id"):
-        groups.group_user_add("prod", "ops", ["alice"])
-    report = groups.group_user_add("prod", "ops", ["alice"], group_domain="seed")
+        groups.group_user_add(cloud.conn, "ops", ["alice"])
+    report = groups.group_user_add(cloud.conn, "ops", ["alice"], group_domain="seed")
     assert report.group.id == seed_ops.id
     assert cloud.members == {(seed_ops.id, cloud.alice.id)}
 
@@ -51,10 +51,10 @@ def test_ambiguous_group_needs_its_domain(cloud):
 def test_remove_is_a_dry_run_by_default(cloud):
     cloud.members |= {(cloud.ops.id, cloud.alice.id), (cloud.ops.id, cloud.bob.id)}
     cloud.user("carol")
-    report = groups.group_user_remove("prod", "ops", ["alice", "carol"])
+    report = groups.group_user_remove(cloud.conn, "ops", ["alice", "carol"])
     assert states(report) == [("alice", "done", ""), ("carol", "unchanged", "not present")]
     assert report.dry_run and len(cloud.members) == 2
-    done = groups.group_user_remove("prod", "ops", ["alice", "bob"], dry_run=False)
+    done = groups.group_user_remove(cloud.conn, "ops", ["alice", "bob"], dry_run=False)
     check_result("group.user.remove", done)
     assert states(done) == [("alice", "done", ""), ("bob", "done", "")]
     assert not cloud.members

@@ -21,7 +21,7 @@ from apis.openstack_api.identity.exceptions import (
 from apis.openstack_api.identity.project_setup import parse_rule
 from apis.openstack_api.security_groups import Protocol
 from tests.result_schemas import check_result
-from tests.unit.openstack.test_project_fakes import install
+from tests.fakes.project_cloud import FakeCloud
 from workflows.project_create import project_create
 
 FULL = {
@@ -41,7 +41,7 @@ FULL = {
 
 @pytest.fixture(name="cloud")
 def fixture_cloud(monkeypatch):
-    cloud = install(monkeypatch)
+    cloud = FakeCloud()
     cloud.alice = cloud.user("alice")
     cloud.ops = cloud.group("ops")
     cloud.public = cloud.external_network("public")
@@ -66,7 +66,7 @@ def snapshot(cloud):
 
 def test_plain_project_with_tags_and_properties(cloud):
     report = project_create(
-        "prod", "web", description="web tier", tags=["a"], properties={"owner": "x"}
+        cloud.conn, "web", description="web tier", tags=["a"], properties={"owner": "x"}
     )
     assert report.state.value == "created"
     assert report.project.name == "web" and report.project.domain == "Default"
@@ -84,7 +84,7 @@ def test_plain_project_with_tags_and_properties(cloud):
 
 
 def test_every_part_is_built_and_reported(cloud):
-    report = project_create("prod", "web", **FULL)
+    report = project_create(cloud.conn, "web", **FULL)
     check_result("project.create", report)
     project = new_project(cloud)
     assert report.state.value == "created" and report.project.id == project.id
@@ -140,10 +140,10 @@ def test_every_part_is_built_and_reported(cloud):
 
 
 def test_second_run_reports_the_existing_project_and_changes_nothing(cloud):
-    project_create("prod", "web", **FULL)
+    project_create(cloud.conn, "web", **FULL)
     before = snapshot(cloud)
     creates = len(cloud.calls("identity", "create_project"))
-    again = project_create("prod", "web", **FULL)
+    again = project_create(cloud.conn, "web", **FULL)
     check_result("project.create", again)
     assert again.state.value == "existed" and not again.steps
     assert again.project.properties == {"owner": "web-team"}
@@ -154,13 +154,13 @@ def test_second_run_reports_the_existing_project_and_changes_nothing(cloud):
 
 def test_same_name_in_another_domain_is_a_new_project(cloud):
     cloud.project("web", domain_id="d-seed")
-    report = project_create("prod", "web", domain="default")
+    report = project_create(cloud.conn, "web", domain="default")
     assert report.state.value == "created" and report.project.domain == "Default"
 
 
 def test_dry_run_resolves_everything_and_creates_nothing(cloud):
     before = snapshot(cloud)
-    report = project_create("prod", "web", dry_run=True, **FULL)
+    report = project_create(cloud.conn, "web", dry_run=True, **FULL)
     check_result("project.create", report)
     assert report.state.value == "would_create" and report.project is None
     assert [s.name for s in report.steps] == [
@@ -192,7 +192,7 @@ def test_failure_midway_rolls_back_everything_and_says_so(cloud):
     )
     before = snapshot(cloud)
     with pytest.raises(ProjectCreateError) as err:
-        project_create("prod", "web", **FULL)
+        project_create(cloud.conn, "web", **FULL)
     message = str(err.value)
     assert message.startswith("project.create 'web' failed while creating router web-router: ")
     assert "HTTP 409: Quota exceeded for resources: ['router']." in message
@@ -208,7 +208,7 @@ def test_an_undo_that_fails_is_reported_for_cleanup_by_hand(cloud):
     cloud.fail("network", "create_rbac_policy", exceptions.SDKException("boom"))
     cloud.fail("identity", "delete_project", exceptions.SDKException("keystone down"))
     with pytest.raises(ProjectCreateError) as err:
-        project_create("prod", "web", **FULL)
+        project_create(cloud.conn, "web", **FULL)
     message = str(err.value)
     assert "failed while sharing network shared-net" in message
     assert "router web-router" in message and "network web-net" in message
@@ -223,7 +223,7 @@ def test_an_undo_that_fails_is_reported_for_cleanup_by_hand(cloud):
 def test_a_bug_is_raised_as_is_after_the_rollback(cloud):
     cloud.fail("network", "create_network", RuntimeError("bug"))
     with pytest.raises(RuntimeError, match="bug"):
-        project_create("prod", "web", **FULL)
+        project_create(cloud.conn, "web", **FULL)
     assert [p.name for p in cloud.all(Project)] == ["admin"]
 
 
@@ -243,21 +243,21 @@ def test_a_bug_is_raised_as_is_after_the_rollback(cloud):
 )
 def test_bad_parameters_fail_before_connecting(cloud, kwargs, message):
     with pytest.raises(InvalidParameterError) as err:
-        project_create("prod", **{"name": "web", **kwargs})
+        project_create(cloud.conn, **{"name": "web", **kwargs})
     assert str(err.value).startswith(message)
-    cloud.connect.assert_not_called()
+    assert cloud.calls_made() == []
 
 
 def test_unknown_names_fail_before_creating_anything(cloud):
     before = snapshot(cloud)
     with pytest.raises(NameNotFoundError, match="external_network 'pub'"):
-        project_create("prod", "web", network_cidr="10.0.0.0/24", external_network="pub")
+        project_create(cloud.conn, "web", network_cidr="10.0.0.0/24", external_network="pub")
     with pytest.raises(NameNotFoundError, match="rbac_shared_networks 'nope'"):
-        project_create("prod", "web", rbac_shared_networks=["nope"])
+        project_create(cloud.conn, "web", rbac_shared_networks=["nope"])
     with pytest.raises(NameNotFoundError, match="member_groups 'devs': no group"):
-        project_create("prod", "web", member_groups=["devs"])
+        project_create(cloud.conn, "web", member_groups=["devs"])
     with pytest.raises(InvalidParameterError, match="quotas volumes: the cloud has no block"):
-        project_create("prod", "web", quotas={"volumes": 5})
+        project_create(cloud.conn, "web", quotas={"volumes": 5})
     assert snapshot(cloud) == before
 
 
@@ -266,8 +266,8 @@ def test_ambiguous_user_names_the_parameter_and_identity_domain(cloud):
     with pytest.raises(
         AmbiguousNameError, match="admin_users 'alice' is ambiguous.*identity_domain"
     ):
-        project_create("prod", "web", admin_users=["alice"])
-    project_create("prod", "web", admin_users=["alice"], identity_domain="seed")
+        project_create(cloud.conn, "web", admin_users=["alice"])
+    project_create(cloud.conn, "web", admin_users=["alice"], identity_domain="seed")
     assert ("user", new_project(cloud).id, seed_alice.id, "r-admin") in cloud.grants
 
 
@@ -304,9 +304,8 @@ def test_bad_rules_explain_the_format(text, problem):
     assert "format: PROTOCOL[:PORT[-PORT]][@CIDR]" in str(err.value)
 
 
-@pytest.mark.usefixtures("cloud")
-def test_each_phase_gets_a_progress_line(progress_lines):
-    project_create("prod", "web", **FULL)
+def test_each_phase_gets_a_progress_line(cloud, progress_lines):
+    project_create(cloud.conn, "web", **FULL)
     phases = ["project", "quotas", "role grants", "network", "network shares"]
     phases.append("security group rules")
     assert progress_lines() == [
@@ -318,5 +317,5 @@ def test_each_phase_gets_a_progress_line(progress_lines):
 def test_a_failed_phase_stops_the_progress(cloud, progress_lines):
     cloud.fail("network", "create_router", exceptions.ConflictException("conflict"))
     with pytest.raises(ProjectCreateError):
-        project_create("prod", "web", **FULL)
+        project_create(cloud.conn, "web", **FULL)
     assert progress_lines()[-1] == "project.create web: role grants done (3 of 6, 4.5 s)"

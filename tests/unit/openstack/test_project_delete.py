@@ -20,7 +20,7 @@ from apis.openstack_api.identity.exceptions import (
 )
 from apis.openstack_api.identity.project_resources import OwnedKind
 from tests.result_schemas import check_result
-from tests.unit.openstack.test_project_fakes import ADMIN_PROJECT, install
+from tests.fakes.project_cloud import ADMIN_PROJECT, FakeCloud
 from workflows.project_delete import project_delete
 
 PROTECTED = ["admin", "service"]
@@ -28,7 +28,7 @@ PROTECTED = ["admin", "service"]
 
 @pytest.fixture(name="cloud")
 def fixture_cloud(monkeypatch):
-    cloud = install(monkeypatch)
+    cloud = FakeCloud()
     cloud.web = cloud.project("web")
     return cloud
 
@@ -63,23 +63,23 @@ def counts(cloud):
 def test_protected_projects_are_refused(cloud, listed):
     protected = [cloud.web.id if listed == "WEB-ID" else "web"]
     with pytest.raises(ProjectProtectedError, match="listed in the pack config's protected_"):
-        project_delete("prod", "web", dry_run=False, protected_projects=protected)
+        project_delete(cloud.conn, "web", dry_run=False, protected_projects=protected)
     assert cloud.web.id in cloud.store[Project]
 
 
 def test_immutable_tag_and_own_project_are_refused(cloud):
     cloud.web.tags = ["immutable"]
     with pytest.raises(ProjectProtectedError, match="is tagged 'immutable'"):
-        project_delete("prod", "web", force=True, dry_run=False)
+        project_delete(cloud.conn, "web", force=True, dry_run=False)
     with pytest.raises(ProjectProtectedError, match="the project cloud_account 'prod' works in"):
-        project_delete("prod", ADMIN_PROJECT, dry_run=False, protected_projects=["other"])
+        project_delete(cloud.conn, ADMIN_PROJECT, dry_run=False, protected_projects=["other"])
     assert len(cloud.all(Project)) == 2
 
 
 def test_child_projects_are_refused_even_with_force(cloud):
     cloud.project("web-dev", parent_id=cloud.web.id)
     with pytest.raises(ProjectNotEmptyError, match="'web' has child projects: web-dev; delete"):
-        project_delete("prod", "web", force=True, dry_run=False)
+        project_delete(cloud.conn, "web", force=True, dry_run=False)
     assert len(cloud.all(Project)) == 3
 
 
@@ -88,7 +88,7 @@ def test_workload_refuses_without_force_and_lists_it(cloud):
     with_scaffolding(cloud)
     before = counts(cloud)
     with pytest.raises(ProjectNotEmptyError) as err:
-        project_delete("prod", "web", dry_run=False, protected_projects=PROTECTED)
+        project_delete(cloud.conn, "web", dry_run=False, protected_projects=PROTECTED)
     message = str(err.value)
     assert message.startswith(
         "project 'web' still owns 1 servers (web-1); 1 floating_ips (198.51.100.7); 1 ports ("
@@ -105,7 +105,7 @@ def test_dry_run_lists_everything_and_changes_nothing(cloud):
     with_scaffolding(cloud)
     cloud.add(Project(name="empty", domain_id="default", tags=[]))
     before = counts(cloud)
-    report = project_delete("prod", "web", force=True, protected_projects=PROTECTED)
+    report = project_delete(cloud.conn, "web", force=True, protected_projects=PROTECTED)
     check_result("project.delete", report)
     assert report.state.value == "would_delete" and report.project.name == "web"
     assert {kind: [r.name for r in items] for kind, items in report.resources.items()} == {
@@ -121,7 +121,7 @@ def test_dry_run_lists_everything_and_changes_nothing(cloud):
     assert report.notes == ["volumes not checked: the cloud has no block-storage service"]
     assert counts(cloud) == before
     assert all(not call.kwargs for call in cloud.calls("network", "security_groups"))
-    empty = project_delete("prod", "empty")
+    empty = project_delete(cloud.conn, "empty")
     assert not empty.resources and counts(cloud) == before
 
 
@@ -129,7 +129,7 @@ def test_force_deletes_workload_then_scaffolding_then_the_project(cloud):
     server = with_workload(cloud)
     with_scaffolding(cloud)
     cloud.quotas[("compute", cloud.web.id)] = {"cores": 4}
-    report = project_delete("prod", "web", force=True, dry_run=False, wait_timeout=7)
+    report = project_delete(cloud.conn, "web", force=True, dry_run=False, wait_timeout=7)
     check_result("project.delete", report)
     assert report.state.value == "deleted" and report.message == "project 'web' deleted"
     assert cloud.web.id not in cloud.store[Project]
@@ -152,19 +152,19 @@ def test_force_deletes_workload_then_scaffolding_then_the_project(cloud):
 
 def test_an_empty_project_needs_no_force_and_takes_its_network_along(cloud):
     with_scaffolding(cloud)
-    report = project_delete("prod", "web", dry_run=False)
+    report = project_delete(cloud.conn, "web", dry_run=False)
     assert report.state.value == "deleted"
     assert counts(cloud) == {"Domain": 2, "Role": 3, "Project": 1}
 
 
 def test_volumes_are_checked_where_the_cloud_has_cinder(monkeypatch):
     services = ("identity", "compute", "network", "image", "block-storage")
-    cloud = install(monkeypatch, services=services)
+    cloud = FakeCloud(services=services)
     web = cloud.project("web")
     volume = cloud.add(Volume(name="data", project_id=web.id))
     with pytest.raises(ProjectNotEmptyError, match=r"1 volumes \(data\)"):
-        project_delete("prod", "web")
-    report = project_delete("prod", "web", force=True, dry_run=False)
+        project_delete(cloud.conn, "web")
+    report = project_delete(cloud.conn, "web", force=True, dry_run=False)
     assert [v.name for v in report.resources["volumes"]] == ["data"] and not report.notes
     assert cloud.calls("block_storage", "delete_volume")[0].kwargs == {
         "ignore_missing": True,
@@ -178,7 +178,7 @@ def test_many_resources_are_summarised(cloud):
     for number in range(7):
         cloud.add(Server(name=f"s{number}", project_id=cloud.web.id))
     with pytest.raises(ProjectNotEmptyError, match=r"7 servers \(s0, s1, s2, s3, s4, \+2 more\)"):
-        project_delete("prod", "web")
+        project_delete(cloud.conn, "web")
 
 
 def test_failure_midway_says_what_is_already_gone(cloud):
@@ -186,7 +186,7 @@ def test_failure_midway_says_what_is_already_gone(cloud):
     with_scaffolding(cloud)
     cloud.fail("network", "delete_network", exceptions.SDKException("neutron down"))
     with pytest.raises(ProjectDeleteError) as err:
-        project_delete("prod", "web", force=True, dry_run=False)
+        project_delete(cloud.conn, "web", force=True, dry_run=False)
     message = str(err.value)
     assert message.startswith(
         "project.delete 'web' failed while deleting networks: SDKException: neutron down; "
@@ -200,13 +200,13 @@ def test_a_bug_propagates(cloud):
     cloud.add(Server(name="s", project_id=cloud.web.id))
     cloud.fail("compute", "delete_server", RuntimeError("bug"))
     with pytest.raises(RuntimeError, match="bug"):
-        project_delete("prod", "web", force=True, dry_run=False)
+        project_delete(cloud.conn, "web", force=True, dry_run=False)
 
 
 def test_each_kind_gets_a_progress_line(cloud, progress_lines):
     with_workload(cloud)
     with_scaffolding(cloud)
-    report = project_delete("prod", "web", force=True, dry_run=False)
+    report = project_delete(cloud.conn, "web", force=True, dry_run=False)
     deleted = {kind.label: len(report.resources.get(kind.label, [])) for kind in OwnedKind}
     assert deleted["servers"] == 1
     assert progress_lines() == [

@@ -12,13 +12,13 @@ from apis.openstack_api.identity.exceptions import (
     OpenStackRequestError,
 )
 from apis.openstack_api.identity.resolve import IdentityKind, Resolver
-from tests.unit.openstack.test_project_fakes import install
+from tests.fakes.project_cloud import FakeCloud
 from tests.result_schemas import check_result
 
 
 @pytest.fixture(name="cloud")
 def fixture_cloud(monkeypatch):
-    cloud = install(monkeypatch)
+    cloud = FakeCloud()
     cloud.web = cloud.project("web")
     cloud.alice = cloud.user("alice")
     cloud.ops = cloud.group("ops")
@@ -32,7 +32,7 @@ def states(report):
 
 def test_user_role_add_grants_missing_roles_and_reports_existing_ones(cloud):
     cloud.grants.add(("user", cloud.web.id, cloud.alice.id, "r-member"))
-    report = roles.project_role_add("prod", "web", ["member", "reader"], user="alice")
+    report = roles.project_role_add(cloud.conn, "web", ["member", "reader"], user="alice")
     assert states(report) == [("member", "unchanged", "already present"), ("reader", "done", "")]
     assert report.changed and not report.dry_run
     assert (report.project.name, report.project.domain) == ("web", "Default")
@@ -41,12 +41,11 @@ def test_user_role_add_grants_missing_roles_and_reports_existing_ones(cloud):
         ("user", cloud.web.id, cloud.alice.id, "r-reader"),
     }
     assert len(cloud.calls("identity", "assign_project_role_to_user")) == 1
-    cloud.connect.assert_called_with("prod")
 
 
 def test_user_role_add_twice_changes_nothing(cloud):
-    roles.project_role_add("prod", "web", ["member"], user="alice")
-    again = roles.project_role_add("prod", cloud.web.id, ["r-member"], user=cloud.alice.id)
+    roles.project_role_add(cloud.conn, "web", ["member"], user="alice")
+    again = roles.project_role_add(cloud.conn, cloud.web.id, ["r-member"], user=cloud.alice.id)
     assert states(again) == [("member", "unchanged", "already present")] and not again.changed
     check_result("project.user.role.add", again)
 
@@ -54,36 +53,34 @@ def test_user_role_add_twice_changes_nothing(cloud):
 def test_ambiguous_user_lists_candidates_and_changes_nothing(cloud):
     other = cloud.user("alice", domain_id="d-seed")
     with pytest.raises(AmbiguousNameError) as err:
-        roles.project_role_add("prod", "web", ["member"], user="alice")
+        roles.project_role_add(cloud.conn, "web", ["member"], user="alice")
     message = str(err.value)
     assert message.startswith("user 'alice' is ambiguous: 2 users have that name")
     assert f"alice (domain Default, id {cloud.alice.id})" in message
     assert f"alice (domain seed, id {other.id})" in message
     assert "give user_domain or the id" in message
     assert not cloud.grants
-    report = roles.project_role_add("prod", "web", ["member"], user="alice", user_domain="seed")
+    report = roles.project_role_add(cloud.conn, "web", ["member"], user="alice", user_domain="seed")
     assert report.grantee.id == other.id and report.grantee.domain == "seed"
 
 
 def test_unknown_role_lists_the_valid_roles(cloud):
     with pytest.raises(NameNotFoundError) as err:
-        roles.project_role_add("prod", "web", ["member", "operator"], user="alice")
+        roles.project_role_add(cloud.conn, "web", ["member", "operator"], user="alice")
     assert str(err.value) == (
         "roles 'operator': no role with that name or id; valid roles: admin, member, reader"
     )
     assert not cloud.grants
 
 
-@pytest.mark.usefixtures("cloud")
-def test_unknown_project_suggests_close_names():
+def test_unknown_project_suggests_close_names(cloud):
     with pytest.raises(NameNotFoundError, match=r"project 'wbe'.*did you mean: web\?"):
-        roles.project_role_add("prod", "wbe", ["member"], user="alice")
+        roles.project_role_add(cloud.conn, "wbe", ["member"], user="alice")
 
 
-@pytest.mark.usefixtures("cloud")
-def test_name_in_another_domain_says_where_it_is():
+def test_name_in_another_domain_says_where_it_is(cloud):
     with pytest.raises(NameNotFoundError) as err:
-        roles.project_role_add("prod", "web", ["member"], user="alice", project_domain="seed")
+        roles.project_role_add(cloud.conn, "web", ["member"], user="alice", project_domain="seed")
     assert str(err.value) == (
         "project 'web': no project with that name or id in domain seed; "
         "it exists in domain(s): Default"
@@ -92,7 +89,7 @@ def test_name_in_another_domain_says_where_it_is():
 
 def test_unknown_domain_lists_domains(cloud):
     with pytest.raises(NameNotFoundError, match="project_domain 'nope': no such domain; valid "):
-        roles.project_role_add("prod", "web", ["member"], user="alice", project_domain="nope")
+        roles.project_role_add(cloud.conn, "web", ["member"], user="alice", project_domain="nope")
     resolver = Resolver(cloud.conn)
     assert resolver.domain_id("default") == "default"
     assert resolver.domain_id("SEED") == "d-seed"
@@ -100,38 +97,37 @@ def test_unknown_domain_lists_domains(cloud):
 
 def test_unknown_user_has_no_candidate_listing(cloud):
     with pytest.raises(NameNotFoundError) as err:
-        roles.project_role_add("prod", "web", ["member"], user="alicia")
+        roles.project_role_add(cloud.conn, "web", ["member"], user="alicia")
     assert str(err.value) == "user 'alicia': no user with that name or id"
     assert all(call.kwargs for call in cloud.calls("identity", "users"))
 
 
-@pytest.mark.usefixtures("cloud")
-def test_empty_names_are_refused():
+def test_empty_names_are_refused(cloud):
     with pytest.raises(InvalidParameterError, match="user is empty"):
-        roles.project_role_add("prod", "web", ["member"], user=" ")
+        roles.project_role_add(cloud.conn, "web", ["member"], user=" ")
     with pytest.raises(InvalidParameterError, match="roles is empty"):
-        roles.project_role_add("prod", "web", [], user="alice")
+        roles.project_role_add(cloud.conn, "web", [], user="alice")
 
 
 def test_user_role_remove_is_a_dry_run_by_default(cloud):
     cloud.grants.add(("user", cloud.web.id, cloud.alice.id, "r-member"))
-    report = roles.project_role_remove("prod", "web", ["member", "admin"], user="alice")
+    report = roles.project_role_remove(cloud.conn, "web", ["member", "admin"], user="alice")
     assert states(report) == [("member", "done", ""), ("admin", "unchanged", "not present")]
     assert report.dry_run and not report.changed
     assert cloud.grants == {("user", cloud.web.id, cloud.alice.id, "r-member")}
-    done = roles.project_role_remove("prod", "web", ["member"], user="alice", dry_run=False)
+    done = roles.project_role_remove(cloud.conn, "web", ["member"], user="alice", dry_run=False)
     check_result("project.user.role.remove", done)
     assert states(done) == [("member", "done", "")] and done.changed
     assert not cloud.grants
 
 
 def test_group_roles_add_and_remove(cloud):
-    added = roles.project_role_add("prod", "web", ["admin"], group="ops")
+    added = roles.project_role_add(cloud.conn, "web", ["admin"], group="ops")
     assert states(added) == [("admin", "done", "")] and added.grantee_type == "group"
     assert cloud.grants == {("group", cloud.web.id, cloud.ops.id, "r-admin")}
-    kept = roles.project_role_remove("prod", "web", ["admin"], group="ops")
+    kept = roles.project_role_remove(cloud.conn, "web", ["admin"], group="ops")
     assert states(kept) == [("admin", "done", "")] and cloud.grants
-    removed = roles.project_role_remove("prod", "web", ["admin"], group="ops", dry_run=False)
+    removed = roles.project_role_remove(cloud.conn, "web", ["admin"], group="ops", dry_run=False)
     check_result("project.group.role.remove", removed)
     check_result("project.group.role.add", added)
     assert states(removed) == [("admin", "done", "")] and not cloud.grants
@@ -146,7 +142,7 @@ def test_forbidden_is_a_clean_error_with_a_hint(cloud):
         exceptions.ForbiddenException("forbidden", response=response, details="not allowed"),
     )
     with pytest.raises(OpenStackRequestError) as err:
-        roles.project_role_add("prod", "web", ["member"], user="alice")
+        roles.project_role_add(cloud.conn, "web", ["member"], user="alice")
     assert str(err.value) == (
         "granting project roles of a user: the cloud failed a request: HTTP 403: not allowed; "
         "the cloud_account lacks a role for this (often admin), "
@@ -161,7 +157,7 @@ def test_assignments_list_with_names_and_filters(cloud):
         ("user", cloud.web.id, bob.id, "r-member"),
         ("group", cloud.web.id, cloud.ops.id, "r-reader"),
     }
-    listed = roles.role_assignments_list("prod", project="web")
+    listed = roles.role_assignments_list(cloud.conn, project="web")
     assert listed["count"] == 3
     rows = {(a.role, a.user, a.user_domain, a.group, a.project) for a in listed["assignments"]}
     assert rows == {
@@ -169,7 +165,7 @@ def test_assignments_list_with_names_and_filters(cloud):
         ("member", "bob", "seed", None, "web"),
         ("reader", None, None, "ops", "web"),
     }
-    only_bob = roles.role_assignments_list("prod", user="bob", role="member")
+    only_bob = roles.role_assignments_list(cloud.conn, user="bob", role="member")
     assert [(a.user, a.project_domain, a.inherited) for a in only_bob["assignments"]] == [
         ("bob", "Default", False)
     ]
@@ -180,10 +176,10 @@ def test_assignments_list_with_names_and_filters(cloud):
 def test_effective_assignments_expand_groups_and_refuse_a_group_filter(cloud):
     cloud.grants.add(("group", cloud.web.id, cloud.ops.id, "r-reader"))
     cloud.members.add((cloud.ops.id, cloud.alice.id))
-    listed = roles.role_assignments_list("prod", project="web", effective=True)
+    listed = roles.role_assignments_list(cloud.conn, project="web", effective=True)
     assert [(a.role, a.user, a.group) for a in listed["assignments"]] == [("reader", "alice", None)]
     with pytest.raises(InvalidParameterError, match="effective cannot be combined with group"):
-        roles.role_assignments_list("prod", group="ops", effective=True)
+        roles.role_assignments_list(cloud.conn, group="ops", effective=True)
 
 
 def test_find_all_drops_duplicates():
@@ -210,6 +206,6 @@ def test_find_all_drops_duplicates():
     "grantees, got",
     [({}, "none"), ({"user": "alice", "group": "ops"}, "user, group")],
 )
-def test_one_user_or_one_group(grantees, got):
+def test_one_user_or_one_group(cloud, grantees, got):
     with pytest.raises(InvalidParameterError, match=f"give one user or one group \\(got {got}\\)"):
-        roles.project_role_add("prod", "web", ["member"], **grantees)
+        roles.project_role_add(cloud.conn, "web", ["member"], **grantees)

@@ -1,4 +1,4 @@
-"""An in-memory cloud for the identity and project unit tests, and tests of the fake itself.
+"""An in-memory cloud for the identity and project unit tests, passed to them as ``conn``.
 
 Every proxy is ``mock.create_autospec`` of the real openstacksdk proxy, so a call the SDK
 would reject (wrong argument name, missing argument) fails here too; list filters are checked
@@ -10,12 +10,11 @@ domain.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-from typing import Any, Dict, Iterator, List, Optional
+from types import SimpleNamespace
+from typing import Any, Dict, List, Optional
 from unittest import mock
 
-import pytest
 from openstack import exceptions, fields
 from openstack.block_storage.v3 import _proxy as block_storage_proxy
 from openstack.block_storage.v3.volume import Volume
@@ -41,11 +40,6 @@ from openstack.network.v2.router import Router
 from openstack.network.v2.security_group import SecurityGroup
 from openstack.network.v2.security_group_rule import SecurityGroupRule
 from openstack.network.v2.subnet import Subnet
-
-from apis.openstack_api.identity import groups as groups_module
-from apis.openstack_api.identity import roles as roles_module
-from workflows import project_create as project_create_module
-from workflows import project_delete as project_delete_module
 
 PROXY_ARGS = {"all_projects", "details"}
 ADMIN_PROJECT = "p-admin"
@@ -93,8 +87,9 @@ def autospec_proxy(real: type) -> Any:
 class FakeConnection:
     """The parts of openstack.connection.Connection the actions use."""
 
-    def __init__(self, services: List[str]):
+    def __init__(self, services: List[str], cloud_name: str = "prod"):
         self.services = services
+        self.config = SimpleNamespace(name=cloud_name)
         self.current_project_id = ADMIN_PROJECT
         self.identity = autospec_proxy(identity_proxy.Proxy)
         self.network = autospec_proxy(network_proxy.Proxy)
@@ -119,7 +114,6 @@ class FakeCloud:
     def __init__(self, services=("identity", "compute", "network", "image")):
         self.conn = FakeConnection(list(services))
         self.ids = (f"id-{n}" for n in itertools.count(1))
-        self.connect: Any = None
         self.store: Dict[type, Dict[str, Any]] = {}
         self.grants: set = set()
         self.members: set = set()
@@ -132,6 +126,14 @@ class FakeCloud:
         self.add(Project(id=ADMIN_PROJECT, name="admin", domain_id="default", tags=[]))
 
     # --- state -------------------------------------------------------------------------
+
+    def calls_made(self) -> List[str]:
+        """``service.method`` of every proxy call so far."""
+        return [
+            f"{service}.{call[0]}"
+            for service in ("identity", "network", "compute", "image", "block_storage")
+            for call in getattr(self.conn, service).mock_calls
+        ]
 
     def add(self, resource: Any) -> Any:
         """Store a resource (an id is assigned if it has none)."""
@@ -428,47 +430,3 @@ class FakeCloud:
         for key, item in attrs.items():
             setattr(found, key, item)
         return found
-
-
-@contextlib.contextmanager
-def _yield(conn: FakeConnection) -> Iterator[FakeConnection]:
-    yield conn
-
-
-def install(monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> FakeCloud:
-    """A fake cloud that every action module's connect() yields."""
-    cloud = FakeCloud(**kwargs)
-    fake_connect = mock.create_autospec(
-        roles_module.connect, side_effect=lambda _name: _yield(cloud.conn)
-    )
-    for module in (roles_module, groups_module, project_create_module, project_delete_module):
-        monkeypatch.setattr(module, "connect", fake_connect)
-    cloud.connect = fake_connect
-    return cloud
-
-
-@pytest.fixture(name="cloud")
-def fixture_cloud(monkeypatch) -> FakeCloud:
-    """A fake cloud wired into the action modules."""
-    return install(monkeypatch)
-
-
-def test_fake_proxies_reject_calls_the_sdk_would_reject(cloud):
-    with pytest.raises(TypeError):
-        cloud.conn.identity.assign_project_role_to_user("p", "u")
-    with pytest.raises(TypeError):
-        cloud.conn.network.add_interface_to_router("r", subnet_id="s")
-    with pytest.raises(AssertionError, match="filters the SDK does not know"):
-        list(cloud.conn.network.networks(router_external=True))
-
-
-def test_fake_neutron_makes_the_default_group_when_listed_by_project(cloud):
-    assert not list(cloud.conn.network.security_groups())
-    listed = list(cloud.conn.network.security_groups(project_id="p-1"))
-    assert [(g.name, g.project_id) for g in listed] == [("default", "p-1")]
-
-
-def test_fake_getters_raise_not_found(cloud):
-    with pytest.raises(exceptions.NotFoundException):
-        cloud.conn.identity.get_project("nope")
-    assert cloud.conn.identity.get_project(ADMIN_PROJECT).name == "admin"
