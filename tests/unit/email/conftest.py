@@ -12,7 +12,7 @@ from openstack.identity.v3.user import User
 from openstack.image.v2.image import Image
 
 from apis.email_api.account import SMTPAccount
-from tests.unit.query.fakes import FakeConnection
+from tests.fakes.query_cloud import FakeConnection
 
 NOW = datetime.datetime(2026, 6, 15, 9, 30, tzinfo=datetime.timezone.utc)
 

@@ -5,7 +5,7 @@ from openstack.compute.v2.migration import Migration
 from openstack.compute.v2.server import Server
 
 from apis.openstack_api.hypervisor_facts import collect_facts
-from tests.unit.query.fakes import FakeConnection
+from tests.fakes.query_cloud import FakeConnection
 
 
 def cloud():

@@ -28,7 +28,7 @@ from apis.openstack_api.migration_errors import (
 from apis.openstack_api.migration_rules import FlavorRule, MigrationRules
 from apis.openstack_api.migrations import migrate, migrate_server
 from apis.openstack_api.servers import ServerError
-from tests.unit.query.fakes import FakeCompute, FakeConnection, FakeImage
+from tests.fakes.query_cloud import FakeCompute, FakeConnection, FakeImage
 from tests.unit.workflows.test_cloud_checks import FakeConnect
 from tests.result_schemas import check_result
 

@@ -10,7 +10,7 @@ from openstack.identity.v3.project import Project
 
 from apis.openstack_api import hypervisor_service, server_states
 from apis.openstack_api.server_states import ServerState, ServerStateError, entered
-from tests.unit.query.fakes import FakeCompute, FakeConnection
+from tests.fakes.query_cloud import FakeCompute, FakeConnection
 from tests.unit.workflows.test_cloud_checks import FakeConnect
 
 NOW = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.timezone.utc)

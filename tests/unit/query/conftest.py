@@ -16,7 +16,7 @@ from openstack.network.v2.network import Network
 from openstack.network.v2.port import Port
 from openstack.network.v2.security_group import SecurityGroup
 
-from tests.unit.query.fakes import FakeConnection
+from tests.fakes.query_cloud import FakeConnection
 
 NOW = datetime.datetime(2026, 6, 15, 9, 30, tzinfo=datetime.timezone.utc)
 

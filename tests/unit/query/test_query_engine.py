@@ -34,7 +34,7 @@ def names(query, key="server_name"):
 def admin_run(query, cloud, **scope):
     """Run as admin over all projects unless a scope is given."""
     scope = scope or {"all_projects": True}
-    return query.run(connection=cloud, as_admin=True, **scope)
+    return query.run(cloud, as_admin=True, **scope)
 
 
 def test_status_and_age_go_to_the_server_and_are_rechecked(cloud):
@@ -231,8 +231,8 @@ def test_select_all_and_tags(cloud):
 
 
 def test_caller_project_only_by_default(cloud):
-    ServerQuery().run(connection=cloud)
-    NetworkQuery().run(connection=cloud)
+    ServerQuery().run(cloud)
+    NetworkQuery().run(cloud)
     assert cloud.listing_calls("servers")[0]["all_projects"] is False
     assert cloud.listing_calls("networks")[0]["project_id"] == "p-admin"
 
@@ -291,12 +291,7 @@ def test_hypervisor_usage_only_when_needed(cloud):
 )
 def test_scope_errors(cloud, scope, message):
     with pytest.raises(QueryScopeError, match=message):
-        ServerQuery().run(connection=cloud, **scope)
-
-
-def test_run_needs_a_cloud():
-    with pytest.raises(QueryScopeError, match="needs a clouds.yaml cloud name"):
-        ServerQuery().run()
+        ServerQuery().run(cloud, **scope)
 
 
 def test_output_before_run_is_refused():
@@ -316,13 +311,13 @@ def test_sdk_errors_become_openstack_request_errors(cloud, monkeypatch):
 
     fail_with(ks_exceptions.ConnectTimeout("timed out"))
     with pytest.raises(OpenStackTimeoutError, match="raise api_timeout in clouds.yaml"):
-        ServerQuery().run(connection=cloud)
+        ServerQuery().run(cloud)
     fail_with(os_exceptions.HttpException("boom"))
     with pytest.raises(OpenStackRequestError, match="boom"):
-        ServerQuery().run(connection=cloud)
+        ServerQuery().run(cloud)
     fail_with(ZeroDivisionError("bug"))
     with pytest.raises(ZeroDivisionError):
-        ServerQuery().run(connection=cloud)
+        ServerQuery().run(cloud)
 
 
 def test_scope_projects_are_kept_for_reuse(cloud):

@@ -13,7 +13,7 @@ from openstack.network.v2.security_group_rule import SecurityGroupRule
 from apis.results import ObjectOutcome, Outcome
 from apis.openstack_query_api.exceptions import QueryError
 from tests.result_schemas import check_result
-from tests.unit.query.fakes import FakeConnection
+from tests.fakes.query_cloud import FakeConnection
 from workflows import cloud_checks
 
 

@@ -16,7 +16,7 @@ from openstack.image.v2.image import Image
 
 from apis.openstack_api.exceptions import CloudConnectionError
 from packtools.inprocess import load_class, sensor_service
-from tests.unit.query.fakes import FakeConnection
+from tests.fakes.query_cloud import FakeConnection
 from tests.unit.workflows.test_hypervisor_sensor import run_every_hook
 from workflows import cloud_cross_check, finding_watch
 from workflows.cloud_cross_check import CrossCheckConfig, CrossCheckConfigError, Resource

@@ -10,7 +10,7 @@ from openstack.compute.v2.service import Service
 from apis.openstack_api import hypervisor_service
 from apis.openstack_api.hypervisor_service import HypervisorServiceError, maintenance_reason
 from tests.result_schemas import check_result
-from tests.unit.query.fakes import FakeConnection
+from tests.fakes.query_cloud import FakeConnection
 from tests.unit.workflows.test_cloud_checks import FakeConnect
 from workflows import hypervisor_finders
 

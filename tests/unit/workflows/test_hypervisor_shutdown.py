@@ -15,7 +15,7 @@ from apis.openstack_api import servers as servers_api
 from apis.openstack_api.connection import WorkerConnections
 from apis.openstack_api.hypervisor_service import HypervisorServiceError
 from tests.result_schemas import check_result
-from tests.unit.query.fakes import FakeCompute, FakeConnection
+from tests.fakes.query_cloud import FakeCompute, FakeConnection
 from tests.unit.workflows.test_cloud_checks import FakeConnect
 from workflows import hypervisor_shutdown
 from workflows.hypervisor_shutdown import HypervisorShutdownError

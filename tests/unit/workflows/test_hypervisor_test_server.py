@@ -19,7 +19,7 @@ from openstack.network.v2.network import Network
 from apis.openstack_api import servers as servers_api
 from apis.openstack_api.hypervisor_service import HypervisorServiceError
 from tests.result_schemas import check_result
-from tests.unit.query.fakes import FakeCompute, FakeConnection, FakeNetwork
+from tests.fakes.query_cloud import FakeCompute, FakeConnection, FakeNetwork
 from tests.unit.workflows.test_cloud_checks import FakeConnect
 from workflows import hypervisor_test_server as hts
 from workflows.hypervisor_test_server import HypervisorTestServerError

@@ -7,8 +7,10 @@ would reject fails here too. Calls are recorded for assertions.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import re
+from types import SimpleNamespace
 from typing import Any, Dict, List
 
 from openstack import exceptions
@@ -293,13 +295,20 @@ class FakeConnection:
 
     current_project_id = "p-admin"
 
-    def __init__(self, **data: list):
+    def __init__(self, cloud_name: str = "prod", **data: list):
+        self.config = SimpleNamespace(name=cloud_name)
         self.calls: List[tuple] = []
         self.compute = FakeCompute(self.calls, data)
         self.identity = FakeIdentity(self.calls, data)
         self.image = FakeImage(self.calls, data)
         self.network = FakeNetwork(self.calls, data)
         self.placement = FakePlacement(self.calls, data.get("placement", {}))
+
+    def global_request(self, global_request_id):
+        """A connection over the same session (here: the same resources and call log)."""
+        derived = copy.copy(self)
+        derived.global_request_id = global_request_id
+        return derived
 
     def listing_calls(self, method: str) -> List[Dict[str, Any]]:
         """The keyword arguments of every call to one listing method."""
