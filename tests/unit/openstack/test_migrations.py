@@ -29,7 +29,6 @@ from apis.openstack_api.migration_rules import FlavorRule, MigrationRules
 from apis.openstack_api.migrations import migrate, migrate_server
 from apis.openstack_api.servers import ServerError
 from tests.fakes.query_cloud import FakeCompute, FakeConnection, FakeImage
-from tests.unit.workflows.test_cloud_checks import FakeConnect
 from tests.result_schemas import check_result
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -522,21 +521,20 @@ def test_the_watch_window_follows_the_newest_record(pin_clock):
 def fixture_action_cloud(monkeypatch):
     """The fake cloud behind migrate_server's connect()."""
     cloud = make_cloud(make_server("web"), make_server("gpu", specs=GPU))
-    monkeypatch.setattr(migrations, "connect", FakeConnect(cloud))
     return cloud
 
 
 def test_dry_run_reports_the_plan(action_cloud):
-    planned = migrate_server("prod", "web", host="hv-b")
+    planned = migrate_server(action_cloud, "web", host="hv-b")
     assert planned["dry_run"] and planned["mode"] == "live" and planned["target_host"] == "hv-b"
     assert not action_cloud.called("live_migrate_server")
     with pytest.raises(MigrationRefused, match="server gpu will not be migrated: its flavor"):
-        migrate_server("prod", "gpu", migration={"max_vcpus": 4})
+        migrate_server(action_cloud, "gpu", migration={"max_vcpus": 4})
 
 
 def test_migrate_server_with_snapshot(action_cloud):
-    planned = migrate_server("prod", "web", snapshot_first=True)
-    result = migrate_server("prod", "web", snapshot_first=True, dry_run=False)
+    planned = migrate_server(action_cloud, "web", snapshot_first=True)
+    result = migrate_server(action_cloud, "web", snapshot_first=True, dry_run=False)
     assert result["snapshot"]["name"].startswith("web-pre-migration-")
     assert [(o.kind, o.change) for o in result["objects"]] == [
         ("snapshot", "create"),
@@ -556,7 +554,7 @@ def test_migrate_server_with_snapshot(action_cloud):
 def test_failure_report_keeps_the_snapshot(action_cloud):
     action_cloud.compute.behaviour["web"] = "refuse"
     with pytest.raises(MigrationFailed) as err:
-        migrate_server("prod", "web", live=False, snapshot_first=True, dry_run=False)
+        migrate_server(action_cloud, "web", live=False, snapshot_first=True, dry_run=False)
     assert err.value.report["snapshot"]["id"] == "img-id-web"
 
 
@@ -571,14 +569,14 @@ def test_snapshot_that_never_finishes(action_cloud):
 
     action_cloud.compute.create_server_image = stuck
     with pytest.raises(MigrationFailed, match="snapshot web-pre-migration-.* did not finish"):
-        migrate_server("prod", "web", snapshot_first=True, migration_timeout=0, dry_run=False)
+        migrate_server(action_cloud, "web", snapshot_first=True, migration_timeout=0, dry_run=False)
     assert not action_cloud.called("live_migrate_server")
 
 
 @pytest.mark.usefixtures("action_cloud")
 def test_migrate_server_logs_its_steps(progress_lines, pin_clock):
     pin_clock("2026-06-15T09:30:00Z")
-    migrate_server("prod", "web", snapshot_first=True, dry_run=False)
+    migrate_server(action_cloud, "web", snapshot_first=True, dry_run=False)
     assert progress_lines() == [
         "migrate web: moving it live from hv-a (0 of 2, 1.5 s)",
         "migrate web: snapshot web-pre-migration-20260615T093000Z queued (1 of 2, 3.0 s)",

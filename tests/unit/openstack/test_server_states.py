@@ -11,7 +11,6 @@ from openstack.identity.v3.project import Project
 from apis.openstack_api import hypervisor_service, server_states
 from apis.openstack_api.server_states import ServerState, ServerStateError, entered
 from tests.fakes.query_cloud import FakeCompute, FakeConnection
-from tests.unit.workflows.test_cloud_checks import FakeConnect
 
 NOW = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.timezone.utc)
 
@@ -75,8 +74,6 @@ def fixture_cloud(monkeypatch, pin_clock):
             for h in ("hv1", "hv2")
         ],
     )
-    connect = FakeConnect(conn)
-    monkeypatch.setattr(server_states, "connect", connect)
     pin_clock(NOW)
     return conn
 
@@ -100,7 +97,7 @@ def test_state_names_are_checked():
 
 
 def test_shutoff_longest_first_with_sources(cloud):
-    result = server_states.server_time_in_state("prod")
+    result = server_states.server_time_in_state(cloud)
     assert result["state"] == "SHUTOFF" and result["matched"] == result["count"] == 3
     rows = result["servers"]
     assert [(r["name"], r["days"], r["source"]) for r in rows] == [
@@ -126,31 +123,29 @@ def test_shutoff_longest_first_with_sources(cloud):
     assert asked == ["s-new", "s-old", "s-quiet"]
 
 
-@pytest.mark.usefixtures("cloud")
-def test_min_days_limit_and_error_state():
-    result = server_states.server_time_in_state("prod", min_days=10, limit=1)
+def test_min_days_limit_and_error_state(cloud):
+    result = server_states.server_time_in_state(cloud, min_days=10, limit=1)
     assert result["matched"] == 2 and [r["name"] for r in result["servers"]] == ["old"]
-    errors = server_states.server_time_in_state("prod", state="ERROR")
+    errors = server_states.server_time_in_state(cloud, state="ERROR")
     assert [(r["name"], r["days"], r["source"]) for r in errors["servers"]] == [
         ("broken", 2.0, "action:resetState")
     ]
 
 
 def test_hypervisor_and_projects_filter(cloud):
-    on_hv1 = server_states.server_time_in_state("prod", hypervisor="hv1")
+    on_hv1 = server_states.server_time_in_state(cloud, hypervisor="hv1")
     assert [r["name"] for r in on_hv1["servers"]] == ["old", "quiet"]
     assert cloud.listing_calls("servers")[-1]["compute_host"] == "hv1"
-    lab = server_states.server_time_in_state("prod", projects=["lab"])
+    lab = server_states.server_time_in_state(cloud, projects=["lab"])
     assert [r["name"] for r in lab["servers"]] == ["new"]
     with pytest.raises(hypervisor_service.HypervisorServiceError, match="hosts: hv1, hv2"):
-        server_states.server_time_in_state("prod", hypervisor="hv9")
+        server_states.server_time_in_state(cloud, hypervisor="hv9")
 
 
-@pytest.mark.usefixtures("cloud")
-def test_bad_numbers_are_named():
+def test_bad_numbers_are_named(cloud):
     with pytest.raises(ServerStateError, match="min_days -1 is out of range"):
-        server_states.server_time_in_state("prod", min_days=-1)
+        server_states.server_time_in_state(cloud, min_days=-1)
     with pytest.raises(ServerStateError, match="limit -2 is out of range"):
-        server_states.server_time_in_state("prod", limit=-2)
+        server_states.server_time_in_state(cloud, limit=-2)
     with pytest.raises(ServerStateError, match="state 'ACTIVE' is not one of"):
-        server_states.server_time_in_state("prod", state="ACTIVE")
+        server_states.server_time_in_state(cloud, state="ACTIVE")

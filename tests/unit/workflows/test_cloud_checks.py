@@ -75,30 +75,11 @@ def fixture_cloud(monkeypatch):
             rule("r-anyone", low=5432, high=5432, prefix=None),
         ],
     )
-    monkeypatch.setattr(cloud_checks, "connect", FakeConnect(conn))
     return conn
 
 
-class FakeConnect:
-    """Stands in for the connect() context manager and records the cloud name."""
-
-    def __init__(self, conn):
-        self.conn = conn
-        self.clouds = []
-
-    def __call__(self, cloud_account):
-        self.clouds.append(cloud_account)
-        return self
-
-    def __enter__(self):
-        return self.conn
-
-    def __exit__(self, *exc):
-        return False
-
-
 def test_orphans(cloud):
-    report = cloud_checks.find_orphans("prod")
+    report = cloud_checks.find_orphans(cloud)
     found = sorted((f["type"], f["id"]) for f in report["findings"])
     assert found == [
         ("floating_ips", "f-1"),
@@ -110,15 +91,14 @@ def test_orphans(cloud):
     assert cloud.listing_calls("servers")[0]["all_projects"] is True
 
 
-@pytest.mark.usefixtures("cloud")
-def test_orphans_of_one_type_and_bad_type():
-    assert cloud_checks.find_orphans("prod", ["servers"])["count"] == 1
+def test_orphans_of_one_type_and_bad_type(cloud):
+    assert cloud_checks.find_orphans(cloud, ["servers"])["count"] == 1
     with pytest.raises(QueryError, match="valid: servers, floating_ips, images, ports"):
-        cloud_checks.find_orphans("prod", ["volumes"])
+        cloud_checks.find_orphans(cloud, ["volumes"])
 
 
 def test_image_shares_to_deleted_projects(cloud):
-    report = cloud_checks.find_image_shares_to_deleted_projects("prod")
+    report = cloud_checks.find_image_shares_to_deleted_projects(cloud)
     assert report["findings"] == [
         {
             "image_id": "i-2",
@@ -130,31 +110,29 @@ def test_image_shares_to_deleted_projects(cloud):
     assert cloud.listing_calls("images") == [{"visibility": "shared"}]
 
 
-@pytest.mark.usefixtures("cloud")
-def test_unusable_flavors():
-    report = cloud_checks.find_unusable_flavors("prod")
+def test_unusable_flavors(cloud):
+    report = cloud_checks.find_unusable_flavors(cloud)
     assert {(f["flavor_name"], f["reason"]) for f in report["findings"]} == {
         ("dead-only", "private, no existing project has access"),
         ("off", "disabled"),
     }
 
 
-@pytest.mark.usefixtures("cloud")
-def test_world_open_security_groups():
-    report = cloud_checks.find_world_open_security_groups("prod")
+def test_world_open_security_groups(cloud):
+    report = cloud_checks.find_world_open_security_groups(cloud)
     assert sorted(f["rule_id"] for f in report["findings"]) == [
         "r-all",
         "r-anyone",
         "r-db",
         "r-range",
     ]
-    relaxed = cloud_checks.find_world_open_security_groups("prod", [22, 80, 443, 3306, 5432])
+    relaxed = cloud_checks.find_world_open_security_groups(cloud, [22, 80, 443, 3306, 5432])
     assert sorted(f["rule_id"] for f in relaxed["findings"]) == ["r-all", "r-range"]
 
 
 def test_nothing_found_reads_well(cloud):
     cloud.network.data["security_group_rules"] = []
-    report = cloud_checks.find_world_open_security_groups("prod")
+    report = cloud_checks.find_world_open_security_groups(cloud)
     assert report == {
         "check": "world_open_security_groups",
         "count": 0,

@@ -11,7 +11,6 @@ from apis.openstack_api import hypervisor_service
 from apis.openstack_api.hypervisor_service import HypervisorServiceError, maintenance_reason
 from tests.result_schemas import check_result
 from tests.fakes.query_cloud import FakeConnection
-from tests.unit.workflows.test_cloud_checks import FakeConnect
 from workflows import hypervisor_finders
 
 DAY = " 10:00:00 up {} days,  1:00,  0 users"
@@ -44,20 +43,17 @@ def fixture_cloud(monkeypatch):
         ]
         + [Service(id="svc-4", host="hv4", binary="nova-compute", status="disabled")],
     )
-    connect = FakeConnect(conn)
-    monkeypatch.setattr(hypervisor_service, "connect", connect)
-    monkeypatch.setattr(hypervisor_finders, "connect", connect)
     return conn
 
 
 def test_disable_records_who_why_when(cloud):
     planned = hypervisor_service.disable_hypervisor(
-        "prod", "hv2", "kernel update", operator="alice", expected_status="enabled"
+        cloud, "hv2", "kernel update", operator="alice", expected_status="enabled"
     )
     assert planned["dry_run"] and not planned["changed"]
     assert not [c for c in cloud.calls if c[0] == "disable_service"]
     done = hypervisor_service.disable_hypervisor(
-        "prod", "hv2", "kernel update", operator="alice", dry_run=False
+        cloud, "hv2", "kernel update", operator="alice", dry_run=False
     )
     assert done["changed"] and done["reason"].startswith("[maintenance] kernel update (by alice, ")
     (call,) = [c for c in cloud.calls if c[0] == "disable_service"]
@@ -69,29 +65,28 @@ def test_disable_records_who_why_when(cloud):
 def test_expected_status_mismatch_changes_nothing(cloud):
     with pytest.raises(HypervisorServiceError, match="hv4 is disabled, not enabled as expected"):
         hypervisor_service.disable_hypervisor(
-            "prod", "hv4", "again", expected_status="enabled", dry_run=False
+            cloud, "hv4", "again", expected_status="enabled", dry_run=False
         )
     with pytest.raises(HypervisorServiceError, match="not one of: enabled, disabled"):
-        hypervisor_service.enable_hypervisor("prod", "hv4", expected_status="off")
+        hypervisor_service.enable_hypervisor(cloud, "hv4", expected_status="off")
     assert not [c for c in cloud.calls if c[0].endswith("_service")]
 
 
 def test_enable(cloud):
-    assert not hypervisor_service.enable_hypervisor("prod", "hv1", dry_run=False)["changed"]
+    assert not hypervisor_service.enable_hypervisor(cloud, "hv1", dry_run=False)["changed"]
     result = hypervisor_service.enable_hypervisor(
-        "prod", "hv4", expected_status="disabled", dry_run=False
+        cloud, "hv4", expected_status="disabled", dry_run=False
     )
     assert result["changed"] and result["previous_status"] == "disabled"
     check_result("hypervisor.service.enable", result)
     assert [c[0] for c in cloud.calls if c[0].endswith("_service")] == ["enable_service"]
 
 
-@pytest.mark.usefixtures("cloud")
-def test_unknown_hypervisor_suggests():
+def test_unknown_hypervisor_suggests(cloud):
     with pytest.raises(HypervisorServiceError, match="Did you mean 'hv1'"):
-        hypervisor_service.enable_hypervisor("prod", "hv11")
+        hypervisor_service.enable_hypervisor(cloud, "hv11")
     with pytest.raises(HypervisorServiceError, match="reason must say why"):
-        hypervisor_service.disable_hypervisor("prod", "hv1", " ")
+        hypervisor_service.disable_hypervisor(cloud, "hv1", " ")
 
 
 def test_maintenance_reason_format(pin_clock):
@@ -102,22 +97,20 @@ def test_maintenance_reason_format(pin_clock):
     )
 
 
-@pytest.mark.usefixtures("cloud")
-def test_find_empty():
-    found = hypervisor_finders.find_empty("prod")
+def test_find_empty(cloud):
+    found = hypervisor_finders.find_empty(cloud)
     assert [h["hypervisor"] for h in found["hypervisors"]] == ["hv2", "hv3", "hv4", "hv5"]
     assert found["hypervisors"][1]["aggregates"] == ["gpu"]
-    enabled = hypervisor_finders.find_empty("prod", include_disabled=False)
+    enabled = hypervisor_finders.find_empty(cloud, include_disabled=False)
     assert [h["hypervisor"] for h in enabled["hypervisors"]] == ["hv2", "hv3", "hv5"]
 
 
-@pytest.mark.usefixtures("cloud")
-def test_find_reinstall_candidates():
-    found = hypervisor_finders.find_reinstall_candidates("prod", min_uptime_days=100)
+def test_find_reinstall_candidates(cloud):
+    found = hypervisor_finders.find_reinstall_candidates(cloud, min_uptime_days=100)
     assert [h["hypervisor"] for h in found["hypervisors"]] == ["hv2", "hv3"]
     assert found["hypervisors"][0]["uptime_days"] == pytest.approx(120.0, abs=0.1)
     outside = hypervisor_finders.find_reinstall_candidates(
-        "prod", min_uptime_days=100, not_in_aggregate="gpu", include_unknown_uptime=True
+        cloud, min_uptime_days=100, not_in_aggregate="gpu", include_unknown_uptime=True
     )
     assert [h["hypervisor"] for h in outside["hypervisors"]] == ["hv2", "hv5"]
-    assert hypervisor_finders.find_reinstall_candidates("prod", min_uptime_days=200)["count"] == 1
+    assert hypervisor_finders.find_reinstall_candidates(cloud, min_uptime_days=200)["count"] == 1

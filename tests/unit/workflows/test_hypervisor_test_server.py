@@ -20,7 +20,6 @@ from apis.openstack_api import servers as servers_api
 from apis.openstack_api.hypervisor_service import HypervisorServiceError
 from tests.result_schemas import check_result
 from tests.fakes.query_cloud import FakeCompute, FakeConnection, FakeNetwork
-from tests.unit.workflows.test_cloud_checks import FakeConnect
 from workflows import hypervisor_test_server as hts
 from workflows.hypervisor_test_server import HypervisorTestServerError
 
@@ -181,7 +180,6 @@ def fixture_cloud(monkeypatch):
         boots=[],
         placement=FakePlacement({"rp-hv1": {"COMPUTE_NODE"}, "rp-hv2": {"COMPUTE_NODE", TRAIT}}),
     )
-    monkeypatch.setattr(hts, "connect", FakeConnect(conn))
     monkeypatch.setattr(servers_api, "POLL_SECONDS", 0)
     return conn
 
@@ -191,7 +189,7 @@ def test_allowed_flavors(cloud):
 
 
 def test_every_allowed_flavor_on_each_host(cloud):
-    result = hts.test_servers("prod", ["hv1", "hv2"], "cirros")
+    result = hts.test_servers(cloud, ["hv1", "hv2"], "cirros")
     assert result["ok"] and set(result["hypervisors"]) == {"hv1", "hv2"}
     for host in ("hv1", "hv2"):
         entries = result["hypervisors"][host]["flavors"]
@@ -215,21 +213,21 @@ def test_disabled_host_enabled_meanwhile_keeps_no_trait(cloud):
         return BootCompute.create_server(cloud.compute, **attrs)
 
     cloud.compute.create_server = enable_during_boot
-    result = hts.test_servers("prod", ["hv2.example"], "cirros", flavors=["small"])
+    result = hts.test_servers(cloud, ["hv2.example"], "cirros", flavors=["small"])
     assert result["ok"] and list(result["hypervisors"]) == ["hv2.example"]
     assert TRAIT not in cloud.placement.traits["rp-hv2"]
 
 
 def test_trait_updates_retry_generation_conflicts(cloud):
     cloud.placement.conflicts = 1
-    assert hts.test_servers("prod", ["hv2"], "cirros", flavors=["f-s"])["ok"]
+    assert hts.test_servers(cloud, ["hv2"], "cirros", flavors=["f-s"])["ok"]
     assert cloud.placement.puts == [("rp-hv2", False), ("rp-hv2", False), ("rp-hv2", True)]
 
 
 def test_random_flavor_and_network(cloud, monkeypatch):
     monkeypatch.setattr(hts.random, "choice", lambda options: options[-1])
     result = hts.test_servers(
-        "prod", ["hv1"], "i-1", flavors=["small", "medium"], random_flavor=True, network="test-net"
+        cloud, ["hv1"], "i-1", flavors=["small", "medium"], random_flavor=True, network="test-net"
     )
     assert [e["flavor"] for e in result["hypervisors"]["hv1"]["flavors"]] == ["medium"]
     (boot,) = cloud.compute.data["boots"]
@@ -241,7 +239,7 @@ def test_failed_boots_are_reported_not_raised(cloud):
         "f-m": "ERROR",
         "f-s": exceptions.BadRequestException("Flavor's disk is too small for requested image."),
     }
-    result = hts.test_servers("prod", ["hv1"], "cirros", flavors=["small", "medium", "mine"])
+    result = hts.test_servers(cloud, ["hv1"], "cirros", flavors=["small", "medium", "mine"])
     entries = {e["flavor"]: e for e in result["hypervisors"]["hv1"]["flavors"]}
     assert not result["ok"] and not result["hypervisors"]["hv1"]["ok"]
     assert entries["small"]["server_id"] is None
@@ -262,7 +260,7 @@ def _boot_name(cloud, flavor_id):
 
 def test_a_failed_delete_fails_the_entry(cloud):
     cloud.compute.data["delete_fails"] = True
-    result = hts.test_servers("prod", ["hv1"], "cirros", flavors=["small"])
+    result = hts.test_servers(cloud, ["hv1"], "cirros", flavors=["small"])
     (entry,) = result["hypervisors"]["hv1"]["flavors"]
     assert not entry["ok"] and entry["error"].startswith(
         f"test server {entry['server_id']} not deleted: delete refused"
@@ -270,12 +268,12 @@ def test_a_failed_delete_fails_the_entry(cloud):
 
 
 def test_the_action_fails_with_the_report(cloud):
-    passed = hts.test_server_action("prod", ["hv1"], "cirros", flavors=["small"])
+    passed = hts.test_server_action(cloud, ["hv1"], "cirros", flavors=["small"])
     assert passed.ok and passed.changed
     check_result("hypervisor.test.server", passed)
     cloud.compute.data["boot_results"] = {"f-m": "ERROR"}
     with pytest.raises(HypervisorTestServerError) as caught:
-        hts.test_server_action("prod", ["hv1", "hv2"], "cirros", flavors=["medium"])
+        hts.test_server_action(cloud, ["hv1", "hv2"], "cirros", flavors=["medium"])
     assert str(caught.value).startswith("test server failed on hv1 (medium: ServerError: ")
     assert "; hv2 (medium: " in str(caught.value)
     assert caught.value.report.ok is False
@@ -283,50 +281,49 @@ def test_the_action_fails_with_the_report(cloud):
 
 
 def test_a_dry_run_boots_nothing_and_plans_what_the_real_run_boots(cloud):
-    planned = hts.test_server_action("prod", ["hv1", "hv2"], "cirros", dry_run=True)
+    planned = hts.test_server_action(cloud, ["hv1", "hv2"], "cirros", dry_run=True)
     assert not cloud.compute.data.get("boots") and planned.dry_run and not planned.changed
-    done = hts.test_server_action("prod", ["hv1", "hv2"], "cirros")
+    done = hts.test_server_action(cloud, ["hv1", "hv2"], "cirros")
     assert [dataclasses.replace(o, id=None) for o in done.objects] == planned.objects
     check_result("hypervisor.test.server", planned)
 
 
-@pytest.mark.usefixtures("cloud")
-def test_bad_parameters_are_named_with_choices():
+def test_bad_parameters_are_named_with_choices(cloud):
     with pytest.raises(HypervisorTestServerError, match="hypervisors is empty"):
-        hts.test_servers("prod", [], "cirros")
+        hts.test_servers(cloud, [], "cirros")
     with pytest.raises(HypervisorTestServerError, match="wait_seconds 0 is out of range"):
-        hts.test_servers("prod", ["hv1"], "cirros", wait_seconds=0)
+        hts.test_servers(cloud, ["hv1"], "cirros", wait_seconds=0)
     with pytest.raises(HypervisorServiceError, match="hosts: hv1, hv2"):
-        hts.test_servers("prod", ["hv3"], "cirros")
+        hts.test_servers(cloud, ["hv3"], "cirros")
     with pytest.raises(
         HypervisorTestServerError,
         match="flavors 'smal' is not a flavor; valid choices: medium, mine, off, old, small, "
         "theirs. Did you mean 'small'",
     ):
-        hts.test_servers("prod", ["hv1"], "cirros", flavors=["smal"])
+        hts.test_servers(cloud, ["hv1"], "cirros", flavors=["smal"])
     with pytest.raises(HypervisorTestServerError, match="image 'twin' is ambiguous"):
-        hts.test_servers("prod", ["hv1"], "twin")
+        hts.test_servers(cloud, ["hv1"], "twin")
     with pytest.raises(HypervisorTestServerError, match="valid choices: cirros, twin, twin"):
-        hts.test_servers("prod", ["hv1"], "ubuntu")
+        hts.test_servers(cloud, ["hv1"], "ubuntu")
     with pytest.raises(HypervisorTestServerError, match="network 'lan' is not a network"):
-        hts.test_servers("prod", ["hv1"], "cirros", network="lan")
+        hts.test_servers(cloud, ["hv1"], "cirros", network="lan")
 
 
 def test_no_allowed_flavor(cloud):
     cloud.compute.data["flavors"] = [flavor("f-off", "off", disabled=True)]
     with pytest.raises(HypervisorTestServerError, match="no flavor is allowed"):
-        hts.test_servers("prod", ["hv1"], "cirros")
+        hts.test_servers(cloud, ["hv1"], "cirros")
 
 
 def test_duplicate_flavor_names_need_ids(cloud):
     cloud.compute.data["flavors"].append(flavor("f-s2", "small"))
     with pytest.raises(HypervisorTestServerError, match="'small' is ambiguous: give its id"):
-        hts.test_servers("prod", ["hv1"], "cirros", flavors=["small"])
+        hts.test_servers(cloud, ["hv1"], "cirros", flavors=["small"])
 
 
 def test_each_boot_gets_a_progress_line(cloud, progress_lines):
     cloud.compute.data["boot_results"] = {"f-m": "ERROR"}
-    hts.test_servers("prod", ["hv1"], "cirros", flavors=["small", "medium"])
+    hts.test_servers(cloud, ["hv1"], "cirros", flavors=["small", "medium"])
     first, second = progress_lines()
     assert re.fullmatch(
         r"test server: hv1 with small: booted and deleted in [\d.]+ s \(1 of 2, 1\.5 s\)", first
@@ -338,9 +335,8 @@ def test_each_boot_gets_a_progress_line(cloud, progress_lines):
     )
 
 
-@pytest.mark.usefixtures("cloud")
-def test_boots_on_several_hosts_count_up_to_their_total(progress_lines):
-    hts.test_servers("prod", ["hv1", "hv2"], "cirros")
+def test_boots_on_several_hosts_count_up_to_their_total(cloud, progress_lines):
+    hts.test_servers(cloud, ["hv1", "hv2"], "cirros")
     counted = sorted(int(line.split("(")[-1].split(" of")[0]) for line in progress_lines())
     assert counted == list(range(1, 7))
     assert all(" of 6, " in line for line in progress_lines())
