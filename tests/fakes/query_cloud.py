@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import inspect
 import re
+import threading
 from types import SimpleNamespace
 from typing import Any, Dict, List
 
@@ -297,6 +298,7 @@ class FakeConnection:
 
     def __init__(self, cloud_name: str = "prod", **data: list):
         self.config = SimpleNamespace(name=cloud_name)
+        self.derived_in: List[int] = []  # the thread of each global_request(), shared by all
         self.calls: List[tuple] = []
         self.compute = FakeCompute(self.calls, data)
         self.identity = FakeIdentity(self.calls, data)
@@ -306,6 +308,7 @@ class FakeConnection:
 
     def global_request(self, global_request_id):
         """A connection over the same session (here: the same resources and call log)."""
+        self.derived_in.append(threading.get_ident())
         derived = copy.copy(self)
         derived.global_request_id = global_request_id
         return derived

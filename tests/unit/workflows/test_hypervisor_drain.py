@@ -8,30 +8,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from apis.openstack_api import connection, hypervisor_service, migration_watch, migrations
+from apis.openstack_api import hypervisor_service, migration_watch, migrations
 from packtools.orquesta_check import check_workflow
 from packtools.pack import action_parameters, load_pack
 from tests.result_schemas import check_result
 from tests.unit.openstack.test_migrations import GPU, make_cloud, make_server
-from tests.unit.workflows.test_cloud_checks import FakeConnect
 from workflows import hypervisor_drain
 from workflows.hypervisor_drain import DrainError, drain_hypervisor, plan_drain
 
 ROOT = Path(__file__).resolve().parents[3]
 WORKFLOW = "hypervisor.drain.workflow"
-
-
-class Connections:
-    """Stands in for open_connection: the same fake cloud, counting who opened one."""
-
-    def __init__(self, cloud):
-        self.cloud = cloud
-        self.threads = []
-
-    def __call__(self, cloud_account):
-        assert cloud_account == "prod"
-        self.threads.append(threading.get_ident())
-        return self.cloud
 
 
 @pytest.fixture(name="cloud")
@@ -45,13 +31,8 @@ def fixture_cloud(monkeypatch):
         make_server("gpu", specs=GPU),
         make_server("elsewhere", host="hv-b"),
     )
-    connect = FakeConnect(cloud)
     monkeypatch.setattr(migrations, "POLL_SECONDS", 0.002)
     monkeypatch.setattr(migration_watch, "POLL_SECONDS", 0.002)
-    monkeypatch.setattr(hypervisor_drain, "connect", connect)
-    monkeypatch.setattr(hypervisor_service, "connect", connect)
-    cloud.connections = Connections(cloud)
-    monkeypatch.setattr(connection, "open_connection", cloud.connections)
     return cloud
 
 
@@ -66,7 +47,7 @@ def outcomes(result):
 
 
 def test_dry_run_shows_the_plan_and_changes_nothing(cloud):
-    result = drain_hypervisor("prod", "hv-a", "kernel update")
+    result = drain_hypervisor(cloud, "hv-a", "kernel update")
     assert result["dry_run"] and result["disable"] is None
     assert outcomes(result) == {
         "amphora-77": "skipped",
@@ -83,7 +64,7 @@ def test_dry_run_shows_the_plan_and_changes_nothing(cloud):
 
 
 def test_plan_lists_only_the_servers_that_can_move(cloud):
-    found = plan_drain("prod", "hv-a", migration={"skip_name_patterns": ["^amphora-", "^db$"]})
+    found = plan_drain(cloud, "hv-a", migration={"skip_name_patterns": ["^amphora-", "^db$"]})
     assert sorted(found["server_ids"]) == ["id-web-1", "id-web-2"]
     assert [s["name"] for s in found["planned"]] == ["web-1", "web-2"]
     assert [s["name"] for s in found["skipped"]] == ["amphora-77", "db"]
@@ -95,7 +76,7 @@ def test_plan_lists_only_the_servers_that_can_move(cloud):
 def test_plan_reports_an_error_server_as_refused_not_to_move(cloud):
     """One ERROR server used to be planned, failed its migrate item and so the whole workflow."""
     cloud.compute.data["servers"].append(make_server("broken", status="ERROR"))
-    found = plan_drain("prod", "hv-a")
+    found = plan_drain(cloud, "hv-a")
     assert "id-broken" not in found["server_ids"]
     assert sorted(found["server_ids"]) == ["id-db", "id-web-1", "id-web-2"]
     (broken,) = [s for s in found["refused"] if s["name"] == "broken"]
@@ -189,7 +170,7 @@ def test_drain_moves_everything_movable(cloud):
     cloud.compute.data["servers"] = [s for s in cloud.compute.data["servers"] if s.name != "gpu"]
     planned = drain_hypervisor("prod", "hv-a", "kernel update", operator="alice")
     result = drain_hypervisor(
-        "prod", "hv-a", "kernel update", operator="alice", concurrency=2, dry_run=False
+        cloud, "hv-a", "kernel update", operator="alice", concurrency=2, dry_run=False
     )
     assert [dataclasses.replace(o, id=None) for o in result["objects"]] == [
         dataclasses.replace(o, id=None) for o in planned["objects"]
@@ -209,9 +190,9 @@ def test_drain_moves_everything_movable(cloud):
     assert modes == {"amphora-77": None, "db": "cold", "web-1": "live", "web-2": "live"}
     assert [s["name"] for s in result["remaining"]] == ["amphora-77"]
     assert result["counts"]["migrated"] == 3 and result["counts"]["skipped"] == 1
-    assert 1 <= len(cloud.connections.threads) <= 2
-    assert len(set(cloud.connections.threads)) == len(cloud.connections.threads)
-    assert cloud.closed >= len(cloud.connections.threads)
+    # each worker thread derives its connection once, over the execution's session
+    assert 1 <= len(cloud.derived_in) <= 2
+    assert len(set(cloud.derived_in)) == len(cloud.derived_in)
     # the workers waited on one watch of hv-a, not on polls of their own servers: a GET to
     # plan each move, one when its record has ended and one after the cold one's confirmation
     assert len(cloud.called("get_server")) == 3 + 3 + 1
@@ -226,7 +207,7 @@ def test_drain_moves_everything_movable(cloud):
 def test_failure_reports_and_a_rerun_resumes(cloud):
     cloud.compute.behaviour["web-2"] = "async-error"
     with pytest.raises(DrainError) as err:
-        drain_hypervisor("prod", "hv-a", "kernel update", live=False, dry_run=False)
+        drain_hypervisor(cloud, "hv-a", "kernel update", live=False, dry_run=False)
     message = str(err.value)
     assert message.startswith(
         "drain of hv-a: 2 of 4 server(s) not moved (1 failed, 1 refused; 1 skipped)"
@@ -240,7 +221,7 @@ def test_failure_reports_and_a_rerun_resumes(cloud):
     cloud.compute.behaviour.clear()
     reason = service(cloud).disabled_reason
     again = drain_hypervisor(
-        "prod",
+        cloud,
         "hv-a",
         "kernel update",
         concurrency=1,
@@ -256,7 +237,7 @@ def test_failure_reports_and_a_rerun_resumes(cloud):
 def test_disabled_for_another_reason_is_retagged(cloud):
     service(cloud).status, service(cloud).disabled_reason = "disabled", "broken fan"
     result = drain_hypervisor(
-        "prod",
+        cloud,
         "hv-a",
         "fan swap",
         dry_run=False,
@@ -264,7 +245,7 @@ def test_disabled_for_another_reason_is_retagged(cloud):
     )
     assert result["disable"]["previous_reason"] == "broken fan"
     assert service(cloud).disabled_reason.startswith("[maintenance] fan swap (")
-    assert result["counts"]["skipped"] == 5 and not cloud.connections.threads
+    assert result["counts"]["skipped"] == 5 and not cloud.derived_in
 
 
 def test_vanished_and_crashing_servers(cloud, monkeypatch):
@@ -278,7 +259,7 @@ def test_vanished_and_crashing_servers(cloud, monkeypatch):
 
     monkeypatch.setattr(hypervisor_drain, "migrate", broken_migrate)
     with pytest.raises(DrainError) as err:
-        drain_hypervisor("prod", "hv-a", "x", target_host="hv-b", dry_run=False)
+        drain_hypervisor(cloud, "hv-a", "x", target_host="hv-b", dry_run=False)
     found = outcomes(err.value.report)
     assert found["web-1"] == "gone" and found["db"] == "failed" and found["web-2"] == "failed"
     entries = {e["name"]: e for e in err.value.report["servers"]}
@@ -298,7 +279,7 @@ def test_vanished_and_crashing_servers(cloud, monkeypatch):
 def test_bad_arguments(cloud, kwargs, message):
     arguments = {"reason": "kernel", **kwargs}
     with pytest.raises(DrainError, match=message):
-        drain_hypervisor("prod", "hv-a", dry_run=False, **arguments)
+        drain_hypervisor(cloud, "hv-a", dry_run=False, **arguments)
     assert service(cloud).status == "enabled"
 
 

@@ -3,20 +3,21 @@
 import re
 import threading
 
+import openstack.connection
 import pytest
+from keystoneauth1 import session as ks_session
+from keystoneauth1 import token_endpoint
 from openstack import exceptions
 from openstack.compute.v2.server import Server
 from openstack.compute.v2.service import Service
 from openstack.identity.v3.project import Project
 
 from apis.errors import CloudopsError
-from apis.openstack_api import connection
 from apis.openstack_api import servers as servers_api
 from apis.openstack_api.connection import WorkerConnections
 from apis.openstack_api.hypervisor_service import HypervisorServiceError
 from tests.result_schemas import check_result
 from tests.fakes.query_cloud import FakeCompute, FakeConnection
-from tests.unit.workflows.test_cloud_checks import FakeConnect
 from workflows import hypervisor_shutdown
 from workflows.hypervisor_shutdown import HypervisorShutdownError
 
@@ -34,18 +35,12 @@ class PowerCompute(FakeCompute):
         server.status = outcome
 
 
-class ClosingConnection(FakeConnection):
-    """A FakeConnection that records being closed."""
+class PowerConnection(FakeConnection):
+    """A FakeConnection whose compute proxy stops servers."""
 
     def __init__(self, **data):
         super().__init__(**data)
         self.compute = PowerCompute(self.calls, self.compute.data)
-        self.closed = 0
-        self.opened = []
-
-    def close(self):
-        """Count the close."""
-        self.closed += 1
 
 
 def make_server(sid, name, status, host="hv1", project="p-web"):
@@ -56,7 +51,7 @@ def make_server(sid, name, status, host="hv1", project="p-web"):
 @pytest.fixture(name="cloud")
 def fixture_cloud(monkeypatch):
     """hv1 with two running servers, a stopped one, one in ERROR, and a lab server; hv2 other."""
-    conn = ClosingConnection(
+    conn = PowerConnection(
         servers=[
             make_server("s-a", "web-a", "ACTIVE"),
             make_server("s-b", "web-b", "ACTIVE"),
@@ -71,13 +66,6 @@ def fixture_cloud(monkeypatch):
             for h in ("hv1", "hv2")
         ],
     )
-
-    def open_connection(cloud_account):
-        conn.opened.append((cloud_account, threading.get_ident()))
-        return conn
-
-    monkeypatch.setattr(hypervisor_shutdown, "connect", FakeConnect(conn))
-    monkeypatch.setattr(connection, "open_connection", open_connection)
     monkeypatch.setattr(servers_api, "POLL_SECONDS", 0)
     return conn
 
@@ -88,7 +76,7 @@ def outcomes(report):
 
 
 def test_dry_run_stops_nothing(cloud):
-    report = hypervisor_shutdown.shutdown_servers("prod", "hv1")
+    report = hypervisor_shutdown.shutdown_servers(cloud, "hv1")
     assert report["dry_run"] and report["hypervisor"] == "hv1"
     assert outcomes(report) == {
         "keep-lab": "would_stop",
@@ -98,14 +86,14 @@ def test_dry_run_stops_nothing(cloud):
         "web-off": "unchanged",
     }
     assert report["counts"]["would_stop"] == 3 and report["counts"]["stopped"] == 0
-    assert not [c for c in cloud.calls if c[0] == "stop_server"] and not cloud.opened
+    assert not [c for c in cloud.calls if c[0] == "stop_server"] and not cloud.derived_in
     (listing,) = cloud.listing_calls("servers")
     assert listing["compute_host"] == "hv1" and listing["all_projects"]
 
 
 def test_stops_active_servers_with_worker_connections(cloud):
     report = hypervisor_shutdown.shutdown_servers(
-        "prod", "hv1", dry_run=False, concurrency=2, skip_name_patterns=["^keep-"]
+        cloud, "hv1", dry_run=False, concurrency=2, skip_name_patterns=["^keep-"]
     )
     assert outcomes(report) == {
         "keep-lab": "skipped",
@@ -117,16 +105,15 @@ def test_stops_active_servers_with_worker_connections(cloud):
     stopped = sorted(args[0].id for name, args, _ in cloud.calls if name == "stop_server")
     assert stopped == ["s-a", "s-b"]
     assert all(s["seconds"] is not None for s in report["servers"] if s["outcome"] == "stopped")
-    assert 1 <= len(cloud.opened) <= 2 and len({t for _, t in cloud.opened}) == len(cloud.opened)
-    assert cloud.closed == len(cloud.opened)
+    # each worker thread derives its connection once, over the execution's session
+    assert 1 <= len(cloud.derived_in) <= 2 and len(set(cloud.derived_in)) == len(cloud.derived_in)
     check_result("hypervisor.shutdown.servers", report)
 
 
-@pytest.mark.usefixtures("cloud")
-def test_a_dry_run_reports_the_stops_the_real_run_makes():
-    planned = hypervisor_shutdown.shutdown_servers("prod", "hv1", skip_name_patterns=["^keep-"])
+def test_a_dry_run_reports_the_stops_the_real_run_makes(cloud):
+    planned = hypervisor_shutdown.shutdown_servers(cloud, "hv1", skip_name_patterns=["^keep-"])
     done = hypervisor_shutdown.shutdown_servers(
-        "prod", "hv1", dry_run=False, skip_name_patterns=["^keep-"]
+        cloud, "hv1", dry_run=False, skip_name_patterns=["^keep-"]
     )
     assert planned["objects"] == done["objects"] and done["changed"] and not planned["changed"]
     assert {o.name: (o.outcome.value, o.reason) for o in done["objects"]} == {
@@ -139,7 +126,7 @@ def test_a_dry_run_reports_the_stops_the_real_run_makes():
 
 
 def test_projects_limit_the_servers(cloud):
-    report = hypervisor_shutdown.shutdown_servers("prod", "hv1", dry_run=False, projects=["lab"])
+    report = hypervisor_shutdown.shutdown_servers(cloud, "hv1", dry_run=False, projects=["lab"])
     assert outcomes(report) == {"keep-lab": "stopped"}
     assert cloud.compute.get_server("s-a").status == "ACTIVE"
 
@@ -150,7 +137,7 @@ def test_failures_fail_the_run_with_the_report(cloud):
         "s-b": exceptions.ConflictException("Cannot 'stop' instance while it is in task_state"),
     }
     with pytest.raises(HypervisorShutdownError) as caught:
-        hypervisor_shutdown.shutdown_servers("prod", "hv1", dry_run=False, projects=["web"])
+        hypervisor_shutdown.shutdown_servers(cloud, "hv1", dry_run=False, projects=["web"])
     assert str(caught.value) == "2 of 2 servers on hv1 did not stop: web-a, web-b"
     assert isinstance(caught.value, CloudopsError)
     report = caught.value.report
@@ -166,7 +153,7 @@ def test_a_server_that_does_not_stop_in_time_fails(cloud):
     cloud.compute.data["stop_results"] = {"s-a": "ACTIVE"}
     with pytest.raises(HypervisorShutdownError, match="1 of 1 servers on hv1") as caught:
         hypervisor_shutdown.shutdown_servers(
-            "prod",
+            cloud,
             "hv1",
             dry_run=False,
             projects=["web"],
@@ -177,53 +164,37 @@ def test_a_server_that_does_not_stop_in_time_fails(cloud):
     assert "not SHUTOFF, after 0s" in failed["error"]
 
 
-@pytest.mark.usefixtures("cloud")
-def test_bad_parameters_are_named():
+def test_bad_parameters_are_named(cloud):
     with pytest.raises(HypervisorShutdownError, match="concurrency 0 is out of range: 1 to 16"):
-        hypervisor_shutdown.shutdown_servers("prod", "hv1", concurrency=0)
+        hypervisor_shutdown.shutdown_servers(cloud, "hv1", concurrency=0)
     with pytest.raises(HypervisorShutdownError, match="wait_seconds 0 is out of range"):
-        hypervisor_shutdown.shutdown_servers("prod", "hv1", wait_seconds=0)
+        hypervisor_shutdown.shutdown_servers(cloud, "hv1", wait_seconds=0)
     with pytest.raises(HypervisorShutdownError, match=r"skip_name_patterns '\(' is not a valid"):
-        hypervisor_shutdown.shutdown_servers("prod", "hv1", skip_name_patterns=["("])
+        hypervisor_shutdown.shutdown_servers(cloud, "hv1", skip_name_patterns=["("])
     with pytest.raises(HypervisorServiceError, match="Did you mean 'hv1'"):
-        hypervisor_shutdown.shutdown_servers("prod", "hv11")
+        hypervisor_shutdown.shutdown_servers(cloud, "hv11")
 
 
-def test_worker_connections_are_per_thread_and_closed(monkeypatch):
-    made = []
-
-    class Closable:
-        """A connection stand-in."""
-
-        closed = False
-
-        def close(self):
-            """Close it."""
-            self.closed = True
-
-    def open_connection(cloud_account):
-        made.append(Closable())
-        assert cloud_account == "prod"
-        return made[-1]
-
-    monkeypatch.setattr(connection, "open_connection", open_connection)
-    connections = WorkerConnections("prod")
+def test_worker_connections_share_the_execution_session():
+    """Each thread gets its own openstacksdk connection over the one authenticated session."""
+    session = ks_session.Session(auth=token_endpoint.Token("http://127.0.0.1:9", "a-token"))
+    conn = openstack.connection.Connection(session=session)
+    connections = WorkerConnections(conn)
     first = connections.get()
-    assert connections.get() is first
+    assert connections.get() is first and first is not conn
     other = []
     thread = threading.Thread(target=lambda: other.append(connections.get()))
     thread.start()
     thread.join()
-    assert other[0] is not first and len(made) == 2
-    connections.close()
-    assert all(c.closed for c in made)
+    assert other[0] is not first
+    assert first.session is session and other[0].session is session
 
 
 def test_each_server_gets_a_progress_line(cloud, progress_lines):
     cloud.compute.data["stop_results"] = {"s-b": "ERROR"}
     with pytest.raises(HypervisorShutdownError):
         hypervisor_shutdown.shutdown_servers(
-            "prod", "hv1", dry_run=False, concurrency=1, skip_name_patterns=["^keep-"]
+            cloud, "hv1", dry_run=False, concurrency=1, skip_name_patterns=["^keep-"]
         )
     lines = progress_lines()
     assert lines[:3] == [
@@ -241,9 +212,8 @@ def test_each_server_gets_a_progress_line(cloud, progress_lines):
     assert len(lines) == 5
 
 
-@pytest.mark.usefixtures("cloud")
-def test_a_dry_run_logs_what_it_would_do(progress_lines):
-    hypervisor_shutdown.shutdown_servers("prod", "hv1")
+def test_a_dry_run_logs_what_it_would_do(cloud, progress_lines):
+    hypervisor_shutdown.shutdown_servers(cloud, "hv1")
     assert (
         progress_lines()[0]
         == "shutdown hv1 (dry run): would_stop server keep-lab (ACTIVE) (1 of 5, 1.5 s)"
