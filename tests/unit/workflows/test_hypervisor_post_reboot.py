@@ -41,7 +41,6 @@ def fixture_apis(pin_clock):
     clock reads NOW."""
     pin_clock(NOW)
     names = [
-        "connect",
         "find_compute_service",
         "pack_silences",
         "remove_silences",
@@ -63,7 +62,7 @@ def fixture_apis(pin_clock):
         fakes["sleep"] = stack.enter_context(
             mock.patch.object(hypervisor_post_reboot.time, "sleep", autospec=True)
         )
-        conn = fakes["connect"].return_value.__enter__.return_value
+        conn = mock.NonCallableMagicMock(name="conn")  # its calls are the fakes' above
         conn.compute.hypervisors.return_value = [SimpleNamespace(name="hv1", uptime=None)]
         fakes["find_compute_service"].return_value = service()
         fakes["pack_silences"].return_value = [SILENCE]
@@ -78,10 +77,10 @@ def fixture_apis(pin_clock):
         yield SimpleNamespace(**fakes, conn=conn)
 
 
-def run(**overrides):
-    """post_reboot for real with the usual arguments."""
+def run(conn, **overrides):
+    """post_reboot for real over ``conn`` with the usual arguments."""
     arguments = {
-        "cloud_account": "prod",
+        "conn": conn,
         "hypervisor": "hv1",
         "alertmanager_account": AM,
         "icinga_account": ICINGA,
@@ -95,10 +94,10 @@ def run(**overrides):
 
 
 def test_back_host_is_tested_enabled_and_cleaned_up(apis):
-    result = run(rebooted_after=(NOW - datetime.timedelta(minutes=5)).isoformat())
+    result = run(apis.conn, rebooted_after=(NOW - datetime.timedelta(minutes=5)).isoformat())
     assert result["wait"]["back"] and result["test"] == PASSED
     apis.test_servers.assert_called_once_with(
-        "prod",
+        apis.conn,
         ["hv1"],
         "cirros",
         flavors=["m1.small"],
@@ -107,7 +106,7 @@ def test_back_host_is_tested_enabled_and_cleaned_up(apis):
         wait_seconds=300,
     )
     apis.enable_hypervisor.assert_called_once_with(
-        "prod", "hv1", expected_status="disabled", dry_run=False
+        apis.conn, "hv1", expected_status="disabled", dry_run=False
     )
     apis.remove_silences.assert_called_once_with(AM, silence_ids=["s-1"], dry_run=False)
     apis.remove_downtimes.assert_called_once_with(ICINGA, "hv1", dry_run=False)
@@ -137,7 +136,7 @@ def test_waits_for_a_heartbeat_and_boot_after_the_reboot(apis):
         [SimpleNamespace(name="hv1", uptime=" 10:00:00 up 3 days,  1:00,  0 users")],
         [SimpleNamespace(name="hv1", uptime=" 10:00:00 up 0 days,  0:00,  0 users")],
     ]
-    result = run(rebooted_after=since.isoformat(), monitored_host="hv1.example.org")
+    result = run(apis.conn, rebooted_after=since.isoformat(), monitored_host="hv1.example.org")
     assert result["wait"]["back"] and result["wait"]["booted_at"] > since.isoformat()
     assert apis.sleep.call_args_list == [mock.call(5.0)] * 3
     apis.pack_silences.assert_called_once_with(AM, "hv1.example.org")
@@ -147,7 +146,7 @@ def test_host_not_back_stays_disabled(apis):
     apis.find_compute_service.side_effect = [service()] + [service(state="down")] * 2
     with mock.patch.object(hypervisor_post_reboot.time, "monotonic", side_effect=[0, 0, 999]):
         with pytest.raises(PostRebootError, match="did not come back within 1 minutes") as err:
-            run(boot_timeout_minutes=1)
+            run(apis.conn, boot_timeout_minutes=1)
     assert err.value.report["wait"]["state"] == "down"
     apis.test_servers.assert_not_called()
     apis.enable_hypervisor.assert_not_called()
@@ -161,7 +160,7 @@ def test_failed_test_keeps_host_disabled_and_silenced(apis, failure):
     else:
         apis.test_servers.side_effect = PostRebootError("flavor 'x' is not one of: m1.small")
     with pytest.raises(PostRebootError, match="test server check failed") as err:
-        run()
+        run(apis.conn)
     assert err.value.report["test"]["ok"] is False
     apis.enable_hypervisor.assert_not_called()
     apis.remove_silences.assert_not_called()
@@ -171,7 +170,7 @@ def test_failed_test_keeps_host_disabled_and_silenced(apis, failure):
 def test_enabled_host_without_leftovers_is_nothing_to_do(apis):
     apis.find_compute_service.return_value = service(status="enabled", reason=None)
     apis.pack_silences.return_value = []
-    result = run(icinga_account=None)
+    result = run(apis.conn, icinga_account=None)
     assert result["nothing_to_do"] and result["downtimes"] == []
     apis.IcingaClient.assert_not_called()
     apis.test_servers.assert_not_called()
@@ -180,10 +179,10 @@ def test_enabled_host_without_leftovers_is_nothing_to_do(apis):
 
 def test_enabled_host_with_leftovers_is_only_cleaned_up(apis):
     apis.find_compute_service.return_value = service(status="enabled", reason=None)
-    planned = run(dry_run=True)
+    planned = run(apis.conn, dry_run=True)
     assert not planned["nothing_to_do"] and planned["silences"] == ["s-1"]
     apis.remove_silences.assert_not_called()
-    result = run()
+    result = run(apis.conn)
     assert result["cleanup"]["silences_expired"] == ["s-1"]
     apis.test_servers.assert_not_called()
     assert result["objects"] == planned["objects"]
@@ -191,12 +190,12 @@ def test_enabled_host_with_leftovers_is_only_cleaned_up(apis):
 
 
 def test_dry_run_and_refusals(apis):
-    assert run(dry_run=True)["would_run"] == ["wait", "test", "enable", "clean up"]
+    assert run(apis.conn, dry_run=True)["would_run"] == ["wait", "test", "enable", "clean up"]
     apis.find_compute_service.return_value = service(reason="broken PSU")
     with pytest.raises(PostRebootError, match="disabled for another reason .'broken PSU'"):
-        run()
+        run(apis.conn)
     with pytest.raises(PostRebootError, match="rebooted_after 'yesterday' is not an ISO 8601"):
-        run(rebooted_after="yesterday")
+        run(apis.conn, rebooted_after="yesterday")
     apis.enable_hypervisor.assert_not_called()
 
 
@@ -204,7 +203,7 @@ def test_cleanup_failures_fail_the_action_with_the_report(apis):
     apis.remove_silences.side_effect = AlertmanagerConnectionError("alertmanager down")
     apis.remove_downtimes.side_effect = IcingaConnectionError("icinga down")
     with pytest.raises(PostRebootError, match="clean-up failed: expiring silences") as err:
-        run()
+        run(apis.conn)
     assert err.value.report["enable"] is apis.enable_hypervisor.return_value
     assert len(err.value.report["cleanup"]["errors"]) == 2
     failed = [o.kind for o in err.value.report["objects"] if o.outcome.value == "failed"]
@@ -214,9 +213,9 @@ def test_cleanup_failures_fail_the_action_with_the_report(apis):
 def test_test_server_settings_come_from_hypervisor_maintenance(apis):
     """How the maintenance rule runs it: image, flavors and network from the pack config."""
     site = {"test_image": "site-cirros", "test_flavors": ["t1"], "network": "ops-net"}
-    run(test_image=None, test_flavors=None, hypervisor_maintenance=site)
+    run(apis.conn, test_image=None, test_flavors=None, hypervisor_maintenance=site)
     apis.test_servers.assert_called_once_with(
-        "prod",
+        apis.conn,
         ["hv1"],
         "site-cirros",
         flavors=["t1"],
