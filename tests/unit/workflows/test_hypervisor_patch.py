@@ -32,6 +32,7 @@ AM = AlertmanagerAccount(name="am", url="http://am")
 ICINGA = IcingaAccount(name="ic", url="https://icinga")
 SCRIPTS = [{"name": "patch", "path": "/usr/local/sbin/patch"}, {"name": "reboot", "path": "/r"}]
 SILENCE_ID = "0f3b5a9e-4c1d-4e8a-9b7c-2d6e8f0a1b2c"
+CONN = mock.sentinel.conn  # only the autospecs below use the connection
 DOWNTIMES = ["hv1!dt-host", "hv1!nova-compute!dt-svc"]
 
 
@@ -51,7 +52,6 @@ def facts(status="disabled", reason="[maintenance] kernel", vms=0, migrations=0)
 def fixture_apis():
     """Every outside call of the module as an autospec, answering like a healthy world."""
     names = [
-        "connect",
         "find_compute_service",
         "collect_facts",
         "create_silence",
@@ -95,7 +95,7 @@ def downtime(name, parent=None):
 def run(**overrides):
     """patch_reboot for real (dry_run false) with the usual arguments."""
     arguments = {
-        "cloud_account": "prod",
+        "conn": CONN,
         "hypervisor": "hv1",
         "ssh_account": SSH,
         "alertmanager_account": AM,
@@ -185,7 +185,8 @@ def test_bad_parameters_are_refused_before_anything_runs(apis):
         run(duration_minutes=0)
     with pytest.raises(SSHParameterError, match="valid scripts: patch, reboot"):
         run(reboot_script="rm")
-    apis.connect.assert_not_called()
+    apis.find_compute_service.assert_not_called()
+    apis.collect_facts.assert_not_called()
 
 
 def rollback_of(err):

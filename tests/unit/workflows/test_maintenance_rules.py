@@ -8,6 +8,7 @@ import jinja2
 import pytest
 import yaml
 
+from action_runtime.cloud_connections import cloud_parameters
 from action_runtime.dispatch import build_arguments, resolve
 from packtools.refs import RUNNER_PARAMETERS
 from workflows.maintenance_settings import MaintenanceSettings
@@ -81,7 +82,10 @@ def test_rendered_parameters_are_a_complete_call_with_the_example_config(name):
     parameters.update(rendered)
     function = resolve(action["parameters"]["lib_function"]["default"])
     arguments = build_arguments(function, parameters, config)
-    inspect.signature(function).bind(**arguments)
+    # the runtime opens each connection for its cloud parameter
+    clouds = cloud_parameters(function)
+    assert all(parameters.get(cloud) for cloud in clouds.values())
+    inspect.signature(function).bind(**arguments, **dict.fromkeys(clouds, "an open connection"))
     site = MaintenanceSettings.from_config(config.get("hypervisor_maintenance"))
     for needed in ("patch_script", "reboot_script", "comment", "test_image"):
         if needed in inspect.signature(function).parameters:
