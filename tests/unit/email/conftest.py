@@ -1,6 +1,5 @@
 """A fake cloud for the notification workflows (signature-checked openstacksdk fakes)."""
 
-import contextlib
 import datetime
 
 import pytest
@@ -104,22 +103,6 @@ def fixture_cloud():
             ),
         ],
     )
-
-
-@pytest.fixture(name="connected")
-def fixture_connected(cloud, monkeypatch):
-    """Every workflow's ``connect(cloud_account)`` yields the fake cloud; returns the names
-    it was called with."""
-    names = []
-
-    @contextlib.contextmanager
-    def connect(cloud_account):
-        names.append(cloud_account)
-        yield cloud
-
-    for module in ("workflows.email_users", "workflows.email_ops"):
-        monkeypatch.setattr(f"{module}.connect", connect)
-    return names
 
 
 @pytest.fixture(name="relay")

@@ -19,8 +19,6 @@ from workflows.email_common import Delivery, footer_variables, names, parse_when
 from workflows.email_recipients import check_scope, find_owners, group_by_owner
 from tests.result_schemas import check_result
 
-pytestmark = pytest.mark.usefixtures("connected")
-
 
 def previews_by_user(result):
     """Dry-run previews keyed by label (the user name)."""
@@ -32,9 +30,8 @@ def keystone_listings(cloud):
     return len(cloud.listing_calls("users")), len(cloud.listing_calls("projects"))
 
 
-def test_shutoff_one_email_per_user_listing_all_their_servers(connected, cloud, relay):
-    result = email_users.email_users_with_shutoff_vms("prod", Delivery(relay), all_projects=True)
-    assert connected == ["prod"]
+def test_shutoff_one_email_per_user_listing_all_their_servers(cloud, relay):
+    result = email_users.email_users_with_shutoff_vms(cloud, Delivery(relay), all_projects=True)
     assert result["template"] == "shutoff_vms" and result["dry_run"] is True
     assert result["affected_servers"] == 4 and result["messages"] == 2
     by_user = previews_by_user(result)
@@ -50,9 +47,9 @@ def test_shutoff_one_email_per_user_listing_all_their_servers(connected, cloud, 
     assert not cloud.listing_calls("get_user")
 
 
-def test_shutoff_age_filter_and_delete_after(relay):
+def test_shutoff_age_filter_and_delete_after(cloud, relay):
     result = email_users.email_users_with_shutoff_vms(
-        "prod", Delivery(relay), all_projects=True, older_than_days=100, delete_after="2027-02-01"
+        cloud, Delivery(relay), all_projects=True, older_than_days=100, delete_after="2027-02-01"
     )
     by_user = previews_by_user(result)
     assert list(by_user) == ["alice"] and result["affected_servers"] == 2
@@ -60,18 +57,16 @@ def test_shutoff_age_filter_and_delete_after(relay):
     assert "still shut off on 2027-02-01 may be deleted" in by_user["alice"]["text"]
 
 
-def test_users_without_email_are_reported(relay):
-    result = email_users.email_users_with_errored_vms("prod", Delivery(relay), all_projects=True)
+def test_users_without_email_are_reported(cloud, relay):
+    result = email_users.email_users_with_errored_vms(cloud, Delivery(relay), all_projects=True)
     assert result["messages"] == 0 and result["affected_servers"] == 1
     assert result["users_without_email"] == [
         {"user_id": "u-carol", "user_name": "carol", "servers": ["db-1"]}
     ]
 
 
-def test_from_projects_limits_the_servers(relay):
-    result = email_users.email_users_with_shutoff_vms(
-        "prod", Delivery(relay), from_projects=["lab"]
-    )
+def test_from_projects_limits_the_servers(cloud, relay):
+    result = email_users.email_users_with_shutoff_vms(cloud, Delivery(relay), from_projects=["lab"])
     assert list(previews_by_user(result)) == ["alice"]
     assert "lab-1" in result["previews"][0]["text"] and "web-1" not in result["previews"][0]["text"]
 
@@ -83,15 +78,15 @@ def test_from_projects_limits_the_servers(relay):
         ({"all_projects": True, "from_projects": ["web"]}, "either all_projects=true or"),
     ],
 )
-def test_scope_must_be_given_once(connected, relay, scope, message):
+def test_scope_must_be_given_once(cloud, relay, scope, message):
     with pytest.raises(NotificationParameterError, match=message):
-        email_users.email_users_with_shutoff_vms("prod", Delivery(relay), **scope)
-    assert connected == []
+        email_users.email_users_with_shutoff_vms(cloud, Delivery(relay), **scope)
+    assert not cloud.calls
 
 
-def test_decom_flavors_lists_the_flavor_and_its_date(relay):
+def test_decom_flavors_lists_the_flavor_and_its_date(cloud, relay):
     result = email_users.email_users_with_decom_flavors(
-        "prod", Delivery(relay, attach_csv=True), all_projects=True
+        cloud, Delivery(relay, attach_csv=True), all_projects=True
     )
     assert result["retiring_flavors"] == ["legacy.small"]
     (alice,) = result["previews"]
@@ -100,9 +95,9 @@ def test_decom_flavors_lists_the_flavor_and_its_date(relay):
     check_result("email.users.with.decom.flavors", result)
 
 
-def test_decom_flavors_by_name_and_bad_names(relay):
+def test_decom_flavors_by_name_and_bad_names(cloud, relay):
     chosen = email_users.email_users_with_decom_flavors(
-        "prod",
+        cloud,
         Delivery(relay),
         all_projects=True,
         flavor_names=["legacy.small"],
@@ -110,34 +105,34 @@ def test_decom_flavors_by_name_and_bad_names(relay):
     )
     assert chosen["messages"] == 0 and chosen["affected_servers"] == 0
     both = email_users.email_users_with_decom_flavors(
-        "prod", Delivery(relay), from_projects=["web"], server_statuses=["ACTIVE", "SHUTOFF"]
+        cloud, Delivery(relay), from_projects=["web"], server_statuses=["ACTIVE", "SHUTOFF"]
     )
     assert both["affected_servers"] == 1 and both["previews"][0]["label"] == "alice"
     with pytest.raises(
         NotificationParameterError, match=r"'legacy.smal' is not a flavor.*'legacy.small'"
     ):
         email_users.email_users_with_decom_flavors(
-            "prod", Delivery(relay), all_projects=True, flavor_names=["legacy.smal"]
+            cloud, Delivery(relay), all_projects=True, flavor_names=["legacy.smal"]
         )
     with pytest.raises(NotificationParameterError, match=r"flavor 'm1.small' has no .*extra spec"):
         email_users.email_users_with_decom_flavors(
-            "prod", Delivery(relay), all_projects=True, flavor_names=["m1.small"]
+            cloud, Delivery(relay), all_projects=True, flavor_names=["m1.small"]
         )
 
 
 def test_decom_images(relay, cloud):
-    result = email_users.email_users_with_decom_images("prod", Delivery(relay), all_projects=True)
+    result = email_users.email_users_with_decom_images(cloud, Delivery(relay), all_projects=True)
     assert result["retiring_images"] == ["legacy-os"]
     (bob,) = result["previews"]
     assert "legacy-os (img-legacy) on 2027-01-24" in bob["text"] and "api-1" in bob["text"]
     assert [c["image"] for c in cloud.listing_calls("servers")] == ["img-legacy"]
     by_id = email_users.email_users_with_decom_images(
-        "prod", Delivery(relay), all_projects=True, image_names=["img-legacy"]
+        cloud, Delivery(relay), all_projects=True, image_names=["img-legacy"]
     )
     assert by_id["retiring_images"] == ["legacy-os"]
     with pytest.raises(NotificationParameterError, match=r"image 'cirros' has no .* property"):
         email_users.email_users_with_decom_images(
-            "prod", Delivery(relay), all_projects=True, image_names=["cirros"]
+            cloud, Delivery(relay), all_projects=True, image_names=["cirros"]
         )
 
 
@@ -145,14 +140,14 @@ def test_nothing_retiring_means_nothing_to_send(relay, cloud):
     cloud.compute.data["flavors"] = [
         f for f in cloud.compute.data["flavors"] if f.name != "legacy.small"
     ]
-    result = email_users.email_users_with_decom_flavors("prod", Delivery(relay), all_projects=True)
+    result = email_users.email_users_with_decom_flavors(cloud, Delivery(relay), all_projects=True)
     assert result["messages"] == 0 and result["retiring_flavors"] == []
     assert not cloud.listing_calls("servers")
 
 
-def test_vms_on_hypervisor_maintenance_and_fault(relay):
+def test_vms_on_hypervisor_maintenance_and_fault(cloud, relay):
     maintenance = email_users.email_users_with_vms_on_hypervisor(
-        "prod",
+        cloud,
         Delivery(relay),
         "hv2",
         start="2026-12-01T08:00:00Z",
@@ -170,7 +165,7 @@ def test_vms_on_hypervisor_maintenance_and_fault(relay):
     assert "from 2026-12-01 08:00 UTC to 2026-12-01 12:00 UTC" in alice["text"]
     assert maintenance["users_without_email"][0]["servers"] == ["db-1"]
     fault = email_users.email_users_with_vms_on_hypervisor(
-        "prod", Delivery(relay), "hv2", start="2026-11-25", notice="fault", all_projects=True
+        cloud, Delivery(relay), "hv2", start="2026-11-25", notice="fault", all_projects=True
     )
     assert fault["template"] == "hypervisor_fault"
     assert "Since 2026-11-25 00:00 UTC the host hv2" in fault["previews"][0]["text"]
@@ -186,15 +181,15 @@ def test_vms_on_hypervisor_maintenance_and_fault(relay):
         ({"end": "2026-11-01"}, "end '2026-11-01' is before start"),
     ],
 )
-def test_vms_on_hypervisor_parameter_errors(relay, kwargs, message):
+def test_vms_on_hypervisor_parameter_errors(cloud, relay, kwargs, message):
     arguments = {"hypervisor_name": "hv2", "start": "2026-12-01", "all_projects": True, **kwargs}
     with pytest.raises(NotificationParameterError, match=message):
-        email_users.email_users_with_vms_on_hypervisor("prod", Delivery(relay), **arguments)
+        email_users.email_users_with_vms_on_hypervisor(cloud, Delivery(relay), **arguments)
 
 
-def test_ops_hypervisors_down_lists_them_with_server_counts(relay):
+def test_ops_hypervisors_down_lists_them_with_server_counts(cloud, relay):
     result = email_ops.email_ops_down_disabled_hypervisors(
-        "prod", Delivery(relay, cc=["lead@example.org"]), ops_mailing_list="ops@example.org"
+        cloud, Delivery(relay, cc=["lead@example.org"]), ops_mailing_list="ops@example.org"
     )
     assert result["all_clear"] is False and result["total_hypervisors"] == 2
     assert result["hypervisors"] == [
@@ -214,25 +209,25 @@ def test_ops_hypervisors_down_lists_them_with_server_counts(relay):
 def test_ops_all_clear_when_nothing_is_down(relay, cloud):
     cloud.compute.data["hypervisors"] = cloud.compute.data["hypervisors"][:1]
     result = email_ops.email_ops_down_disabled_hypervisors(
-        "prod", Delivery(relay), ops_mailing_list="ops@example.org"
+        cloud, Delivery(relay), ops_mailing_list="ops@example.org"
     )
     assert result["all_clear"] is True and result["hypervisors"] == []
     assert result["previews"][0]["subject"].startswith("[prod] All clear")
     assert not cloud.listing_calls("servers")
 
 
-def test_ops_list_is_required(relay):
+def test_ops_list_is_required(cloud, relay):
     with pytest.raises(NotificationParameterError, match="ops_mailing_list is not set"):
-        email_ops.email_ops_down_disabled_hypervisors("prod", Delivery(relay))
+        email_ops.email_ops_down_disabled_hypervisors(cloud, Delivery(relay))
     with pytest.raises(AddressError, match="ops_mailing_list: 'ops' is not an email address"):
         email_ops.email_ops_down_disabled_hypervisors(
-            "prod", Delivery(relay), ops_mailing_list="ops"
+            cloud, Delivery(relay), ops_mailing_list="ops"
         )
 
 
-def test_image_created_by_name_or_id(relay):
+def test_image_created_by_name_or_id(cloud, relay):
     by_name = email_ops.email_mailing_list_image_created(
-        "prod",
+        cloud,
         Delivery(relay),
         "legacy-os",
         notes="Try it.",
@@ -244,7 +239,7 @@ def test_image_created_by_name_or_id(relay):
     assert preview["subject"] == "[prod] New image available: legacy-os"
     assert "Operating system:   centos 7" in preview["text"] and "Try it." in preview["text"]
     by_id = email_ops.email_mailing_list_image_created(
-        "prod", Delivery(relay), "img-legacy", users_mailing_list="users@example.org"
+        cloud, Delivery(relay), "img-legacy", users_mailing_list="users@example.org"
     )
     assert by_id["image"]["name"] == "legacy-os"
 
@@ -256,16 +251,16 @@ def test_image_created_by_name_or_id(relay):
         ("legacy-oss", r"'legacy-oss' is not an image .* Did you mean 'legacy-os'"),
     ],
 )
-def test_image_lookup_errors(relay, image, message):
+def test_image_lookup_errors(cloud, relay, image, message):
     with pytest.raises(NotificationParameterError, match=message):
         email_ops.email_mailing_list_image_created(
-            "prod", Delivery(relay), image, users_mailing_list="users@example.org"
+            cloud, Delivery(relay), image, users_mailing_list="users@example.org"
         )
 
 
-def test_image_decommissioned_takes_the_date_from_the_image_or_the_parameter(relay):
+def test_image_decommissioned_takes_the_date_from_the_image_or_the_parameter(cloud, relay):
     own = email_ops.email_mailing_list_image_decommissioned(
-        "prod",
+        cloud,
         Delivery(relay),
         "legacy-os",
         replacement="rocky-9",
@@ -274,7 +269,7 @@ def test_image_decommissioned_takes_the_date_from_the_image_or_the_parameter(rel
     assert own["previews"][0]["subject"] == "[prod] Image legacy-os will be retired on 2027-01-24"
     assert "Please use rocky-9 instead." in own["previews"][0]["text"]
     given = email_ops.email_mailing_list_image_decommissioned(
-        "prod",
+        cloud,
         Delivery(relay),
         "legacy-os",
         decommission_date="2027-03-01",
@@ -283,18 +278,18 @@ def test_image_decommissioned_takes_the_date_from_the_image_or_the_parameter(rel
     assert "retired on 2027-03-01" in given["previews"][0]["subject"]
     with pytest.raises(NotificationParameterError, match="has no 'cloudops:decommission_date'"):
         email_ops.email_mailing_list_image_decommissioned(
-            "prod", Delivery(relay), "cirros", users_mailing_list="u@example.org"
+            cloud, Delivery(relay), "cirros", users_mailing_list="u@example.org"
         )
 
 
-def test_real_send_goes_through_the_connection(relay):
+def test_real_send_goes_through_the_connection(cloud, relay):
     with mock.patch.object(sender_module, "SMTPConnection", autospec=True) as cls:
         connection = cls.return_value
         connection.__enter__.return_value = connection
         connection.send.return_value = {}
         connection.reconnects = 0
         result = email_users.email_users_with_shutoff_vms(
-            "prod",
+            cloud,
             Delivery(
                 relay,
                 dry_run=False,
@@ -385,8 +380,8 @@ def test_find_owners_makes_no_keystone_call_when_nothing_matches(cloud):
     assert recipients.server_count == 0 and keystone_listings(cloud) == (0, 0)
 
 
-def test_template_errors_surface_in_dry_runs(relay):
+def test_template_errors_surface_in_dry_runs(cloud, relay):
     with pytest.raises(TemplateVariableError, match="variable 'team_name' must be a string"):
         email_users.email_users_with_shutoff_vms(
-            "prod", Delivery(relay, email_footer={"team_name": 3}), all_projects=True
+            cloud, Delivery(relay, email_footer={"team_name": 3}), all_projects=True
         )
