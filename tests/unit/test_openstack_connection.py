@@ -4,11 +4,13 @@ import socket
 
 import pytest
 
+from action_runtime.dispatch import dispatch
 from apis.openstack_api import cloud_info as cloud_info_module
 from apis.openstack_api.connection import check_cloud_name, connect, known_clouds
 from apis.openstack_api.exceptions import CloudConnectionError, UnknownCloudError
 
 PASSWORD = "devcloud-admin-secret"
+CLOUD_INFO = "apis.openstack_api.cloud_info:cloud_info"
 
 
 def closed_port() -> int:
@@ -69,10 +71,22 @@ def test_unreachable_cloud_is_a_clear_error_without_the_password(clouds):
     assert PASSWORD not in str(err.value)
 
 
-def test_cloud_info_propagates_connection_errors(clouds):
+def test_the_action_runtime_fails_cleanly_when_the_cloud_cannot_be_reached(clouds):
     assert clouds.exists()
-    with pytest.raises(CloudConnectionError):
-        cloud_info_module.cloud_info("staging")
+    ok, failure = dispatch(CLOUD_INFO, {"cloud_account": "staging"}, {})
+    assert not ok and failure["error_type"] == "CloudConnectionError"
+    assert failure["error"].startswith("cannot connect to cloud 'staging': ")
+    assert PASSWORD not in failure["error"]
+
+
+def test_the_action_runtime_names_the_valid_clouds(clouds):
+    assert clouds.exists()
+    ok, failure = dispatch(CLOUD_INFO, {"cloud_account": "stagin"}, {})
+    assert not ok and failure == {
+        "error": "cloud_account 'stagin' is not a known cloud; "
+        "valid clouds: prod, staging. Did you mean 'staging'?",
+        "error_type": "UnknownCloudError",
+    }
 
 
 class FakeAccess:
@@ -105,6 +119,7 @@ class FakeConnection:
         self.session = self
         self.auth = self
         self.config = self
+        self.name = "prod"
 
     def get_access(self, session):
         """keystoneauth's get_access(session)."""
@@ -122,24 +137,9 @@ class FakeConnection:
         return "RegionOne"
 
 
-def test_cloud_info_shapes_the_catalog(monkeypatch):
-    opened = []
-
-    class FakeConnect:
-        """Stands in for the connect() context manager."""
-
-        def __init__(self, cloud_account):
-            opened.append(cloud_account)
-
-        def __enter__(self):
-            return FakeConnection()
-
-        def __exit__(self, *exc):
-            return False
-
-    monkeypatch.setattr(cloud_info_module, "connect", FakeConnect)
-    info = cloud_info_module.cloud_info("prod")
-    assert opened == ["prod"]
+def test_cloud_info_shapes_the_catalog():
+    info = cloud_info_module.cloud_info(FakeConnection())
+    assert info["cloud"] == "prod"
     assert [s["type"] for s in info["services"]] == ["compute", "identity"]
     assert info["services"][1]["endpoints"] == [
         {"interface": "admin", "region": "RegionOne", "url": "http://ks-admin/v3"},

@@ -10,6 +10,7 @@ from openstack import exceptions as sdk_exceptions
 
 from apis.openstack_api.identity.exceptions import InvalidParameterError
 from packtools.inprocess import load_class, sensor_service
+from tests.fakes.boundary import connect_yielding
 from tests.unit.openstack.test_network_checks import gateway_cloud, router
 from tests.unit.workflows.test_hypervisor_sensor import run_every_hook
 from workflows import router_gateway_watch
@@ -27,6 +28,7 @@ CONFIG = {
 def fixture_cloud(monkeypatch):
     """One expected and one legacy external network; one router on each."""
     cloud = gateway_cloud()
+    cloud.connect = connect_yielding(cloud.conn)
     monkeypatch.setattr(router_gateway_watch, "connect", cloud.connect)
     return cloud
 
@@ -59,7 +61,9 @@ def test_poll_reports_the_unexpected_router(cloud):
         "gateway_ips": ["203.0.113.7"],
         "reason": "gateway IP(s) 203.0.113.7 outside the expected CIDRs",
     }
-    assert result.seen == {found["fingerprint"]: "routers"} and cloud.accounts == ["prod"]
+    assert result.seen == {found["fingerprint"]: "routers"} and cloud.connect.call_args_list == [
+        mock.call("prod")
+    ]
     assert not router_gateway_watch.poll(settings, result.seen).new
 
 
