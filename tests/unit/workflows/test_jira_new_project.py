@@ -16,6 +16,7 @@ from apis.jira_api.forms import FormAnswers, FormStatus
 from apis.jira_api.transitions import TransitionResult
 from apis.openstack_api.identity.exceptions import NameNotFoundError, ProjectCreateError
 from apis.openstack_api.identity.projects import ProjectView
+from tests.fakes.boundary import connect_yielding
 from workflows import jira_new_project as flow
 from workflows.jira_new_project import Outcome, request_new_project
 from workflows.jira_new_project_errors import NewProjectConfigError, NewProjectRequestError
@@ -202,9 +203,12 @@ def fixture_fakes(monkeypatch, client):
             ),
         ),
         ticket=ticket,
+        conn=mock.sentinel.conn,
     )
+    fakes.open_cloud = connect_yielding(fakes.conn)
     for name in (
         "connect",
+        "open_cloud",
         "fetch_issue",
         "read_form",
         "project_create",
@@ -237,7 +241,8 @@ def test_success_creates_comments_and_moves_to_done(fakes, client):
     fakes.fetch_issue.assert_called_once_with(client, "ops-7", fields="summary,status")
     fakes.read_form.assert_called_once_with(client, "OPS-7", None)
     arguments = fakes.project_create.call_args
-    assert arguments.args == ("prod",) and arguments.kwargs["dry_run"] is False
+    assert arguments.args == (fakes.conn,) and arguments.kwargs["dry_run"] is False
+    fakes.open_cloud.assert_called_once_with("prod")
     assert arguments.kwargs["name"] == "astro-lab" and arguments.kwargs["quotas"] == {
         "instances": 20,
         "cores": 8,
