@@ -232,6 +232,16 @@ def fixture_admin_conn(devcloud_connect):
     conn.close()
 
 
+@pytest.fixture(name="lib_conn", scope="session")
+def fixture_lib_conn(clouds_yaml):
+    """The connection the action runtime opens for ``cloud_account: devcloud``, for tests that
+    call the apis and workflows directly."""
+    from apis.openstack_api.connection import connect
+
+    with connect(clouds_yaml.cloud) as conn:
+        yield conn
+
+
 @pytest.fixture(name="seeded_cloud", scope="session")
 def fixture_seeded_cloud(devcloud, admin_conn) -> Dict[str, Any]:
     """The seed summary (devcloud/run/seed.json); runs ``devcloud.sh seed`` if it is missing

@@ -4,6 +4,7 @@ import pytest
 import yaml
 
 from apis.openstack_api.cloud_info import cloud_info
+from apis.openstack_api.connection import connect
 from apis.openstack_api.exceptions import CloudConnectionError
 from tests.integration.action_run import run_action
 
@@ -26,7 +27,8 @@ def test_cloud_info_action_as_admin(clouds_yaml):
 
 def test_cloud_info_as_project_member(throwaway_project, monkeypatch):
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(throwaway_project.clouds_yaml))
-    info = cloud_info(throwaway_project.cloud)
+    with connect(throwaway_project.cloud) as conn:
+        info = cloud_info(conn)
     assert info["project"] == throwaway_project.project_name
     assert info["user"] == throwaway_project.user_name
 
@@ -39,7 +41,8 @@ def test_wrong_password_fails_cleanly_without_leaking_it(clouds_yaml, tmp_path, 
     path.write_text(yaml.safe_dump(clouds), encoding="utf-8")
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
     with pytest.raises(CloudConnectionError, match="cannot connect to cloud 'devcloud'") as err:
-        cloud_info(clouds_yaml.cloud)
+        with connect(clouds_yaml.cloud):
+            pass
     assert wrong not in str(err.value)
     code, answer, printed = run_action(
         None, "openstack.cloud.info", f"cloud_account={clouds_yaml.cloud}"

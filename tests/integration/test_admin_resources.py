@@ -20,6 +20,7 @@ import yaml
 from apis import clock
 from apis.openstack_api import flavors, floating_ips, images, network_checks, networks
 from apis.openstack_api import quotas, routers, security_groups
+from apis.openstack_api.connection import connect
 from apis.openstack_api.identity.exceptions import (
     InvalidParameterError,
     NameNotFoundError,
@@ -162,7 +163,7 @@ def test_network_rbac_share(run, project, admin_conn, tmp_path):
         admin_conn.network.delete_rbac_policy(policy)
 
 
-def test_floating_ip_allocate_and_release(run, project, admin_conn, seeded_cloud):
+def test_floating_ip_allocate_and_release(lib_conn, run, project, admin_conn, seeded_cloud):
     net = admin_conn.network
     public = net.find_network(PUBLIC)
     plan = Plan(dry_run=True)
@@ -195,7 +196,7 @@ def test_floating_ip_allocate_and_release(run, project, admin_conn, seeded_cloud
     assert len(list(net.ips(project_id=project.id))) == 2
 
     address = held[0].floating_ip_address
-    dry = floating_ips.floating_ip_release("devcloud", [address], project.id)
+    dry = floating_ips.floating_ip_release(lib_conn, [address], project.id)
     assert [c.summary() for c in dry["changes"]] == [f"delete floating IP {address}"]
     assert net.get_ip(held[0].id)
     code, released = run("floating.ip.release", floating_ips=[address, held[1].id], dry_run=False)
@@ -365,7 +366,7 @@ def test_image_share_and_decommission_mark(run, throwaway_project, project, admi
             images.share_image(admin_conn, plan, image_api.find_image("seed-cirros"), project)
 
 
-def test_bad_input_fails_cleanly(run):
+def test_bad_input_fails_cleanly(lib_conn, run):
     code, result = run("quota.show", project="seed-wbe")
     assert code == 1 and result["error_type"] == "NameNotFoundError"
     assert "project 'seed-wbe'" in result["error"] and "seed-web" in result["error"]
@@ -374,9 +375,9 @@ def test_bad_input_fails_cleanly(run):
     )
     assert code == 1 and "not an external network; external networks:" in result["error"]
     with pytest.raises(NameNotFoundError, match="project_domain 'nope'"):
-        networks.network_create("devcloud", "seed-web", "x", project_domain="nope")
+        networks.network_create(lib_conn, "seed-web", "x", project_domain="nope")
     with pytest.raises(ChangeRefusedError, match="does not belong to project seed-lab"):
-        floating_ips.floating_ip_release("devcloud", ["198.51.100.21"], "seed-lab")
+        floating_ips.floating_ip_release(lib_conn, ["198.51.100.21"], "seed-lab")
 
 
 def test_project_member_is_refused_without_leaking_secrets(throwaway_project, monkeypatch):
@@ -406,7 +407,7 @@ def test_network_api_timeout_is_a_clean_error(clouds_yaml, silent_port, tmp_path
     path = tmp_path / "clouds.yaml"
     path.write_text(yaml.safe_dump(clouds), encoding="utf-8")
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
-    with pytest.raises(OpenStackRequestError) as err:
-        quotas.quota_show(clouds_yaml.cloud, "seed-web")
+    with pytest.raises(OpenStackRequestError) as err, connect(clouds_yaml.cloud) as conn:
+        quotas.quota_show(conn, "seed-web")
     assert str(err.value).startswith("quota.show: ")
     assert "timed out" in str(err.value).lower()

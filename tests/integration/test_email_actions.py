@@ -147,7 +147,7 @@ def test_errored_vms_dry_run_sends_nothing(seeded_cloud, clouds_yaml, smtp_serve
 
 
 def test_decom_flavors_uses_one_user_and_one_project_listing(
-    seeded_cloud, clouds_yaml, smtp_server, monkeypatch
+    seeded_cloud, lib_conn, smtp_server, monkeypatch
 ):
     key = seeded_cloud["decommission_key"]
     retiring = {
@@ -177,7 +177,7 @@ def test_decom_flavors_uses_one_user_and_one_project_listing(
         }
     )
     result = email_users.email_users_with_decom_flavors(
-        clouds_yaml.cloud, Delivery(account, dry_run=False), from_projects=SEED_PROJECTS
+        lib_conn, Delivery(account, dry_run=False), from_projects=SEED_PROJECTS
     )
     keystone = [c for c in calls if ":5000/" in c and "/auth/tokens" not in c]
     listings = [c for c in keystone if c.endswith(("/v3/users", "/v3/projects"))]

@@ -243,25 +243,25 @@ def blocked(admin_conn, host: str, timeout: float = 10) -> bool:
 
 
 @contextlib.contextmanager
-def disabled(clouds_yaml, admin_conn, host: str) -> Iterator[None]:
+def disabled(admin_conn, host: str) -> Iterator[None]:
     """The host disabled for the block; enabled again only if this test disabled it and the
     reason is still this test's (another test may have disabled it meanwhile)."""
     if compute_service(admin_conn, host).status == "disabled":
         yield
         return
     hypervisor_service.disable_hypervisor(
-        clouds_yaml.cloud, host, REASON, maintenance=False, dry_run=False
+        admin_conn, host, REASON, maintenance=False, dry_run=False
     )
     try:
         yield
     finally:
         if REASON in (compute_service(admin_conn, host).disabled_reason or ""):
-            hypervisor_service.enable_hypervisor(clouds_yaml.cloud, host, dry_run=False)
+            hypervisor_service.enable_hypervisor(admin_conn, host, dry_run=False)
 
 
 def test_test_server_on_a_disabled_host(clouds_yaml, admin_conn, seeded_cloud):
     assert seeded_cloud
-    with disabled(clouds_yaml, admin_conn, DRAIN_HOST):
+    with disabled(admin_conn, DRAIN_HOST):
         assert blocked(admin_conn, DRAIN_HOST)
         code, result = code_and_result(
             None,

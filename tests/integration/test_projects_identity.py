@@ -129,7 +129,7 @@ def project_state(admin, project_id):
     }
 
 
-def test_project_create_full_then_idempotent_then_delete(admin_conn, config, cleanup):
+def test_project_create_full_then_idempotent_then_delete(lib_conn, admin_conn, config, cleanup):
     alice, ops = cleanup.user(), cleanup.group()
     name = cleanup.project_name("full")
     wanted = {
@@ -144,7 +144,7 @@ def test_project_create_full_then_idempotent_then_delete(admin_conn, config, cle
         "admin_users": [alice.name],
         "member_groups": [ops.name],
     }
-    planned = project_create("devcloud", name, dry_run=True, **wanted)
+    planned = project_create(lib_conn, name, dry_run=True, **wanted)
     assert planned.state.value == "would_create" and len(planned.steps) == 12
     assert find(admin_conn.identity.find_project, name) is None
 
@@ -193,11 +193,11 @@ def test_project_create_full_then_idempotent_then_delete(admin_conn, config, cle
     assert admin_conn.compute.get_quota_set(project.id).cores == 7
     assert admin_conn.network.get_quota(project.id).routers == 3
 
-    again = project_create("devcloud", name, **wanted)
+    again = project_create(lib_conn, name, **wanted)
     assert again.state.value == "existed" and not again.steps
     assert project_state(admin_conn, project.id) == state
 
-    plan = project_delete("devcloud", name)
+    plan = project_delete(lib_conn, name)
     assert plan.state.value == "would_delete"
     assert set(plan.resources) == {"routers", "networks", "security_groups", "rbac_policies"}
     assert project_state(admin_conn, project.id) == state
@@ -215,11 +215,11 @@ def test_project_create_full_then_idempotent_then_delete(admin_conn, config, cle
     assert not list(admin_conn.network.rbac_policies(target_project_id=project.id))
 
 
-def test_project_create_rolls_back_a_failure_midway(admin_conn, cleanup):
+def test_project_create_rolls_back_a_failure_midway(lib_conn, admin_conn, cleanup):
     name = cleanup.project_name("rollback")
     with pytest.raises(ProjectCreateError) as err:
         project_create(
-            "devcloud",
+            lib_conn,
             name,
             network_cidr="10.92.0.0/24",
             external_network=EXTERNAL,
@@ -235,7 +235,7 @@ def test_project_create_rolls_back_a_failure_midway(admin_conn, cleanup):
 
 
 def test_project_delete_refuses_protected_immutable_and_busy_projects(
-    admin_conn, config, cleanup, seeded_cloud
+    lib_conn, admin_conn, config, cleanup, seeded_cloud
 ):
     protected = admin_conn.identity.create_project(name=config.protected, domain_id="default")
     cleanup.project_names.append(config.protected)
@@ -251,24 +251,24 @@ def test_project_delete_refuses_protected_immutable_and_busy_projects(
     assert code == 1 and answer["error_type"] == "ProjectProtectedError", answer
     assert "listed in the pack config's protected_projects" in answer["error"]
     with pytest.raises(ProjectProtectedError, match="is tagged 'immutable'"):
-        project_delete("devcloud", immutable_name, force=True, dry_run=False)
+        project_delete(lib_conn, immutable_name, force=True, dry_run=False)
     with pytest.raises(ProjectProtectedError, match="the project cloud_account 'devcloud' works"):
-        project_delete("devcloud", "admin", dry_run=False)
+        project_delete(lib_conn, "admin", dry_run=False)
     with pytest.raises(ProjectNotEmptyError, match="project 'seed-web' still owns .* servers"):
-        project_delete("devcloud", "seed-web", dry_run=False)
+        project_delete(lib_conn, "seed-web", dry_run=False)
     parent_name = cleanup.project_name("parent")
     parent = admin_conn.identity.create_project(name=parent_name, domain_id="default")
     child_name = cleanup.project_name("child")
     admin_conn.identity.create_project(name=child_name, domain_id="default", parent_id=parent.id)
     with pytest.raises(ProjectNotEmptyError, match=f"has child projects: {child_name}"):
-        project_delete("devcloud", parent_name, force=True, dry_run=False)
+        project_delete(lib_conn, parent_name, force=True, dry_run=False)
     assert admin_conn.identity.get_project(protected.id)
     assert find(admin_conn.identity.find_project, immutable_name) is not None
     seed_web = seeded_cloud["projects"]["seed-web"]["id"]
     assert len(list(admin_conn.compute.servers(all_projects=True, project_id=seed_web))) >= 4
 
 
-def test_project_delete_force_removes_workload(admin_conn, throwaway_project):
+def test_project_delete_force_removes_workload(lib_conn, admin_conn, throwaway_project):
     project_id = throwaway_project.project_id
     member = throwaway_project.connect()
     server = member.compute.create_server(
@@ -286,16 +286,16 @@ def test_project_delete_force_removes_workload(admin_conn, throwaway_project):
     name = throwaway_project.project_name
 
     with pytest.raises(ProjectNotEmptyError) as err:
-        project_delete("devcloud", name, dry_run=False)
+        project_delete(lib_conn, name, dry_run=False)
     assert "1 servers (victim)" in str(err.value)
     assert f"1 floating_ips ({fip.floating_ip_address})" in str(err.value)
 
-    plan = project_delete("devcloud", name, force=True)
+    plan = project_delete(lib_conn, name, force=True)
     assert plan.state.value == "would_delete"
     assert [s.id for s in plan.resources["servers"]] == [server.id]
     assert admin_conn.compute.get_server(server.id).status in ("ACTIVE", "ERROR")
 
-    deleted = project_delete("devcloud", name, force=True, dry_run=False, wait_timeout=120)
+    deleted = project_delete(lib_conn, name, force=True, dry_run=False, wait_timeout=120)
     assert deleted.state.value == "deleted"
     assert [s.name for s in deleted.resources["servers"]] == ["victim"]
     assert deleted.objects == plan.objects
@@ -303,7 +303,9 @@ def test_project_delete_force_removes_workload(admin_conn, throwaway_project):
     assert leftovers(admin_conn, project_id, None) == {}
 
 
-def test_user_and_group_roles_add_remove_and_list(admin_conn, config, cleanup, throwaway_project):
+def test_user_and_group_roles_add_remove_and_list(
+    lib_conn, admin_conn, config, cleanup, throwaway_project
+):
     user, group = cleanup.user(), cleanup.group()
     project = throwaway_project.project_id
     identity = admin_conn.identity
@@ -317,9 +319,9 @@ def test_user_and_group_roles_add_remove_and_list(admin_conn, config, cleanup, t
     assert code == 0 and [o["outcome"] for o in added["objects"]] == ["done", "done"], added
     assert same_changes(planned, added) and not planned["changed"]
     assert identity.validate_user_has_project_role(project, user, reader)
-    again = roles.project_role_add("devcloud", project, ["reader"], user=user.id)
+    again = roles.project_role_add(lib_conn, project, ["reader"], user=user.id)
     assert again.objects[0].reason == "already present" and not again.changed
-    dry = roles.project_role_remove("devcloud", project, ["reader"], user=user.name)
+    dry = roles.project_role_remove(lib_conn, project, ["reader"], user=user.name)
     assert dry.objects[0].outcome.value == "done" and not dry.changed
     assert identity.validate_user_has_project_role(project, user, reader)
     code, removed = code_and_result(
@@ -346,7 +348,7 @@ def test_user_and_group_roles_add_remove_and_list(admin_conn, config, cleanup, t
         ("member", user.name, None),
         ("reader", None, group.name),
     }
-    dry = roles.project_role_remove("devcloud", project, ["reader"], group=group.name)
+    dry = roles.project_role_remove(lib_conn, project, ["reader"], group=group.name)
     assert dry.objects[0].outcome.value == "done" and not dry.changed
     assert identity.validate_group_has_project_role(project, group, reader)
     code, removed = code_and_result(
@@ -361,7 +363,7 @@ def test_user_and_group_roles_add_remove_and_list(admin_conn, config, cleanup, t
     assert not identity.validate_group_has_project_role(project, group, reader)
 
 
-def test_group_user_add_and_remove_several_users(admin_conn, config, cleanup):
+def test_group_user_add_and_remove_several_users(lib_conn, admin_conn, config, cleanup):
     group = cleanup.group()
     first, second = cleanup.user(), cleanup.user()
     identity = admin_conn.identity
@@ -375,10 +377,10 @@ def test_group_user_add_and_remove_several_users(admin_conn, config, cleanup):
     assert identity.check_user_in_group(first, group) and identity.check_user_in_group(
         second, group
     )
-    again = groups.group_user_add("devcloud", group.id, [first.name])
+    again = groups.group_user_add(lib_conn, group.id, [first.name])
     assert again.objects[0].reason == "already present" and not again.changed
 
-    dry = groups.group_user_remove("devcloud", group.name, [first.name, second.name])
+    dry = groups.group_user_remove(lib_conn, group.name, [first.name, second.name])
     assert {o.outcome.value for o in dry.objects} == {"done"} and not dry.changed
     assert identity.check_user_in_group(first, group)
     code, removed = code_and_result(
@@ -393,7 +395,7 @@ def test_group_user_add_and_remove_several_users(admin_conn, config, cleanup):
 
 
 def test_ambiguous_names_list_candidates_and_domains_disambiguate(
-    admin_conn, cleanup, seeded_cloud, throwaway_project
+    lib_conn, admin_conn, cleanup, seeded_cloud, throwaway_project
 ):
     seed_domain = seeded_cloud["domains"]["seed-domain"]["id"]
     twin = cleanup.user()
@@ -401,15 +403,15 @@ def test_ambiguous_names_list_candidates_and_domains_disambiguate(
     cleanup.users.append(other)
     project = throwaway_project.project_id
     with pytest.raises(AmbiguousNameError) as err:
-        roles.project_role_add("devcloud", project, ["reader"], user=twin.name)
+        roles.project_role_add(lib_conn, project, ["reader"], user=twin.name)
     assert f"(domain Default, id {twin.id})" in str(err.value)
     assert f"(domain seed-domain, id {other.id})" in str(err.value)
     report = roles.project_role_add(
-        "devcloud", project, ["reader"], user=twin.name, user_domain="seed-domain"
+        lib_conn, project, ["reader"], user=twin.name, user_domain="seed-domain"
     )
     assert report.grantee.id == other.id and report.changed
     with pytest.raises(NameNotFoundError) as err:
-        roles.project_role_add("devcloud", project, ["superuser"], user=twin.id)
+        roles.project_role_add(lib_conn, project, ["superuser"], user=twin.id)
     assert str(err.value).endswith("valid roles: admin, member, reader")
 
 

@@ -25,9 +25,9 @@ pytestmark = pytest.mark.integration
 SEED = "^seed-"
 
 
-def admin(query, clouds_yaml, **scope):
+def admin(query, conn, **scope):
     """Run as the devcloud admin over all projects (or the given scope)."""
-    return query.run(clouds_yaml.cloud, as_admin=True, **(scope or {"all_projects": True}))
+    return query.run(conn, as_admin=True, **(scope or {"all_projects": True}))
 
 
 def column(query, key):
@@ -40,7 +40,7 @@ def seed_servers(seeded_cloud, predicate=lambda s: True):
     return sorted(name for name, s in seeded_cloud["servers"].items() if predicate(s))
 
 
-def test_shutoff_servers_older_than(seeded_cloud, clouds_yaml):
+def test_shutoff_servers_older_than(seeded_cloud, lib_conn):
     cutoff = clock.now() - datetime.timedelta(days=30)
     query = admin(
         ServerQuery()
@@ -48,7 +48,7 @@ def test_shutoff_servers_older_than(seeded_cloud, clouds_yaml):
         .where("~", "name", pattern=SEED)
         .where("==", "status", value="shutoff")
         .where("older_than", "created_at", days=30),
-        clouds_yaml,
+        lib_conn,
     )
     expected = seed_servers(
         seeded_cloud,
@@ -58,20 +58,20 @@ def test_shutoff_servers_older_than(seeded_cloud, clouds_yaml):
     assert all(row["server_created_at"].tzinfo for row in query.to_props())
 
 
-def test_younger_than_uses_changes_since(seeded_cloud, clouds_yaml):
+def test_younger_than_uses_changes_since(seeded_cloud, lib_conn):
     cutoff = clock.now() - datetime.timedelta(days=20)
     query = admin(
         ServerQuery().where("~", "name", pattern=SEED).where("younger_than", "created_at", days=20),
-        clouds_yaml,
+        lib_conn,
     )
     expected = seed_servers(seeded_cloud, lambda s: clock.parse(s["created_at"]) > cutoff)
     assert column(query, "server_name") == expected
 
 
-def test_from_projects_and_chain_to_users(seeded_cloud, clouds_yaml):
+def test_from_projects_and_chain_to_users(seeded_cloud, lib_conn):
     query = admin(
         ServerQuery().select("name").where("in", "status", values=["SHUTOFF", "ERROR"]),
-        clouds_yaml,
+        lib_conn,
         from_projects=["seed-data", "seed-lab"],
     )
     expected = seed_servers(
@@ -87,8 +87,8 @@ def test_from_projects_and_chain_to_users(seeded_cloud, clouds_yaml):
         assert owners[owner]["user_email"] == seeded_cloud["users"][owner]["email"]
 
 
-def test_projects_to_servers_and_append_from(seeded_cloud, clouds_yaml):
-    projects = admin(ProjectQuery().where("==", "name", value="seed-web"), clouds_yaml)
+def test_projects_to_servers_and_append_from(seeded_cloud, lib_conn):
+    projects = admin(ProjectQuery().where("==", "name", value="seed-web"), lib_conn)
     servers = projects.then(ServerQuery).select("name").append_from(UserQuery, "email")
     assert column(servers, "server_name") == seed_servers(
         seeded_cloud, lambda s: s["project"] == "seed-web"
@@ -97,10 +97,10 @@ def test_projects_to_servers_and_append_from(seeded_cloud, clouds_yaml):
     assert emails == {"bob@example.com", "alice@example.com"}
 
 
-def test_hypervisors_with_placement_usage_and_their_servers(seeded_cloud, clouds_yaml):
+def test_hypervisors_with_placement_usage_and_their_servers(seeded_cloud, lib_conn):
     query = admin(
         HypervisorQuery().select("name", "state", "status", "vcpus", "vcpus_used", "memory_mb"),
-        clouds_yaml,
+        lib_conn,
     )
     rows = {row["hypervisor_name"]: row for row in query.to_props()}
     assert sorted(rows) == sorted(seeded_cloud["hypervisors"])
@@ -108,20 +108,20 @@ def test_hypervisors_with_placement_usage_and_their_servers(seeded_cloud, clouds
         assert row["hypervisor_state"] == "up" and row["hypervisor_vcpus"] > 0
         assert row["hypervisor_vcpus_used"] >= 0
     servers = query.then(ServerQuery).where("~", "name", pattern=SEED)
-    servers.run(clouds_yaml.cloud, all_projects=True, as_admin=True)
+    servers.run(lib_conn, all_projects=True, as_admin=True)
     assert column(servers, "server_name") == seed_servers(seeded_cloud, lambda s: s["host"])
 
 
-def test_decommission_flavors_and_images_to_servers(seeded_cloud, clouds_yaml):
+def test_decommission_flavors_and_images_to_servers(seeded_cloud, lib_conn):
     key = seeded_cloud["decommission_key"]
     flavors = [
         row
-        for row in admin(FlavorQuery().select("name", "extra_specs"), clouds_yaml).to_props()
+        for row in admin(FlavorQuery().select("name", "extra_specs"), lib_conn).to_props()
         if key in (row["flavor_extra_specs"] or {})
     ]
     assert [row["flavor_name"] for row in flavors] == ["seed.legacy"]
     servers = (
-        admin(FlavorQuery().where("==", "name", value="seed.legacy"), clouds_yaml)
+        admin(FlavorQuery().where("==", "name", value="seed.legacy"), lib_conn)
         .then(ServerQuery)
         .select("name")
     )
@@ -130,7 +130,7 @@ def test_decommission_flavors_and_images_to_servers(seeded_cloud, clouds_yaml):
     )
     images = admin(
         ImageQuery().select("id", "properties").where("==", "name", value="seed-legacy-os"),
-        clouds_yaml,
+        lib_conn,
     )
     assert images.to_props()[0]["image_properties"][key]
     on_image = images.then("servers").select("name")
@@ -139,18 +139,16 @@ def test_decommission_flavors_and_images_to_servers(seeded_cloud, clouds_yaml):
     )
 
 
-def test_users_projects_domains(seeded_cloud, clouds_yaml):
-    users = admin(
-        UserQuery().where("~", "name", pattern=SEED), clouds_yaml, from_domain="seed-domain"
-    )
+def test_users_projects_domains(seeded_cloud, lib_conn):
+    users = admin(UserQuery().where("~", "name", pattern=SEED), lib_conn, from_domain="seed-domain")
     assert column(users, "user_name") == sorted(
         n for n, u in seeded_cloud["users"].items() if u["domain_id"] != "default"
     )
     no_email = admin(
-        UserQuery().where("~", "name", pattern=SEED).where("is_null", "email"), clouds_yaml
+        UserQuery().where("~", "name", pattern=SEED).where("is_null", "email"), lib_conn
     )
     assert column(no_email, "user_name") == ["seed-dave"]
-    projects = admin(ProjectQuery().where("~", "name", pattern=SEED), clouds_yaml)
+    projects = admin(ProjectQuery().where("~", "name", pattern=SEED), lib_conn)
     assert column(projects, "project_name") == sorted(seeded_cloud["projects"])
 
 
@@ -167,20 +165,20 @@ def test_users_projects_domains(seeded_cloud, clouds_yaml):
         ),
     ],
 )
-def test_other_resources(seeded_cloud, clouds_yaml, query, key, section):
-    found = column(admin(query.select(key), clouds_yaml), key)
+def test_other_resources(seeded_cloud, lib_conn, query, key, section):
+    found = column(admin(query.select(key), lib_conn), key)
     assert set(seeded_cloud[section]) <= set(found)
 
 
-def test_ports_of_a_server(seeded_cloud, clouds_yaml):
+def test_ports_of_a_server(seeded_cloud, lib_conn):
     fip = seeded_cloud["floating_ips"]["198.51.100.20"]
-    ports = admin(PortQuery().where("==", "id", value=fip["port_id"]), clouds_yaml)
+    ports = admin(PortQuery().where("==", "id", value=fip["port_id"]), lib_conn)
     assert column(ports, "port_id") == [fip["port_id"]]
 
 
-def test_search_entry_as_actions_call_it(seeded_cloud, clouds_yaml):
+def test_search_entry_as_actions_call_it(seeded_cloud, lib_conn):
     result = search(
-        clouds_yaml.cloud,
+        lib_conn,
         "servers",
         preset="~",
         property_name="name",
