@@ -119,20 +119,23 @@ def move_back(cloud: str, admin, project_id: str, host: str, workers: int = 8) -
 
 def drain(cloud: str, args, concurrency: int, prefix: str) -> Dict[str, Any]:
     """One timed drain of the source to the target."""
+    from apis.openstack_api.connection import connect
     from workflows.hypervisor_drain import drain_hypervisor
 
     started = time.perf_counter()
-    result = drain_hypervisor(
-        cloud,
-        args.source,
-        "drain benchmark",
-        operator="drain_bench",
-        live=not args.cold,
-        concurrency=concurrency,
-        target_host=args.target,
-        dry_run=False,
-        migration={"skip_name_patterns": [f"^(?!{prefix})"]},
-    )
+    # the action's one connection per execution is part of its time
+    with connect(cloud) as conn:
+        result = drain_hypervisor(
+            conn,
+            args.source,
+            "drain benchmark",
+            operator="drain_bench",
+            live=not args.cold,
+            concurrency=concurrency,
+            target_host=args.target,
+            dry_run=False,
+            migration={"skip_name_patterns": [f"^(?!{prefix})"]},
+        )
     result["measured_seconds"] = time.perf_counter() - started
     return result
 
