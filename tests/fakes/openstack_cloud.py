@@ -5,12 +5,10 @@ arguments the real method does not take fails; list filters must be in the resou
 query mapping and create/update attributes must be real body attributes of the resource class.
 """
 
-import contextlib
 import itertools
 from typing import Any, Dict, List
 from unittest import mock
 
-import pytest
 from openstack import exceptions, fields
 from openstack.block_storage.v3 import _proxy as block_storage_proxy
 from openstack.block_storage.v3.quota_set import QuotaSet as VolumeQuotaSet

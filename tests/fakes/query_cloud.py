@@ -299,6 +299,7 @@ class FakeConnection:
     def __init__(self, cloud_name: str = "prod", **data: list):
         self.config = SimpleNamespace(name=cloud_name)
         self.derived_in: List[int] = []  # the thread of each global_request(), shared by all
+        self.global_request_id = None
         self.calls: List[tuple] = []
         self.compute = FakeCompute(self.calls, data)
         self.identity = FakeIdentity(self.calls, data)

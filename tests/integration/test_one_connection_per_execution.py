@@ -150,7 +150,7 @@ def test_sensor_polls_authenticate_once_per_cloud(authentications, seeded_cloud)
         {"source_cloud": CLOUD, "target_cloud": TWIN}
     )
     result = cloud_cross_check.poll(settings, {})
-    assert result.errors == []
+    assert not result.errors
     assert authentications() == 2
     hypervisor_watch.poll(CLOUD, {})
     assert authentications() == 1

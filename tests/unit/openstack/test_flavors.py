@@ -10,7 +10,7 @@ from tests.fakes.openstack_cloud import FakeCloud
 
 
 @pytest.fixture(name="cloud")
-def fixture_cloud(monkeypatch):
+def fixture_cloud():
     """A public flavor, a private one with web's access, projects web and data."""
     cloud = FakeCloud()
     cloud.project("web")

@@ -24,7 +24,7 @@ def fip(address, project, port=None, network="n-pub"):
 
 
 @pytest.fixture(name="cloud")
-def fixture_cloud(monkeypatch):
+def fixture_cloud():
     """Projects web, ops and admin; web holds one floating IP, ops an attached one."""
     cloud = FakeCloud()
     for name in ("web", "ops", "admin"):

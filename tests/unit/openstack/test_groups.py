@@ -9,7 +9,7 @@ from tests.result_schemas import check_result
 
 
 @pytest.fixture(name="cloud")
-def fixture_cloud(monkeypatch):
+def fixture_cloud():
     cloud = FakeCloud()
     cloud.ops = cloud.group("ops")
     cloud.alice, cloud.bob = cloud.user("alice"), cloud.user("bob")

@@ -19,7 +19,7 @@ TOMORROW = (NOW + datetime.timedelta(days=1)).date()
 
 
 @pytest.fixture(name="cloud")
-def fixture_cloud(monkeypatch, pin_clock):
+def fixture_cloud(pin_clock):
     """Images: private (owned by data), shared, public; projects web and data; today is NOW."""
     pin_clock(NOW)
     cloud = FakeCloud()

@@ -518,7 +518,7 @@ def test_the_watch_window_follows_the_newest_record(pin_clock):
 
 # ---------------------------------------------------------------------- the action function
 @pytest.fixture(name="action_cloud")
-def fixture_action_cloud(monkeypatch):
+def fixture_action_cloud():
     """The fake cloud behind migrate_server's connect()."""
     cloud = make_cloud(make_server("web"), make_server("gpu", specs=GPU))
     return cloud

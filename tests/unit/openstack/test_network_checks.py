@@ -35,7 +35,7 @@ def gateway_cloud():
 
 
 @pytest.fixture(name="cloud")
-def fixture_cloud(monkeypatch):
+def fixture_cloud():
     """The gateway cloud plus routers without addresses and one without a gateway."""
     cloud = gateway_cloud()
     cloud.add("routers", router("noip-good", "n-public"))

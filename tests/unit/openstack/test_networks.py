@@ -32,7 +32,7 @@ ACTIONS = Path(__file__).resolve().parents[3] / "actions"
 
 
 @pytest.fixture(name="cloud")
-def fixture_cloud(monkeypatch):
+def fixture_cloud():
     """Two projects (one name in two domains), an external and a project network."""
     cloud = FakeCloud()
     cloud.project("web")

@@ -40,7 +40,7 @@ FULL = {
 
 
 @pytest.fixture(name="cloud")
-def fixture_cloud(monkeypatch):
+def fixture_cloud():
     cloud = FakeCloud()
     cloud.alice = cloud.user("alice")
     cloud.ops = cloud.group("ops")

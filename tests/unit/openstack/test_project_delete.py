@@ -27,7 +27,7 @@ PROTECTED = ["admin", "service"]
 
 
 @pytest.fixture(name="cloud")
-def fixture_cloud(monkeypatch):
+def fixture_cloud():
     cloud = FakeCloud()
     cloud.web = cloud.project("web")
     return cloud
@@ -157,7 +157,7 @@ def test_an_empty_project_needs_no_force_and_takes_its_network_along(cloud):
     assert counts(cloud) == {"Domain": 2, "Role": 3, "Project": 1}
 
 
-def test_volumes_are_checked_where_the_cloud_has_cinder(monkeypatch):
+def test_volumes_are_checked_where_the_cloud_has_cinder():
     services = ("identity", "compute", "network", "image", "block-storage")
     cloud = FakeCloud(services=services)
     web = cloud.project("web")

@@ -15,7 +15,7 @@ VOLUME = {key.key: (100, 0) for key in QuotaKey.of(QuotaService.VOLUME)}
 
 
 @pytest.fixture(name="cloud")
-def fixture_cloud(monkeypatch):
+def fixture_cloud():
     """Project web using 4 cores and 2 floating IPs; no block storage."""
     cloud = FakeCloud()
     cloud.project("web")

@@ -17,7 +17,7 @@ from tests.result_schemas import check_result
 
 
 @pytest.fixture(name="cloud")
-def fixture_cloud(monkeypatch):
+def fixture_cloud():
     cloud = FakeCloud()
     cloud.web = cloud.project("web")
     cloud.alice = cloud.user("alice")

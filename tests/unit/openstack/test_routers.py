@@ -13,7 +13,7 @@ from tests.fakes.openstack_cloud import FakeCloud
 
 
 @pytest.fixture(name="cloud")
-def fixture_cloud(monkeypatch):
+def fixture_cloud():
     """A project with two subnets, two external networks and one router on the first."""
     cloud = FakeCloud()
     cloud.project("web")

@@ -11,7 +11,7 @@ from tests.result_schemas import check_result
 
 
 @pytest.fixture(name="cloud")
-def fixture_cloud(monkeypatch):
+def fixture_cloud():
     """Project web with its default group (one https rule stored as neutron does) and 'lb'."""
     from tests.fakes.openstack_cloud import FakeCloud
 

@@ -42,7 +42,7 @@ def make_conn(**data) -> FakeConnection:
 
 
 @pytest.fixture(name="cloud")
-def fixture_cloud(monkeypatch, pin_clock):
+def fixture_cloud(pin_clock):
     """Two SHUTOFF servers on hv1 and hv2, one without actions, and one in ERROR."""
 
     def server(sid, name, status, project, host, updated_days):

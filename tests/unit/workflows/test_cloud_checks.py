@@ -33,7 +33,7 @@ def rule(rule_id, protocol="tcp", low=None, high=None, prefix="0.0.0.0/0", group
 
 
 @pytest.fixture(name="cloud")
-def fixture_cloud(monkeypatch):
+def fixture_cloud():
     """A cloud with one live and traces of one deleted project."""
     conn = FakeConnection(
         projects=[Project(id="p-live", name="live")],

@@ -17,7 +17,7 @@ DAY = " 10:00:00 up {} days,  1:00,  0 users"
 
 
 @pytest.fixture(name="cloud")
-def fixture_cloud(monkeypatch):
+def fixture_cloud():
     """hv1 busy, hv2 empty and long up, hv3 empty but in the gpu aggregate, hv4 disabled."""
     conn = FakeConnection(
         hypervisors=[

@@ -2,7 +2,6 @@
 
 import dataclasses
 import re
-import threading
 from pathlib import Path
 
 import pytest
