@@ -173,6 +173,20 @@ class FakeCompute(FakeProxy):
         service.status, service.disabled_reason = "enabled", None
         return service
 
+    def server_actions(self, server, **query):
+        """Instance actions of one server (``server_actions`` by server id), newest first."""
+        self._check("server_actions", (server,), query)
+        return iter(self.data.get("server_actions", {}).get(server, []))
+
+    def stop_server(self, server):
+        """Stop a server: ``stop_results`` by server id says what happens (a status to go to,
+        or an exception to raise); the default is SHUTOFF."""
+        self._check("stop_server", (server,), {})
+        outcome = self.data.get("stop_results", {}).get(server.id, "SHUTOFF")
+        if isinstance(outcome, Exception):
+            raise outcome
+        server.status = outcome
+
     def get_flavor_access(self, flavor):
         """Projects with access to a private flavor."""
         self._check("get_flavor_access", (flavor,), {})
@@ -210,9 +224,9 @@ class FakeIdentity(FakeProxy):
                 return project
         return _missing(name_or_id, ignore_missing)
 
-    def find_domain(self, name_or_id, ignore_missing=True, **query):
+    def find_domain(self, name_or_id, ignore_missing=True):
         """Keystone-like find by id or name."""
-        self._check("find_domain", (name_or_id,), {"ignore_missing": ignore_missing, **query})
+        self._check("find_domain", (name_or_id,), {"ignore_missing": ignore_missing})
         for domain in self.data.get("domains", []):
             if name_or_id in (domain.id, domain.name):
                 return domain

@@ -1,10 +1,77 @@
-"""The fake cloud itself: its proxies are the real openstacksdk signatures."""
+"""The fakes of tests/fakes themselves: every proxy method they fake has the signature of the
+installed openstacksdk's, so a call the SDK would reject fails in the unit tests too."""
+
+import inspect
 
 import pytest
 from openstack import exceptions
 
-from tests.fakes import project_cloud
+from tests.fakes import project_cloud, query_cloud
 from tests.fakes.openstack_cloud import FakeCloud
+
+# modules that extend the query fake's proxies for one workflow's tests
+from tests.unit.openstack import test_migrations  # noqa: F401  pylint: disable=unused-import
+from tests.unit.workflows import (  # noqa: F401  pylint: disable=unused-import
+    test_hypervisor_test_server,
+)
+
+
+def _proxy_fakes(cls=query_cloud.FakeProxy):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _proxy_fakes(sub)
+
+
+def _mismatch(fake, real) -> str:
+    """Why ``fake`` cannot stand in for ``real`` (both unbound methods), or ''."""
+    fake_params = list(inspect.signature(fake).parameters.values())[1:]
+    real_params = {p.name: p for p in list(inspect.signature(real).parameters.values())[1:]}
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in real_params.values())
+    for param in fake_params:
+        known = real_params.get(param.name)
+        if known is not None and known.kind is param.kind:
+            continue
+        if known is None and takes_any and param.kind is param.KEYWORD_ONLY:
+            continue
+        if known is None and takes_any and param.kind is param.POSITIONAL_OR_KEYWORD:
+            continue
+        return f"{param} is not a parameter of the real method"
+    named = {p.name for p in fake_params}
+    for name, param in real_params.items():
+        required = param.default is param.empty and param.kind in (
+            param.POSITIONAL_ONLY,
+            param.POSITIONAL_OR_KEYWORD,
+            param.KEYWORD_ONLY,
+        )
+        if required and name not in named:
+            return f"the real method requires {name!r}"
+    return ""
+
+
+@pytest.mark.parametrize("fake_proxy", list(_proxy_fakes()), ids=lambda cls: cls.__name__)
+def test_every_faked_method_has_the_sdk_signature(fake_proxy):
+    problems = {}
+    for name, method in vars(fake_proxy).items():
+        if name.startswith("_") or not inspect.isfunction(method):
+            continue
+        real = getattr(fake_proxy.real, name, None)
+        problems[name] = (
+            "the real proxy has no such method" if real is None else _mismatch(method, real)
+        )
+    assert {name: why for name, why in problems.items() if why} == {}
+
+
+def test_the_signature_check_catches_a_wrong_fake():
+    class Wrong(query_cloud.FakeIdentity):
+        """find_domain with a filter keystone's proxy does not take."""
+
+        def find_domain(self, name_or_id, ignore_missing=True, **query):
+            raise NotImplementedError
+
+    real = query_cloud.FakeIdentity.real
+    assert _mismatch(Wrong.find_domain, real.find_domain) == (
+        "**query is not a parameter of the real method"
+    )
 
 
 @pytest.fixture(name="fake")

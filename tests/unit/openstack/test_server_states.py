@@ -10,7 +10,7 @@ from openstack.identity.v3.project import Project
 
 from apis.openstack_api import hypervisor_service, server_states
 from apis.openstack_api.server_states import ServerState, ServerStateError, entered
-from tests.fakes.query_cloud import FakeCompute, FakeConnection
+from tests.fakes.query_cloud import FakeConnection
 
 NOW = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.timezone.utc)
 
@@ -23,22 +23,6 @@ def ago(days: float) -> str:
 def action(name: str, days: float) -> ServerAction:
     """An instance action that started ``days`` before NOW."""
     return ServerAction(action=name, start_time=ago(days))
-
-
-class ActionsCompute(FakeCompute):
-    """The fake compute proxy plus instance actions (per server id)."""
-
-    def server_actions(self, server, **query):
-        """Instance actions of one server, newest first like nova."""
-        self._check("server_actions", (server,), query)
-        return iter(self.data.get("server_actions", {}).get(server, []))
-
-
-def make_conn(**data) -> FakeConnection:
-    """A FakeConnection whose compute proxy also lists instance actions."""
-    conn = FakeConnection(**data)
-    conn.compute = ActionsCompute(conn.calls, conn.compute.data)
-    return conn
 
 
 @pytest.fixture(name="cloud")
@@ -55,7 +39,7 @@ def fixture_cloud(pin_clock):
             updated_at=ago(updated_days)[:19] + "Z",
         )
 
-    conn = make_conn(
+    conn = FakeConnection(
         servers=[
             server("s-old", "old", "SHUTOFF", "p-web", "hv1", 1),
             server("s-new", "new", "SHUTOFF", "p-lab", "hv2", 0.5),

@@ -16,31 +16,10 @@ from apis.errors import CloudopsError
 from apis.openstack_api import servers as servers_api
 from apis.openstack_api.connection import WorkerConnections
 from apis.openstack_api.hypervisor_service import HypervisorServiceError
+from tests.fakes.query_cloud import FakeConnection
 from tests.result_schemas import check_result
-from tests.fakes.query_cloud import FakeCompute, FakeConnection
 from workflows import hypervisor_shutdown
 from workflows.hypervisor_shutdown import HypervisorShutdownError
-
-
-class PowerCompute(FakeCompute):
-    """The fake compute proxy plus stop_server: ``stop_results`` says what each stop does
-    (a status to go to, or an exception to raise); the default is SHUTOFF."""
-
-    def stop_server(self, server):
-        """Stop a server (recorded, checked, and applied to the fake)."""
-        self._check("stop_server", (server,), {})
-        outcome = self.data.get("stop_results", {}).get(server.id, "SHUTOFF")
-        if isinstance(outcome, Exception):
-            raise outcome
-        server.status = outcome
-
-
-class PowerConnection(FakeConnection):
-    """A FakeConnection whose compute proxy stops servers."""
-
-    def __init__(self, **data):
-        super().__init__(**data)
-        self.compute = PowerCompute(self.calls, self.compute.data)
 
 
 def make_server(sid, name, status, host="hv1", project="p-web"):
@@ -51,7 +30,7 @@ def make_server(sid, name, status, host="hv1", project="p-web"):
 @pytest.fixture(name="cloud")
 def fixture_cloud(monkeypatch):
     """hv1 with two running servers, a stopped one, one in ERROR, and a lab server; hv2 other."""
-    conn = PowerConnection(
+    conn = FakeConnection(
         servers=[
             make_server("s-a", "web-a", "ACTIVE"),
             make_server("s-b", "web-b", "ACTIVE"),
