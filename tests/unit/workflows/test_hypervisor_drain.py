@@ -10,8 +10,8 @@ import yaml
 from apis.openstack_api import hypervisor_service, migration_watch, migrations
 from packtools.orquesta_check import check_workflow
 from packtools.pack import action_parameters, load_pack
+from tests.fakes.nova import GPU, make_cloud, make_server
 from tests.result_schemas import check_result
-from tests.unit.openstack.test_migrations import GPU, make_cloud, make_server
 from workflows import hypervisor_drain
 from workflows.hypervisor_drain import DrainError, drain_hypervisor, plan_drain
 

@@ -1,136 +1,22 @@
 """hypervisor.test.server against a fake cloud whose calls are checked against the SDK."""
 
 import dataclasses
-import inspect
-import itertools
 import re
 
 import pytest
 from openstack import exceptions
 from openstack.compute.v2.flavor import Flavor
 from openstack.compute.v2.hypervisor import Hypervisor
-from openstack.compute.v2.server import Server
 from openstack.compute.v2.service import Service
 from openstack.image.v2.image import Image
-from openstack.placement.v1._proxy import Proxy as PlacementProxy
-from openstack.placement.v1.resource_provider_trait import ResourceProviderTrait
 from openstack.network.v2.network import Network
 
 from apis.openstack_api import servers as servers_api
 from apis.openstack_api.hypervisor_service import HypervisorServiceError
+from tests.fakes.boots import TRAIT, BootCompute, BootingConnection, FakePlacement
 from tests.result_schemas import check_result
-from tests.fakes.query_cloud import FakeCompute, FakeConnection, FakeNetwork
 from workflows import hypervisor_test_server as hts
 from workflows.hypervisor_test_server import HypervisorTestServerError
-
-TRAIT = "COMPUTE_STATUS_DISABLED"
-SERVER_IDS = itertools.count()
-
-
-class FakePlacement:
-    """Resource provider traits with generations, through the SDK proxy's trait methods;
-    ``conflicts`` updates answer 409 first."""
-
-    def __init__(self, traits, conflicts=0):
-        self.traits = traits
-        self.generation = 1
-        self.conflicts = conflicts
-        self.puts = []
-
-    def get_resource_provider_trait(self, resource_provider):
-        """GET the traits of a provider (an id here)."""
-        return ResourceProviderTrait(
-            resource_provider_id=resource_provider,
-            traits=sorted(self.traits[resource_provider]),
-            resource_provider_generation=self.generation,
-        )
-
-    def set_resource_provider_trait(self, resource_provider_trait, **attrs):
-        """PUT the traits of a provider (generation checked)."""
-        assert set(attrs) == {"traits"}
-        provider = resource_provider_trait.resource_provider_id
-        self.puts.append((provider, TRAIT in attrs["traits"]))
-        if self.conflicts:
-            self.conflicts -= 1
-            self.generation += 1
-            raise exceptions.ConflictException("generation conflict")
-        assert resource_provider_trait.resource_provider_generation == self.generation
-        self.traits[provider] = set(attrs["traits"])
-        self.generation += 1
-        return resource_provider_trait
-
-
-def test_fake_placement_matches_the_sdk_proxy():
-    for name in ("get_resource_provider_trait", "set_resource_provider_trait"):
-        fake = inspect.signature(getattr(FakePlacement, name))
-        real = inspect.signature(getattr(PlacementProxy, name))
-        assert list(fake.parameters) == list(real.parameters), name
-
-
-class BootCompute(FakeCompute):
-    """The fake compute proxy plus boots and deletes: ``boot_results`` maps a flavor name to
-    the status its servers reach (default ACTIVE) or an exception create_server raises."""
-
-    def flavors(self, details=True, get_extra_specs=False, **query):
-        """Flavors (all of them for is_public=None)."""
-        self._check("flavors", (details, get_extra_specs), query)
-        assert set(query) <= {"is_public"}
-        return iter(self.data["flavors"])
-
-    def create_server(self, **attrs):
-        """Boot: the server lands on the forced host, remembering if the host could take it."""
-        self._check("create_server", (), attrs)
-        outcome = self.data.get("boot_results", {}).get(attrs["flavor_id"], "ACTIVE")
-        if isinstance(outcome, Exception):
-            raise outcome
-        host = attrs["availability_zone"].split(":")[1]
-        placement = self.data["placement"]
-        blocked = TRAIT in placement.traits[f"rp-{host}"]
-        created = Server(
-            id=f"srv-{next(SERVER_IDS)}",
-            name=attrs["name"],
-            status="ERROR" if blocked else outcome,
-            compute_host=host,
-            fault={"message": "No valid host was found."} if blocked else None,
-        )
-        self.data["servers"].append(created)
-        self.data["boots"].append(attrs)
-        return created
-
-    def delete_server(self, server, ignore_missing=True, force=False):
-        """Delete (recorded)."""
-        self._check("delete_server", (server,), {"ignore_missing": ignore_missing, "force": force})
-        if self.data.get("delete_fails"):
-            raise exceptions.HttpException("delete refused")
-        self.data["servers"].remove(server)
-
-    def wait_for_delete(self, res, interval=2, wait=120, callback=None):
-        """Gone already."""
-        self._check("wait_for_delete", (res,), {"interval": interval, "wait": wait})
-        assert callback is None
-        return res
-
-
-class NetworkWithFind(FakeNetwork):
-    """The fake network proxy plus find_network."""
-
-    def find_network(self, name_or_id, ignore_missing=True, **query):
-        """By name or id."""
-        self._check("find_network", (name_or_id,), {"ignore_missing": ignore_missing, **query})
-        match = [n for n in self.data["networks"] if name_or_id in (n.id, n.name)]
-        return match[0] if match else None
-
-
-class TestConnection(FakeConnection):
-    """A FakeConnection with boots, networks and trait-keeping placement."""
-
-    __test__ = False
-
-    def __init__(self, **data):
-        super().__init__(**data)
-        self.compute = BootCompute(self.calls, self.compute.data)
-        self.network = NetworkWithFind(self.calls, self.compute.data)
-        self.placement = data["placement"]
 
 
 def flavor(fid, name, public=True, disabled=False, specs=None):
@@ -143,7 +29,7 @@ def flavor(fid, name, public=True, disabled=False, specs=None):
 @pytest.fixture(name="cloud")
 def fixture_cloud(monkeypatch):
     """hv1 (zone az1) enabled, hv2 (no zone) disabled; four usable flavors of six."""
-    conn = TestConnection(
+    conn = BootingConnection(
         hypervisors=[
             Hypervisor(id=f"rp-hv{n}", name=f"hv{n}.example", service_details={"host": f"hv{n}"})
             for n in (1, 2)
