@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from action_runtime.dispatch import dispatch
 from action_runtime.jsonable import to_jsonable
-from apis.openstack_api.exceptions import UnknownCloudError
+from apis.openstack_api.connection import connect
 from apis.openstack_api.identity import groups, roles
 from apis.openstack_api.identity.exceptions import (
     AmbiguousNameError,
@@ -417,9 +418,9 @@ def test_ambiguous_names_list_candidates_and_domains_disambiguate(
 
 def test_member_of_a_project_is_refused_by_keystone(throwaway_project, monkeypatch):
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(throwaway_project.clouds_yaml))
-    with pytest.raises(OpenStackRequestError) as err:
+    with pytest.raises(OpenStackRequestError) as err, connect(throwaway_project.cloud) as conn:
         roles.project_role_add(
-            throwaway_project.cloud,
+            conn,
             throwaway_project.project_id,
             ["admin"],
             user=throwaway_project.user_id,
@@ -430,5 +431,10 @@ def test_member_of_a_project_is_refused_by_keystone(throwaway_project, monkeypat
 
 def test_unknown_cloud_is_refused_before_anything(clouds_yaml):
     assert clouds_yaml.path.exists()
-    with pytest.raises(UnknownCloudError, match="Did you mean 'devcloud'?"):
-        groups.group_user_add("devclod", "g", ["u"])
+    ok, failure = dispatch(
+        "apis.openstack_api.identity.groups:group_user_add",
+        {"cloud_account": "devclod", "group": "g", "users": ["u"]},
+        {},
+    )
+    assert not ok and failure["error_type"] == "UnknownCloudError"
+    assert failure["error"].endswith("Did you mean 'devcloud'?")
