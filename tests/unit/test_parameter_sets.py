@@ -58,8 +58,8 @@ def test_the_set_is_built_from_the_parameters_and_the_config():
         {"cloud_account": "prod", "smtp_account": "relay", "cc": ["desk@x.org"], "dry_run": False},
         CONFIG,
     )
+    # the runtime opens the connection (conn) for cloud_account itself
     assert arguments == {
-        "cloud_account": "prod",
         "delivery": Delivery(
             SMTPAccount(name="relay", host="smtp.example.org"),
             cc=["desk@x.org"],
