@@ -335,3 +335,17 @@ class FakeConnection:
     def microversions(self, method: str) -> List[Any]:
         """The microversion of every raw listing of one kind."""
         return [args[0] for name, args, _ in self.calls if name == f"{method}.microversion"]
+
+
+def two_hypervisors(disabled_reason: str) -> List[Hypervisor]:
+    """hv1 up and enabled; hv2 down and disabled for ``disabled_reason``."""
+    return [
+        Hypervisor(id="rp-1", name="hv1", state="up", status="enabled"),
+        Hypervisor(
+            id="rp-2",
+            name="hv2",
+            state="down",
+            status="disabled",
+            service_details={"host": "hv2", "disabled_reason": disabled_reason},
+        ),
+    ]

@@ -4,14 +4,13 @@ import datetime
 
 import pytest
 from openstack.compute.v2.flavor import Flavor
-from openstack.compute.v2.hypervisor import Hypervisor
 from openstack.compute.v2.server import Server
 from openstack.identity.v3.project import Project
 from openstack.identity.v3.user import User
 from openstack.image.v2.image import Image
 
 from apis.email_api.account import SMTPAccount
-from tests.fakes.query_cloud import FakeConnection
+from tests.fakes.query_cloud import FakeConnection, two_hypervisors
 
 NOW = datetime.datetime(2026, 6, 15, 9, 30, tzinfo=datetime.timezone.utc)
 
@@ -92,16 +91,7 @@ def fixture_cloud():
             Image(id="img-dup-1", name="twin", status="active", visibility="public"),
             Image(id="img-dup-2", name="twin", status="active", visibility="public"),
         ],
-        hypervisors=[
-            Hypervisor(id="rp-1", name="hv1", state="up", status="enabled"),
-            Hypervisor(
-                id="rp-2",
-                name="hv2",
-                state="down",
-                status="disabled",
-                service_details={"host": "hv2", "disabled_reason": "disk swap"},
-            ),
-        ],
+        hypervisors=two_hypervisors("disk swap"),
     )
 
 

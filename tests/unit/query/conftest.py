@@ -5,7 +5,6 @@ import datetime
 import pytest
 from openstack.compute.v2.aggregate import Aggregate
 from openstack.compute.v2.flavor import Flavor
-from openstack.compute.v2.hypervisor import Hypervisor
 from openstack.compute.v2.server import Server
 from openstack.identity.v3.domain import Domain
 from openstack.identity.v3.project import Project
@@ -16,7 +15,7 @@ from openstack.network.v2.network import Network
 from openstack.network.v2.port import Port
 from openstack.network.v2.security_group import SecurityGroup
 
-from tests.fakes.query_cloud import FakeConnection
+from tests.fakes.query_cloud import FakeConnection, two_hypervisors
 
 NOW = datetime.datetime(2026, 6, 15, 9, 30, tzinfo=datetime.timezone.utc)
 
@@ -89,16 +88,7 @@ def fixture_cloud():
                 properties={"cloudops:decommission_date": "2027-01-01"},
             ),
         ],
-        hypervisors=[
-            Hypervisor(id="rp-1", name="hv1", state="up", status="enabled"),
-            Hypervisor(
-                id="rp-2",
-                name="hv2",
-                state="down",
-                status="disabled",
-                service_details={"host": "hv2", "disabled_reason": "maintenance"},
-            ),
-        ],
+        hypervisors=two_hypervisors("maintenance"),
         aggregates=[Aggregate(id=1, name="gpu", hosts=["hv2"], metadata={"gpu": "true"})],
         ips=[FloatingIP(id="fip-1", floating_ip_address="198.51.100.5", project_id="p-web")],
         networks=[Network(id="net-1", name="web-net", project_id="p-web", is_shared=False)],
