@@ -312,14 +312,14 @@ def test_real_send_goes_through_the_connection(cloud, relay):
     assert "Ops" in parsed.get_payload()[0].get_content()
 
 
-def test_a_real_notification_logs_one_progress_line_per_user(relay, progress_lines):
+def test_a_real_notification_logs_one_progress_line_per_user(cloud, relay, progress_lines):
     with mock.patch.object(sender_module, "SMTPConnection", autospec=True) as cls:
         connection = cls.return_value
         connection.__enter__.return_value = connection
         connection.send.return_value = {}
         connection.reconnects = 0
         email_users.email_users_with_shutoff_vms(
-            "prod", Delivery(relay, dry_run=False), all_projects=True
+            cloud, Delivery(relay, dry_run=False), all_projects=True
         )
     assert progress_lines() == [
         "email via relay: sent to alice (alice@example.org) (1 of 2, 1.5 s)",

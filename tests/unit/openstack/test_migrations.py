@@ -351,8 +351,7 @@ def test_snapshot_that_never_finishes(action_cloud):
     assert not action_cloud.called("live_migrate_server")
 
 
-@pytest.mark.usefixtures("action_cloud")
-def test_migrate_server_logs_its_steps(progress_lines, pin_clock):
+def test_migrate_server_logs_its_steps(action_cloud, progress_lines, pin_clock):
     pin_clock("2026-06-15T09:30:00Z")
     migrate_server(action_cloud, "web", snapshot_first=True, dry_run=False)
     assert progress_lines() == [

@@ -314,7 +314,7 @@ def test_workflow_check_catches_a_wrong_parameter(tmp_path):
 def test_drain_logs_one_line_per_server_with_n_of_total_and_elapsed(cloud, progress_lines):
     cloud.compute.behaviour["web-2"] = "async-error"
     with pytest.raises(DrainError):
-        drain_hypervisor("prod", "hv-a", "kernel update", concurrency=1, dry_run=False)
+        drain_hypervisor(cloud, "hv-a", "kernel update", concurrency=1, dry_run=False)
     lines = progress_lines()
     assert lines[0] == "drain hv-a: disabled; 5 server(s) to move, 1 at a time (0 of 5, 1.5 s)"
     assert lines[1:3] == [
@@ -330,9 +330,8 @@ def test_drain_logs_one_line_per_server_with_n_of_total_and_elapsed(cloud, progr
     assert len(lines) == 6
 
 
-@pytest.mark.usefixtures("cloud")
-def test_drain_dry_run_logs_one_summary_line(progress_lines):
-    drain_hypervisor("prod", "hv-a", "kernel update")
+def test_drain_dry_run_logs_one_summary_line(cloud, progress_lines):
+    drain_hypervisor(cloud, "hv-a", "kernel update")
     assert progress_lines() == [
         "drain hv-a (dry run): 1 skipped, 1 refused, 3 planned (0 of 5, 1.5 s)"
     ]

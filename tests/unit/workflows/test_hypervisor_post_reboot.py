@@ -227,7 +227,7 @@ def test_test_server_settings_come_from_hypervisor_maintenance(apis):
 
 def test_each_step_gets_a_progress_line(apis, progress_lines):
     apis.enable_hypervisor.return_value = {"status": "enabled", "changed": True}
-    run()
+    run(apis.conn)
     assert progress_lines() == [
         "post.reboot hv1: waiting up to 20 minutes for it to come back (0 of 4, 1.5 s)",
         "post.reboot hv1: wait: back (service up) (1 of 4, 3.0 s)",
@@ -241,7 +241,7 @@ def test_a_leftover_cleanup_is_one_step(apis, progress_lines):
     apis.find_compute_service.return_value = service(status="enabled")
     apis.remove_silences.side_effect = AlertmanagerConnectionError("expiring failed (500)")
     with pytest.raises(PostRebootError):
-        run()
+        run(apis.conn)
     assert progress_lines() == [
         "post.reboot hv1: clean up: 0 silence(s) expired, 1 downtime(s) removed; errors: "
         "expiring silences: AlertmanagerConnectionError: expiring failed (500) (1 of 1, 1.5 s)"
@@ -251,7 +251,7 @@ def test_a_leftover_cleanup_is_one_step(apis, progress_lines):
 def test_each_poll_of_a_host_not_back_gets_a_line(apis, progress_lines):
     apis.find_compute_service.side_effect = [service()] + [service(state="down")] * 2 + [service()]
     apis.enable_hypervisor.return_value = {"status": "enabled", "changed": True}
-    run()
+    run(apis.conn)
     waiting = [line for line in progress_lines() if "not back yet" in line]
     assert waiting == [
         f"post.reboot hv1: not back yet: service down, heartbeat {NOW.isoformat()}, booted None "
