@@ -210,13 +210,13 @@ class Cases:
 
     def query_all(self) -> List[str]:
         """(a) ours."""
-        query = self._query().run(connection=self._connect(), all_projects=True, as_admin=True)
+        query = self._query().run(self._connect(), all_projects=True, as_admin=True)
         return sorted(row["server_id"] for row in query.to_props())
 
     def query_projects(self) -> List[str]:
         """(b) ours."""
         query = self._query().run(
-            connection=self._connect(), from_projects=self.projects, as_admin=True
+            self._connect(), from_projects=self.projects, as_admin=True
         )
         return sorted(row["server_id"] for row in query.to_props())
 
@@ -224,7 +224,7 @@ class Cases:
         """(c) ours: (user id, name, email, number of their servers)."""
         from apis.openstack_query_api import UserQuery
 
-        query = self._query().run(connection=self._connect(), all_projects=True, as_admin=True)
+        query = self._query().run(self._connect(), all_projects=True, as_admin=True)
         users = query.then(UserQuery, keep_previous_results=True)
         return sorted(
             (u["user_id"], u["user_name"], u["user_email"], len(u["previous"]))

@@ -167,7 +167,7 @@ def test_report_names_a_failure_without_a_result():
 
 def test_drain_moves_everything_movable(cloud):
     cloud.compute.data["servers"] = [s for s in cloud.compute.data["servers"] if s.name != "gpu"]
-    planned = drain_hypervisor("prod", "hv-a", "kernel update", operator="alice")
+    planned = drain_hypervisor(cloud, "hv-a", "kernel update", operator="alice")
     result = drain_hypervisor(
         cloud, "hv-a", "kernel update", operator="alice", concurrency=2, dry_run=False
     )

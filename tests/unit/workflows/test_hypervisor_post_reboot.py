@@ -117,7 +117,7 @@ def test_back_host_is_tested_enabled_and_cleaned_up(apis):
     }
     apis.sleep.assert_not_called()
     check_result("hypervisor.post.reboot", result)
-    planned = run(dry_run=True)
+    planned = run(apis.conn, dry_run=True)
     assert planned["objects"] == result["objects"] and result["changed"] and not planned["changed"]
 
 
