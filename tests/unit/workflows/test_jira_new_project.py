@@ -17,13 +17,13 @@ from apis.jira_api.transitions import TransitionResult
 from apis.openstack_api.identity.exceptions import NameNotFoundError, ProjectCreateError
 from apis.openstack_api.identity.projects import ProjectView
 from tests.fakes.boundary import connect_yielding
+from tests.result_schemas import check_result
 from workflows import jira_new_project as flow
 from workflows.jira_new_project import Outcome, request_new_project
 from workflows.jira_new_project_errors import NewProjectConfigError, NewProjectRequestError
 from workflows.jira_new_project_plan import build_plan
 from workflows.jira_new_project_settings import NewProjectSettings
 from workflows.project_create import CreateState, ProjectCreateReport, Step
-from tests.result_schemas import check_result
 
 ACCOUNT = JiraAccount(name="jsm", url="https://jira.example.org", username="bot", api_token="t0k")
 CONFIG = {"jira_account": "jsm", "service_desk": "OPS", "cloud_account": "prod"}
