@@ -80,3 +80,22 @@ EFFECTS: Dict[str, Effect] = dict(_LISTED)
 
 LISTED_TWICE = sorted(name for name, count in Counter(n for n, _ in _LISTED).items() if count > 1)
 """Actions listed under more than one effect (must stay empty)."""
+
+SEARCHES = frozenset(
+    """
+    openstack.search server.search server.list user.search project.search flavor.search
+    image.search hypervisor.search floating.ip.list role.assignments.list
+    alertmanager.silence.list icinga.search
+    """.split()
+)
+"""The read-only actions that are searches: they return the rows of one kind of object that
+the caller's filter parameters select, so they return the shared search result
+(``apis.search_results``: rows, count, output_type, output, hint) and take ``output_type``.
+
+Read-only actions that are not searches return one record or a verdict, not filtered rows:
+accounts.list (the pack config's account sections), hello, openstack.cloud.info and
+quota.show (one record), hypervisor.drain.plan and hypervisor.drain.report (a plan or report
+of one drain), network.check.routers and server.time.in.state (a check against a policy
+with its parameters echoed), hypervisor.find.empty and hypervisor.find.reinstall.candidates
+(fixed-policy finders). The check.* actions page (open tickets), so they are not read-only.
+"""

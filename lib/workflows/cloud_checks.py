@@ -7,7 +7,7 @@ import ipaddress
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from apis.jira_api.account import JiraAccount
-from apis.openstack_query_api.outputs import table
+from apis.row_formats import table
 from apis.openstack_query_api.query import Query
 from apis.openstack_query_api.resource_types import QueryType
 from workflows.check_tickets import check_label, open_ticket, ticket_result

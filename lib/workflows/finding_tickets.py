@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from apis.config_section import check_known_keys
 from apis.jira_api.account import JiraAccount
 from apis.jira_api.exceptions import JiraParameterError
-from apis.openstack_query_api.outputs import table
+from apis.row_formats import table
 from workflows.check_tickets import find_or_create_ticket, ticket_result
 
 SUMMARY_LIMIT = 250

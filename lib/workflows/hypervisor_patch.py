@@ -105,7 +105,7 @@ def host_matcher(host: str) -> str:
 
 def pack_silences(alertmanager_account: AlertmanagerAccount, host: str) -> List[Dict[str, Any]]:
     """Active and pending silences of ``host`` that this pack created for maintenance."""
-    found = list_silences(alertmanager_account, host=host)["silences"]
+    found = list_silences(alertmanager_account, host=host)["rows"]
     return [s for s in found if s["state"] != "expired" and s["comment"].startswith(SILENCE_MARKER)]
 
 

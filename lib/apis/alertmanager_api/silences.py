@@ -10,6 +10,7 @@ from apis.alertmanager_api.client import AlertmanagerClient, check_silence_id
 from apis.alertmanager_api.exceptions import SilenceParameterError
 from apis.alertmanager_api.model import Matcher, Silence, SilenceFilter, SilenceState, api_time
 from apis.results import ChangeResult, ObjectOutcome, Outcome
+from apis.search_results import OutputType, search_result
 from apis.timewindow import time_window
 
 DEFAULT_AUTHOR = "cloudops"
@@ -122,14 +123,17 @@ def list_silences(
     matchers: Optional[Sequence[str]] = None,
     state: str = SilenceFilter.ALL.value,
     host: Optional[str] = None,
+    output_type: str = OutputType.PROPS.value,
 ) -> Dict[str, Any]:
     """Silences in ``state`` whose matchers satisfy ``matchers``; with ``host``, only those
-    selecting that host by an ``instance`` or ``hostname`` label."""
+    selecting that host by an ``instance`` or ``hostname`` label: the search result
+    (``apis.search_results``), one row per silence."""
+    OutputType.from_string(output_type)
     wanted = _state_filter(state)
     with AlertmanagerClient(alertmanager_account) as client:
         found = _find(client, parse_matchers(matchers), wanted, host)
     found.sort(key=lambda s: (s.starts_at, s.id))
-    return {"count": len(found), "silences": [s.summary() for s in found]}
+    return search_result([s.summary() for s in found], output_type)
 
 
 @dataclasses.dataclass

@@ -9,6 +9,7 @@ from apis import clock
 from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.client import IcingaClient
 from apis.icinga_api.exceptions import IcingaParameterError
+from apis.search_results import OutputType, search_result
 
 
 class ObjectType(enum.Enum):
@@ -79,9 +80,12 @@ def search(
     name: Optional[str] = None,
     state: Optional[str] = None,
     host: Optional[str] = None,
+    output_type: str = OutputType.PROPS.value,
 ) -> Dict[str, Any]:
     """Hosts or services whose name matches the glob ``name`` (``*`` and ``?``), in
-    ``state``; for services, only those of hosts matching the glob ``host``."""
+    ``state``; for services, only those of hosts matching the glob ``host``; the search
+    result (``apis.search_results``) with the ``object_type``."""
+    OutputType.from_string(output_type)
     kind = _choice("object_type", object_type, ObjectType)
     if host and kind is ObjectType.HOST:
         raise IcingaParameterError("host only narrows object_type=service; use name for hosts")
@@ -104,4 +108,4 @@ def search(
         (_row(kind, item["attrs"]) for item in items),
         key=lambda row: (row.get("host", ""), row["name"]),
     )
-    return {"object_type": kind.value, "count": len(rows), "results": rows}
+    return search_result(rows, output_type, object_type=kind.value)

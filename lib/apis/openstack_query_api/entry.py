@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-import enum
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from apis.openstack_query_api.exceptions import PresetArgumentError, QueryError
@@ -11,33 +9,10 @@ from apis.openstack_query_api.presets import DURATION_UNITS, Arguments, Preset
 from apis.openstack_query_api.property_types import PropertyEnum, PropertyType
 from apis.openstack_query_api.query import Query
 from apis.openstack_query_api.resource_types import QueryType
+from apis.search_results import OutputType, search_result
 
 TRUE = ("true", "yes", "1", "on")
 FALSE = ("false", "no", "0", "off")
-
-
-class OutputType(enum.Enum):
-    """How an action returns its results."""
-
-    PROPS = "props"
-    TABLE = "table"
-    HTML = "html"
-    CSV = "csv"
-    JSON = "json"
-    MARKDOWN = "markdown"
-
-    @classmethod
-    def from_string(cls, text: Any) -> "OutputType":
-        """The output type for a name, or an error listing the valid ones."""
-        try:
-            return cls(str(text).lower())
-        except ValueError:
-            names = [m.value for m in cls]
-            close = difflib.get_close_matches(str(text).lower(), names, n=1)
-            raise QueryError(
-                f"output_type {text!r} is not one of: {', '.join(names)}"
-                + (f". Did you mean {close[0]!r}?" if close else "")
-            ) from None
 
 
 def convert_value(prop: PropertyEnum, value: Any) -> Any:
@@ -178,20 +153,6 @@ def build_query(
     return query
 
 
-def render(query: Query, output_type: Any) -> Any:
-    """The query's results in the requested output type."""
-    output = OutputType.from_string(output_type)
-    if output is OutputType.PROPS:
-        return query.to_props()
-    return {
-        OutputType.TABLE: query.to_string,
-        OutputType.HTML: query.to_html,
-        OutputType.CSV: query.to_csv,
-        OutputType.JSON: query.to_json,
-        OutputType.MARKDOWN: query.to_markdown,
-    }[output]()
-
-
 def search(
     conn: Any,
     query_type: str,
@@ -211,9 +172,10 @@ def search(
     from_domain: Optional[str] = None,
     where: Optional[List[str]] = None,
 ) -> Dict[str, Any]:
-    """Run one query for an action: ``{"query_type", "count", "results"}``, and a ``hint``
-    when a search of the caller's own project found nothing (other projects are searched only
-    when asked: all_projects or from_projects, as admin)."""
+    """Run one query for an action: the search result (``apis.search_results``) of its rows
+    and ``query_type``, with a ``hint`` when a search of the caller's own project found
+    nothing (other projects are searched only when asked: all_projects or from_projects, as
+    admin)."""
     OutputType.from_string(output_type)
     query = build_query(
         query_type,
@@ -236,18 +198,18 @@ def search(
         from_domain=from_domain,
         as_admin=bool(all_projects or from_projects or from_domain),
     )
-    rows = query.to_props()
-    count = sum(len(v) for v in rows.values()) if isinstance(rows, dict) else len(rows)
-    result = {
-        "query_type": query.mapping.name,
-        "count": count,
-        "results": render(query, output_type),
-    }
     own_project_only = not (all_projects or from_projects or from_domain)
-    if not count and own_project_only and query.mapping.project_property is not None:
-        result["hint"] = (
+    hint = None
+    if own_project_only and query.mapping.project_property is not None:
+        hint = (
             f"searched only the project that cloud account {conn.config.name!r} is scoped to; "
             f"{query.mapping.name} of other projects are searched with all_projects=true or "
             "from_projects=[...] (admin)"
         )
-    return result
+    return search_result(
+        query.to_props(),
+        output_type,
+        hint=hint,
+        table_rows=query.to_props(flatten=True),
+        query_type=query.mapping.name,
+    )

@@ -16,7 +16,7 @@ import dataclasses
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
 from apis.openstack_api.error_translation import translate as openstack_translate
-from apis.openstack_query_api import outputs
+from apis import row_formats as outputs
 from apis.openstack_query_api.concurrency import concurrently
 from apis.openstack_query_api.conditions import compile_condition
 from apis.openstack_query_api.exceptions import (

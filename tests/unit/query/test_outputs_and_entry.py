@@ -63,7 +63,7 @@ def test_grouped_csv_names_groups(cloud):
 
 
 def test_cells_render_lists_and_mappings():
-    from apis.openstack_query_api.outputs import cell
+    from apis.row_formats import cell
 
     assert cell(["a", "b"]) == "a, b"
     assert cell({"b": 1, "a": 2}) == '{"a": 2, "b": 1}'

@@ -11,6 +11,7 @@ from apis.openstack_api.identity.changes import apply
 from apis.openstack_api.identity.exceptions import InvalidParameterError, openstack_errors
 from apis.openstack_api.identity.resolve import IdentityKind, IdentityRef, Resolver
 from apis.results import ChangeResult, ObjectOutcome
+from apis.search_results import OutputType, search_result
 
 
 class Grantee(enum.Enum):
@@ -189,12 +190,15 @@ def role_assignments_list(
     user_domain: Optional[str] = None,
     group_domain: Optional[str] = None,
     effective: bool = False,
+    output_type: str = OutputType.PROPS.value,
 ) -> Dict[str, Any]:
-    """Role assignments filtered by project, user, group and role, with names.
+    """Role assignments filtered by project, user, group and role, with names: the search
+    result (``apis.search_results``), one :class:`Assignment` row each.
 
     ``effective`` expands group grants into the users who hold them (keystone refuses it
     together with a group filter).
     """
+    OutputType.from_string(output_type)
     if effective and group:
         raise InvalidParameterError(
             "effective cannot be combined with group: effective assignments are per user; "
@@ -217,7 +221,7 @@ def role_assignments_list(
             (_assignment(item) for item in conn.identity.role_assignments(**query)),
             key=lambda a: tuple(str(v) for v in dataclasses.astuple(a)),
         )
-        return {"count": len(rows), "assignments": rows}
+        return search_result(rows, output_type)
 
 
 def _assignment(item: Any) -> Assignment:
