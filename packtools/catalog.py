@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping
 
-from packtools.action_effects import EFFECTS
+from packtools.action_effects import EFFECTS, SEARCHES
 from packtools.pack import load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +39,7 @@ def catalog(root: Path = ROOT) -> str:
     for name in sorted(pack.actions):
         data = pack.actions[name].data
         effect = EFFECTS[name].value if name in EFFECTS else "?"
+        effect += ", search" if name in SEARCHES else ""
         lines.append(
             f"| `{name}` | {effect} | {dry_run_default(data.get('parameters') or {})} "
             f"| {first_sentence(data.get('description'))} |"

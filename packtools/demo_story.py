@@ -45,7 +45,7 @@ def step(number: int, title: str, action: str, parameters: List[str], show: Call
 def show_text(result: Dict[str, Any]) -> None:
     """A search asked for as a table."""
     print(f"{result['count']} {result['query_type']}")
-    print(result["results"])
+    print(result["output"])
     if result.get("hint"):
         print(f"hint: {result['hint']}")
 

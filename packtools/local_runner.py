@@ -34,6 +34,8 @@ from packtools.refs import RUNNER_PARAMETERS
 
 MASK = "********"
 TEXT_OUTPUTS = ("table", "csv", "html", "markdown")
+SHOWN_AS_TEXT = ("rows", "output")
+"""Search result fields the text view leaves out: the output is printed, the rows are in it."""
 PACK_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -188,11 +190,11 @@ def format_answer(answer: Mapping[str, Any], parameters: Mapping[str, Any], raw:
     text_asked = str(parameters.get("output_type", "")).lower() in TEXT_OUTPUTS
     if raw or not text_asked or not isinstance(result, Mapping):
         return json.dumps(answer, indent=2, sort_keys=True, default=str)
-    if not isinstance(result.get("results"), str):
+    if not isinstance(result.get("output"), str):
         return json.dumps(answer, indent=2, sort_keys=True, default=str)
     lines = [f"status: {answer.get('status')}"]
-    lines += [f"{key}: {value}" for key, value in result.items() if key != "results"]
-    return "\n".join(lines + ["", result["results"]])
+    lines += [f"{key}: {value}" for key, value in result.items() if key not in SHOWN_AS_TEXT]
+    return "\n".join(lines + ["", result["output"]])
 
 
 def _did_you_mean(name: str, choices) -> str:

@@ -137,7 +137,7 @@ def test_silence_lifecycle_through_the_local_runner(alertmanager, host, tmp_path
 
     code, answer, printed = run_action(config, "alertmanager.silence.list", f"host={host}")
     assert code == 0, printed
-    assert [s["id"] for s in answer["result"]["silences"]] == [created["id"]]
+    assert [s["id"] for s in answer["result"]["rows"]] == [created["id"]]
 
     code, answer, _ = run_action(config, "alertmanager.silence.remove", f"host={host}")
     assert code == 0 and answer["result"]["dry_run"] is True
@@ -154,7 +154,7 @@ def test_silence_lifecycle_through_the_local_runner(alertmanager, host, tmp_path
     code, answer, _ = run_action(
         config, "alertmanager.silence.list", f"host={host}", "state=expired"
     )
-    assert [s["id"] for s in answer["result"]["silences"]] == [created["id"]]
+    assert [s["id"] for s in answer["result"]["rows"]] == [created["id"]]
 
     code, answer, printed = run_action(
         config, "alertmanager.silence.remove", f"silence_ids={uuid.uuid4()}", "dry_run=false"
@@ -172,13 +172,13 @@ def test_list_filters_states_and_host_labels(am, host):
     assert pending["state"] == "pending"
 
     every = silences.list_silences(am, host=host)
-    assert {s["id"] for s in every["silences"]} == {active["id"], by_port["id"], pending["id"]}
+    assert {s["id"] for s in every["rows"]} == {active["id"], by_port["id"], pending["id"]}
     assert every["count"] == 3
-    assert [
-        s["id"] for s in silences.list_silences(am, host=host, state="pending")["silences"]
-    ] == [pending["id"]]
+    assert [s["id"] for s in silences.list_silences(am, host=host, state="pending")["rows"]] == [
+        pending["id"]
+    ]
     filtered = silences.list_silences(am, matchers=[f'instance="{host}:9100"'])
-    assert [s["id"] for s in filtered["silences"]] == [by_port["id"]]
+    assert [s["id"] for s in filtered["rows"]] == [by_port["id"]]
 
     removed = silences.remove_silences(am, host=host, dry_run=False)
     assert {o.id for o in removed.objects} == {active["id"], by_port["id"], pending["id"]}
@@ -216,13 +216,18 @@ def test_basic_auth_refused_and_accepted(secured_alertmanager):
     assert wrong not in str(denied.value)
     good = account(secured_alertmanager, username="cloudops", password=PASSWORD)
     created = silences.create_silence(good, ["instance=hv01"], "authorised", duration="1h")
-    assert silences.list_silences(good, state="active")["silences"][0]["id"] == created["id"]
+    assert silences.list_silences(good, state="active")["rows"][0]["id"] == created["id"]
 
 
 def test_retries_honour_retry_after(proxy, host):
     proxy.inject(Fault(503, retry_after="1"), Fault(429, retry_after="0"), Fault(502))
     started = time.monotonic()
-    assert silences.list_silences(account(proxy.url), host=host) == {"count": 0, "silences": []}
+    assert silences.list_silences(account(proxy.url), host=host) == {
+        "count": 0,
+        "rows": [],
+        "output_type": "props",
+        "output": None,
+    }
     assert time.monotonic() - started >= 1.0
     assert [method for method, _, _ in proxy.seen] == ["GET"] * 4
     assert proxy.seen[1][2] - proxy.seen[0][2] >= 1.0

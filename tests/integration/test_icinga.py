@@ -162,17 +162,17 @@ def test_removes_only_the_packs_own_downtimes(icinga, clean):
 def test_search_by_glob_and_state(icinga):
     acct = account(icinga)
     every = search(acct)
-    assert [row["name"] for row in every["results"]] == sorted(icinga.hosts)
+    assert [row["name"] for row in every["rows"]] == sorted(icinga.hosts)
     assert search(acct, name="hv0?")["count"] == len(icinga.hosts)
-    assert search(acct, name=icinga.hosts[0])["results"][0]["name"] == icinga.hosts[0]
-    states = {row["state"] for row in every["results"]}
+    assert search(acct, name=icinga.hosts[0])["rows"][0]["name"] == icinga.hosts[0]
+    states = {row["state"] for row in every["rows"]}
     for state in ("up", "down"):
         assert search(acct, state=state)["count"] == sum(
-            row["state"] == state for row in every["results"]
+            row["state"] == state for row in every["rows"]
         )
     assert states <= {"up", "down"}
     services = search(acct, object_type="service", name="nova-*")
-    assert {(row["host"], row["name"]) for row in services["results"]} == {
+    assert {(row["host"], row["name"]) for row in services["rows"]} == {
         (host, icinga.service) for host in icinga.hosts
     }
     assert search(acct, object_type="service", state="critical", host="nope*")["count"] == 0

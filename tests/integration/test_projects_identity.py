@@ -343,7 +343,7 @@ def test_user_and_group_roles_add_remove_and_list(
     assert identity.validate_group_has_project_role(project, group, reader)
     code, listed = code_and_result(config.path, "role.assignments.list", *base)
     assert code == 0, listed
-    rows = {(a["role"], a["user"], a["group"]) for a in listed["assignments"]}
+    rows = {(a["role"], a["user"], a["group"]) for a in listed["rows"]}
     assert rows == {
         ("member", throwaway_project.user_name, None),
         ("member", user.name, None),

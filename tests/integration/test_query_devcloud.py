@@ -189,9 +189,7 @@ def test_search_entry_as_actions_call_it(seeded_cloud, lib_conn):
         all_projects=True,
     )
     assert result["count"] == len(seeded_cloud["servers"])
-    assert sorted(result["results"]) == sorted(
-        {s["status"] for s in seeded_cloud["servers"].values()}
-    )
+    assert sorted(result["rows"]) == sorted({s["status"] for s in seeded_cloud["servers"].values()})
 
 
 @pytest.fixture(name="nova_microversions")

@@ -20,7 +20,7 @@ def test_server_search_with_expressions(seeded_cloud, clouds_yaml):
         "sort_by=name",
         "all_projects=true",
     )
-    names = [row["server_name"] for row in result["results"]]
+    names = [row["server_name"] for row in result["rows"]]
     assert names == sorted(
         n for n, s in seeded_cloud["servers"].items() if s["status"] != "ACTIVE" and s["backdated"]
     )
@@ -30,10 +30,10 @@ def test_server_list_of_projects(seeded_cloud, clouds_yaml):
     result = action_result(
         None, "server.list", f"cloud_account={clouds_yaml.cloud}", "from_projects=seed-lab"
     )
-    assert sorted(r["server_name"] for r in result["results"]) == sorted(
+    assert sorted(r["server_name"] for r in result["rows"]) == sorted(
         n for n, s in seeded_cloud["servers"].items() if s["project"] == "seed-lab"
     )
-    assert set(result["results"][0]) == {
+    assert set(result["rows"][0]) == {
         "server_id",
         "server_name",
         "server_status",
@@ -72,7 +72,7 @@ def test_server_list_of_projects(seeded_cloud, clouds_yaml):
 def test_searches(seeded_cloud, clouds_yaml, action, argv, key, expected):
     assert seeded_cloud
     result = action_result(None, action, f"cloud_account={clouds_yaml.cloud}", *argv)
-    assert sorted(row[key] for row in result["results"]) == expected
+    assert sorted(row[key] for row in result["rows"]) == expected
 
 
 def test_floating_ip_list_as_table(seeded_cloud, clouds_yaml):
@@ -85,7 +85,7 @@ def test_floating_ip_list_as_table(seeded_cloud, clouds_yaml):
     )
     web = [ip for ip, f in seeded_cloud["floating_ips"].items() if f["project"] == "seed-web"]
     assert result["count"] == len(web)
-    assert all(ip in result["results"] for ip in web)
+    assert all(ip in result["rows"] for ip in web)
 
 
 def test_a_table_prints_as_text_in_a_terminal(seeded_cloud, clouds_yaml):

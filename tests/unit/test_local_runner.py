@@ -148,22 +148,23 @@ def test_workflow_actions_are_refused(tmp_path):
 
 @pytest.mark.parametrize("output_type", ["table", "CSV", "html", "markdown"])
 def test_a_text_output_prints_as_text(output_type):
-    answer = {"status": "succeeded", "result": {"count": 2, "results": "a  b\n1  2"}}
+    result = {"rows": [{"a": 1, "b": 2}], "count": 1, "output_type": output_type}
+    answer = {"status": "succeeded", "result": {**result, "output": "a  b\n1  2"}}
     assert local_runner.format_answer(answer, {"output_type": output_type}, raw=False) == (
-        "status: succeeded\ncount: 2\n\na  b\n1  2"
+        f"status: succeeded\ncount: 1\noutput_type: {output_type}\n\na  b\n1  2"
     )
 
 
 @pytest.mark.parametrize(
     "answer, parameters, raw",
     [
-        ({"status": "succeeded", "result": {"results": "a"}}, {"output_type": "table"}, True),
+        ({"status": "succeeded", "result": {"output": "a"}}, {"output_type": "table"}, True),
         (
-            {"status": "succeeded", "result": {"results": [{"a": 1}]}},
+            {"status": "succeeded", "result": {"rows": [{"a": 1}], "output": None}},
             {"output_type": "props"},
             False,
         ),
-        ({"status": "succeeded", "result": {"results": "{}"}}, {"output_type": "json"}, False),
+        ({"status": "succeeded", "result": {"output": "{}"}}, {"output_type": "json"}, False),
         ({"status": "failed", "result": "boom"}, {"output_type": "table"}, False),
         ({"status": "succeeded", "result": {"greeting": "hi"}}, {}, False),
     ],

@@ -109,10 +109,10 @@ def test_list_filters_by_state_and_host(client):
         silence(3, matchers=("instance=hv02",)),
     ]
     found = silences.list_silences(ACCOUNT, matchers=["job=nova"], state="active", host="hv01")
-    assert found["count"] == 1 and found["silences"][0]["id"] == IDS[0]
+    assert found["count"] == 1 and found["rows"][0]["id"] == IDS[0]
     client.list_silences.assert_called_once_with([Matcher("job", "nova")])
     every = silences.list_silences(ACCOUNT)
-    assert [s["id"] for s in every["silences"]] == [IDS[0], IDS[1], IDS[2], IDS[3]]
+    assert [s["id"] for s in every["rows"]] == [IDS[0], IDS[1], IDS[2], IDS[3]]
     with pytest.raises(SilenceParameterError, match="state 'live' is not one of: all, active"):
         silences.list_silences(ACCOUNT, state="live")
 

@@ -222,7 +222,7 @@ def test_search_hosts(search_client):
     ]
     found = search.search(ACCOUNT, name="hv*", state="DOWN")
     assert found["count"] == 2 and found["object_type"] == "host"
-    assert found["results"] == [
+    assert found["rows"] == [
         {
             "name": "hv01",
             "state": "up",
@@ -249,7 +249,7 @@ def test_search_hosts(search_client):
 def test_search_services(search_client):
     search_client.objects.return_value = [_host("nova", 2, host_name="hv01")]
     found = search.search(ACCOUNT, object_type="service", state="critical", host="hv0*")
-    assert found["results"][0]["host"] == "hv01" and found["results"][0]["state"] == "critical"
+    assert found["rows"][0]["host"] == "hv01" and found["rows"][0]["state"] == "critical"
     kind, expression, variables, attrs = search_client.objects.call_args.args
     assert kind == "services" and "host_name" in attrs
     assert expression == "service.state==cloudops_state && match(cloudops_host, host.name)"

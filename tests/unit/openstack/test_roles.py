@@ -159,14 +159,14 @@ def test_assignments_list_with_names_and_filters(cloud):
     }
     listed = roles.role_assignments_list(cloud.conn, project="web")
     assert listed["count"] == 3
-    rows = {(a.role, a.user, a.user_domain, a.group, a.project) for a in listed["assignments"]}
+    rows = {(a.role, a.user, a.user_domain, a.group, a.project) for a in listed["rows"]}
     assert rows == {
         ("admin", "alice", "Default", None, "web"),
         ("member", "bob", "seed", None, "web"),
         ("reader", None, None, "ops", "web"),
     }
     only_bob = roles.role_assignments_list(cloud.conn, user="bob", role="member")
-    assert [(a.user, a.project_domain, a.inherited) for a in only_bob["assignments"]] == [
+    assert [(a.user, a.project_domain, a.inherited) for a in only_bob["rows"]] == [
         ("bob", "Default", False)
     ]
     query = cloud.calls("identity", "role_assignments")[-1].kwargs
@@ -177,7 +177,7 @@ def test_effective_assignments_expand_groups_and_refuse_a_group_filter(cloud):
     cloud.grants.add(("group", cloud.web.id, cloud.ops.id, "r-reader"))
     cloud.members.add((cloud.ops.id, cloud.alice.id))
     listed = roles.role_assignments_list(cloud.conn, project="web", effective=True)
-    assert [(a.role, a.user, a.group) for a in listed["assignments"]] == [("reader", "alice", None)]
+    assert [(a.role, a.user, a.group) for a in listed["rows"]] == [("reader", "alice", None)]
     with pytest.raises(InvalidParameterError, match="effective cannot be combined with group"):
         roles.role_assignments_list(cloud.conn, group="ops", effective=True)
 

@@ -15,6 +15,7 @@ from apis.openstack_query_api.exceptions import (
     UnknownPropertyError,
     UnknownQueryTypeError,
 )
+from apis.search_results import OutputTypeError
 from tests.result_schemas import check_result
 
 
@@ -108,7 +109,7 @@ def test_build_query_errors(kwargs, error, message):
 
 
 def test_output_type_error_suggests():
-    with pytest.raises(QueryError, match="Did you mean 'table'"):
+    with pytest.raises(OutputTypeError, match="Did you mean 'table'"):
         entry.OutputType.from_string("tabel")
 
 
@@ -136,7 +137,9 @@ def test_search_renders(cloud, output_type):
         all_projects=True,
     )
     assert result["count"] == 3 and result["query_type"] == "servers"
-    assert isinstance(result["results"], str) and "lab-1" in result["results"]
+    assert result["output_type"] == output_type and "lab-1" in result["output"]
+    assert len(result["rows"]) == 3 and set(result["rows"][0]) == {"server_name"}
+    check_result("server.search", result)
 
 
 def test_search_props_grouped_and_scoped(cloud):
@@ -150,22 +153,23 @@ def test_search_props_grouped_and_scoped(cloud):
         from_projects=["data"],
     )
     assert result["count"] == 2
-    assert sorted(result["results"]) == ["ERROR", "SHUTOFF"]
-    assert result["results"]["ERROR"][0]["server_name"] == "etl-1"
+    assert sorted(result["rows"]) == ["ERROR", "SHUTOFF"]
+    assert result["rows"]["ERROR"][0]["server_name"] == "etl-1"
+    assert result["output"] is None
 
 
 def test_search_null_preset_and_bad_output(cloud):
     result = entry.search(cloud, "users", preset="is_null", property_name="email")
-    assert [r["user_name"] for r in result["results"]] == ["carol"]
+    assert [r["user_name"] for r in result["rows"]] == ["carol"]
     check_result("openstack.search", result)
     check_result("user.search", result)
-    with pytest.raises(QueryError, match="output_type 'pdf'"):
+    with pytest.raises(OutputTypeError, match="output_type 'pdf'"):
         entry.search(cloud, "users", output_type="pdf")
 
 
 def test_an_empty_search_of_the_own_project_says_how_to_widen_it(cloud):
     own = entry.search(cloud, "servers", preset="==", property_name="status", values=["rescue"])
-    assert own["count"] == 0 and own["results"] == []
+    assert own["count"] == 0 and own["rows"] == []
     assert own["hint"] == (
         "searched only the project that cloud account 'prod' is scoped to; servers of other "
         "projects are searched with all_projects=true or from_projects=[...] (admin)"

@@ -218,9 +218,9 @@ def test_timed_out_silence_made_late_is_expired(apis, monkeypatch, pin_clock):
     now = pin_clock("2026-06-15T09:30:00Z")
     older = (now - datetime.timedelta(days=1)).isoformat()
     apis.list_silences.side_effect = [
-        {"silences": [late_silence(ours, older, "last-month")]},
+        {"rows": [late_silence(ours, older, "last-month")]},
         {
-            "silences": [
+            "rows": [
                 late_silence(ours, older, "last-month"),
                 late_silence(ours, now.isoformat()),
             ]
@@ -239,7 +239,7 @@ def test_timed_out_silence_that_never_appears_is_reported(apis, monkeypatch):
     monkeypatch.setattr(hypervisor_patch, "LATE_SILENCE_MIN_SECONDS", 0)
     monkeypatch.setattr(hypervisor_patch, "LATE_SILENCE_POLL_SECONDS", 0)
     apis.create_silence.side_effect = AlertmanagerTimeoutError("timed out")
-    apis.list_silences.return_value = {"silences": []}
+    apis.list_silences.return_value = {"rows": []}
     with pytest.raises(PatchRebootError) as failed:
         run(alertmanager_account=AlertmanagerAccount(name="am", url="http://am", timeout=0))
     assert "no silence appeared within 0s" in failed.value.report["steps"][0]["error"]
@@ -336,7 +336,7 @@ def test_unexpected_errors_roll_back_then_propagate():
 
 def test_pack_silences_keep_only_live_ones_with_the_marker(apis):
     apis.list_silences.return_value = {
-        "silences": [
+        "rows": [
             {"id": "a", "state": "active", "comment": "[cloudops:maintenance] x"},
             {"id": "b", "state": "expired", "comment": "[cloudops:maintenance] x"},
             {"id": "c", "state": "pending", "comment": "someone else's"},
