@@ -81,13 +81,11 @@ EFFECTS: Dict[str, Effect] = dict(_LISTED)
 LISTED_TWICE = sorted(name for name, count in Counter(n for n, _ in _LISTED).items() if count > 1)
 """Actions listed under more than one effect (must stay empty)."""
 
-SEARCHES = frozenset(
-    """
+SEARCHES = frozenset("""
     openstack.search server.search server.list user.search project.search flavor.search
     image.search hypervisor.search floating.ip.list role.assignments.list
     alertmanager.silence.list icinga.search
-    """.split()
-)
+    """.split())
 """The read-only actions that are searches: they return the rows of one kind of object that
 the caller's filter parameters select, so they return the shared search result
 (``apis.search_results``: rows, count, output_type, output, hint) and take ``output_type``.
