@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import logging
+import uuid
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from apis.openstack_api import networks, quotas as quota_api, routers, security_groups
@@ -54,11 +55,12 @@ class CreateState(enum.Enum):
 
 @dataclasses.dataclass(frozen=True)
 class Step:
-    """One thing created (or, in a dry run, to be created)."""
+    """One change made (or, in a dry run, to be made): what it does to which object."""
 
     kind: str
     name: str
     id: Optional[str] = None
+    change: str = "create"
 
 
 @dataclasses.dataclass
@@ -80,7 +82,7 @@ def _report(dry_run: bool, state: CreateState, project, steps: List[Step], messa
             )
         ]
     else:
-        objects = [ObjectOutcome(s.kind, s.name, Outcome.DONE, "create", id=s.id) for s in steps]
+        objects = [ObjectOutcome(s.kind, s.name, Outcome.DONE, s.change, id=s.id) for s in steps]
     return ProjectCreateReport(dry_run, objects, state, project, steps, message)
 
 
@@ -207,7 +209,7 @@ def project_create(
                 True,
                 CreateState.WOULD_CREATE,
                 None,
-                _plan(request, resolved),
+                _plan(conn, request, resolved),
                 f"dry run: project {name!r} would be created; nothing changed",
             )
         return _build(conn, resolver, request, resolved)
@@ -267,21 +269,12 @@ def _resolve(
     return resolved
 
 
-def _plan(request: ProjectRequest, resolved: Resolved) -> List[Step]:
-    steps = [Step("project", request.name)]
-    steps += [Step("quota", f"{key}={value}") for key, value in sorted(request.quotas.items())]
-    steps += [
-        Step("role", f"{role.name} for {grantee.kind.label} {principal.name}")
-        for grantee, principal, role in resolved.grants
-    ]
-    if request.network:
-        steps.append(Step("network", request.network.name))
-        steps.append(Step("subnet", f"{request.network.name}-subnet {request.network.subnet.cidr}"))
-    if resolved.external_network is not None:
-        steps.append(Step("router", f"{request.router_name} via {resolved.external_network.name}"))
-    steps += [Step("rbac policy", f"share network {n.name}") for n in resolved.shared_networks]
-    steps += [Step("security group rule", f"default: {rule.label()}") for rule in request.rules]
-    return steps
+def _plan(conn: Any, request: ProjectRequest, resolved: Resolved) -> List[Step]:
+    """The steps the real run would report: the builder's own phases on a dry-run plan,
+    for a project (and default security group) that has nothing yet."""
+    builder = _Builder(conn, request, resolved, dry_run=True)
+    builder.build()
+    return builder.steps()
 
 
 def _build(
@@ -319,12 +312,15 @@ def _build(
 class _Builder:
     """Creates the project and its parts, recording undos and the step in progress."""
 
-    def __init__(self, conn: Any, request: ProjectRequest, resolved: Resolved):
+    def __init__(
+        self, conn: Any, request: ProjectRequest, resolved: Resolved, dry_run: bool = False
+    ):
         self.conn = conn
         self.request = request
         self.resolved = resolved
+        self.dry_run = dry_run
         self.undo = Rollback(lambda err: {"error": describe(err)})
-        self.plan = networks.Plan(dry_run=False, roll_back=False)
+        self.plan = networks.Plan(dry_run=dry_run, roll_back=False)
         self.project: Any = None
         self.grants: List[Step] = []
         self.doing = "starting"
@@ -346,9 +342,10 @@ class _Builder:
         return self.project
 
     def steps(self) -> List[Step]:
-        """What was done, in order."""
-        project = Step("project", self.project.name, self.project.id)
-        changes = [Step(c.resource, c.name, c.id) for c in self.plan.changes]
+        """What was done (in a dry run: would be done, without ids), in order."""
+        known = (lambda found: None) if self.dry_run else (lambda found: found)
+        project = Step("project", self.project.name, known(self.project.id))
+        changes = [Step(c.resource, c.name, known(c.id), c.verb.value) for c in self.plan.changes]
         quotas = [c for c in changes if c.kind.endswith("quota")]
         rest = [c for c in changes if not c.kind.endswith("quota")]
         return [project, *quotas, *self.grants, *rest]
@@ -356,6 +353,9 @@ class _Builder:
     def _project(self) -> None:
         request, identity = self.request, self.conn.identity
         self.doing = f"creating project {request.name}"
+        if self.dry_run:
+            self.project = _Nothing(request.name)
+            return
         project = identity.create_project(
             name=request.name,
             domain_id=self.resolved.domain_id,
@@ -385,6 +385,9 @@ class _Builder:
         for grantee, principal, role in self.resolved.grants:
             what = f"{role.name} for {grantee.kind.label} {principal.name}"
             self.doing = f"granting role {what}"
+            self.grants.append(Step("role", what, change="add"))
+            if self.dry_run:
+                continue
             role_changes(self.conn, grantee, self.project, principal, [role])
             self.undo.add(
                 f"role {what}",
@@ -392,7 +395,6 @@ class _Builder:
                     self.conn, g, self.project, p, [r], adding=False
                 ),
             )
-            self.grants.append(Step("role", what))
 
     def _network(self) -> None:
         request = self.request.network
@@ -404,6 +406,8 @@ class _Builder:
         subnet, _ = networks.ensure_subnet(
             self.conn, self.plan, self.project, network, request.name, request.subnet
         )
+        if subnet is None:
+            subnet = _Nothing(self.plan.changes[-1].name)
         external = self.resolved.external_network
         if external is not None:
             self.doing = f"creating router {self.request.router_name}"
@@ -426,7 +430,22 @@ class _Builder:
         if not self.request.rules:
             return
         self.doing = "adding rules to the default security group"
-        group = security_groups.find_security_group(
-            self.conn, self.project, "default", "security_group"
-        )
+        if self.dry_run:
+            group = _Nothing("default", project_id=self.project.id)
+        else:
+            group = security_groups.find_security_group(
+                self.conn, self.project, "default", "security_group"
+            )
         security_groups.ensure_rules(self.conn, self.plan, group, list(self.request.rules))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Nothing:
+    """An object a dry run would create, with an id that matches nothing in the cloud: the
+    planners' lookups of its parts (networks, routers, quotas, rules, shares) find what a new
+    project has."""
+
+    name: str
+    id: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
+    cidr: Optional[str] = None
+    project_id: Optional[str] = None

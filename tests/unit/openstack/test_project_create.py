@@ -163,21 +163,27 @@ def test_dry_run_resolves_everything_and_creates_nothing(cloud):
     report = project_create(cloud.conn, "web", dry_run=True, **FULL)
     check_result("project.create", report)
     assert report.state.value == "would_create" and report.project is None
-    assert [s.name for s in report.steps] == [
-        "web",
-        "cores=8",
-        "routers=2",
-        "admin for user alice",
-        "member for group ops",
-        "web-net",
-        "web-net-subnet 10.20.0.0/24",
-        "web-router via public",
-        "share network shared-net",
-        "default: ingress tcp 22-22 from 0.0.0.0/0",
-        "default: ingress icmp from 0.0.0.0/0",
-        "default: ingress tcp 8000-8080 from 10.0.0.0/8",
-    ]
     assert snapshot(cloud) == before
+    done = project_create("prod", "web", **FULL)
+    assert [(o.kind, o.name, o.outcome, o.change) for o in report.objects] == [
+        (o.kind, o.name, o.outcome, o.change) for o in done.objects
+    ]
+    assert [o.id for o in report.objects] == [None] * len(report.objects)
+    assert [(o.kind, o.name, o.change) for o in report.objects] == [
+        ("project", "web", "create"),
+        ("compute quota", "web", "update"),
+        ("network quota", "web", "update"),
+        ("role", "admin for user alice", "add"),
+        ("role", "member for group ops", "add"),
+        ("network", "web-net", "create"),
+        ("subnet", "web-net-subnet", "create"),
+        ("router", "web-router", "create"),
+        ("router interface", "web-router on subnet web-net-subnet", "add"),
+        ("rbac policy", "access_as_shared of network shared-net for project web", "create"),
+        ("security group rule", "default: ingress tcp 22-22 from 0.0.0.0/0", "create"),
+        ("security group rule", "default: ingress icmp from 0.0.0.0/0", "create"),
+        ("security group rule", "default: ingress tcp 8000-8080 from 10.0.0.0/8", "create"),
+    ]
 
 
 def test_failure_midway_rolls_back_everything_and_says_so(cloud):
