@@ -379,7 +379,9 @@ class _Builder:
         conn, project_id = self.conn, self.project.id
 
         self.undo.add("quotas (back to the defaults)", lambda: reset_quotas(conn, project_id))
-        quota_api.apply_quotas(conn, self.plan, self.project, self.request.quotas)
+        quota_api.apply_quotas(
+            conn, self.plan, self.project, self.request.quotas, new_project=self.dry_run
+        )
 
     def _grants(self) -> None:
         for grantee, principal, role in self.resolved.grants:

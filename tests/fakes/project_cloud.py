@@ -405,6 +405,9 @@ class FakeCloud:
 
             return get
 
+        def defaults(service, kind=QuotaSet):
+            return lambda project: kind(id=_id(project), **DEFAULT_QUOTAS[service])
+
         def network_quota(project, details=False):
             assert details
             values = {**DEFAULT_QUOTAS["network"], **self.quotas.get(("network", _id(project)), {})}
@@ -420,6 +423,9 @@ class FakeCloud:
         storage.update_quota_set.side_effect = setter("volume")
         storage.revert_quota_set.side_effect = reset("volume")
         net.get_quota.side_effect = network_quota
+        compute.get_quota_set_defaults.side_effect = defaults("compute")
+        storage.get_quota_set_defaults.side_effect = defaults("volume")
+        net.get_quota_default.side_effect = defaults("network")
         net.update_quota.side_effect = setter("network")
         net.delete_quota.side_effect = lambda project, ignore_missing=True: reset("network")(
             project

@@ -14,9 +14,10 @@ import jinja2
 import pytest
 import yaml
 
+from action_runtime.jsonable import to_jsonable
 from apis.jira_api.account import JiraAccount
 from packtools.inprocess import load_class, sensor_service
-from tests.integration.action_run import run_action
+from tests.integration.action_run import run_action, same_changes
 from tests.integration.devcloud_fixtures import delete_project, find
 from workflows import jira_request_watch
 from workflows.jira_new_project import Outcome, request_new_project
@@ -269,13 +270,24 @@ def test_request_end_to_end_through_sensor_rule_and_action(jsm, pack_config, adm
     account = JiraAccount.from_config(config["jira_accounts"][0])
     planned = request_new_project(key, jira_account=account, jira_new_project=settings)
     assert planned.outcome is Outcome.WOULD_CREATE and planned.dry_run
-    assert planned.plan.network_cidr == "10.94.0.0/24" and len(planned.project.steps) == 7
+    assert planned.plan.network_cidr == "10.94.0.0/24" and not planned.changed
     assert find(admin_conn.identity.find_project, name) is None
     assert comments(jsm, key) == [] and jsm.state.issue(key).status == READY
 
     code, answer, printed = run_action(path, "jira.request_new_project", *arguments)
     result = answer["result"]
     assert code == 0 and result["outcome"] == "created", printed
+    assert same_changes(to_jsonable(planned), result) and result["changed"]
+    assert [o["kind"] for o in result["objects"]] == [
+        "project",
+        "compute quota",
+        "role",
+        "role",
+        "network",
+        "subnet",
+        "comment",
+        "issue",
+    ]
     assert jsm.token not in printed
     project = admin_conn.identity.get_project(result["project"]["project"]["id"])
     assert (project.name, project.description) == (

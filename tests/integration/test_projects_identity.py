@@ -146,7 +146,7 @@ def test_project_create_full_then_idempotent_then_delete(lib_conn, admin_conn, c
         "member_groups": [ops.name],
     }
     planned = project_create(lib_conn, name, dry_run=True, **wanted)
-    assert planned.state.value == "would_create" and len(planned.steps) == 12
+    assert planned.state.value == "would_create" and not planned.changed
     assert find(admin_conn.identity.find_project, name) is None
 
     code, created = code_and_result(
@@ -166,6 +166,9 @@ def test_project_create_full_then_idempotent_then_delete(lib_conn, admin_conn, c
         f"member_groups={ops.name}",
     )
     assert code == 0 and created["state"] == "created", created
+    assert same_changes(to_jsonable(planned), created) and created["changed"]
+    assert len(created["objects"]) == 13  # project, 2 quotas, 2 roles, net, subnet, router,
+    # its interface, rbac, 3 rules
     project = admin_conn.identity.get_project(created["project"]["id"])
     assert (project.name, project.description) == (name, "full project")
     assert sorted(project.tags) == ["prod", "team-web"]

@@ -124,6 +124,28 @@ READERS = {
 }
 
 
+def _default_limits(conn: Any, service: QuotaService) -> Dict[str, QuotaUsage]:
+    """The default quotas (the same for every project; asked with the caller's own)."""
+    own = conn.current_project_id
+    if service is QuotaService.NETWORK:
+        quota = conn.network.get_quota_default(own)
+    elif service is QuotaService.COMPUTE:
+        quota = conn.compute.get_quota_set_defaults(own)
+    else:
+        quota = conn.block_storage.get_quota_set_defaults(own)
+    return {key.key: QuotaUsage(getattr(quota, key.key, None)) for key in QuotaKey.of(service)}
+
+
+def read_default_quotas(
+    conn: Any, services: Optional[List[QuotaService]] = None
+) -> Dict[QuotaService, Optional[Dict[str, QuotaUsage]]]:
+    """The quotas a new project starts with, nothing in use; None for an absent service."""
+    return {
+        service: _default_limits(conn, service) if conn.has_service(service.service_type) else None
+        for service in services or list(QuotaService)
+    }
+
+
 def read_quotas(
     conn: Any, project_id: str, services: Optional[List[QuotaService]] = None
 ) -> Dict[QuotaService, Optional[Dict[str, QuotaUsage]]]:
@@ -159,16 +181,25 @@ def _update(conn: Any, service: QuotaService, project_id: str, values: Dict[str,
 
 
 def apply_quotas(
-    conn: Any, plan: Plan, project: Any, values: Mapping[str, int], force: bool = False
+    conn: Any,
+    plan: Plan,
+    project: Any,
+    values: Mapping[str, int],
+    force: bool = False,
+    new_project: bool = False,
 ) -> Dict[str, Dict[str, Optional[int]]]:
     """Set the given quotas (others untouched): ``{key: {"from": old, "to": new}}`` of changes.
 
     Values equal to the current limit are skipped; a value below what is in use is refused
-    unless ``force``.
+    unless ``force``. ``new_project``: a project a dry run would create, whose quotas are the
+    defaults.
     """
     wanted = _validate(values)
     services = sorted({key.service for key in wanted}, key=lambda s: s.label)
-    current = read_quotas(conn, project.id, services)
+    if new_project:
+        current = read_default_quotas(conn, services)
+    else:
+        current = read_quotas(conn, project.id, services)
     absent = [s.label for s in services if current[s] is None]
     if absent:
         keys = ", ".join(k.key for k in wanted if k.service.label in absent)
