@@ -164,7 +164,7 @@ def test_dry_run_resolves_everything_and_creates_nothing(cloud):
     check_result("project.create", report)
     assert report.state.value == "would_create" and report.project is None
     assert snapshot(cloud) == before
-    done = project_create("prod", "web", **FULL)
+    done = project_create(cloud.conn, "web", **FULL)
     assert [(o.kind, o.name, o.outcome, o.change) for o in report.objects] == [
         (o.kind, o.name, o.outcome, o.change) for o in done.objects
     ]
