@@ -88,7 +88,7 @@ def test_downtime_actions_through_the_local_runner(icinga, clean, tmp_path):
         config, "icinga.search", "object_type=service", f"host={host}"
     )
     assert code == 0, printed
-    [service] = answer["result"]["results"]
+    [service] = answer["result"]["rows"]
     assert (service["host"], service["name"], service["in_downtime"]) == (
         host,
         icinga.service,

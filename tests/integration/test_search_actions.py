@@ -85,7 +85,8 @@ def test_floating_ip_list_as_table(seeded_cloud, clouds_yaml):
     )
     web = [ip for ip, f in seeded_cloud["floating_ips"].items() if f["project"] == "seed-web"]
     assert result["count"] == len(web)
-    assert all(ip in result["rows"] for ip in web)
+    assert result["output_type"] == "table" and all(ip in result["output"] for ip in web)
+    assert sorted(row["floating_ip_address"] for row in result["rows"]) == sorted(web)
 
 
 def test_a_table_prints_as_text_in_a_terminal(seeded_cloud, clouds_yaml):
