@@ -335,7 +335,8 @@ class _Builder:
             ("network shares", self._shares),
             ("security group rules", self._rules),
         )
-        progress = Progress(f"project.create {self.request.name}", len(phases), LOG)
+        label = f"project.create {self.request.name}" + (" (dry run)" if self.dry_run else "")
+        progress = Progress(label, len(phases), LOG)
         for name, phase in phases:
             phase()
             progress.step("%s done", name)
