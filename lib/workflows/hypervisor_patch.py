@@ -45,7 +45,7 @@ from apis.ssh_api.exceptions import SSHCommandError
 from apis.ssh_api.remote_command import AllowedScript, allowed_script
 from apis.results import ChangeResult, ObjectOutcome, Outcome
 from workflows.maintenance_settings import MaintenanceSettings
-from workflows.rollback import FAILED, Step, StepResult, error_of, run_saga
+from apis.rollback import FAILED, Step, StepResult, error_of, run_saga
 
 LOG = logging.getLogger(__name__)
 

@@ -39,7 +39,7 @@ from apis.openstack_api.identity.resolve import IdentityKind, Resolver
 from apis.openstack_api.identity.roles import Grantee, role_changes
 from apis.progress import Progress
 from apis.results import ChangeResult, ObjectOutcome, Outcome
-from workflows.rollback import FAILED, UNDONE, Rollback
+from apis.rollback import Rollback, summary as rollback_summary
 
 LOG = logging.getLogger(__name__)
 MAX_NAME = 64
@@ -286,17 +286,7 @@ def _build(
         builder.doing = "reading the project back"
         view = project_view(resolver, conn.identity.get_project(project.id))
     except Exception as err:  # pylint: disable=broad-exception-caught
-        outcomes = builder.undo.run()
-        rolled_back = [
-            item
-            for outcome in outcomes
-            if outcome["outcome"] == UNDONE
-            for item in outcome.get("removed", [outcome["step"]])
-        ]
-        failed = [f"{o['step']} ({o['error']})" for o in outcomes if o["outcome"] == FAILED]
-        summary = f"rolled back: {', '.join(rolled_back) or 'nothing'}"
-        if failed:
-            summary += f"; NOT rolled back (clean up by hand): {', '.join(failed)}"
+        summary = rollback_summary(builder.undo.run())
         if not is_expected(err):
             LOG.error("project.create %r: unexpected failure; %s", request.name, summary)
             raise

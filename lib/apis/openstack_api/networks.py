@@ -20,10 +20,12 @@ from apis.openstack_api.identity.exceptions import (
     AmbiguousNameError,
     InvalidParameterError,
     NameNotFoundError,
+    describe,
     openstack_errors,
 )
 from apis.openstack_api.identity.resolve import IdentityKind, IdentityRef, Resolver
 from apis.results import ChangeResult, ObjectOutcome, Outcome
+from apis.rollback import Rollback, summary as rollback_summary
 
 LOG = logging.getLogger(__name__)
 
@@ -72,29 +74,14 @@ class Ref:
 
 class Plan:
     """Collects changes; runs each one unless this is a dry run, and reverts them when a later
-    one fails (unless ``roll_back`` is off: a caller with its own rollback)."""
+    one fails through an :class:`apis.rollback.Rollback` (unless ``roll_back`` is off: a caller
+    with its own rollback)."""
 
     def __init__(self, dry_run: bool, roll_back: bool = True):
         self.dry_run = dry_run
         self.roll_back = roll_back
         self.changes: List[Change] = []
-        self._undo: List[Tuple[Change, Callable[[], Any]]] = []
-
-    def _roll_back(self) -> str:
-        """Run the undos in reverse; what was and was not rolled back, as a suffix."""
-        undone, failed = [], []
-        for change, undo in reversed(self._undo):
-            try:
-                with openstack_errors(f"undo {change.summary()}"):
-                    undo()
-                undone.append(change.summary())
-            except OpenStackApiError as err:
-                failed.append(str(err))
-        self._undo.clear()
-        note = f"; rolled back: {', '.join(undone)}" if undone else ""
-        if failed:
-            note += f"; NOT rolled back (clean up by hand): {'; '.join(failed)}"
-        return note
+        self._rollback = Rollback(lambda err: {"error": describe(err)})
 
     def apply(
         self,
@@ -115,10 +102,11 @@ class Plan:
             with openstack_errors(change.summary() + (f" (already done: {done})" if done else "")):
                 result = operation()
         except OpenStackApiError as err:
-            err.args = (str(err) + self._roll_back(),)
+            if len(self._rollback):
+                err.args = (f"{err}; {rollback_summary(self._rollback.run())}",)
             raise
         if undo is not None and self.roll_back:
-            self._undo.append((change, functools.partial(undo, result)))
+            self._rollback.add(change.summary(), functools.partial(undo, result))
         if change.id is None:
             change.id = getattr(result, "id", None)
         LOG.info("%s (id %s)", change.summary(), change.id)

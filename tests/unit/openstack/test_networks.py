@@ -97,9 +97,9 @@ def test_plan_failure_reverts_what_was_done_and_says_what_it_could_not():
     message = str(err.value)
     assert message.startswith("create router r (already done: create network a; create subnet")
     assert message.endswith(
-        "; rolled back: create network a; NOT rolled back (clean up by hand): undo create subnet "
-        "a-sub: the cloud failed a request: HTTP 409: 409 overlap; it is busy or in a state that "
-        "forbids this: wait until its current task ends and retry"
+        "; rolled back: create network a; NOT rolled back (clean up by hand): create subnet "
+        "a-sub (the cloud failed a request: HTTP 409: 409 overlap; it is busy or in a state that "
+        "forbids this: wait until its current task ends and retry)"
     )
 
 

@@ -19,12 +19,12 @@ from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.downtimes import Downtime
 from apis.icinga_api.exceptions import IcingaObjectNotFoundError
 from apis.openstack_api.hypervisor_state import HypervisorFacts
+from apis.rollback import Step, run_saga
 from apis.ssh_api.account import SSHAccount
 from apis.ssh_api.client import CommandResult
 from apis.ssh_api.exceptions import SSHCommandError, SSHConnectionError, SSHParameterError
 from workflows import hypervisor_patch
 from workflows.hypervisor_patch import PatchRebootError
-from workflows.rollback import Step, run_saga
 from tests.result_schemas import check_result
 
 SSH = SSHAccount(name="hv", username="ops", private_key_file="/k", known_hosts_file="/kh")

@@ -1,7 +1,9 @@
-"""The one way a runbook undoes what it did: each change records its undo as it is made; on a
+"""The one way an action undoes what it did: each change records its undo as it is made; on a
 failure the undos run in reverse, every one tried and every outcome reported.
 
-:class:`Rollback` is the record; :func:`run_saga` runs a fixed list of :class:`Step` on it.
+:class:`Rollback` is the record (``networks.Plan`` and the project.create builder keep one);
+:func:`run_saga` runs a fixed list of :class:`Step` on it (hypervisor.patch.reboot);
+:func:`summary` is the one line an error ends with.
 """
 
 from __future__ import annotations
@@ -40,10 +42,11 @@ class Rollback:
         self._undos.append((label, undo, itemized))
 
     def run(self) -> List[Dict[str, Any]]:
-        """Undo everything recorded, newest first: one outcome per undo
+        """Undo everything recorded, newest first, and forget it: one outcome per undo
         (``undone``, ``cannot be undone`` or ``rollback failed`` with the error)."""
         outcomes = []
-        for label, undo, itemized in reversed(self._undos):
+        undos, self._undos = self._undos, []
+        for label, undo, itemized in reversed(undos):
             outcome: Dict[str, Any] = {"step": label, "outcome": UNDONE}
             if undo is None:
                 outcome["outcome"] = CANNOT
@@ -59,6 +62,24 @@ class Rollback:
                         outcome.update(result)
             outcomes.append(outcome)
         return outcomes
+
+    def __len__(self) -> int:
+        return len(self._undos)
+
+
+def summary(outcomes: Sequence[Mapping[str, Any]]) -> str:
+    """What was and was not rolled back, in one line (an undo's ``removed`` items each named)."""
+    undone = [
+        item
+        for outcome in outcomes
+        if outcome["outcome"] == UNDONE
+        for item in outcome.get("removed", [outcome["step"]])
+    ]
+    failed = [f"{o['step']} ({o['error']})" for o in outcomes if o["outcome"] == FAILED]
+    line = f"rolled back: {', '.join(undone) or 'nothing'}"
+    if failed:
+        line += f"; NOT rolled back (clean up by hand): {', '.join(failed)}"
+    return line
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,9 +1,9 @@
-"""workflows.rollback: undos run newest first, every one tried, every outcome reported."""
+"""apis.rollback: undos run newest first, every one tried, every outcome reported."""
 
 import pytest
 
 from apis.errors import CloudopsError
-from workflows.rollback import Rollback, Step, run_saga
+from apis.rollback import Rollback, Step, run_saga, summary
 
 
 def test_undos_run_in_reverse_and_report_each_outcome():
@@ -52,3 +52,16 @@ def test_a_bug_in_a_step_is_raised_after_the_rollback():
     with pytest.raises(TypeError):
         run_saga(steps)
     assert undone == ["a"]
+
+
+def test_summary_names_what_was_and_was_not_rolled_back_and_run_forgets():
+    rollback = Rollback()
+    rollback.add("network a", lambda: None)
+    rollback.add("sweep", lambda: ["port p", "router r"], itemized=True)
+    rollback.add("project b", lambda: (_ for _ in ()).throw(RuntimeError("keystone down")))
+    line = summary(rollback.run())
+    assert line == (
+        "rolled back: port p, router r, network a; "
+        "NOT rolled back (clean up by hand): project b (keystone down)"
+    )
+    assert not rollback and summary(rollback.run()) == "rolled back: nothing"
