@@ -347,8 +347,10 @@ def patch_reboot(  # pylint: disable=too-many-arguments,too-many-locals
     summary.update(vars(step_results(False, host, report["steps"])))
     if not ok:
         stuck = [r["step"] for r in report["rollback"] if r["outcome"] == FAILED]
+        (failed,) = [s for s in report["steps"] if s["outcome"] == "failed"]
         raise PatchRebootError(
-            f"patch.reboot of {host}: step {report['failed_step']!r} failed; "
+            f"patch.reboot of {host}: step {report['failed_step']!r} failed: "
+            f"{failed.get('error', 'see report')}; "
             + (
                 f"rolling back {', '.join(stuck)} failed too, undo it by hand"
                 if stuck

@@ -9,9 +9,11 @@ happened, without a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import uuid
+from pathlib import Path
 from typing import Any, Dict, Iterator, Mapping
 
 import paramiko
@@ -190,46 +192,40 @@ def test_smtp_transport_faults_fail_cleanly(fault, sign, smtp_server):
     assert_one_line_failure(f"email.test {fault}", outcome, sign)
 
 
-@pytest.fixture(name="silent_port")
-def fixture_silent_port() -> Iterator[int]:
-    """A loopback port that accepts connections and never says a word."""
-    server = socket.create_server((LOOPBACK, 0))
-    yield server.getsockname()[1]
-    server.close()
+SSH_FAULTS = {
+    "refused": r"refused",
+    "unknown key": r"authentication refused",
+    "host key mismatch": r"host key|known_hosts",
+    "timeout": r"timeout|timed out|no answer",
+}
 
 
-@pytest.mark.parametrize(
-    "fault, sign",
-    [
-        ("refused", r"refused"),
-        ("unknown key", r"authentication refused"),
-        ("host key mismatch", r"host key|known_hosts"),
-        ("timeout", r"timeout|timed out|no answer"),
-    ],
-)
-def test_ssh_faults_fail_cleanly(fault, sign, sshd, silent_port, tmp_path):
-    account = {
-        "name": "hypervisors",
-        "username": sshd.username,
-        "private_key_file": str(sshd.ed25519_key),
-        "known_hosts_file": str(sshd.known_hosts),
-        "port": sshd.port,
-        "timeout": 1,
-        "connect_attempts": 1,
-    }
-    if fault == "refused":
-        account["port"] = closed_port()
-    elif fault == "unknown key":
-        stranger = tmp_path / f"stranger-{uuid.uuid4().hex[:6]}"
-        paramiko.RSAKey.generate(2048).write_private_key_file(str(stranger))
-        account["private_key_file"] = str(stranger)
-    elif fault == "host key mismatch":
-        account["known_hosts_file"] = str(sshd.wrong_known_hosts)
-    else:
-        account["port"] = silent_port
-    config = {
-        "ssh_accounts": [account],
-        "ssh_allowed_scripts": [{"name": "ok", "path": "/bin/true", "description": "nothing"}],
-    }
-    outcome = run("ssh.remote.command", {"host": sshd.host, "script": "ok"}, config)
-    assert_one_line_failure(f"ssh.remote.command {fault}", outcome, sign)
+@contextlib.contextmanager
+def faulty_ssh_account(fault: str, sshd, folder: Path, name: str) -> Iterator[Dict[str, Any]]:
+    """An ``ssh_accounts`` entry on the test sshd that meets ``fault`` (one of
+    :data:`SSH_FAULTS`): a closed port, a key sshd does not know, a wrong pinned host key or
+    a port that accepts and never answers."""
+    account = sshd.account_entry(name, timeout=1, connect_attempts=1)
+    with socket.create_server((LOOPBACK, 0)) as silent:
+        if fault == "refused":
+            account["port"] = closed_port()
+        elif fault == "unknown key":
+            stranger = folder / f"stranger-{uuid.uuid4().hex[:6]}"
+            paramiko.RSAKey.generate(2048).write_private_key_file(str(stranger))
+            account["private_key_file"] = str(stranger)
+        elif fault == "host key mismatch":
+            account["known_hosts_file"] = str(sshd.wrong_known_hosts)
+        else:
+            account["port"] = silent.getsockname()[1]
+        yield account
+
+
+@pytest.mark.parametrize("fault", SSH_FAULTS)
+def test_ssh_faults_fail_cleanly(fault, sshd, tmp_path):
+    with faulty_ssh_account(fault, sshd, tmp_path, "hypervisors") as account:
+        config = {
+            "ssh_accounts": [account],
+            "ssh_allowed_scripts": [{"name": "ok", "path": "/bin/true", "description": "nothing"}],
+        }
+        outcome = run("ssh.remote.command", {"host": sshd.host, "script": "ok"}, config)
+    assert_one_line_failure(f"ssh.remote.command {fault}", outcome, SSH_FAULTS[fault])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import re
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
@@ -24,6 +25,7 @@ from apis.icinga_api.client import IcingaClient
 from apis.icinga_api.downtimes import list_own_downtimes, remove_downtimes, schedule_downtime
 from tests.integration.action_run import run_action
 from tests.integration.fault_proxy import Fault, FaultProxy
+from tests.integration.test_faults_peers import SSH_FAULTS, faulty_ssh_account
 from tests.integration.peers.common import free_port
 from workflows.hypervisor_patch import SILENCE_MARKER, host_matcher, pack_silences
 
@@ -283,6 +285,33 @@ def test_failure_at_each_step_rolls_back(
         assert "dpkg" in failed["stdout_tail"] + failed["stderr_tail"]
         assert failed.get("exit_status") == (100 if "patch-fail" in extra[0] else None)
     assert WRONG not in printed
+
+
+@pytest.mark.parametrize("fault", SSH_FAULTS)
+def test_ssh_fault_fails_in_one_line_and_rolls_back(
+    fault, config, monitored, in_maintenance, am_account, icinga_account, tmp_path
+):
+    del in_maintenance
+    settings = yaml.safe_load(config["path"].read_text(encoding="utf-8"))
+    with faulty_ssh_account(fault, config["sshd"], tmp_path, "faulty") as account:
+        settings["ssh_accounts"].append(account)
+        path = write_config(tmp_path / "faulty.yaml", **settings)
+        code, answer, printed = run_action(
+            path,
+            *patch_args(config, monitored, "ssh_account=faulty"),
+            "patch_script=patch-ok",
+            "reboot_script=reboot-ok",
+        )
+    assert code == 1 and "Traceback" not in printed, printed
+    error = answer["result"]["error"]
+    assert "\n" not in error and re.search(SSH_FAULTS[fault], error, re.IGNORECASE), error
+    assert "step 'patch' failed" in error and "rolled back" in error, error
+    rollback = answer["result"]["report"]["rollback"]
+    assert {r["step"]: r["outcome"] for r in rollback} == {
+        "downtime": "undone",
+        "silence": "undone",
+    }
+    assert leftovers(am_account, icinga_account, monitored) == {"silences": [], "downtimes": []}
 
 
 def test_failed_silence_expiry_is_reported_not_hidden(

@@ -36,6 +36,8 @@ from apis.ssh_api.exceptions import (
 )
 
 LOG = logging.getLogger(__name__)
+# paramiko's transport thread logs each failure this client translates, traceback and all
+logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL)
 
 OutputCallback = Callable[[str, str], None]
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
