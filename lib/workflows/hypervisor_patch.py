@@ -44,8 +44,8 @@ from apis.ssh_api.client import exec_command
 from apis.ssh_api.exceptions import SSHCommandError
 from apis.ssh_api.remote_command import AllowedScript, allowed_script
 from apis.results import ChangeResult, ObjectOutcome, Outcome
-from workflows.maintenance_settings import MaintenanceSettings
 from apis.rollback import FAILED, Step, StepResult, error_of, run_saga
+from workflows.maintenance_settings import MaintenanceSettings
 
 LOG = logging.getLogger(__name__)
 
