@@ -24,6 +24,7 @@ from tests.integration.http_faults import Fault, FaultInjector, Trigger
 from tests.integration.peers.common import LOOPBACK, free_port
 from tests.integration.action_run import action_parameters
 from tests.integration.test_faults_openstack import PACK
+from tests.integration.test_jira_new_project import add_request, settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -38,6 +39,9 @@ HTTP_SIGNS = {
     Fault.TLS: r"SSL|TLS|certificate",
 }
 
+
+# a one-shot fault on a later request
+LATER_JIRA = [Fault.CONFLICT, Fault.SERVER_ERROR, Fault.READ_TIMEOUT]
 
 # Icinga answers 404 when no object matches: a search finds nothing, which is not a failure
 ABSORBED = {("icinga.search", Fault.NOT_FOUND)}
@@ -101,9 +105,28 @@ def fixture_http_config(fake_jira, alertmanager, icinga) -> Dict[str, Any]:
     }
 
 
+FINDING = {
+    "check": "router_gateway",
+    "fingerprint": "fa" * 10,
+    "cloud": "prod",
+    "router_id": "r-fault",
+    "reason": "gateway IP(s) 203.0.113.7 outside the expected CIDRs",
+}
+
+
+def jira_snapshot(fake_jira) -> Dict[str, Any]:
+    """Every issue of the fake JSM: status, labels and comments."""
+    with fake_jira.state.lock:
+        return {
+            issue.key: (issue.status, sorted(issue.labels), [c.body for c in issue.comments])
+            for issue in fake_jira.state.issues.values()
+        }
+
+
 def http_actions(issue: str, icinga_host: str) -> Dict[str, Dict[str, Any]]:
     """Parameters of the HTTP peers' actions."""
     return {
+        "jira.finding.ticket": {"jira_account": "jsm", "jira_project": "OPS", "finding": FINDING},
         "jira.create.task": {"jira_account": "jsm", "project": "OPS", "summary": "fault"},
         "jira.comment": {"jira_account": "jsm", "issue": issue, "body": "fault"},
         "jira.transition": {"jira_account": "jsm", "issue": issue, "to_state": "Resolved"},
@@ -120,7 +143,7 @@ def http_actions(issue: str, icinga_host: str) -> Dict[str, Dict[str, Any]]:
     }
 
 
-def test_http_peer_actions_fail_cleanly_on_every_fault(http_config, injector, icinga):
+def test_http_peer_actions_fail_cleanly_on_every_fault(http_config, injector, icinga, fake_jira):
     succeeded, created = run(
         "jira.create.task",
         {"jira_account": "jsm", "project": "OPS", "summary": "to fault"},
@@ -129,6 +152,7 @@ def test_http_peer_actions_fail_cleanly_on_every_fault(http_config, injector, ic
     assert succeeded, created
     for name, given in http_actions(created["key"], icinga.hosts[0]).items():
         for fault in Fault:
+            before = jira_snapshot(fake_jira)
             with injector.inject(fault, Trigger(after_auth=False)):
                 outcome = run(name, given, http_config)
             assert injector.faulted, f"{name}: no request met {fault.name}"
@@ -136,6 +160,36 @@ def test_http_peer_actions_fail_cleanly_on_every_fault(http_config, injector, ic
                 assert outcome[0] and outcome[1]["count"] == 0, outcome
                 continue
             assert_one_line_failure(f"{name} {fault.name}", outcome, HTTP_SIGNS[fault])
+            assert jira_snapshot(fake_jira) == before, f"{name} {fault.name}"
+
+
+@pytest.mark.parametrize("fault", LATER_JIRA, ids=lambda f: f.name)
+def test_finding_ticket_fault_on_its_creation_leaves_no_ticket(
+    fault, http_config, injector, fake_jira
+):
+    given = {"jira_account": "jsm", "jira_project": "OPS", "finding": FINDING}
+    with injector.inject(fault, Trigger(after_auth=False, mutating=1, url_part="/issue")):
+        outcome = run("jira.finding.ticket", given, http_config)
+    assert_one_line_failure(f"jira.finding.ticket {fault.name}", outcome, HTTP_SIGNS[fault])
+    assert not jira_snapshot(fake_jira)
+
+
+def test_request_new_project_fails_cleanly_on_every_jira_fault(
+    http_config, injector, fake_jira, admin_conn
+):
+    name = f"fault-jsm-{uuid.uuid4().hex[:6]}"
+    key = add_request(fake_jira, name, project_name=name, description="fault injection")
+    config = {**http_config, "jira_new_project": settings_for("devcloud")}
+    before = jira_snapshot(fake_jira)
+    for fault in Fault:
+        with injector.inject(fault, Trigger(after_auth=False, url_part=fake_jira.url)):
+            outcome = run("jira.request_new_project", {"issue": key}, config)
+        assert injector.faulted, f"no request met {fault.name}"
+        assert_one_line_failure(
+            f"jira.request_new_project {fault.name}", outcome, HTTP_SIGNS[fault]
+        )
+        assert jira_snapshot(fake_jira) == before, fault.name
+        assert not list(admin_conn.identity.projects(name=name)), fault.name
 
 
 class _Answering:
