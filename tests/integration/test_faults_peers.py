@@ -283,3 +283,41 @@ def test_ssh_faults_fail_cleanly(fault, sshd, tmp_path):
         }
         outcome = run("ssh.remote.command", {"host": sshd.host, "script": "ok"}, config)
     assert_one_line_failure(f"ssh.remote.command {fault}", outcome, SSH_FAULTS[fault])
+
+
+EMAIL_ACTIONS = {
+    "email.users.with.shutoff.vms": {
+        "from_projects": ["seed-data", "seed-lab", "seed-ops", "seed-web"]
+    },
+    "email.ops.down.disabled.hypervisors": {},
+    "email.mailing.list.image.created": {"image": "seed-cirros"},
+}
+
+
+def assert_mail_failed(label: str, outcome, sign: str) -> None:
+    """A failed result, or one whose every mail has a failed outcome, each in one line
+    matching ``sign``."""
+    succeeded, result = outcome
+    if not succeeded:
+        assert_one_line_failure(label, outcome, sign)
+        return
+    mails = [o for o in result["objects"] if o["kind"] == "email"]
+    assert mails and {o["outcome"] for o in mails} == {"failed"}, f"{label}: {result}"
+    for mail in mails:
+        assert "\n" not in mail["reason"], label
+        assert re.search(sign, mail["reason"], re.IGNORECASE), label
+
+
+@pytest.mark.parametrize("name", EMAIL_ACTIONS)
+def test_email_actions_fail_cleanly_on_smtp_faults(name, refusing_smtp, seeded_cloud, clouds_yaml):
+    assert seeded_cloud
+    port, code = refusing_smtp
+    faults = [(code, port)] + ([("refused", closed_port())] if code.startswith("5") else [])
+    for sign, smtp_port in faults:
+        config = {
+            **smtp_config(host=LOOPBACK, port=smtp_port, security="none"),
+            "ops_mailing_list": "cloud-ops@example.org",
+            "users_mailing_list": "cloud-users@example.org",
+        }
+        given = {"cloud_account": clouds_yaml.cloud, **EMAIL_ACTIONS[name]}
+        assert_mail_failed(f"{name} {sign}", run(name, given, config), sign)
