@@ -59,6 +59,7 @@ class Victims:
     group: str
     server: str
     floating_ip: str
+    subnet: str
 
 
 def _parameters(v: Victims) -> Dict[str, Dict[str, Any]]:
@@ -139,6 +140,7 @@ def _parameters(v: Victims) -> Dict[str, Dict[str, Any]]:
             "project": v.project,
             "name": "fault-router",
             "external_network": EXTERNAL,
+            "subnets": [v.subnet],
         },
         "security.group.rule.add": {
             "project": v.project,
@@ -320,6 +322,10 @@ def fixture_victims(admin_conn, seeded_cloud, clouds_yaml) -> Iterator[Victims]:
     assert list(net.security_groups(project_id=project.id))
     external = net.find_network(EXTERNAL, ignore_missing=False)
     fip = net.create_ip(floating_network_id=external.id, project_id=project.id)
+    network = net.create_network(name=name, project_id=project.id)
+    subnet = net.create_subnet(
+        name=name, network_id=network.id, project_id=project.id, ip_version=4, cidr="10.97.0.0/24"
+    )
     server = compute.create_server(
         name=name,
         flavor_id=compute.find_flavor("seed.small", ignore_missing=False).id,
@@ -328,7 +334,13 @@ def fixture_victims(admin_conn, seeded_cloud, clouds_yaml) -> Iterator[Victims]:
     )
     compute.wait_for_server(server, wait=120)
     try:
-        yield Victims(project=name, group=name, server=name, floating_ip=fip.floating_ip_address)
+        yield Victims(
+            project=name,
+            group=name,
+            server=name,
+            floating_ip=fip.floating_ip_address,
+            subnet=subnet.id,
+        )
     finally:
         compute.delete_server(server, ignore_missing=True)
         identity.delete_group(group, ignore_missing=True)
@@ -436,6 +448,8 @@ def test_project_create_rolls_back_a_later_failure(
             lambda v: {"project": v.project, "name": "fault-net", "cidr": "10.99.0.0/24"},
             2,
         ),
+        # the router is made, then its interface on the project's subnet fails
+        ("router.create", lambda v: _parameters(v)["router.create"], 2),
         (
             "hypervisor.test.server",
             lambda v: {
