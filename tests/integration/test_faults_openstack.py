@@ -474,3 +474,30 @@ def test_later_failure_leaves_nothing_half_made(
     else:
         assert_clean_failure(name, fault, outcome, injector)
     assert not changes(admin_conn, before)
+
+
+@pytest.mark.parametrize("fault", LATER, ids=lambda f: f.name)
+def test_project_delete_says_what_it_deleted_and_a_rerun_finishes(
+    fault, pack_config, injector, admin_conn
+):
+    before = cloud_state(admin_conn)
+    name = f"fault-doomed-{uuid.uuid4().hex[:6]}"
+    project = admin_conn.identity.create_project(name=name, domain_id="default")
+    try:
+        net = admin_conn.network
+        network = net.create_network(name=name, project_id=project.id)
+        net.create_subnet(
+            network_id=network.id, project_id=project.id, ip_version=4, cidr="10.96.0.0/24"
+        )
+        given = {"project": name, "force": True}
+        with injector.inject(fault, Trigger(mutating=2)):
+            outcome = run("project.delete", given, pack_config)
+        error = assert_clean_failure("project.delete", fault, outcome, injector)
+        assert "already deleted: " in error and "run it again" in error, error
+        assert admin_conn.identity.get_project(project.id).name == name
+        succeeded, result = run("project.delete", given, pack_config)
+        assert succeeded, result
+    finally:
+        for leftover in admin_conn.identity.projects(name=name):
+            delete_project(admin_conn, leftover.id, None)
+    assert not changes(admin_conn, before)
