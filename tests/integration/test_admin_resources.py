@@ -384,7 +384,7 @@ def test_project_member_is_refused_without_leaking_secrets(throwaway_project, mo
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(throwaway_project.clouds_yaml))
     with pytest.raises(OpenStackRequestError) as err, connect(throwaway_project.cloud) as conn:
         quotas.quota_set(conn, throwaway_project.project_id, cores=1, dry_run=False)
-    assert "HTTP 403" in str(err.value) and "admin role" in str(err.value)
+    assert "HTTP 403" in str(err.value) and "lacks a role" in str(err.value)
     assert throwaway_project.password not in str(err.value)
 
 

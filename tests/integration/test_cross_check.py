@@ -88,7 +88,7 @@ def test_cross_check_sensor_dispatches_each_finding_once(
     found = {(p["resource_type"], p["kind"]) for p in mine(service, "name", name)}
     assert found == {("flavors", "missing"), ("images", "missing")}
     assert {d["trigger"] for d in service.dispatched} == {"cloudops.cloud.cross_check_finding"}
-    assert "listing aggregates of cloud" in caplog.text and "Forbidden" in caplog.text
+    assert "listing aggregates of cloud" in caplog.text and "HTTP 403" in caplog.text
     assert not [d for d in service.dispatched if d["payload"]["resource_type"] == "aggregates"]
     stored = json.loads(service.get_value("cross_check_findings"))
     first = {p["fingerprint"] for p in mine(service, "name", name)}

@@ -428,7 +428,7 @@ def test_member_of_a_project_is_refused_by_keystone(throwaway_project, monkeypat
             ["admin"],
             user=throwaway_project.user_id,
         )
-    assert "HTTP 403" in str(err.value) and "needs the admin role" in str(err.value)
+    assert "HTTP 403" in str(err.value) and "lacks a role" in str(err.value)
     assert throwaway_project.password not in str(err.value)
 
 

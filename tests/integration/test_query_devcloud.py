@@ -209,15 +209,13 @@ def fixture_nova_microversions(monkeypatch):
 
 
 def test_servers_are_listed_at_the_microversion_their_fields_need(
-    seeded_cloud, clouds_yaml, admin_conn, nova_microversions
+    seeded_cloud, lib_conn, admin_conn, nova_microversions
 ):
-    plain = admin(
-        ServerQuery().select("name", "status").where("~", "name", pattern=SEED), clouds_yaml
-    )
+    plain = admin(ServerQuery().select("name", "status").where("~", "name", pattern=SEED), lib_conn)
     assert "compute 2.1" in nova_microversions
     nova_microversions.clear()
     flavors = admin(
-        ServerQuery().select("name", "flavor_name").where("~", "name", pattern=SEED), clouds_yaml
+        ServerQuery().select("name", "flavor_name").where("~", "name", pattern=SEED), lib_conn
     )
     assert "compute 2.47" in nova_microversions
     assert column(plain, "server_name") == sorted(seeded_cloud["servers"])
@@ -229,14 +227,14 @@ def test_servers_are_listed_at_the_microversion_their_fields_need(
 
 
 @pytest.mark.usefixtures("seeded_cloud")
-def test_updated_at_older_than_uses_changes_before(clouds_yaml, admin_conn):
+def test_updated_at_older_than_uses_changes_before(lib_conn, admin_conn):
     cutoff = clock.now() - datetime.timedelta(minutes=1)
     query = admin(
         ServerQuery()
         .select("name")
         .where("~", "name", pattern=SEED)
         .where("older_than", "updated_at", minutes=1),
-        clouds_yaml,
+        lib_conn,
     )
     expected = sorted(
         s.name
@@ -254,8 +252,8 @@ def test_updated_at_older_than_uses_changes_before(clouds_yaml, admin_conn):
         (ProjectQuery, "project_name", "^seed-w"),  # name__startswith
     ],
 )
-def test_keystone_name_filters(seeded_cloud, clouds_yaml, query, key, pattern):
+def test_keystone_name_filters(seeded_cloud, lib_conn, query, key, pattern):
     section = "users" if query is UserQuery else "projects"
-    found = admin(query().where("~", "name", pattern=pattern), clouds_yaml)
+    found = admin(query().where("~", "name", pattern=pattern), lib_conn)
     expected = sorted(n for n in seeded_cloud[section] if re.search(pattern, n))
     assert expected and column(found, key) == expected
