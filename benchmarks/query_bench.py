@@ -215,9 +215,7 @@ class Cases:
 
     def query_projects(self) -> List[str]:
         """(b) ours."""
-        query = self._query().run(
-            self._connect(), from_projects=self.projects, as_admin=True
-        )
+        query = self._query().run(self._connect(), from_projects=self.projects, as_admin=True)
         return sorted(row["server_id"] for row in query.to_props())
 
     def query_owners(self) -> List[Tuple[str, str, str, int]]:
