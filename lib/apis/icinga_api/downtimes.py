@@ -218,36 +218,36 @@ def downtime_schedule(
 ) -> DowntimeScheduled:
     """icinga.downtime.schedule: one object per downtime scheduled (in a dry run: per host or
     service a downtime would be scheduled for, found in Icinga)."""
-    request = downtime_request(
-        host,
-        comment,
-        service,
-        start,
-        end,
-        duration,
-        downtime_type,
-        flexible_duration,
-        all_services,
-        author,
-    )
+    options = {
+        "service": service,
+        "start": start,
+        "end": end,
+        "duration": duration,
+        "downtime_type": downtime_type,
+        "flexible_duration": flexible_duration,
+        "all_services": all_services,
+        "author": author,
+    }
+    if not dry_run:
+        scheduled = schedule_downtime(icinga_account, host, comment, **options)
+        names = scheduled.pop("downtimes")
+        objects = sorted(
+            (_object(name.rsplit("!", 1)[0], name) for name in names), key=lambda o: o.name
+        )
+        return DowntimeScheduled(dry_run=False, objects=objects, **scheduled)
+    request = downtime_request(host, comment, **options)
     with IcingaClient(icinga_account) as client:
-        if dry_run:
-            expression, variables = target_filter(host, service)
-            found = client.objects("services" if service else "hosts", expression, variables)
-            if not found:
-                raise IcingaObjectNotFoundError(f"{request.what}: not found in Icinga")
-            targets = [f"{host}!{service}" if service else host]
-            if not service and all_services:
-                services = client.objects("services", *target_filter(host, None))
-                targets += sorted(item["name"] for item in services)
-            objects = [_object(name) for name in targets]
-        else:
-            results = client.action("schedule-downtime", request.body, request.what)
-            names = _scheduled_names(results)
-            objects = sorted(
-                (_object(name.rsplit("!", 1)[0], name) for name in names), key=lambda o: o.name
-            )
-    return DowntimeScheduled(dry_run=dry_run, objects=objects, **request.summary)
+        expression, variables = target_filter(host, service)
+        found = client.objects("services" if service else "hosts", expression, variables)
+        if not found:
+            raise IcingaObjectNotFoundError(f"{request.what}: not found in Icinga")
+        targets = [f"{host}!{service}" if service else host]
+        if not service and all_services:
+            services = client.objects("services", *target_filter(host, None))
+            targets += sorted(item["name"] for item in services)
+    return DowntimeScheduled(
+        dry_run=True, objects=[_object(name) for name in targets], **request.summary
+    )
 
 
 def list_own_downtimes(
