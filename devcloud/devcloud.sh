@@ -769,6 +769,18 @@ cmd_seed() {
   env -u OS_CLOUD OS_CLIENT_CONFIG_FILE="$D/clouds.yaml" "$D/venv/bin/python" "$D/seed.py" "$@"
 }
 
+# uptime HOST DAYS: HOST reports that it booted DAYS (may be fractional) ago; `uptime HOST clear`
+# makes it report none again (the fake driver's default). Read on every request: no restart.
+cmd_uptime() {
+  local host=${1:?usage: $0 uptime HOST DAYS|clear} days=${2:?usage: $0 uptime HOST DAYS|clear}
+  mkdir -p "$RUN/uptime"
+  if [ "$days" = clear ]; then rm -f "$RUN/uptime/$host"; log "$host: uptime cleared"; return; fi
+  awk -v d="$days" 'BEGIN { if (d !~ /^[0-9]+(\.[0-9]+)?$/) exit 1 }' || die "DAYS must be a number, not '$days'"
+  awk -v d="$days" -v now="$(date +%s)" 'BEGIN { printf "%d\n", now - d * 86400 }' >"$RUN/uptime/$host.tmp"
+  mv "$RUN/uptime/$host.tmp" "$RUN/uptime/$host"
+  log "$host: up $days days"
+}
+
 cmd_reset() { cmd_down; rm -rf "$DATA" "$RUN"; log "data wiped"; }
 
 # One devcloud.sh at a time may change the cloud: a test session may run `up` while someone
@@ -786,5 +798,6 @@ case "${1:-}" in
   down) lock; cmd_down ;;
   status) cmd_status ;;
   reset) lock; cmd_reset ;;
-  *) echo "usage: $0 install|up|seed|down|status|reset" >&2; exit 2 ;;
+  uptime) shift; cmd_uptime "$@" ;;
+  *) echo "usage: $0 install|up|seed|down|status|reset|uptime" >&2; exit 2 ;;
 esac

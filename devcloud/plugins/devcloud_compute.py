@@ -1,4 +1,4 @@
-"""nova-compute entry point for the devcloud: nova's own main plus three fake-driver patches.
+"""nova-compute entry point for the devcloud: nova's own main plus four fake-driver patches.
 
 Test clouds only. Imported by bin/nova-compute with plugins/ on PYTHONPATH.
 """
@@ -69,9 +69,43 @@ def _modeled_transfer_time():
     fake.FakeDriver.live_migration = live_migration
 
 
+UPTIME_DIR = os.path.join(os.path.dirname(TRANSFER_SECONDS_FILE), "uptime")
+
+
+def uptime_text(boot_epoch: float, now: float) -> str:
+    """What `uptime` prints for a host booted at ``boot_epoch``; nova passes it on verbatim."""
+    seconds = max(0, int(now - boot_epoch))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    clock = time.strftime("%H:%M:%S", time.gmtime(now))
+    since = f"{days} days, {hours:2d}:{minutes:02d}" if days else f"{hours:2d}:{minutes:02d}"
+    return f" {clock} up {since},  0 users,  load average: 0.00, 0.00, 0.00"
+
+
+def _settable_uptime():
+    """The fake driver has no uptime (nova reports null). When run/uptime/<host> holds a boot
+    time (epoch seconds), the host reports the uptime since then, read on every request, so a
+    test sets a host's uptime (`devcloud.sh uptime compute1 200`) or a fake reboot resets it
+    without restarting the computes. No file: null, as nova."""
+    # pylint: disable=import-outside-toplevel
+    from nova.conf import CONF
+
+    def get_host_uptime(self):  # pylint: disable=unused-argument
+        try:
+            with open(os.path.join(UPTIME_DIR, CONF.host), encoding="ascii") as handle:
+                boot_epoch = float(handle.read().strip())
+        except (OSError, ValueError) as error:
+            raise NotImplementedError() from error
+        return uptime_text(boot_epoch, time.time())
+
+    fake.FakeDriver.get_host_uptime = get_host_uptime
+
+
 if os.environ.get("DEVCLOUD_FAST_RT", "1") == "1":
     _skip_allocation_gets()
 _adopt_servers_on_start()
 _modeled_transfer_time()
+_settable_uptime()
 
 __all__ = ["main"]
