@@ -123,6 +123,16 @@ class Devcloud:
             pytest.fail(f"devcloud.sh {' '.join(args)} exited {proc.returncode}:\n{tail}")
         return proc.stdout
 
+    @contextlib.contextmanager
+    def uptime(self, host: str, days: float) -> Iterator[None]:
+        """Inside, ``host`` reports that it booted ``days`` ago (``devcloud.sh uptime``);
+        afterwards no uptime, the fake driver's default."""
+        self.run("uptime", host, str(days))
+        try:
+            yield
+        finally:
+            self.run("uptime", host, "clear")
+
 
 def _installed(directory: Path) -> bool:
     return Path("/usr/sbin/mariadbd").exists() and (directory / "venv" / "bin" / "python").exists()

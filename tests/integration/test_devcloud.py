@@ -5,6 +5,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from apis.openstack_api.hypervisor_facts import collect_facts
 from tests.integration.devcloud_fixtures import find, leftovers, throwaway
 
 pytestmark = pytest.mark.integration
@@ -183,3 +184,15 @@ def test_throwaway_cleanup_leaves_nothing(seeded_cloud, admin_conn, clouds_yaml,
     assert find(admin_conn.compute.find_server, server.id, all_projects=True) is None
     assert find(admin_conn.image.find_image, image.id) is None
     assert find(admin_conn.identity.find_project, project.project_id) is None
+
+
+def test_compute_uptime_is_settable_and_parsed(devcloud, lib_conn):
+    """`devcloud.sh uptime` sets what nova 2.88 reports; hypervisor facts parse it."""
+
+    def uptime_of(host):
+        return {f.name: f.uptime_seconds for f in collect_facts(lib_conn, host=host)}[host]
+
+    assert uptime_of("compute2") is None
+    with devcloud.uptime("compute2", 200.5):
+        assert uptime_of("compute2") == pytest.approx(200.5 * 86400, abs=120)
+    assert uptime_of("compute2") is None
