@@ -7,7 +7,7 @@ import pytest
 from openstack import exceptions
 
 from tests.fakes import boots, nova, project_cloud, query_cloud
-from tests.fakes.openstack_cloud import FakeCloud
+from tests.fakes.cloud import FakeCloud
 
 HAND_WRITTEN = [
     query_cloud.FakeProxy,

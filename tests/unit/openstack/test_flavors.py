@@ -6,7 +6,7 @@ from openstack.compute.v2.flavor import Flavor
 from apis.openstack_api import flavors
 from apis.openstack_api.identity.exceptions import InvalidParameterError, NameNotFoundError
 from apis.openstack_api.networks import ResourceConflictError
-from tests.fakes.openstack_cloud import FakeCloud
+from tests.fakes.cloud import FakeCloud
 
 
 @pytest.fixture(name="cloud")
@@ -15,11 +15,8 @@ def fixture_cloud():
     cloud = FakeCloud()
     cloud.project("web")
     cloud.project("data")
+    cloud.add(Flavor(id="f-small", name="m1.small", vcpus=1, ram=512, disk=1, is_public=True))
     cloud.add(
-        "flavors", Flavor(id="f-small", name="m1.small", vcpus=1, ram=512, disk=1, is_public=True)
-    )
-    cloud.add(
-        "flavors",
         Flavor(
             id="f-gpu",
             name="g1.large",

@@ -8,7 +8,7 @@ from apis.openstack_api import floating_ips
 from apis.openstack_api.identity.exceptions import InvalidParameterError
 from apis.openstack_api.networks import ChangeRefusedError, ResourceConflictError
 from tests.result_schemas import check_result
-from tests.fakes.openstack_cloud import FakeCloud
+from tests.fakes.cloud import FakeCloud
 
 
 def fip(address, project, port=None, network="n-pub"):
@@ -29,10 +29,10 @@ def fixture_cloud():
     cloud = FakeCloud()
     for name in ("web", "ops", "admin"):
         cloud.project(name)
-    cloud.add("networks", Network(id="n-pub", name="public", is_router_external=True))
-    cloud.add("ips", fip("198.51.100.20", "p-web"))
-    cloud.add("ips", fip("198.51.100.21", "p-ops", port="port-9"))
-    cloud.add("ips", fip("198.51.100.22", "p-admin"))
+    cloud.add(Network(id="n-pub", name="public", is_router_external=True))
+    cloud.add(fip("198.51.100.20", "p-web"))
+    cloud.add(fip("198.51.100.21", "p-ops", port="port-9"))
+    cloud.add(fip("198.51.100.22", "p-admin"))
     return cloud
 
 

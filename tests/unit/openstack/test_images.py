@@ -12,7 +12,7 @@ from apis.openstack_api.identity.exceptions import (
 )
 from apis.openstack_api.images import DECOMMISSION_KEY, parse_date
 from tests.result_schemas import check_result
-from tests.fakes.openstack_cloud import FakeCloud
+from tests.fakes.cloud import FakeCloud
 
 NOW = datetime.datetime(2026, 6, 15, 9, 30, tzinfo=datetime.timezone.utc)
 TOMORROW = (NOW + datetime.timedelta(days=1)).date()
@@ -25,10 +25,9 @@ def fixture_cloud(pin_clock):
     cloud = FakeCloud()
     cloud.project("web")
     cloud.project("data")
-    cloud.add("images", Image(id="i-priv", name="etl", owner="p-data", visibility="private"))
-    cloud.add("images", Image(id="i-shared", name="tools", owner="p-data", visibility="shared"))
+    cloud.add(Image(id="i-priv", name="etl", owner="p-data", visibility="private"))
+    cloud.add(Image(id="i-shared", name="tools", owner="p-data", visibility="shared"))
     cloud.add(
-        "images",
         Image(id="i-pub", name="cirros", owner=None, visibility="public", stores="fs", os="linux"),
     )
     return cloud
@@ -61,7 +60,7 @@ def test_pending_member_is_accepted(cloud):
     cloud.conn.image.add_member(cloud.conn.image.get_image("i-shared"), member_id="p-web")
     result = images.image_share_to_project(cloud.conn, "tools", "web", dry_run=False)
     assert [c.verb.value for c in result["changes"]] == ["update"]
-    assert cloud.members["i-shared"][0].status == "accepted"
+    assert cloud.image_members["i-shared"][0].status == "accepted"
 
 
 def test_share_refuses_public_and_own_images(cloud):
@@ -73,7 +72,7 @@ def test_share_refuses_public_and_own_images(cloud):
 
 
 def test_duplicate_image_names_need_the_id(cloud):
-    cloud.add("images", Image(id="i-priv2", name="etl", owner="p-web", visibility="private"))
+    cloud.add(Image(id="i-priv2", name="etl", owner="p-web", visibility="private"))
     with pytest.raises(AmbiguousNameError, match=r"i-priv \(project p-data\), i-priv2"):
         images.image_share_to_project(cloud.conn, "etl", "web")
     assert images.find_image(cloud.conn, "i-priv2").owner == "p-web"

@@ -7,7 +7,7 @@ from openstack.network.v2.subnet import Subnet
 
 from apis.openstack_api import network_checks
 from apis.openstack_api.identity.exceptions import InvalidParameterError
-from tests.fakes.openstack_cloud import FakeCloud
+from tests.fakes.cloud import FakeCloud
 
 
 def router(name, network=None, ips=(), project="p-web"):
@@ -27,10 +27,10 @@ def gateway_cloud():
     cloud = FakeCloud()
     cloud.project("web")
     for net, cidr in (("public", "198.51.100.0/24"), ("legacy", "203.0.113.0/24")):
-        cloud.add("networks", Network(id=f"n-{net}", name=net, is_router_external=True))
-        cloud.add("subnets", Subnet(id=f"s-{net}", network_id=f"n-{net}", cidr=cidr))
-    cloud.add("routers", router("good", "n-public", ["198.51.100.5"]))
-    cloud.add("routers", router("bad", "n-legacy", ["203.0.113.7"]))
+        cloud.add(Network(id=f"n-{net}", name=net, is_router_external=True))
+        cloud.add(Subnet(id=f"s-{net}", network_id=f"n-{net}", cidr=cidr))
+    cloud.add(router("good", "n-public", ["198.51.100.5"]))
+    cloud.add(router("bad", "n-legacy", ["203.0.113.7"]))
     return cloud
 
 
@@ -38,9 +38,9 @@ def gateway_cloud():
 def fixture_cloud():
     """The gateway cloud plus routers without addresses and one without a gateway."""
     cloud = gateway_cloud()
-    cloud.add("routers", router("noip-good", "n-public"))
-    cloud.add("routers", router("noip-bad", "n-legacy", project="p-gone"))
-    cloud.add("routers", router("internal"))
+    cloud.add(router("noip-good", "n-public"))
+    cloud.add(router("noip-bad", "n-legacy", project="p-gone"))
+    cloud.add(router("internal"))
     return cloud
 
 

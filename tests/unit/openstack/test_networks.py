@@ -26,7 +26,7 @@ from apis.openstack_api.networks import (
     pick,
 )
 from tests.result_schemas import check_result
-from tests.fakes.openstack_cloud import FakeCloud
+from tests.fakes.cloud import FakeCloud
 
 ACTIONS = Path(__file__).resolve().parents[3] / "actions"
 
@@ -39,12 +39,10 @@ def fixture_cloud():
     cloud.project("data", domain_id="d2")
     cloud.project("data")
     cloud.add(
-        "networks",
         Network(id="n-pub", name="public", is_router_external=True, project_id="p-admin"),
     )
-    cloud.add("networks", Network(id="n-web", name="web-net", project_id="p-web", mtu=1500))
+    cloud.add(Network(id="n-web", name="web-net", project_id="p-web", mtu=1500))
     cloud.add(
-        "subnets",
         Subnet(id="s-web", name="web-net-subnet", network_id="n-web", cidr="10.0.0.0/24"),
     )
     return cloud
@@ -168,7 +166,7 @@ def test_network_create_conflicts(cloud):
         networks.network_create(
             cloud.conn, "web", "web-net", cidr="10.9.0.0/24", subnet_name="web-net-subnet"
         )
-    cloud.add("networks", Network(id="n-twin", name="web-net", project_id="p-web"))
+    cloud.add(Network(id="n-twin", name="web-net", project_id="p-web"))
     with pytest.raises(AmbiguousNameError, match="2 networks with that name"):
         networks.network_create(cloud.conn, "web", "web-net")
 
@@ -201,7 +199,7 @@ def test_external_network_lookup(cloud):
     assert find_external_network(cloud.conn, None, "external_network").id == "n-pub"
     with pytest.raises(InvalidParameterError, match="not an external network; .*: public"):
         find_external_network(cloud.conn, "web-net", "external_network")
-    cloud.add("networks", Network(id="n-pub2", name="public2", is_router_external=True))
+    cloud.add(Network(id="n-pub2", name="public2", is_router_external=True))
     with pytest.raises(InvalidParameterError, match="2 external networks: public, public2"):
         find_external_network(cloud.conn, "", "external_network")
 

@@ -7,7 +7,7 @@ from apis.openstack_api.identity.exceptions import InvalidParameterError
 from apis.openstack_api.networks import ChangeRefusedError, Plan
 from apis.openstack_api.quotas import QuotaKey, QuotaService, QuotaUsage
 from tests.result_schemas import check_result
-from tests.fakes.openstack_cloud import FakeCloud
+from tests.fakes.cloud import FakeCloud
 
 COMPUTE = {key.key: (10, 0) for key in QuotaKey.of(QuotaService.COMPUTE)}
 NETWORK = {key.key: (50, 0) for key in QuotaKey.of(QuotaService.NETWORK)}
@@ -37,7 +37,7 @@ def test_show_reports_usage_and_absent_services(cloud):
 
 
 def test_show_includes_block_storage_when_present(cloud):
-    cloud.services.add("block-storage")
+    cloud.catalog.add("block-storage")
     result = quotas.quota_show(cloud.conn, "web")
     assert result["volume"]["gigabytes"].limit == 100 and result["absent_services"] == []
     cloud.conn.block_storage.get_quota_set.assert_called_once_with("p-web", usage=True)
@@ -81,7 +81,7 @@ def test_set_below_usage_is_refused_unless_force(cloud):
 def test_set_volume_quotas(cloud):
     with pytest.raises(InvalidParameterError, match="volumes: this cloud has no volume service"):
         quotas.quota_set(cloud.conn, "web", volumes=5)
-    cloud.services.add("block-storage")
+    cloud.catalog.add("block-storage")
     quotas.quota_set(cloud.conn, "web", volumes=5, dry_run=False)
     cloud.conn.block_storage.update_quota_set.assert_called_once_with("p-web", volumes=5)
 

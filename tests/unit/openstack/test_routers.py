@@ -9,7 +9,7 @@ from openstack.network.v2.subnet import Subnet
 from apis.openstack_api import routers
 from apis.openstack_api.identity.exceptions import AmbiguousNameError, NameNotFoundError
 from apis.openstack_api.networks import ResourceConflictError
-from tests.fakes.openstack_cloud import FakeCloud
+from tests.fakes.cloud import FakeCloud
 
 
 @pytest.fixture(name="cloud")
@@ -18,11 +18,10 @@ def fixture_cloud():
     cloud = FakeCloud()
     cloud.project("web")
     for name in ("public", "other-public"):
-        cloud.add("networks", Network(id=f"n-{name}", name=name, is_router_external=True))
-    cloud.add("networks", Network(id="n-web", name="web-net", project_id="p-web"))
+        cloud.add(Network(id=f"n-{name}", name=name, is_router_external=True))
+    cloud.add(Network(id="n-web", name="web-net", project_id="p-web"))
     for number in (1, 2):
         cloud.add(
-            "subnets",
             Subnet(
                 id=f"s-{number}",
                 name=f"sub{number}",
@@ -32,7 +31,6 @@ def fixture_cloud():
             ),
         )
     cloud.add(
-        "routers",
         Router(
             id="r-old",
             name="old",
@@ -41,7 +39,6 @@ def fixture_cloud():
         ),
     )
     cloud.add(
-        "ports",
         Port(
             id="port-1",
             device_id="r-old",
@@ -83,7 +80,7 @@ def test_creates_router_with_gateway_and_interfaces_then_is_idempotent(cloud):
 
 
 def test_existing_router_gets_missing_gateway_and_interfaces_only(cloud):
-    cloud.add("routers", Router(id="r-bare", name="bare", project_id="p-web"))
+    cloud.add(Router(id="r-bare", name="bare", project_id="p-web"))
     result = routers.router_create(
         cloud.conn, "web", "bare", external_network="public", subnets=["sub2"], dry_run=False
     )
@@ -103,6 +100,6 @@ def test_gateway_on_another_network_is_a_conflict(cloud):
 def test_bad_names(cloud):
     with pytest.raises(NameNotFoundError, match=r"subnets 'sub3'.*did you mean: sub2, sub1"):
         routers.router_create(cloud.conn, "web", "edge", subnets=["sub3"])
-    cloud.add("routers", Router(id="r-twin", name="old", project_id="p-web"))
+    cloud.add(Router(id="r-twin", name="old", project_id="p-web"))
     with pytest.raises(AmbiguousNameError, match="2 routers with that name"):
         routers.router_create(cloud.conn, "web", "old")

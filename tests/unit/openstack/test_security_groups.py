@@ -13,14 +13,13 @@ from tests.result_schemas import check_result
 @pytest.fixture(name="cloud")
 def fixture_cloud():
     """Project web with its default group (one https rule stored as neutron does) and 'lb'."""
-    from tests.fakes.openstack_cloud import FakeCloud
+    from tests.fakes.cloud import FakeCloud
 
     cloud = FakeCloud()
     cloud.project("web")
-    cloud.add("security_groups", SecurityGroup(id="g-default", name="default", project_id="p-web"))
-    cloud.add("security_groups", SecurityGroup(id="g-lb", name="lb", project_id="p-web"))
+    cloud.add(SecurityGroup(id="g-default", name="default", project_id="p-web"))
+    cloud.add(SecurityGroup(id="g-lb", name="lb", project_id="p-web"))
     cloud.add(
-        "security_group_rules",
         SecurityGroupRule(
             id="rule-https",
             security_group_id="g-default",

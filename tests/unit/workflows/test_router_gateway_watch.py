@@ -107,7 +107,7 @@ def test_sensor_dispatches_each_router_once_and_forgets_fixed_ones(cloud):
     cloud.store["routers"].pop()
     sensor.poll()
     assert json.loads(service.get_value("router_gateway_findings")) == {}
-    cloud.add("routers", router("bad", "n-legacy", ["203.0.113.7"]))
+    cloud.add(router("bad", "n-legacy", ["203.0.113.7"]))
     sensor.poll()
     assert len(service.dispatched) == 2
     assert sensor.get_poll_interval() == 300
