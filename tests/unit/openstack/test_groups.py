@@ -4,13 +4,13 @@ import pytest
 
 from apis.openstack_api.identity import groups
 from apis.openstack_api.identity.exceptions import AmbiguousNameError, NameNotFoundError
-from tests.fakes.project_cloud import FakeCloud
+from tests.fakes.cloud import FakeCloud
 from tests.result_schemas import check_result
 
 
 @pytest.fixture(name="cloud")
 def fixture_cloud():
-    cloud = FakeCloud()
+    cloud = FakeCloud().with_admin()
     cloud.ops = cloud.group("ops")
     cloud.alice, cloud.bob = cloud.user("alice"), cloud.user("bob")
     return cloud
@@ -22,11 +22,11 @@ def states(report):
 
 
 def test_add_several_users_reports_members_already_in(cloud):
-    cloud.members.add((cloud.ops.id, cloud.alice.id))
+    cloud.group_members.add((cloud.ops.id, cloud.alice.id))
     report = groups.group_user_add(cloud.conn, "ops", ["alice", "bob", cloud.bob.id])
     assert states(report) == [("alice", "unchanged", "already present"), ("bob", "done", "")]
     assert report.changed and report.group.name == "ops"
-    assert cloud.members == {(cloud.ops.id, cloud.alice.id), (cloud.ops.id, cloud.bob.id)}
+    assert cloud.group_members == {(cloud.ops.id, cloud.alice.id), (cloud.ops.id, cloud.bob.id)}
     again = groups.group_user_add(cloud.conn, "ops", ["alice", "bob"])
     assert not again.changed
     check_result("group.user.add", again)
@@ -35,7 +35,7 @@ def test_add_several_users_reports_members_already_in(cloud):
 def test_one_unknown_user_changes_nothing(cloud):
     with pytest.raises(NameNotFoundError, match="users 'carol': no user"):
         groups.group_user_add(cloud.conn, "ops", ["alice", "carol"])
-    assert not cloud.members
+    assert not cloud.group_members
     assert not cloud.calls("identity", "add_user_to_group")
 
 
@@ -45,16 +45,16 @@ def test_ambiguous_group_needs_its_domain(cloud):
         groups.group_user_add(cloud.conn, "ops", ["alice"])
     report = groups.group_user_add(cloud.conn, "ops", ["alice"], group_domain="seed")
     assert report.group.id == seed_ops.id
-    assert cloud.members == {(seed_ops.id, cloud.alice.id)}
+    assert cloud.group_members == {(seed_ops.id, cloud.alice.id)}
 
 
 def test_remove_is_a_dry_run_by_default(cloud):
-    cloud.members |= {(cloud.ops.id, cloud.alice.id), (cloud.ops.id, cloud.bob.id)}
+    cloud.group_members |= {(cloud.ops.id, cloud.alice.id), (cloud.ops.id, cloud.bob.id)}
     cloud.user("carol")
     report = groups.group_user_remove(cloud.conn, "ops", ["alice", "carol"])
     assert states(report) == [("alice", "done", ""), ("carol", "unchanged", "not present")]
-    assert report.dry_run and len(cloud.members) == 2
+    assert report.dry_run and len(cloud.group_members) == 2
     done = groups.group_user_remove(cloud.conn, "ops", ["alice", "bob"], dry_run=False)
     check_result("group.user.remove", done)
     assert states(done) == [("alice", "done", ""), ("bob", "done", "")]
-    assert not cloud.members
+    assert not cloud.group_members

@@ -3,13 +3,9 @@
 import pytest
 import requests
 from openstack import exceptions
-from openstack.identity.v3.project import Project
 from openstack.network.v2.network import Network
-from openstack.network.v2.port import Port
-from openstack.network.v2.rbac_policy import RBACPolicy
 from openstack.network.v2.router import Router
 from openstack.network.v2.security_group import SecurityGroup
-from openstack.network.v2.security_group_rule import SecurityGroupRule
 from openstack.network.v2.subnet import Subnet
 
 from apis.openstack_api.identity.exceptions import (
@@ -21,7 +17,8 @@ from apis.openstack_api.identity.exceptions import (
 from apis.openstack_api.identity.project_setup import parse_rule
 from apis.openstack_api.security_groups import Protocol
 from tests.result_schemas import check_result
-from tests.fakes.project_cloud import FakeCloud
+from tests.fakes.cloud import FakeCloud
+from tests.fakes.store import KIND_OF
 from workflows.project_create import project_create
 
 FULL = {
@@ -41,7 +38,7 @@ FULL = {
 
 @pytest.fixture(name="cloud")
 def fixture_cloud():
-    cloud = FakeCloud()
+    cloud = FakeCloud().with_admin()
     cloud.alice = cloud.user("alice")
     cloud.ops = cloud.group("ops")
     cloud.public = cloud.external_network("public")
@@ -51,17 +48,17 @@ def fixture_cloud():
 
 def new_project(cloud, name="web"):
     """The project project.create made."""
-    return next(p for p in cloud.all(Project) if p.name == name)
+    return next(p for p in cloud.of("projects") if p.name == name)
 
 
 def owned(cloud, cls, project):
     """The resources of one type the project owns."""
-    return [r for r in cloud.all(cls) if r.project_id == project.id]
+    return [r for r in cloud.of(KIND_OF[cls]) if r.project_id == project.id]
 
 
 def snapshot(cloud):
     """The whole fake cloud's state, to compare before and after."""
-    return {cls: dict(items) for cls, items in cloud.store.items() if items}, set(cloud.grants)
+    return cloud.resources(), set(cloud.grants)
 
 
 def test_plain_project_with_tags_and_properties(cloud):
@@ -113,8 +110,8 @@ def test_every_part_is_built_and_reported(cloud):
     )
     assert router.name == "web-router"
     assert router.external_gateway_info == {"network_id": cloud.public.id}
-    assert [p.device_id for p in cloud.all(Port)] == [router.id]
-    (policy,) = cloud.all(RBACPolicy)
+    assert [p.device_id for p in cloud.of("ports")] == [router.id]
+    (policy,) = cloud.of("rbac_policies")
     assert (policy.object_id, policy.target_project_id, policy.action) == (
         cloud.shared.id,
         project.id,
@@ -123,7 +120,7 @@ def test_every_part_is_built_and_reported(cloud):
     (group,) = owned(cloud, SecurityGroup, project)
     rules = {
         (r.protocol, r.port_range_min, r.port_range_max, r.remote_ip_prefix, r.direction)
-        for r in cloud.all(SecurityGroupRule)
+        for r in cloud.of("security_group_rules")
         if r.security_group_id == group.id
     }
     assert rules == {
@@ -131,8 +128,8 @@ def test_every_part_is_built_and_reported(cloud):
         ("icmp", None, None, "0.0.0.0/0", "ingress"),
         ("tcp", 8000, 8080, "10.0.0.0/8", "ingress"),
     }
-    assert cloud.quotas[("compute", project.id)] == {"cores": 8}
-    assert cloud.quotas[("network", project.id)] == {"routers": 2}
+    assert cloud.quotas["compute"][project.id] == {"cores": (8, 0)}
+    assert cloud.quotas["network"][project.id] == {"routers": (2, 0)}
     assert cloud.grants == {
         ("user", project.id, cloud.alice.id, "r-admin"),
         ("group", project.id, cloud.ops.id, "r-member"),
@@ -207,7 +204,7 @@ def test_failure_midway_rolls_back_everything_and_says_so(cloud):
         "quotas (back to the defaults), network web-net, security group default, project web"
     )
     assert snapshot(cloud) == before
-    assert not cloud.quotas
+    assert not any(cloud.quotas.values())
 
 
 def test_an_undo_that_fails_is_reported_for_cleanup_by_hand(cloud):
@@ -221,16 +218,16 @@ def test_an_undo_that_fails_is_reported_for_cleanup_by_hand(cloud):
     assert message.endswith(
         "NOT rolled back (clean up by hand): project web (SDKException: keystone down)"
     )
-    assert [p.name for p in cloud.all(Project)] == ["admin", "web"]
-    assert not cloud.all(Router)
-    assert [n.name for n in cloud.all(Network)] == ["public", "shared-net"]
+    assert [p.name for p in cloud.of("projects")] == ["admin", "web"]
+    assert not cloud.of("routers")
+    assert [n.name for n in cloud.of("networks")] == ["public", "shared-net"]
 
 
 def test_a_bug_is_raised_as_is_after_the_rollback(cloud):
     cloud.fail("network", "create_network", RuntimeError("bug"))
     with pytest.raises(RuntimeError, match="bug"):
         project_create(cloud.conn, "web", **FULL)
-    assert [p.name for p in cloud.all(Project)] == ["admin"]
+    assert [p.name for p in cloud.of("projects")] == ["admin"]
 
 
 @pytest.mark.parametrize(

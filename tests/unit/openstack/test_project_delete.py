@@ -20,7 +20,9 @@ from apis.openstack_api.identity.exceptions import (
 )
 from apis.openstack_api.identity.project_resources import OwnedKind
 from tests.result_schemas import check_result
-from tests.fakes.project_cloud import ADMIN_PROJECT, FakeCloud
+from tests.fakes.cloud import FakeCloud
+from tests.fakes.store import KINDS
+from tests.fakes.identity import ADMIN_PROJECT
 from workflows.project_delete import project_delete
 
 PROTECTED = ["admin", "service"]
@@ -28,7 +30,7 @@ PROTECTED = ["admin", "service"]
 
 @pytest.fixture(name="cloud")
 def fixture_cloud():
-    cloud = FakeCloud()
+    cloud = FakeCloud().with_admin()
     cloud.web = cloud.project("web")
     return cloud
 
@@ -56,7 +58,7 @@ def with_workload(cloud):
 
 def counts(cloud):
     """How many resources of each type the fake cloud holds."""
-    return {cls.__name__: len(items) for cls, items in cloud.store.items() if items}
+    return {KINDS[kind][1].__name__: len(items) for kind, items in cloud.resources().items()}
 
 
 @pytest.mark.parametrize("listed", ["web", "WEB-ID"])
@@ -64,7 +66,7 @@ def test_protected_projects_are_refused(cloud, listed):
     protected = [cloud.web.id if listed == "WEB-ID" else "web"]
     with pytest.raises(ProjectProtectedError, match="listed in the pack config's protected_"):
         project_delete(cloud.conn, "web", dry_run=False, protected_projects=protected)
-    assert cloud.web.id in cloud.store[Project]
+    assert cloud.web.id in {p.id for p in cloud.of("projects")}
 
 
 def test_immutable_tag_and_own_project_are_refused(cloud):
@@ -73,14 +75,14 @@ def test_immutable_tag_and_own_project_are_refused(cloud):
         project_delete(cloud.conn, "web", force=True, dry_run=False)
     with pytest.raises(ProjectProtectedError, match="the project cloud_account 'prod' works in"):
         project_delete(cloud.conn, ADMIN_PROJECT, dry_run=False, protected_projects=["other"])
-    assert len(cloud.all(Project)) == 2
+    assert len(cloud.of("projects")) == 2
 
 
 def test_child_projects_are_refused_even_with_force(cloud):
     cloud.project("web-dev", parent_id=cloud.web.id)
     with pytest.raises(ProjectNotEmptyError, match="'web' has child projects: web-dev; delete"):
         project_delete(cloud.conn, "web", force=True, dry_run=False)
-    assert len(cloud.all(Project)) == 3
+    assert len(cloud.of("projects")) == 3
 
 
 def test_workload_refuses_without_force_and_lists_it(cloud):
@@ -128,16 +130,16 @@ def test_dry_run_lists_everything_and_changes_nothing(cloud):
 def test_force_deletes_workload_then_scaffolding_then_the_project(cloud):
     server = with_workload(cloud)
     with_scaffolding(cloud)
-    cloud.quotas[("compute", cloud.web.id)] = {"cores": 4}
+    cloud.quotas["compute"] = {cloud.web.id: {"cores": (4, 0)}}
     report = project_delete(cloud.conn, "web", force=True, dry_run=False, wait_timeout=7)
     check_result("project.delete", report)
     assert report.state.value == "deleted" and report.message == "project 'web' deleted"
-    assert cloud.web.id not in cloud.store[Project]
+    assert cloud.web.id not in {p.id for p in cloud.of("projects")}
     assert counts(cloud) == {"Domain": 2, "Role": 3, "Project": 1}
     cloud.conn.compute.wait_for_delete.assert_called_once_with(server, interval=1, wait=7)
     assert cloud.calls("image", "update_image")[0].kwargs == {"is_protected": False}
     assert cloud.calls("network", "remove_interface_from_router")
-    assert not cloud.quotas
+    assert not any(cloud.quotas.values())
     assert set(report.resources) == {
         "servers",
         "floating_ips",
@@ -159,7 +161,7 @@ def test_an_empty_project_needs_no_force_and_takes_its_network_along(cloud):
 
 def test_volumes_are_checked_where_the_cloud_has_cinder():
     services = ("identity", "compute", "network", "image", "block-storage")
-    cloud = FakeCloud(services=services)
+    cloud = FakeCloud(catalog=services).with_admin()
     web = cloud.project("web")
     volume = cloud.add(Volume(name="data", project_id=web.id))
     with pytest.raises(ProjectNotEmptyError, match=r"1 volumes \(data\)"):
@@ -193,7 +195,7 @@ def test_failure_midway_says_what_is_already_gone(cloud):
         "already deleted: 1 servers (web-1); 1 floating_ips (198.51.100.7); 1 routers "
     )
     assert message.endswith("; run it again to continue")
-    assert cloud.web.id in cloud.store[Project]
+    assert cloud.web.id in {p.id for p in cloud.of("projects")}
 
 
 def test_a_bug_propagates(cloud):

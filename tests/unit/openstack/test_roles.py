@@ -12,13 +12,13 @@ from apis.openstack_api.identity.exceptions import (
     OpenStackRequestError,
 )
 from apis.openstack_api.identity.resolve import IdentityKind, Resolver
-from tests.fakes.project_cloud import FakeCloud
+from tests.fakes.cloud import FakeCloud
 from tests.result_schemas import check_result
 
 
 @pytest.fixture(name="cloud")
 def fixture_cloud():
-    cloud = FakeCloud()
+    cloud = FakeCloud().with_admin()
     cloud.web = cloud.project("web")
     cloud.alice = cloud.user("alice")
     cloud.ops = cloud.group("ops")
@@ -175,7 +175,7 @@ def test_assignments_list_with_names_and_filters(cloud):
 
 def test_effective_assignments_expand_groups_and_refuse_a_group_filter(cloud):
     cloud.grants.add(("group", cloud.web.id, cloud.ops.id, "r-reader"))
-    cloud.members.add((cloud.ops.id, cloud.alice.id))
+    cloud.group_members.add((cloud.ops.id, cloud.alice.id))
     listed = roles.role_assignments_list(cloud.conn, project="web", effective=True)
     assert [(a.role, a.user, a.group) for a in listed["rows"]] == [("reader", "alice", None)]
     with pytest.raises(InvalidParameterError, match="effective cannot be combined with group"):
