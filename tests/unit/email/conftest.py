@@ -10,7 +10,8 @@ from openstack.identity.v3.user import User
 from openstack.image.v2.image import Image
 
 from apis.email_api.account import SMTPAccount
-from tests.fakes.query_cloud import FakeConnection, two_hypervisors
+from tests.fakes.cloud import FakeCloud
+from tests.fakes.raw_api import two_hypervisors
 
 NOW = datetime.datetime(2026, 6, 15, 9, 30, tzinfo=datetime.timezone.utc)
 
@@ -45,7 +46,7 @@ def server(name, status, project, user, days, hv="hv1", flavor="m1.small", image
 @pytest.fixture(name="cloud")
 def fixture_cloud():
     """Three owners (carol has no email), a deleted owner, retiring flavor and image."""
-    return FakeConnection(
+    return FakeCloud(
         servers=[
             server("web-1", "SHUTOFF", "p-web", "u-alice", 200, flavor="legacy.small"),
             server("web-2", "SHUTOFF", "p-web", "u-bob", 10),

@@ -27,7 +27,7 @@ def previews_by_user(result):
 
 def keystone_listings(cloud):
     """How many user and project listings the fake keystone served."""
-    return len(cloud.listing_calls("users")), len(cloud.listing_calls("projects"))
+    return len(cloud.kwargs_of("users")), len(cloud.kwargs_of("projects"))
 
 
 def test_shutoff_one_email_per_user_listing_all_their_servers(cloud, relay):
@@ -44,7 +44,7 @@ def test_shutoff_one_email_per_user_listing_all_their_servers(cloud, relay):
         {"id": "id-ghost", "name": "ghost", "user_id": "u-gone"}
     ]
     assert keystone_listings(cloud) == (1, 1)
-    assert not cloud.listing_calls("get_user")
+    assert not cloud.kwargs_of("get_user")
 
 
 def test_shutoff_age_filter_and_delete_after(cloud, relay):
@@ -81,7 +81,7 @@ def test_from_projects_limits_the_servers(cloud, relay):
 def test_scope_must_be_given_once(cloud, relay, scope, message):
     with pytest.raises(NotificationParameterError, match=message):
         email_users.email_users_with_shutoff_vms(cloud, Delivery(relay), **scope)
-    assert not cloud.calls
+    assert not cloud.log
 
 
 def test_decom_flavors_lists_the_flavor_and_its_date(cloud, relay):
@@ -125,7 +125,7 @@ def test_decom_images(relay, cloud):
     assert result["retiring_images"] == ["legacy-os"]
     (bob,) = result["previews"]
     assert "legacy-os (img-legacy) on 2027-01-24" in bob["text"] and "api-1" in bob["text"]
-    assert [c["image"] for c in cloud.listing_calls("servers")] == ["img-legacy"]
+    assert [c["image"] for c in cloud.kwargs_of("servers")] == ["img-legacy"]
     by_id = email_users.email_users_with_decom_images(
         cloud, Delivery(relay), all_projects=True, image_names=["img-legacy"]
     )
@@ -137,12 +137,10 @@ def test_decom_images(relay, cloud):
 
 
 def test_nothing_retiring_means_nothing_to_send(relay, cloud):
-    cloud.compute.data["flavors"] = [
-        f for f in cloud.compute.data["flavors"] if f.name != "legacy.small"
-    ]
+    cloud.store["flavors"] = [f for f in cloud.store["flavors"] if f.name != "legacy.small"]
     result = email_users.email_users_with_decom_flavors(cloud, Delivery(relay), all_projects=True)
     assert result["messages"] == 0 and result["retiring_flavors"] == []
-    assert not cloud.listing_calls("servers")
+    assert not cloud.kwargs_of("servers")
 
 
 def test_vms_on_hypervisor_maintenance_and_fault(cloud, relay):
@@ -207,13 +205,13 @@ def test_ops_hypervisors_down_lists_them_with_server_counts(cloud, relay):
 
 
 def test_ops_all_clear_when_nothing_is_down(relay, cloud):
-    cloud.compute.data["hypervisors"] = cloud.compute.data["hypervisors"][:1]
+    cloud.store["hypervisors"] = cloud.store["hypervisors"][:1]
     result = email_ops.email_ops_down_disabled_hypervisors(
         cloud, Delivery(relay), ops_mailing_list="ops@example.org"
     )
     assert result["all_clear"] is True and result["hypervisors"] == []
     assert result["previews"][0]["subject"].startswith("[prod] All clear")
-    assert not cloud.listing_calls("servers")
+    assert not cloud.kwargs_of("servers")
 
 
 def test_ops_list_is_required(cloud, relay):

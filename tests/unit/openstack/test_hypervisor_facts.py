@@ -5,12 +5,12 @@ from openstack.compute.v2.migration import Migration
 from openstack.compute.v2.server import Server
 
 from apis.openstack_api.hypervisor_facts import collect_facts
-from tests.fakes.query_cloud import FakeConnection
+from tests.fakes.cloud import FakeCloud
 
 
 def cloud():
     """hv1 (disabled for maintenance, one server, one running migration) and hv2 (busy)."""
-    return FakeConnection(
+    return FakeCloud(
         servers=[
             Server(id="s1", name="a", compute_host="hv1", hypervisor_hostname="hv1"),
             Server(id="s2", name="b", compute_host="hv2", hypervisor_hostname="hv2"),
@@ -46,6 +46,6 @@ def test_one_host_lists_only_its_servers_and_migrations():
     conn = cloud()
     facts = {f.name: f for f in collect_facts(conn, host="hv1")}
     assert (facts["hv1"].running_vms, facts["hv1"].migrations_in_progress) == (1, 1)
-    assert conn.listing_calls("servers")[-1]["compute_host"] == "hv1"
-    assert conn.listing_calls("migrations")[-1] == {"source_compute": "hv1"}
-    assert conn.listing_calls("hypervisors")[-1]["hypervisor_hostname_pattern"] == "hv1"
+    assert conn.kwargs_of("servers")[-1]["compute_host"] == "hv1"
+    assert conn.kwargs_of("migrations")[-1] == {"source_compute": "hv1"}
+    assert conn.kwargs_of("hypervisors")[-1]["hypervisor_hostname_pattern"] == "hv1"

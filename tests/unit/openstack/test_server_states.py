@@ -10,7 +10,7 @@ from openstack.identity.v3.project import Project
 
 from apis.openstack_api import hypervisor_service, server_states
 from apis.openstack_api.server_states import ServerState, ServerStateError, entered
-from tests.fakes.query_cloud import FakeConnection
+from tests.fakes.cloud import FakeCloud
 
 NOW = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.timezone.utc)
 
@@ -39,7 +39,7 @@ def fixture_cloud(pin_clock):
             updated_at=ago(updated_days)[:19] + "Z",
         )
 
-    conn = FakeConnection(
+    conn = FakeCloud(
         servers=[
             server("s-old", "old", "SHUTOFF", "p-web", "hv1", 1),
             server("s-new", "new", "SHUTOFF", "p-lab", "hv2", 0.5),
@@ -101,9 +101,9 @@ def test_shutoff_longest_first_with_sources(cloud):
         "source": "action:stop",
     }
     assert rows[1]["project"] == "p-gone"
-    (listing,) = cloud.listing_calls("servers")
+    (listing,) = cloud.kwargs_of("servers")
     assert listing["status"] == "SHUTOFF" and listing["all_projects"]
-    asked = sorted(args[0] for name, args, _ in cloud.calls if name == "server_actions")
+    asked = sorted(args[0] for name, args, _ in cloud.log if name == "server_actions")
     assert asked == ["s-new", "s-old", "s-quiet"]
 
 
@@ -119,7 +119,7 @@ def test_min_days_limit_and_error_state(cloud):
 def test_hypervisor_and_projects_filter(cloud):
     on_hv1 = server_states.server_time_in_state(cloud, hypervisor="hv1")
     assert [r["name"] for r in on_hv1["servers"]] == ["old", "quiet"]
-    assert cloud.listing_calls("servers")[-1]["compute_host"] == "hv1"
+    assert cloud.kwargs_of("servers")[-1]["compute_host"] == "hv1"
     lab = server_states.server_time_in_state(cloud, projects=["lab"])
     assert [r["name"] for r in lab["servers"]] == ["new"]
     with pytest.raises(hypervisor_service.HypervisorServiceError, match="hosts: hv1, hv2"):

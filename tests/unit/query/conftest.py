@@ -15,7 +15,8 @@ from openstack.network.v2.network import Network
 from openstack.network.v2.port import Port
 from openstack.network.v2.security_group import SecurityGroup
 
-from tests.fakes.query_cloud import FakeConnection, two_hypervisors
+from tests.fakes.cloud import FakeCloud
+from tests.fakes.raw_api import two_hypervisors
 
 NOW = datetime.datetime(2026, 6, 15, 9, 30, tzinfo=datetime.timezone.utc)
 
@@ -53,7 +54,7 @@ def server(name, status, project, user, days, hv="hv1", flavor="m1.small", image
 @pytest.fixture(name="cloud")
 def fixture_cloud():
     """A small cloud: 3 projects, 3 users, 6 servers, and one of every other resource."""
-    return FakeConnection(
+    return FakeCloud(
         servers=[
             server("web-1", "ACTIVE", "p-web", "u-alice", 200),
             server("web-2", "SHUTOFF", "p-web", "u-bob", 100),

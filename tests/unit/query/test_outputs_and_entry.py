@@ -39,7 +39,7 @@ def test_table(shutoff):
 
 
 def test_html_escapes_cells(cloud):
-    cloud.compute.data["servers"][0].name = "<b>web-1</b>"
+    cloud.store["servers"][0].name = "<b>web-1</b>"
     html = ServerQuery().select("name").run(cloud).to_html()
     assert "<table>" in html and "&lt;b&gt;web-1&lt;/b&gt;" in html
 

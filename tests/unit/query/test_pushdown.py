@@ -39,7 +39,7 @@ def test_updated_at_older_than_is_changes_before_at_2_66(cloud):
     query = admin_run(
         ServerQuery().select("name").where("older_than", "updated_at", days=60), cloud
     )
-    (call,) = cloud.listing_calls("servers")
+    (call,) = cloud.kwargs_of("servers")
     assert call["changes_before"].startswith(ago(60)[:10])
     assert cloud.microversions("servers") == ["2.66"]
     assert sorted(names(query)) == ["lab-1", "web-1"]  # updated 200 and 100 days ago
@@ -51,7 +51,7 @@ def test_created_at_older_than_stays_client_side(cloud):
     query = admin_run(
         ServerQuery().select("name").where("older_than", "created_at", days=60), cloud
     )
-    (call,) = cloud.listing_calls("servers")
+    (call,) = cloud.kwargs_of("servers")
     assert "changes_before" not in call and "changes_since" not in call
     assert cloud.microversions("servers") == ["2.1"]
     assert sorted(names(query)) == ["lab-1", "web-1", "web-2"]
@@ -69,14 +69,14 @@ def test_created_at_older_than_stays_client_side(cloud):
 )
 def test_keystone_name_filters_for_plain_regexes(cloud, pattern, sent, expected):
     query = admin_run(UserQuery().where("~", "name", pattern=pattern), cloud)
-    (call,) = cloud.listing_calls("users")
+    (call,) = cloud.kwargs_of("users")
     assert {k: v for k, v in call.items() if k.startswith("name")} == sent
     assert sorted(names(query, "user_name")) == expected
 
 
 def test_projects_take_keystone_name_filters_too(cloud):
     query = admin_run(ProjectQuery().where("~", "name", pattern="^da"), cloud)
-    assert cloud.listing_calls("projects") == [{"name__startswith": "da"}]
+    assert cloud.kwargs_of("projects") == [{"name__startswith": "da"}]
     assert names(query, "project_name") == ["data"]
 
 

@@ -46,7 +46,7 @@ def test_status_and_age_go_to_the_server_and_are_rechecked(cloud):
         .sort_by("name"),
         cloud,
     )
-    (call,) = cloud.listing_calls("servers")
+    (call,) = cloud.kwargs_of("servers")
     assert call["status"] == "SHUTOFF"
     assert call["all_projects"] is True and call["details"] is True
     assert "limit" not in call  # nova pages at max_limit itself; a limit costs an empty page
@@ -56,30 +56,30 @@ def test_status_and_age_go_to_the_server_and_are_rechecked(cloud):
 
 def test_any_in_over_status_is_one_call_plus_client_filter(cloud):
     query = admin_run(ServerQuery().where("in", "status", values=["ERROR", "SHUTOFF"]), cloud)
-    assert len(cloud.listing_calls("servers")) == 1
-    assert "status" not in cloud.listing_calls("servers")[0]
+    assert len(cloud.kwargs_of("servers")) == 1
+    assert "status" not in cloud.kwargs_of("servers")[0]
     assert sorted(names(query)) == ["db-1", "etl-1", "lab-1", "web-2"]
 
 
 def test_name_regex_and_exact_name_are_server_side(cloud):
     admin_run(ServerQuery().where("~", "name", pattern="^web"), cloud)
     admin_run(ServerQuery().where("==", "name", value="db-1"), cloud)
-    assert [c["name"] for c in cloud.listing_calls("servers")] == ["^web", "^db\\-1$"]
+    assert [c["name"] for c in cloud.kwargs_of("servers")] == ["^web", "^db\\-1$"]
 
 
 def test_from_projects_with_another_filter_is_one_listing(cloud):
     query = admin_run(
         ServerQuery().where("==", "status", value="SHUTOFF"), cloud, from_projects=["web", "lab"]
     )
-    (call,) = cloud.listing_calls("servers")
+    (call,) = cloud.kwargs_of("servers")
     assert call["status"] == "SHUTOFF" and "project_id" not in call
     assert sorted(names(query)) == ["lab-1", "web-2"]
-    assert len(cloud.listing_calls("projects")) == 1  # names resolved by one listing
+    assert len(cloud.kwargs_of("projects")) == 1  # names resolved by one listing
 
 
 def test_from_projects_fans_out_concurrently_per_project(cloud):
     query = admin_run(ServerQuery(), cloud, from_projects=["web", "p-lab"])
-    calls = cloud.listing_calls("servers")
+    calls = cloud.kwargs_of("servers")
     assert sorted(c["project_id"] for c in calls) == ["p-lab", "p-web"]
     assert sorted(names(query)) == ["lab-1", "lab-2", "web-1", "web-2"]
 
@@ -87,7 +87,7 @@ def test_from_projects_fans_out_concurrently_per_project(cloud):
 def test_many_projects_use_one_listing(cloud, monkeypatch):
     monkeypatch.setattr(query_module, "FEW", 1)
     query = admin_run(ServerQuery(), cloud, from_projects=["web", "lab"])
-    (call,) = cloud.listing_calls("servers")
+    (call,) = cloud.kwargs_of("servers")
     assert "project_id" not in call and call["all_projects"] is True
     assert sorted(names(query)) == ["lab-1", "lab-2", "web-1", "web-2"]
 
@@ -101,8 +101,8 @@ def test_from_domain_limits_to_its_projects(cloud):
 
 def test_few_ids_are_fetched_by_get(cloud):
     query = admin_run(ServerQuery().where("in", "id", values=["id-web-1", "id-nope"]), cloud)
-    assert not cloud.listing_calls("servers")
-    assert sorted(name for name, _, _ in cloud.calls) == ["get_server", "get_server"]
+    assert not cloud.kwargs_of("servers")
+    assert sorted(name for name, _, _ in cloud.log) == ["get_server", "get_server"]
     assert names(query) == ["web-1"]
 
 
@@ -113,7 +113,7 @@ def test_then_users_keeps_previous_results(cloud):
     assert sorted(rows) == ["alice", "bob", "carol"]
     assert [p["server_name"] for p in rows["carol"]["previous"]] == ["db-1"]
     assert sorted(p["server_name"] for p in rows["alice"]["previous"]) == ["lab-1"]
-    assert len(cloud.listing_calls("users")) == 1  # three distinct users: one listing
+    assert len(cloud.kwargs_of("users")) == 1  # three distinct users: one listing
     flat = users.to_props(flatten=True)
     assert {"server_name", "user_name", "user_email"} <= set(flat[0])
 
@@ -121,15 +121,15 @@ def test_then_users_keeps_previous_results(cloud):
 def test_then_two_users_are_two_gets(cloud):
     servers = admin_run(ServerQuery().where("~", "name", pattern="^web"), cloud)
     users = servers.then(UserQuery)
-    assert cloud.listing_calls("users") == []
-    assert sorted(c[1][0] for c in cloud.calls if c[0] == "get_user") == ["u-alice", "u-bob"]
+    assert cloud.kwargs_of("users") == []
+    assert sorted(c[1][0] for c in cloud.log if c[0] == "get_user") == ["u-alice", "u-bob"]
     assert sorted(names(users, "user_name")) == ["alice", "bob"]
 
 
 def test_then_many_users_is_one_listing(cloud):
     servers = admin_run(ServerQuery(), cloud)
     users = servers.then("users", keep_previous_results=False)
-    assert len(cloud.listing_calls("users")) == 1
+    assert len(cloud.kwargs_of("users")) == 1
     assert sorted(names(users, "user_name")) == ["alice", "bob", "carol"]
     assert "previous" not in users.to_props()[0]
 
@@ -171,7 +171,7 @@ def test_chain_errors(cloud):
 def test_chain_with_nothing_to_follow(cloud):
     empty = admin_run(ServerQuery().where("==", "status", value="BUILD"), cloud)
     assert empty.then(UserQuery).to_props() == []
-    assert cloud.listing_calls("users") == []
+    assert cloud.kwargs_of("users") == []
 
 
 def test_append_from_adds_columns(cloud):
@@ -233,8 +233,8 @@ def test_select_all_and_tags(cloud):
 def test_caller_project_only_by_default(cloud):
     ServerQuery().run(cloud)
     NetworkQuery().run(cloud)
-    assert cloud.listing_calls("servers")[0]["all_projects"] is False
-    assert cloud.listing_calls("networks")[0]["project_id"] == "p-admin"
+    assert cloud.kwargs_of("servers")[0]["all_projects"] is False
+    assert cloud.kwargs_of("networks")[0]["project_id"] == "p-admin"
 
 
 @pytest.mark.parametrize(
@@ -260,13 +260,13 @@ def test_every_query_type(cloud, query, key, expected):
 
 def test_flavor_filters_are_pushed(cloud):
     admin_run(FlavorQuery().where(">=", "disk", value=10).where(">=", "ram", value=1), cloud)
-    (call,) = cloud.listing_calls("flavors")
+    (call,) = cloud.kwargs_of("flavors")
     assert call == {"details": True, "min_disk": 10, "min_ram": 1, "is_public": None}
 
 
 def test_hypervisor_usage_only_when_needed(cloud):
     plain = admin_run(HypervisorQuery(), cloud)
-    assert not [c for c in cloud.calls if c[0] == "placement.get"]
+    assert not [c for c in cloud.log if c[0] == "placement.get"]
     assert names(plain, "hypervisor_name") == ["hv1", "hv2"]
     usage = admin_run(HypervisorQuery().select("name", "vcpus", "vcpus_used", "memory_mb"), cloud)
     rows = {r["hypervisor_name"]: r for r in usage.to_props()}
@@ -275,7 +275,7 @@ def test_hypervisor_usage_only_when_needed(cloud):
     assert rows["hv1"]["hypervisor_memory_mb"] == 3584
     assert rows["hv2"]["hypervisor_vcpus"] is None
     single = admin_run(HypervisorQuery().where("==", "name", value="hv1"), cloud)
-    assert cloud.listing_calls("hypervisors")[-1]["hypervisor_hostname_pattern"] == "hv1"
+    assert cloud.kwargs_of("hypervisors")[-1]["hypervisor_hostname_pattern"] == "hv1"
     assert names(single, "hypervisor_name") == ["hv1"]
 
 
@@ -329,6 +329,6 @@ def test_scope_projects_are_kept_for_reuse(cloud):
 def test_ambiguous_project_name_across_domains(cloud):
     from openstack.identity.v3.project import Project
 
-    cloud.identity.data["projects"].append(Project(id="p-web-2", name="web", domain_id="d-2"))
+    cloud.store["projects"].append(Project(id="p-web-2", name="web", domain_id="d-2"))
     with pytest.raises(QueryScopeError, match="'web' names projects in several domains"):
         admin_run(ServerQuery(), cloud, from_projects=["web"])

@@ -13,7 +13,7 @@ from openstack.network.v2.security_group_rule import SecurityGroupRule
 from apis.results import ObjectOutcome, Outcome
 from apis.openstack_query_api.exceptions import QueryError
 from tests.result_schemas import check_result
-from tests.fakes.query_cloud import FakeConnection
+from tests.fakes.cloud import FakeCloud
 from workflows import cloud_checks
 
 
@@ -35,7 +35,7 @@ def rule(rule_id, protocol="tcp", low=None, high=None, prefix="0.0.0.0/0", group
 @pytest.fixture(name="cloud")
 def fixture_cloud():
     """A cloud with one live and traces of one deleted project."""
-    conn = FakeConnection(
+    conn = FakeCloud(
         projects=[Project(id="p-live", name="live")],
         servers=[
             Server(id="s-1", name="ok", project_id="p-live"),
@@ -60,8 +60,8 @@ def fixture_cloud():
             Flavor(id="f-off", name="off", is_public=True, is_disabled=True),
         ],
         flavor_access={
-            "f-live": [{"flavor_id": "f-live", "tenant_id": "p-live"}],
-            "f-dead": [{"flavor_id": "f-dead", "tenant_id": "p-gone"}],
+            "f-live": ["p-live"],
+            "f-dead": ["p-gone"],
         },
         security_group_rules=[
             rule("r-ssh", low=22, high=22),
@@ -88,7 +88,7 @@ def test_orphans(cloud):
         ("servers", "s-2"),
     ]
     assert report["count"] == 4 and "ghost" in report["table"]
-    assert cloud.listing_calls("servers")[0]["all_projects"] is True
+    assert cloud.kwargs_of("servers")[0]["all_projects"] is True
 
 
 def test_orphans_of_one_type_and_bad_type(cloud):
@@ -107,7 +107,7 @@ def test_image_shares_to_deleted_projects(cloud):
             "member_status": "pending",
         }
     ]
-    assert cloud.listing_calls("images") == [{"visibility": "shared"}]
+    assert cloud.kwargs_of("images") == [{"visibility": "shared"}]
 
 
 def test_unusable_flavors(cloud):
@@ -131,7 +131,7 @@ def test_world_open_security_groups(cloud):
 
 
 def test_nothing_found_reads_well(cloud):
-    cloud.network.data["security_group_rules"] = []
+    cloud.store["security_group_rules"] = []
     report = cloud_checks.find_world_open_security_groups(cloud)
     assert report == {
         "check": "world_open_security_groups",

@@ -16,7 +16,7 @@ from openstack.image.v2.image import Image
 
 from apis.openstack_api.exceptions import CloudConnectionError
 from packtools.inprocess import load_class, sensor_service
-from tests.fakes.query_cloud import FakeConnection
+from tests.fakes.cloud import FakeCloud
 from tests.unit.workflows.test_hypervisor_sensor import run_every_hook
 from workflows import cloud_cross_check, finding_watch
 from workflows.cloud_cross_check import CrossCheckConfig, CrossCheckConfigError, Resource
@@ -61,7 +61,7 @@ def aggregate(name, hosts, **metadata):
 
 def source_cloud():
     """The reference cloud."""
-    return FakeConnection(
+    return FakeCloud(
         flavors=[
             flavor("small", extra_specs={"hw:cpu_policy": "dedicated"}),
             flavor("medium", vcpus=2, ram=2048),
@@ -79,7 +79,7 @@ def source_cloud():
 
 def target_cloud():
     """The cloud that should match: small has other specs and RAM, medium is missing."""
-    return FakeConnection(
+    return FakeCloud(
         flavors=[flavor("small", ram=1024)],
         images=[
             image(
@@ -231,9 +231,9 @@ def test_poll_compares_public_resources_by_name(clouds):
     assert set(result.seen.values()) == {"flavors"}
     assert clouds.opened == ["prod", "staging"]
     prod = clouds.conns["prod"]
-    assert prod.listing_calls("flavors") == [{"details": True, "is_public": True}]
-    assert prod.listing_calls("images")[0]["visibility"] == "public"
-    assert prod.listing_calls("aggregates") == [{}]
+    assert prod.kwargs_of("flavors") == [{"details": True, "is_public": True}]
+    assert prod.kwargs_of("images")[0]["visibility"] == "public"
+    assert prod.kwargs_of("aggregates") == [{}]
 
 
 @pytest.mark.usefixtures("clouds")
@@ -311,7 +311,7 @@ def test_sensor_dispatches_each_finding_once(clouds, caplog):
     stored = json.loads(service.get_value("cross_check_findings"))
     assert sorted(stored) == sorted(d["payload"]["fingerprint"] for d in service.dispatched)
 
-    clouds.conns["staging"].compute.data["flavors"].append(flavor("medium", vcpus=2, ram=4096))
+    clouds.conns["staging"].store["flavors"].append(flavor("medium", vcpus=2, ram=4096))
     sensor.poll()
     latest = service.dispatched[-1]["payload"]
     assert (latest["name"], latest["kind"]) == ("medium", "differs")

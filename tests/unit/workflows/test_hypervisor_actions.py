@@ -10,7 +10,7 @@ from openstack.compute.v2.service import Service
 from apis.openstack_api import hypervisor_service
 from apis.openstack_api.hypervisor_service import HypervisorServiceError, maintenance_reason
 from tests.result_schemas import check_result
-from tests.fakes.query_cloud import FakeConnection
+from tests.fakes.cloud import FakeCloud
 from workflows import hypervisor_finders
 
 DAY = " 10:00:00 up {} days,  1:00,  0 users"
@@ -19,7 +19,7 @@ DAY = " 10:00:00 up {} days,  1:00,  0 users"
 @pytest.fixture(name="cloud")
 def fixture_cloud():
     """hv1 busy, hv2 empty and long up, hv3 empty but in the gpu aggregate, hv4 disabled."""
-    conn = FakeConnection(
+    conn = FakeCloud(
         hypervisors=[
             Hypervisor(id="1", name="hv1", state="up", status="enabled", uptime=DAY.format(200)),
             Hypervisor(id="2", name="hv2", state="up", status="enabled", uptime=DAY.format(120)),
@@ -51,12 +51,12 @@ def test_disable_records_who_why_when(cloud):
         cloud, "hv2", "kernel update", operator="alice", expected_status="enabled"
     )
     assert planned["dry_run"] and not planned["changed"]
-    assert not [c for c in cloud.calls if c[0] == "disable_service"]
+    assert not [c for c in cloud.log if c[0] == "disable_service"]
     done = hypervisor_service.disable_hypervisor(
         cloud, "hv2", "kernel update", operator="alice", dry_run=False
     )
     assert done["changed"] and done["reason"].startswith("[maintenance] kernel update (by alice, ")
-    (call,) = [c for c in cloud.calls if c[0] == "disable_service"]
+    (call,) = [c for c in cloud.log if c[0] == "disable_service"]
     assert call[2]["disabled_reason"] == done["reason"]
     assert planned["objects"] == done["objects"]
     check_result("hypervisor.service.disable", done)
@@ -69,7 +69,7 @@ def test_expected_status_mismatch_changes_nothing(cloud):
         )
     with pytest.raises(HypervisorServiceError, match="not one of: enabled, disabled"):
         hypervisor_service.enable_hypervisor(cloud, "hv4", expected_status="off")
-    assert not [c for c in cloud.calls if c[0].endswith("_service")]
+    assert not [c for c in cloud.log if c[0].endswith("_service")]
 
 
 def test_enable(cloud):
@@ -79,7 +79,7 @@ def test_enable(cloud):
     )
     assert result["changed"] and result["previous_status"] == "disabled"
     check_result("hypervisor.service.enable", result)
-    assert [c[0] for c in cloud.calls if c[0].endswith("_service")] == ["enable_service"]
+    assert [c[0] for c in cloud.log if c[0].endswith("_service")] == ["enable_service"]
 
 
 def test_unknown_hypervisor_suggests(cloud):

@@ -16,7 +16,7 @@ from apis.errors import CloudopsError
 from apis.openstack_api import servers as servers_api
 from apis.openstack_api.connection import WorkerConnections
 from apis.openstack_api.hypervisor_service import HypervisorServiceError
-from tests.fakes.query_cloud import FakeConnection
+from tests.fakes.cloud import FakeCloud
 from tests.result_schemas import check_result
 from workflows import hypervisor_shutdown
 from workflows.hypervisor_shutdown import HypervisorShutdownError
@@ -30,7 +30,7 @@ def make_server(sid, name, status, host="hv1", project="p-web"):
 @pytest.fixture(name="cloud")
 def fixture_cloud(monkeypatch):
     """hv1 with two running servers, a stopped one, one in ERROR, and a lab server; hv2 other."""
-    conn = FakeConnection(
+    conn = FakeCloud(
         servers=[
             make_server("s-a", "web-a", "ACTIVE"),
             make_server("s-b", "web-b", "ACTIVE"),
@@ -65,8 +65,8 @@ def test_dry_run_stops_nothing(cloud):
         "web-off": "unchanged",
     }
     assert report["counts"]["would_stop"] == 3 and report["counts"]["stopped"] == 0
-    assert not [c for c in cloud.calls if c[0] == "stop_server"] and not cloud.derived_in
-    (listing,) = cloud.listing_calls("servers")
+    assert not [c for c in cloud.log if c[0] == "stop_server"] and not cloud.derived_in
+    (listing,) = cloud.kwargs_of("servers")
     assert listing["compute_host"] == "hv1" and listing["all_projects"]
 
 
@@ -81,7 +81,7 @@ def test_stops_active_servers_with_worker_connections(cloud):
         "web-err": "not_touched",
         "web-off": "unchanged",
     }
-    stopped = sorted(args[0].id for name, args, _ in cloud.calls if name == "stop_server")
+    stopped = sorted(args[0].id for name, args, _ in cloud.log if name == "stop_server")
     assert stopped == ["s-a", "s-b"]
     assert all(s["seconds"] is not None for s in report["servers"] if s["outcome"] == "stopped")
     # each worker thread derives its connection once, over the execution's session
@@ -111,7 +111,7 @@ def test_projects_limit_the_servers(cloud):
 
 
 def test_failures_fail_the_run_with_the_report(cloud):
-    cloud.compute.data["stop_results"] = {
+    cloud.store["stop_results"] = {
         "s-a": "ERROR",
         "s-b": exceptions.ConflictException("Cannot 'stop' instance while it is in task_state"),
     }
@@ -129,7 +129,7 @@ def test_failures_fail_the_run_with_the_report(cloud):
 
 
 def test_a_server_that_does_not_stop_in_time_fails(cloud):
-    cloud.compute.data["stop_results"] = {"s-a": "ACTIVE"}
+    cloud.store["stop_results"] = {"s-a": "ACTIVE"}
     with pytest.raises(HypervisorShutdownError, match="1 of 1 servers on hv1") as caught:
         hypervisor_shutdown.shutdown_servers(
             cloud,
@@ -170,7 +170,7 @@ def test_worker_connections_share_the_execution_session():
 
 
 def test_each_server_gets_a_progress_line(cloud, progress_lines):
-    cloud.compute.data["stop_results"] = {"s-b": "ERROR"}
+    cloud.store["stop_results"] = {"s-b": "ERROR"}
     with pytest.raises(HypervisorShutdownError):
         hypervisor_shutdown.shutdown_servers(
             cloud, "hv1", dry_run=False, concurrency=1, skip_name_patterns=["^keep-"]
