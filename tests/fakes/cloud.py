@@ -23,7 +23,7 @@ from openstack.image.v2 import _proxy as image_proxy
 from openstack.network.v2 import _proxy as network_proxy
 from openstack.placement.v1 import _proxy as placement_proxy
 
-from tests.fakes.compute import FakeNova
+from tests.fakes.compute import FakeCompute
 from tests.fakes.identity import ADMIN_PROJECT, FakeKeystone
 from tests.fakes.network import FakeNeutron
 from tests.fakes.quotas import FakeQuotas
@@ -52,7 +52,7 @@ FLAVOR_DEFAULTS = {"extra_specs": {}, "swap": 0, "ephemeral": 0}
 
 
 class FakeCloud(
-    FakeKeystone, FakeNeutron, FakeNova, FakeQuotas, FakeRawApi
+    FakeKeystone, FakeNeutron, FakeCompute, FakeQuotas, FakeRawApi
 ):  # pylint: disable=too-many-ancestors
     """In-memory keystone, nova, glance, neutron, cinder and placement.
 

@@ -10,7 +10,7 @@ from openstack.image.v2.member import Member
 from tests.fakes.store import Store, body_attributes, check_attributes, id_of
 
 
-class FakeNova(Store):
+class FakeCompute(Store):
     """Nova's and glance's part of the fake cloud.
 
     In the store: ``flavor_access`` (flavor id -> project ids), ``image_members`` (image id ->
@@ -37,9 +37,9 @@ class FakeNova(Store):
             flavor_add_tenant_access=lambda flavor, tenant: self.flavor_access.setdefault(
                 flavor.id, []
             ).append(tenant),
-            flavor_remove_tenant_access=lambda flavor, tenant: self.flavor_access[
-                flavor.id
-            ].remove(tenant),
+            flavor_remove_tenant_access=lambda flavor, tenant: self.flavor_access[flavor.id].remove(
+                tenant
+            ),
             create_flavor_extra_specs=self._add_extra_specs,
             disable_service=self._disable_service,
             enable_service=self._enable_service,

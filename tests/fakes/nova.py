@@ -1,7 +1,6 @@
-"""A nova that migrates: the query fake's compute proxy with stateful migrations.
+"""A nova that migrates: stateful migrations on the fake cloud's compute proxy.
 
-Every call is checked against the real openstacksdk proxy signatures (see query_cloud). A
-migration plays the way the devcloud's nova does: the API sets a task state, a few polls later
+A migration plays the way the devcloud's nova does: the API sets a task state, a few polls later
 the server is on its new host (a cold one waits in VERIFY_RESIZE until confirmed) and a
 migration record says how it ended.
 """
@@ -14,29 +13,42 @@ from openstack.compute.v2.server import Server
 from openstack.compute.v2.service import Service
 from openstack.image.v2.image import Image
 
-from tests.fakes.query_cloud import FakeCompute, FakeConnection, FakeImage
+from tests.fakes.cloud import FakeCloud
 
 HOSTS = ("hv-a", "hv-b")
 GPU = {"resources:VGPU": "1"}
 
 
-class FakeNova(FakeCompute):
-    """The compute proxy with stateful migrations; ``behaviour[server name]`` picks an ending:
-    ``ok`` (default), ``async-error`` (migration error, server stays), ``error`` (server
-    ERROR), ``hang`` (never ends), ``refuse`` (nova answers 400), ``gone`` (deleted)."""
+class Migrations:
+    """Stateful migrations on a fake cloud's compute proxy; ``behaviour[server name]`` picks
+    an ending: ``ok`` (default), ``async-error`` (migration error, server stays), ``error``
+    (server ERROR), ``hang`` (never ends), ``refuse`` (nova answers 400), ``gone`` (deleted),
+    ``record-lags`` (a live record still running after the server moved)."""
 
-    def __init__(self, calls, data):
-        super().__init__(calls, data)
+    def __init__(self, cloud: FakeCloud):
+        self.cloud = cloud
+        self.store = cloud.store
         self.behaviour = {}
         self.pending = {}
         self.lock = threading.Lock()
         self.next_id = 100
         self.resized_from = {}
         self.lagging = set()
+        self._listing = cloud.effects["compute"]["migrations"]
+        cloud.serve(
+            "compute",
+            live_migrate_server=self.live_migrate_server,
+            migrate_server=self.migrate_server,
+            confirm_server_resize=self.confirm_server_resize,
+            create_server_image=self.create_server_image,
+            find_server=self.find_server,
+            migrations=self.migrations,
+            get_server=self.get_server,
+        )
 
     def _server(self, server):
         server_id = getattr(server, "id", server)
-        for item in self.data["servers"]:
+        for item in self.store["servers"]:
             if item.id == server_id:
                 return item
         raise exceptions.NotFoundException(f"server {server_id} not found")
@@ -58,7 +70,7 @@ class FakeNova(FakeCompute):
                 dest_compute=dest,
                 status="queued",
             )
-            self.data.setdefault("migrations", []).append(record)
+            self.store.setdefault("migrations", []).append(record)
         self.pending[found.id] = (record, found.status, ending, 2)
         found.status, found.task_state = status, task
 
@@ -66,54 +78,32 @@ class FakeNova(FakeCompute):
         self, server, host=None, force=False, block_migration=None, disk_over_commit=None
     ):
         """os-migrateLive."""
-        self._check(
-            "live_migrate_server",
-            (server,),
-            {
-                "host": host,
-                "force": force,
-                "block_migration": block_migration,
-                "disk_over_commit": disk_over_commit,
-            },
-        )
         self._start(server, "live-migration", host, "migrating", "MIGRATING")
 
     def migrate_server(self, server, *, host=None):
         """migrate (cold)."""
-        self._check("migrate_server", (server,), {"host": host})
         self._start(server, "migration", host, "resize_prep", "RESIZE")
 
     def confirm_server_resize(self, server):
         """confirmResize: the server is back to its old status on the next poll."""
-        self._check("confirm_server_resize", (server,), {})
         found = self._server(server)
         assert found.status == "VERIFY_RESIZE", found.status
-        record = next(m for m in self.data["migrations"] if m.server_id == found.id)
+        record = next(m for m in self.store["migrations"] if m.server_id == found.id)
         record.status = "confirming"
         self.pending[found.id] = (record, "confirm", "ok", 1)
 
     def create_server_image(self, server, name, metadata=None, wait=False, timeout=120):
         """createImage: the server is busy for one poll."""
-        self._check(
-            "create_server_image",
-            (server, name),
-            {"metadata": metadata, "wait": wait, "timeout": timeout},
-        )
         found = self._server(server)
         found.task_state = "image_snapshot"
         self.pending[found.id] = (None, "snapshot", "ok", 1)
         image = Image(id=f"img-{found.id}", name=name, status="queued")
-        self.data.setdefault("images", []).append(image)
+        self.store.setdefault("images", []).append(image)
         return image
 
     def find_server(self, name_or_id, ignore_missing=True, *, details=True, all_projects=False):
         """A server by name or id."""
-        self._check(
-            "find_server",
-            (name_or_id,),
-            {"ignore_missing": ignore_missing, "details": details, "all_projects": all_projects},
-        )
-        for item in self.data["servers"]:
+        for item in self.store["servers"]:
             if name_or_id in (item.id, item.name):
                 return item
         if ignore_missing:
@@ -126,11 +116,11 @@ class FakeNova(FakeCompute):
         A host's listing (a MigrationWatch poll) moves every migration from it one step on,
         as a poll of each server would."""
         if query.get("source_compute"):
-            for found in list(self.data["servers"]):
+            for found in list(self.store["servers"]):
                 record = self.pending.get(found.id, (None,))[0]
                 if record is not None and record.source_compute == query["source_compute"]:
                     self._advance(found)
-        listed = list(FakeCompute.__getattr__(self, "migrations")(**query))
+        listed = list(self._listing(**query))
         for record in listed:
             if record.id in self.lagging and record.status == "running":
                 self.lagging.discard(record.id)
@@ -142,11 +132,10 @@ class FakeNova(FakeCompute):
 
     def get_server(self, server):
         """The server, one step further in whatever nova is doing to it."""
-        self._check("get_server", (server,), {})
         found = self._server(server)
         self._advance(found)
         if self.behaviour.get(found.name) == "gone":
-            self.data["servers"].remove(found)
+            self.store["servers"].remove(found)
             raise exceptions.NotFoundException(f"server {found.id} not found")
         return found
 
@@ -189,19 +178,6 @@ class FakeNova(FakeCompute):
             found.compute_host = record.dest_compute
 
 
-class FakeCloud(FakeConnection):
-    """A connection whose compute proxy is :class:`FakeNova`."""
-
-    def __init__(self, **data):
-        super().__init__(**data)
-        self.compute = FakeNova(self.calls, data)
-        self.image = FakeImage(self.calls, data)
-
-    def called(self, method):
-        """Keyword arguments of every call to ``method``."""
-        return [kwargs for name, _, kwargs in self.calls if name == method]
-
-
 def make_server(name, status="ACTIVE", host="hv-a", specs=None, vcpus=1, task=None):
     """A server as nova returns it at microversion >= 2.47 (flavor embedded)."""
     return Server(
@@ -215,12 +191,15 @@ def make_server(name, status="ACTIVE", host="hv-a", specs=None, vcpus=1, task=No
     )
 
 
-def make_cloud(*servers):
-    """A fake cloud with two compute hosts and the given servers."""
-    return FakeCloud(
+def make_cloud(*servers) -> FakeCloud:
+    """A fake cloud with two compute hosts and the given servers; ``cloud.nova`` is its
+    :class:`Migrations`."""
+    cloud = FakeCloud(
         servers=list(servers),
         migrations=[],
         services=[
             Service(id=f"svc-{h}", host=h, binary="nova-compute", status="enabled") for h in HOSTS
         ],
     )
+    cloud.nova = Migrations(cloud)
+    return cloud

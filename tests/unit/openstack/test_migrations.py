@@ -105,7 +105,7 @@ def test_refusals_change_nothing(server, reason):
         migrate(cloud, server, live=True, host=None, timeout=5, rules=MigrationRules())
     assert err.value.report["refused"].startswith(reason.split(";")[0])
     assert isinstance(err.value, ServerError)
-    assert not cloud.called("live_migrate_server") and not cloud.called("migrate_server")
+    assert not cloud.kwargs_of("live_migrate_server") and not cloud.kwargs_of("migrate_server")
 
 
 def test_refuses_its_own_host_and_unknown_extra_specs():
@@ -125,7 +125,7 @@ def test_live_migration_reports_the_record():
     server = make_server("web")
     cloud = make_cloud(server)
     result = migrate(cloud, server, live=True, host=None, timeout=5, rules=MigrationRules())
-    assert cloud.called("live_migrate_server") == [
+    assert cloud.kwargs_of("live_migrate_server") == [
         {"host": None, "force": False, "block_migration": "auto", "disk_over_commit": None}
     ]
     assert result["mode"] == "live" and result["source_host"] == "hv-a"
@@ -138,14 +138,14 @@ def test_live_migration_reports_the_record():
         "source": "hv-a",
         "dest": "hv-b",
     }
-    assert cloud.called("migrations") == [{"server_id": "id-web"}] * 3
+    assert cloud.kwargs_of("migrations") == [{"server_id": "id-web"}] * 3
 
 
 def test_a_record_that_never_ends_is_reported_as_it_is(monkeypatch):
     monkeypatch.setattr(migrations, "POLL_SECONDS", 0.01)
     server = make_server("web")
     cloud = make_cloud(server)
-    cloud.compute.behaviour["web"] = "record-lags"
+    cloud.nova.behaviour["web"] = "record-lags"
     result = migrate(cloud, server, live=True, host=None, timeout=0.5, rules=RULES)
     assert result["migration"]["status"] == "running" and result["dest_host"] == "hv-b"
 
@@ -154,8 +154,8 @@ def test_cold_migration_to_a_host_is_confirmed():
     server = make_server("db")
     cloud = make_cloud(server)
     result = migrate(cloud, server, live=False, host="hv-b", timeout=5, rules=MigrationRules())
-    assert cloud.called("migrate_server") == [{"host": "hv-b"}]
-    assert len(cloud.called("confirm_server_resize")) == 1
+    assert cloud.kwargs_of("migrate_server") == [{"host": "hv-b"}]
+    assert len(cloud.kwargs_of("confirm_server_resize")) == 1
     assert result["mode"] == "cold" and result["status"] == "ACTIVE"
     assert result["migration"]["status"] == "confirmed" and result["dest_host"] == "hv-b"
 
@@ -166,7 +166,7 @@ def test_shutoff_server_moves_cold_and_says_so():
     result = migrate(cloud, server, live=True, host=None, timeout=5, rules=MigrationRules())
     assert result["mode"] == "cold" and result["requested"] == "live"
     assert "cannot migrate live" in result["note"] and result["status"] == "SHUTOFF"
-    assert not cloud.called("live_migrate_server")
+    assert not cloud.kwargs_of("live_migrate_server")
 
 
 def test_unconfirmed_cold_migration_waits_in_verify_resize():
@@ -175,7 +175,7 @@ def test_unconfirmed_cold_migration_waits_in_verify_resize():
     rules = MigrationRules(confirm_resize=False)
     result = migrate(cloud, server, live=False, host=None, timeout=5, rules=rules)
     assert result["status"] == "VERIFY_RESIZE" and "waits for confirmation" in result["note"]
-    assert not cloud.called("confirm_server_resize") and result["dest_host"] == "hv-b"
+    assert not cloud.kwargs_of("confirm_server_resize") and result["dest_host"] == "hv-b"
 
 
 @pytest.mark.parametrize(
@@ -190,7 +190,7 @@ def test_unconfirmed_cold_migration_waits_in_verify_resize():
 def test_failed_migration_says_where_the_server_is(ending, live, why):
     server = make_server("app")
     cloud = make_cloud(server)
-    cloud.compute.behaviour["app"] = ending
+    cloud.nova.behaviour["app"] = ending
     with pytest.raises(MigrationFailed) as err:
         migrate(
             cloud, server, live=live, host=None, timeout=0 if ending == "hang" else 5, rules=RULES
@@ -202,7 +202,7 @@ def test_failed_migration_says_where_the_server_is(ending, live, why):
 def test_still_on_source_without_a_record_is_a_failure(monkeypatch):
     server = make_server("app")
     cloud = make_cloud(server)
-    monkeypatch.setattr(cloud.compute, "_start", lambda *args: None)
+    monkeypatch.setattr(cloud.nova, "_start", lambda *args: None)
     with pytest.raises(MigrationFailed, match="it is still on its source host$"):
         migrate(cloud, server, live=True, host=None, timeout=5, rules=MigrationRules())
 
@@ -219,8 +219,8 @@ def test_watched_migrations_wait_on_the_hosts_listing(monkeypatch):
     assert cold["migration"]["status"] == "confirmed" and cold["status"] == "ACTIVE"
     assert watch.polls >= 2 and watch.error is None
     # one GET once the live record ended; for the cold one, one before and one after confirming
-    assert len(cloud.called("get_server")) == 3
-    own = [q for q in cloud.called("migrations") if "server_id" in q]
+    assert len(cloud.kwargs_of("get_server")) == 3
+    own = [q for q in cloud.kwargs_of("migrations") if "server_id" in q]
     assert own == [{"server_id": "id-web"}, {"server_id": "id-db"}]  # only the ids before
 
 
@@ -244,7 +244,7 @@ def test_a_migration_the_watch_misses_ends_by_its_own_checks(monkeypatch):
     result = migrate(cloud, server, live=True, host=None, timeout=5, rules=RULES, watch=watch)
     assert result["dest_host"] == "hv-b" and result["migration"]["status"] == "completed"
     assert watch.waits[0] == ("id-web", set(), migration_watch.FINAL_MIGRATION_STATUSES)
-    assert len(cloud.called("get_server")) >= 2
+    assert len(cloud.kwargs_of("get_server")) >= 2
 
 
 def test_a_watch_that_cannot_list_keeps_the_error_and_times_out(monkeypatch):
@@ -254,7 +254,7 @@ def test_a_watch_that_cannot_list_keeps_the_error_and_times_out(monkeypatch):
     def unavailable(**query):
         raise exceptions.HttpException("503: nova-api is down")
 
-    monkeypatch.setattr(cloud.compute, "migrations", unavailable)
+    monkeypatch.setitem(cloud.effects["compute"], "migrations", unavailable)
     with migration_watch.MigrationWatch(cloud, "hv-a") as watch:
         assert watch.wait("id-web", set(), migration_watch.FINAL_MIGRATION_STATUSES, 0.05) is None
     assert "503: nova-api is down" in watch.error and watch.polls == 0
@@ -274,7 +274,7 @@ def test_the_watch_window_follows_the_newest_record(pin_clock):
         )
 
     cloud = make_cloud()
-    cloud.compute.data["migrations"] = [
+    cloud.store["migrations"] = [
         record(1, "s1", "completed", "2026-11-26T10:00:00.000000"),
         record(2, "s2", "running", "2026-11-26T10:00:30+00:00"),
         record(3, "s1", "queued", None),
@@ -283,7 +283,7 @@ def test_the_watch_window_follows_the_newest_record(pin_clock):
     watch = migration_watch.MigrationWatch(cloud, "hv-a")
     watch.poll()
     watch.poll()
-    first, second = cloud.called("migrations")
+    first, second = cloud.kwargs_of("migrations")
     # the first window opens WATCH_START_SECONDS before the client's now, then follows nova
     assert first == {"source_compute": "hv-a", "changes_since": "2026-11-26T10:00:00"}
     assert second == {"source_compute": "hv-a", "changes_since": "2026-11-26T10:00:25"}
@@ -305,7 +305,7 @@ def fixture_action_cloud():
 def test_dry_run_reports_the_plan(action_cloud):
     planned = migrate_server(action_cloud, "web", host="hv-b")
     assert planned["dry_run"] and planned["mode"] == "live" and planned["target_host"] == "hv-b"
-    assert not action_cloud.called("live_migrate_server")
+    assert not action_cloud.kwargs_of("live_migrate_server")
     with pytest.raises(MigrationRefused, match="server gpu will not be migrated: its flavor"):
         migrate_server(action_cloud, "gpu", migration={"max_vcpus": 4})
 
@@ -324,31 +324,31 @@ def test_migrate_server_with_snapshot(action_cloud):
     check_result("server.migrate", result)
     assert result["snapshot"]["status"] == "queued" and result["dest_host"] == "hv-b"
     order = [
-        c[0] for c in action_cloud.calls if c[0] in ("create_server_image", "live_migrate_server")
+        c[0] for c in action_cloud.log if c[0] in ("create_server_image", "live_migrate_server")
     ]
     assert order == ["create_server_image", "live_migrate_server"]
 
 
 def test_failure_report_keeps_the_snapshot(action_cloud):
-    action_cloud.compute.behaviour["web"] = "refuse"
+    action_cloud.nova.behaviour["web"] = "refuse"
     with pytest.raises(MigrationFailed) as err:
         migrate_server(action_cloud, "web", live=False, snapshot_first=True, dry_run=False)
     assert err.value.report["snapshot"]["id"] == "img-id-web"
 
 
 def test_snapshot_that_never_finishes(action_cloud):
-    action_cloud.compute.behaviour["web"] = "hang"
-    original = action_cloud.compute.create_server_image
+    action_cloud.nova.behaviour["web"] = "hang"
+    original = action_cloud.nova.create_server_image
 
     def stuck(*args, **kwargs):
         image = original(*args, **kwargs)
-        action_cloud.compute.pending["id-web"] = (None, "snapshot", "hang", 1)
+        action_cloud.nova.pending["id-web"] = (None, "snapshot", "hang", 1)
         return image
 
-    action_cloud.compute.create_server_image = stuck
+    action_cloud.serve("compute", create_server_image=stuck)
     with pytest.raises(MigrationFailed, match="snapshot web-pre-migration-.* did not finish"):
         migrate_server(action_cloud, "web", snapshot_first=True, migration_timeout=0, dry_run=False)
-    assert not action_cloud.called("live_migrate_server")
+    assert not action_cloud.kwargs_of("live_migrate_server")
 
 
 def test_migrate_server_logs_its_steps(action_cloud, progress_lines, pin_clock):

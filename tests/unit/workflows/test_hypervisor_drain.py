@@ -37,7 +37,7 @@ def fixture_cloud(monkeypatch):
 
 def service(cloud, host="hv-a"):
     """The fake's compute service of a host."""
-    return next(s for s in cloud.compute.data["services"] if s.host == host)
+    return next(s for s in cloud.store["services"] if s.host == host)
 
 
 def outcomes(result):
@@ -59,7 +59,7 @@ def test_dry_run_shows_the_plan_and_changes_nothing(cloud):
     gpu = next(e for e in result["servers"] if e["name"] == "gpu")
     assert gpu["reason"] == "its flavor has extra spec resources:VGPU=1"
     assert service(cloud).status == "enabled"
-    assert not cloud.called("live_migrate_server") and not cloud.called("migrate_server")
+    assert not cloud.kwargs_of("live_migrate_server") and not cloud.kwargs_of("migrate_server")
 
 
 def test_plan_lists_only_the_servers_that_can_move(cloud):
@@ -69,12 +69,12 @@ def test_plan_lists_only_the_servers_that_can_move(cloud):
     assert [s["name"] for s in found["skipped"]] == ["amphora-77", "db"]
     assert [s["name"] for s in found["refused"]] == ["gpu"]
     assert "resources:VGPU" in found["refused"][0]["reason"]
-    assert cloud.listing_calls("servers") == [{"all_projects": True, "compute_host": "hv-a"}]
+    assert cloud.kwargs_of("servers") == [{"all_projects": True, "compute_host": "hv-a"}]
 
 
 def test_plan_reports_an_error_server_as_refused_not_to_move(cloud):
     """One ERROR server used to be planned, failed its migrate item and so the whole workflow."""
-    cloud.compute.data["servers"].append(make_server("broken", status="ERROR"))
+    cloud.store["servers"].append(make_server("broken", status="ERROR"))
     found = plan_drain(cloud, "hv-a")
     assert "id-broken" not in found["server_ids"]
     assert sorted(found["server_ids"]) == ["id-db", "id-web-1", "id-web-2"]
@@ -166,7 +166,7 @@ def test_report_names_a_failure_without_a_result():
 
 
 def test_drain_moves_everything_movable(cloud):
-    cloud.compute.data["servers"] = [s for s in cloud.compute.data["servers"] if s.name != "gpu"]
+    cloud.store["servers"] = [s for s in cloud.store["servers"] if s.name != "gpu"]
     planned = drain_hypervisor(cloud, "hv-a", "kernel update", operator="alice")
     result = drain_hypervisor(
         cloud, "hv-a", "kernel update", operator="alice", concurrency=2, dry_run=False
@@ -194,8 +194,8 @@ def test_drain_moves_everything_movable(cloud):
     assert len(set(cloud.derived_in)) == len(cloud.derived_in)
     # the workers waited on one watch of hv-a, not on polls of their own servers: a GET to
     # plan each move, one when its record has ended and one after the cold one's confirmation
-    assert len(cloud.called("get_server")) == 3 + 3 + 1
-    polls = cloud.listing_calls("migrations")
+    assert len(cloud.kwargs_of("get_server")) == 3 + 3 + 1
+    polls = cloud.kwargs_of("migrations")
     watch_polls = [q for q in polls if "source_compute" in q]
     assert watch_polls and all(q["source_compute"] == "hv-a" for q in watch_polls)
     assert all(
@@ -204,7 +204,7 @@ def test_drain_moves_everything_movable(cloud):
 
 
 def test_failure_reports_and_a_rerun_resumes(cloud):
-    cloud.compute.behaviour["web-2"] = "async-error"
+    cloud.nova.behaviour["web-2"] = "async-error"
     with pytest.raises(DrainError) as err:
         drain_hypervisor(cloud, "hv-a", "kernel update", live=False, dry_run=False)
     message = str(err.value)
@@ -217,7 +217,7 @@ def test_failure_reports_and_a_rerun_resumes(cloud):
     assert "ended error" in next(e for e in report["servers"] if e["name"] == "web-2")["reason"]
     assert sorted(s["name"] for s in report["remaining"]) == ["amphora-77", "gpu", "web-2"]
 
-    cloud.compute.behaviour.clear()
+    cloud.nova.behaviour.clear()
     reason = service(cloud).disabled_reason
     again = drain_hypervisor(
         cloud,
@@ -230,7 +230,7 @@ def test_failure_reports_and_a_rerun_resumes(cloud):
     assert outcomes(again) == {"amphora-77": "skipped", "gpu": "skipped", "web-2": "migrated"}
     assert not again["disable"]["changed"] and "resuming" in again["disable"]["note"]
     assert service(cloud).disabled_reason == reason
-    assert len(cloud.called("disable_service")) == 1
+    assert len(cloud.kwargs_of("disable_service")) == 1
 
 
 def test_disabled_for_another_reason_is_retagged(cloud):
@@ -248,8 +248,8 @@ def test_disabled_for_another_reason_is_retagged(cloud):
 
 
 def test_vanished_and_crashing_servers(cloud, monkeypatch):
-    cloud.compute.behaviour["web-1"] = "gone"
-    cloud.compute.behaviour["db"] = "refuse"
+    cloud.nova.behaviour["web-1"] = "gone"
+    cloud.nova.behaviour["db"] = "refuse"
 
     def broken_migrate(conn, server, **options):
         if server.name == "web-2":
@@ -264,7 +264,7 @@ def test_vanished_and_crashing_servers(cloud, monkeypatch):
     entries = {e["name"]: e for e in err.value.report["servers"]}
     assert entries["web-2"]["reason"] == "HypervisorServiceError: unexpected"
     assert "nova refused it" in entries["db"]["reason"]
-    assert {c["host"] for c in cloud.called("migrate_server")} == {"hv-b"}
+    assert {c["host"] for c in cloud.kwargs_of("migrate_server")} == {"hv-b"}
 
 
 @pytest.mark.parametrize(
@@ -312,7 +312,7 @@ def test_workflow_check_catches_a_wrong_parameter(tmp_path):
 
 # ------------------------------------------------------------------------------ progress lines
 def test_drain_logs_one_line_per_server_with_n_of_total_and_elapsed(cloud, progress_lines):
-    cloud.compute.behaviour["web-2"] = "async-error"
+    cloud.nova.behaviour["web-2"] = "async-error"
     with pytest.raises(DrainError):
         drain_hypervisor(cloud, "hv-a", "kernel update", concurrency=1, dry_run=False)
     lines = progress_lines()
