@@ -16,28 +16,14 @@ import threading
 from types import SimpleNamespace
 from typing import Any, Dict, List
 
-from openstack.block_storage.v3 import _proxy as block_storage_proxy
-from openstack.compute.v2 import _proxy as compute_proxy
-from openstack.identity.v3 import _proxy as identity_proxy
-from openstack.image.v2 import _proxy as image_proxy
-from openstack.network.v2 import _proxy as network_proxy
-from openstack.placement.v1 import _proxy as placement_proxy
 
 from tests.fakes.compute import FakeCompute
 from tests.fakes.identity import ADMIN_PROJECT, FakeKeystone
 from tests.fakes.network import FakeNeutron
 from tests.fakes.quotas import FakeQuotas
 from tests.fakes.raw_api import FakeRawApi
-from tests.fakes.store import KINDS, SpecProxy
+from tests.fakes.store import KINDS, PROXIES, SpecProxy
 
-PROXIES = {
-    "identity": identity_proxy.Proxy,
-    "compute": compute_proxy.Proxy,
-    "network": network_proxy.Proxy,
-    "image": image_proxy.Proxy,
-    "block_storage": block_storage_proxy.Proxy,
-    "placement": placement_proxy.Proxy,
-}
 CREATES = {
     "identity": {"create_project": "projects"},
     "compute": {"create_flavor": "flavors"},
@@ -126,9 +112,9 @@ class FakeCloud(
             real = getattr(PROXIES[service], kind)
             self.serve(service, **{kind: self.lister(kind, real)})
             if getter:
-                self.serve(service, **{getter: self.getter(kind)})
+                self.serve_shaped(service, **{getter: self.getter(kind)})
             if deleter:
-                self.serve(service, **{deleter: self.deleter(kind)})
+                self.serve_shaped(service, **{deleter: self.deleter(kind)})
         for service, creates in CREATES.items():
             for method, kind in creates.items():
                 defaults = FLAVOR_DEFAULTS if kind == "flavors" else {}

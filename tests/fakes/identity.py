@@ -55,18 +55,16 @@ class FakeKeystone(Store):
             effects[f"validate_{kind}_has_project_role"] = self._grant_effect(kind, "check")
             effects[f"assign_project_role_to_{kind}"] = self._grant_effect(kind, "add")
             effects[f"unassign_project_role_from_{kind}"] = self._grant_effect(kind, "discard")
+        self.serve_shaped("identity", **effects)
         members = self.group_members
         self.serve(
             "identity",
             check_user_in_group=lambda user, group: (id_of(group), id_of(user)) in members,
             add_user_to_group=lambda user, group: members.add((id_of(group), id_of(user))),
-            remove_user_from_group=lambda user, group: members.discard(
-                (id_of(group), id_of(user))
-            ),
+            remove_user_from_group=lambda user, group: members.discard((id_of(group), id_of(user))),
             role_assignments=self._role_assignments,
             find_project=self._finder("projects"),
             find_domain=self._find_domain,
-            **effects,
         )
 
     def _grant_effect(self, kind: str, operation: str):

@@ -61,17 +61,16 @@ class FakeNeutron(Store):
             delete_network=delete_network,
             create_ip=ips_create,
             delete_ip=delete_ip,
-            update_router=self.updater(Router),
             add_interface_to_router=self._add_interface,
             remove_interface_from_router=self._remove_interface,
             find_network=self._find_network,
         )
+        self.serve_shaped("network", update_router=self.updater(Router))
 
     def ensure_default_group(self, project_id: str) -> None:
         """Neutron makes a project's default security group on its first network request."""
         if not any(
-            g.project_id == project_id and g.name == "default"
-            for g in self.of("security_groups")
+            g.project_id == project_id and g.name == "default" for g in self.of("security_groups")
         ):
             self.add(SecurityGroup(name="default", project_id=project_id))
 

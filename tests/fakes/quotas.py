@@ -37,19 +37,17 @@ class FakeQuotas(Store):
                 get_quota_set=self._quota_set(service, kind),
                 update_quota_set=self._setter(service),
                 revert_quota_set=self._reverter(service),
-                get_quota_set_defaults=lambda project, s=service, k=kind: k(
-                    id=id_of(project), **DEFAULT_QUOTAS[s]
-                ),
             )
+            self.serve_shaped(proxy, get_quota_set_defaults=self._defaults(service, kind))
         self.serve(
             "network",
             get_quota=self._network_quota,
-            update_quota=self._setter("network"),
             get_quota_default=lambda quota: QuotaDefault(
                 id=id_of(quota), **DEFAULT_QUOTAS["network"]
             ),
             delete_quota=lambda quota, ignore_missing=True: self._reverter("network")(quota),
         )
+        self.serve_shaped("network", update_quota=self._setter("network"))
 
     def _quota_set(self, service: str, resource_type: Any):
         def get(project, usage=False, **query):
@@ -62,6 +60,10 @@ class FakeQuotas(Store):
             return resource_type(id=id_of(project), **values)
 
         return get
+
+    @staticmethod
+    def _defaults(service: str, resource_type: Any):
+        return lambda project: resource_type(id=id_of(project), **DEFAULT_QUOTAS[service])
 
     def _network_quota(self, quota, details=False):
         assert details

@@ -13,6 +13,12 @@ from typing import Any, Callable, Dict, List, Tuple
 from unittest import mock
 
 from openstack import exceptions, fields
+from openstack.block_storage.v3 import _proxy as block_storage_proxy
+from openstack.compute.v2 import _proxy as compute_proxy
+from openstack.identity.v3 import _proxy as identity_proxy
+from openstack.image.v2 import _proxy as image_proxy
+from openstack.network.v2 import _proxy as network_proxy
+from openstack.placement.v1 import _proxy as placement_proxy
 from openstack.block_storage.v3.volume import Volume
 from openstack.compute.v2.aggregate import Aggregate
 from openstack.compute.v2.flavor import Flavor
@@ -34,6 +40,15 @@ from openstack.network.v2.router import Router
 from openstack.network.v2.security_group import SecurityGroup
 from openstack.network.v2.security_group_rule import SecurityGroupRule
 from openstack.network.v2.subnet import Subnet
+
+PROXIES = {
+    "identity": identity_proxy.Proxy,
+    "compute": compute_proxy.Proxy,
+    "network": network_proxy.Proxy,
+    "image": image_proxy.Proxy,
+    "block_storage": block_storage_proxy.Proxy,
+    "placement": placement_proxy.Proxy,
+}
 
 # store kind (the proxy's listing method) -> (service, resource class, getter, deleter)
 KINDS: Dict[str, Tuple[str, Any, str, str]] = {
@@ -141,6 +156,15 @@ def bound(effect: Callable, args: tuple, kwargs: Dict[str, Any]) -> Tuple[tuple,
     return tuple(positional), named
 
 
+def _shaped(signature: inspect.Signature, generic: Callable) -> Callable:
+    def effect(*args, **kwargs):
+        binding = signature.bind(*args, **kwargs)
+        return generic(*binding.args, **binding.kwargs)
+
+    effect.__signature__ = signature
+    return effect
+
+
 class SpecProxy:
     """A proxy whose methods are autospecs of the real ones, made on first use.
 
@@ -204,6 +228,14 @@ class Store:
         """Make proxy methods of ``service`` do what the given functions do."""
         self.effects.setdefault(service, {}).update(effects)
 
+    def serve_shaped(self, service: str, **effects: Callable) -> None:
+        """Serve effects written for many methods under each real method's parameter names
+        (a call by keyword reaches them as the SDK would take it)."""
+        for name, generic in effects.items():
+            real = inspect.signature(getattr(PROXIES[service], name))
+            real = real.replace(parameters=list(real.parameters.values())[1:])
+            self.serve(service, **{name: _shaped(real, generic)})
+
     def fail(self, service: str, method: str, error: Exception) -> None:
         """Make one proxy method raise (after its signature check)."""
 
@@ -236,8 +268,7 @@ class Store:
         named = set(inspect.signature(real).parameters) - {"self", "query"}
         allowed = query_keys(KINDS[kind][1]) | named
 
-        def listing(*args, **query):
-            assert not args, f"{kind} listing takes keyword filters only"
+        def listing(**query):
             unknown = set(query) - allowed
             assert not unknown, f"{kind}: filters the SDK does not know: {unknown}"
             return iter([r for r in self.of(kind) if passes(r, query)])

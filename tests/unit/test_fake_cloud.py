@@ -6,37 +6,30 @@ import inspect
 import pytest
 from openstack import exceptions
 
-from tests.fakes import boots, nova, project_cloud, query_cloud
-from tests.fakes.cloud import FakeCloud
-
-HAND_WRITTEN = [
-    query_cloud.FakeProxy,
-    query_cloud.FakeCompute,
-    query_cloud.FakeIdentity,
-    query_cloud.FakeImage,
-    query_cloud.FakeNetwork,
-    nova.FakeNova,
-    boots.BootCompute,
-    boots.NetworkWithFind,
-    boots.FakePlacement,
-]
+from tests.fakes import boots, nova
+from tests.fakes.cloud import PROXIES, FakeCloud
+from tests.fakes.identity import ADMIN_PROJECT
 
 
-def test_every_hand_written_proxy_is_checked():
-    def subclasses(cls):
-        for sub in cls.__subclasses__():
-            yield sub
-            yield from subclasses(sub)
-
-    found = {
-        cls for cls in subclasses(query_cloud.FakeProxy) if cls.__module__.startswith("tests.fakes")
-    }
-    assert found <= set(HAND_WRITTEN)
+def every_effect():
+    """``(service, method, effect)`` of the one fake cloud with every behaviour installed."""
+    cloud = boots.booting_cloud({})
+    nova.Migrations(cloud)
+    return [
+        (service, name, effect)
+        for service, effects in sorted(cloud.effects.items())
+        for name, effect in sorted(effects.items())
+    ]
 
 
 def _mismatch(fake, real) -> str:
-    """Why ``fake`` cannot stand in for ``real`` (both unbound methods), or ''."""
-    fake_params = list(inspect.signature(fake).parameters.values())[1:]
+    """Why the effect ``fake`` cannot stand in for ``real`` (an unbound method), or ''.
+    A catch-all named ``*_args`` or ``**_kwargs`` takes what the effect ignores."""
+    fake_params = [
+        p
+        for p in inspect.signature(fake).parameters.values()
+        if not (p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name.startswith("_"))
+    ]
     real_params = {p.name: p for p in list(inspect.signature(real).parameters.values())[1:]}
     takes_any = any(p.kind is p.VAR_KEYWORD for p in real_params.values())
     for param in fake_params:
@@ -60,28 +53,27 @@ def _mismatch(fake, real) -> str:
     return ""
 
 
-@pytest.mark.parametrize("fake_proxy", HAND_WRITTEN[1:], ids=lambda cls: cls.__name__)
-def test_every_faked_method_has_the_sdk_signature(fake_proxy):
-    problems = {}
-    for name, method in vars(fake_proxy).items():
-        if name.startswith("_") or not inspect.isfunction(method):
-            continue
-        real = getattr(fake_proxy.real, name, None)
-        problems[name] = (
-            "the real proxy has no such method" if real is None else _mismatch(method, real)
-        )
-    assert {name: why for name, why in problems.items() if why} == {}
+def test_every_proxy_method_the_fake_serves_is_checked():
+    served = {(service, name) for service, name, _ in every_effect()}
+    assert ("compute", "live_migrate_server") in served and ("identity", "get") in served
+    assert ("placement", "set_resource_provider_trait") in served
+
+
+@pytest.mark.parametrize(
+    "service, name, effect", every_effect(), ids=lambda value: getattr(value, "__name__", value)
+)
+def test_every_faked_method_has_the_sdk_signature(service, name, effect):
+    real = getattr(PROXIES[service], name, None)
+    assert real is not None, f"the real {service} proxy has no method {name}"
+    assert _mismatch(effect, real) == ""
 
 
 def test_the_signature_check_catches_a_wrong_fake():
-    class Wrong(query_cloud.FakeIdentity):
+    def find_domain(name_or_id, ignore_missing=True, **query):
         """find_domain with a filter keystone's proxy does not take."""
+        raise NotImplementedError
 
-        def find_domain(self, name_or_id, ignore_missing=True, **query):
-            raise NotImplementedError
-
-    real = query_cloud.FakeIdentity.real
-    assert _mismatch(Wrong.find_domain, real.find_domain) == (
+    assert _mismatch(find_domain, PROXIES["identity"].find_domain) == (
         "**query is not a parameter of the real method"
     )
 
@@ -118,7 +110,7 @@ def test_getter_raises_not_found_like_the_sdk(fake):
 
 @pytest.fixture(name="cloud")
 def fixture_cloud():
-    return project_cloud.FakeCloud()
+    return FakeCloud().with_admin()
 
 
 def test_fake_proxies_reject_calls_the_sdk_would_reject(cloud):
@@ -139,4 +131,4 @@ def test_fake_neutron_makes_the_default_group_when_listed_by_project(cloud):
 def test_fake_getters_raise_not_found(cloud):
     with pytest.raises(exceptions.NotFoundException):
         cloud.conn.identity.get_project("nope")
-    assert cloud.conn.identity.get_project(project_cloud.ADMIN_PROJECT).name == "admin"
+    assert cloud.conn.identity.get_project(ADMIN_PROJECT).name == "admin"

@@ -13,7 +13,7 @@ from openstack.network.v2.network import Network
 
 from apis.openstack_api import servers as servers_api
 from apis.openstack_api.hypervisor_service import HypervisorServiceError
-from tests.fakes.boots import TRAIT, BootCompute, BootingConnection, FakePlacement
+from tests.fakes.boots import TRAIT, booting_cloud
 from tests.result_schemas import check_result
 from workflows import hypervisor_test_server as hts
 from workflows.hypervisor_test_server import HypervisorTestServerError
@@ -29,7 +29,8 @@ def flavor(fid, name, public=True, disabled=False, specs=None):
 @pytest.fixture(name="cloud")
 def fixture_cloud(monkeypatch):
     """hv1 (zone az1) enabled, hv2 (no zone) disabled; four usable flavors of six."""
-    conn = BootingConnection(
+    conn = booting_cloud(
+        {"rp-hv1": {"COMPUTE_NODE"}, "rp-hv2": {"COMPUTE_NODE", TRAIT}},
         hypervisors=[
             Hypervisor(id=f"rp-hv{n}", name=f"hv{n}.example", service_details={"host": f"hv{n}"})
             for n in (1, 2)
@@ -53,8 +54,8 @@ def fixture_cloud(monkeypatch):
             flavor("f-theirs", "theirs", public=False),
         ],
         flavor_access={
-            "f-mine": [{"flavor_id": "f-mine", "tenant_id": "p-admin"}],
-            "f-theirs": [{"flavor_id": "f-theirs", "tenant_id": "p-other"}],
+            "f-mine": ["p-admin"],
+            "f-theirs": ["p-other"],
         },
         images=[
             Image(id="i-1", name="cirros", status="active"),
@@ -64,7 +65,6 @@ def fixture_cloud(monkeypatch):
         networks=[Network(id="n-1", name="test-net")],
         servers=[],
         boots=[],
-        placement=FakePlacement({"rp-hv1": {"COMPUTE_NODE"}, "rp-hv2": {"COMPUTE_NODE", TRAIT}}),
     )
     monkeypatch.setattr(servers_api, "POLL_SECONDS", 0)
     return conn
@@ -82,32 +82,32 @@ def test_every_allowed_flavor_on_each_host(cloud):
         assert [e["flavor"] for e in entries] == ["medium", "mine", "small"]
         assert all(e["ok"] and e["error"] is None and e["server_id"] for e in entries)
         assert all(isinstance(e["seconds"], float) for e in entries)
-    zones = sorted({boot["availability_zone"] for boot in cloud.compute.data["boots"]})
+    zones = sorted({boot["availability_zone"] for boot in cloud.store["boots"]})
     assert zones == ["az1:hv1", "nova:hv2"]
-    boot = cloud.compute.data["boots"][0]
+    boot = cloud.store["boots"][0]
     assert boot["networks"] == "none" and boot["image_id"] == "i-1"
     assert boot["name"].startswith(f"cloudops-test-hv{boot['availability_zone'][-1]}-medium-")
-    assert not cloud.compute.data["servers"], "every test server is deleted"
-    assert TRAIT in cloud.placement.traits["rp-hv2"], "the disabled host keeps its trait"
-    assert TRAIT not in cloud.placement.traits["rp-hv1"]
-    assert {p for p, _ in cloud.placement.puts} == {"rp-hv2"}
+    assert not cloud.store["servers"], "every test server is deleted"
+    assert TRAIT in cloud.traits.by_provider["rp-hv2"], "the disabled host keeps its trait"
+    assert TRAIT not in cloud.traits.by_provider["rp-hv1"]
+    assert {p for p, _ in cloud.traits.puts} == {"rp-hv2"}
 
 
 def test_disabled_host_enabled_meanwhile_keeps_no_trait(cloud):
     def enable_during_boot(**attrs):
-        cloud.compute.data["services"][1].status = "enabled"
-        return BootCompute.create_server(cloud.compute, **attrs)
+        cloud.store["services"][1].status = "enabled"
+        return cloud.boots.create_server(**attrs)
 
-    cloud.compute.create_server = enable_during_boot
+    cloud.serve("compute", create_server=enable_during_boot)
     result = hts.test_servers(cloud, ["hv2.example"], "cirros", flavors=["small"])
     assert result["ok"] and list(result["hypervisors"]) == ["hv2.example"]
-    assert TRAIT not in cloud.placement.traits["rp-hv2"]
+    assert TRAIT not in cloud.traits.by_provider["rp-hv2"]
 
 
 def test_trait_updates_retry_generation_conflicts(cloud):
-    cloud.placement.conflicts = 1
+    cloud.traits.conflicts = 1
     assert hts.test_servers(cloud, ["hv2"], "cirros", flavors=["f-s"])["ok"]
-    assert cloud.placement.puts == [("rp-hv2", False), ("rp-hv2", False), ("rp-hv2", True)]
+    assert cloud.traits.puts == [("rp-hv2", False), ("rp-hv2", False), ("rp-hv2", True)]
 
 
 def test_random_flavor_and_network(cloud, monkeypatch):
@@ -116,12 +116,12 @@ def test_random_flavor_and_network(cloud, monkeypatch):
         cloud, ["hv1"], "i-1", flavors=["small", "medium"], random_flavor=True, network="test-net"
     )
     assert [e["flavor"] for e in result["hypervisors"]["hv1"]["flavors"]] == ["medium"]
-    (boot,) = cloud.compute.data["boots"]
+    (boot,) = cloud.store["boots"]
     assert boot["networks"] == [{"uuid": "n-1"}] and boot["flavor_id"] == "f-m"
 
 
 def test_failed_boots_are_reported_not_raised(cloud):
-    cloud.compute.data["boot_results"] = {
+    cloud.store["boot_results"] = {
         "f-m": "ERROR",
         "f-s": exceptions.BadRequestException("Flavor's disk is too small for requested image."),
     }
@@ -136,16 +136,16 @@ def test_failed_boots_are_reported_not_raised(cloud):
         f"ServerError: server {_boot_name(cloud, 'f-m')} went to ERROR: no fault recorded"
     )
     assert entries["mine"]["ok"]
-    assert not cloud.compute.data["servers"], "the ERROR server is deleted too"
+    assert not cloud.store["servers"], "the ERROR server is deleted too"
 
 
 def _boot_name(cloud, flavor_id):
-    (boot,) = [b for b in cloud.compute.data["boots"] if b["flavor_id"] == flavor_id]
+    (boot,) = [b for b in cloud.store["boots"] if b["flavor_id"] == flavor_id]
     return boot["name"]
 
 
 def test_a_failed_delete_fails_the_entry(cloud):
-    cloud.compute.data["delete_fails"] = True
+    cloud.store["delete_fails"] = True
     result = hts.test_servers(cloud, ["hv1"], "cirros", flavors=["small"])
     (entry,) = result["hypervisors"]["hv1"]["flavors"]
     assert not entry["ok"] and entry["error"].startswith(
@@ -157,7 +157,7 @@ def test_the_action_fails_with_the_report(cloud):
     passed = hts.test_server_action(cloud, ["hv1"], "cirros", flavors=["small"])
     assert passed.ok and passed.changed
     check_result("hypervisor.test.server", passed)
-    cloud.compute.data["boot_results"] = {"f-m": "ERROR"}
+    cloud.store["boot_results"] = {"f-m": "ERROR"}
     with pytest.raises(HypervisorTestServerError) as caught:
         hts.test_server_action(cloud, ["hv1", "hv2"], "cirros", flavors=["medium"])
     assert str(caught.value).startswith("test server failed on hv1 (medium: ServerError: ")
@@ -168,7 +168,7 @@ def test_the_action_fails_with_the_report(cloud):
 
 def test_a_dry_run_boots_nothing_and_plans_what_the_real_run_boots(cloud):
     planned = hts.test_server_action(cloud, ["hv1", "hv2"], "cirros", dry_run=True)
-    assert not cloud.compute.data.get("boots") and planned.dry_run and not planned.changed
+    assert not cloud.store.get("boots") and planned.dry_run and not planned.changed
     done = hts.test_server_action(cloud, ["hv1", "hv2"], "cirros")
     assert [dataclasses.replace(o, id=None) for o in done.objects] == planned.objects
     check_result("hypervisor.test.server", planned)
@@ -196,19 +196,19 @@ def test_bad_parameters_are_named_with_choices(cloud):
 
 
 def test_no_allowed_flavor(cloud):
-    cloud.compute.data["flavors"] = [flavor("f-off", "off", disabled=True)]
+    cloud.store["flavors"] = [flavor("f-off", "off", disabled=True)]
     with pytest.raises(HypervisorTestServerError, match="no flavor is allowed"):
         hts.test_servers(cloud, ["hv1"], "cirros")
 
 
 def test_duplicate_flavor_names_need_ids(cloud):
-    cloud.compute.data["flavors"].append(flavor("f-s2", "small"))
+    cloud.store["flavors"].append(flavor("f-s2", "small"))
     with pytest.raises(HypervisorTestServerError, match="'small' is ambiguous: give its id"):
         hts.test_servers(cloud, ["hv1"], "cirros", flavors=["small"])
 
 
 def test_each_boot_gets_a_progress_line(cloud, progress_lines):
-    cloud.compute.data["boot_results"] = {"f-m": "ERROR"}
+    cloud.store["boot_results"] = {"f-m": "ERROR"}
     hts.test_servers(cloud, ["hv1"], "cirros", flavors=["small", "medium"])
     first, second = progress_lines()
     assert re.fullmatch(
