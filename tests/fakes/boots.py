@@ -1,6 +1,9 @@
 """A fake cloud that boots test servers: boots and deletes on its compute proxy, and
 placement traits with generations."""
 
+# effects take the SDK method's parameters, whether they use them or not
+# pylint: disable=unused-argument
+
 import itertools
 from typing import Dict, Set
 

@@ -39,7 +39,7 @@ FLAVOR_DEFAULTS = {"extra_specs": {}, "swap": 0, "ephemeral": 0}
 
 class FakeCloud(
     FakeKeystone, FakeNeutron, FakeCompute, FakeQuotas, FakeRawApi
-):  # pylint: disable=too-many-ancestors
+):  # pylint: disable=too-many-ancestors,too-many-instance-attributes
     """In-memory keystone, nova, glance, neutron, cinder and placement.
 
     ``catalog`` is what ``has_service`` finds; ``data`` fills the store by kind
@@ -62,8 +62,12 @@ class FakeCloud(
         self.global_request_id = None
         self.derived_in: List[int] = []
         self.closed = False
-        for name, real in PROXIES.items():
-            setattr(self, name, SpecProxy(name, real, self))
+        self.identity = SpecProxy("identity", PROXIES["identity"], self)
+        self.compute = SpecProxy("compute", PROXIES["compute"], self)
+        self.network = SpecProxy("network", PROXIES["network"], self)
+        self.image = SpecProxy("image", PROXIES["image"], self)
+        self.block_storage = SpecProxy("block_storage", PROXIES["block_storage"], self)
+        self.placement = SpecProxy("placement", PROXIES["placement"], self)
         self._wire()
 
     # ------------------------------------------------------------------ the connection

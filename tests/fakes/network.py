@@ -1,6 +1,9 @@
 """The fake cloud's neutron: what it does besides storing (default security groups, router
 interfaces as ports, floating IP addresses, cascading network deletes)."""
 
+# effects take the SDK method's parameters, whether they use them or not
+# pylint: disable=unused-argument
+
 import itertools
 
 from openstack.network.v2.network import Network
@@ -12,7 +15,6 @@ from tests.fakes.identity import ADMIN_PROJECT
 from tests.fakes.store import Store, id_of, passes
 
 NETWORK_DEFAULTS = {"mtu": 1500, "is_router_external": False, "status": "ACTIVE"}
-ADDRESSES = (f"198.51.100.{n}" for n in itertools.count(100))
 
 
 class FakeNeutron(Store):
@@ -26,6 +28,7 @@ class FakeNeutron(Store):
         """Serve neutron's side effects."""
         create_network = self.creator("networks", NETWORK_DEFAULTS)
         create_ip = self.creator("ips", {"status": "DOWN", "port_id": None})
+        addresses = (f"198.51.100.{n}" for n in itertools.count(100))
         listing = self.lister("security_groups", lambda **query: None)
 
         def security_groups(**query):
@@ -47,7 +50,7 @@ class FakeNeutron(Store):
             self.deleter("networks")(network, ignore_missing)
 
         def ips_create(**attrs):
-            attrs.setdefault("floating_ip_address", next(ADDRESSES))
+            attrs.setdefault("floating_ip_address", next(addresses))
             return create_ip(**attrs)
 
         def delete_ip(floating_ip, ignore_missing=True, if_revision=None):

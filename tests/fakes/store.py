@@ -245,13 +245,13 @@ class Store:
         self.serve(service, **{method: failing})
 
     def answerer(self, service: str, method: str) -> Callable:
-        """What an autospec'd method calls: log the call, then its effect (if any)."""
+        """What an autospec'd method calls: log the call, then its effect (a method the
+        fake does not serve fails the test)."""
 
         def answer(*args, **kwargs):
             effect = self.effects.get(service, {}).get(method)
             if effect is None:
-                self.log.append((method, args, kwargs))
-                return mock.DEFAULT
+                raise AssertionError(f"the fake cloud does not serve {service}.{method}")
             if not getattr(effect, "logs_itself", False):
                 self.log.append((method, *bound(effect, args, kwargs)))
             return effect(*args, **kwargs)

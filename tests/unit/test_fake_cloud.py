@@ -132,3 +132,8 @@ def test_fake_getters_raise_not_found(cloud):
     with pytest.raises(exceptions.NotFoundException):
         cloud.conn.identity.get_project("nope")
     assert cloud.conn.identity.get_project(ADMIN_PROJECT).name == "admin"
+
+
+def test_a_method_the_fake_does_not_serve_fails_loudly(fake):
+    with pytest.raises(AssertionError, match="does not serve compute.rebuild_server"):
+        fake.conn.compute.rebuild_server("s", image="i")
