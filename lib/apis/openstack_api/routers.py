@@ -85,7 +85,7 @@ def ensure_router(
                 router, subnet=subnet_id
             ),
             lambda _, subnet_id=subnet.id: conn.network.remove_interface_from_router(
-                router, subnet_id=subnet_id
+                router, subnet=subnet_id
             ),
         )
     return router, bool(existing)

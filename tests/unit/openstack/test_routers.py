@@ -1,12 +1,14 @@
 """router.create on the fake cloud."""
 
 import pytest
+from openstack import exceptions
 from openstack.network.v2.network import Network
 from openstack.network.v2.port import Port
 from openstack.network.v2.router import Router
 from openstack.network.v2.subnet import Subnet
 
 from apis.openstack_api import routers
+from apis.openstack_api.exceptions import OpenStackConflictError
 from apis.openstack_api.identity.exceptions import AmbiguousNameError, NameNotFoundError
 from apis.openstack_api.networks import ResourceConflictError
 from tests.fakes.cloud import FakeCloud
@@ -103,3 +105,24 @@ def test_bad_names(cloud):
     cloud.add(Router(id="r-twin", name="old", project_id="p-web"))
     with pytest.raises(AmbiguousNameError, match="2 routers with that name"):
         routers.router_create(cloud.conn, "web", "old")
+
+
+def test_a_failed_second_interface_undoes_the_first_and_the_router(cloud):
+    added = []
+
+    def add_interface(router, subnet=None, port=None, **_kwargs):
+        if added:
+            raise exceptions.ConflictException("subnet in use")
+        added.append((router, subnet, port))
+        return {}
+
+    cloud.serve("network", add_interface_to_router=add_interface)
+    cloud.serve("network", remove_interface_from_router=lambda router, subnet=None, port=None: {})
+    with pytest.raises(OpenStackConflictError, match="subnet in use") as failure:
+        routers.router_create(cloud.conn, "web", "edge", subnets=["sub1", "sub2"], dry_run=False)
+    edge = added[0][0]
+    cloud.conn.network.remove_interface_from_router.assert_called_once_with(edge, subnet="s-1")
+    assert edge.id not in {r.id for r in cloud.of("routers")}
+    assert str(failure.value).endswith(
+        "rolled back: add router interface edge on subnet sub1, create router edge"
+    )
