@@ -12,17 +12,18 @@ from typing import Optional, Tuple
 
 from apis import clock
 
-_DURATION = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_DURATION = re.compile(r"(?:(\d+)w\s*)?(?:(\d+)d\s*)?(?:(\d+)h\s*)?(?:(\d+)m\s*)?(?:(\d+)s)?")
 _UNITS = ("weeks", "days", "hours", "minutes", "seconds")
 
 
 def parse_duration(name: str, text: str) -> datetime.timedelta:
-    """``2h``, ``90m``, ``1d12h`` or ``1w`` as a positive timedelta."""
+    """``2h``, ``90m``, ``1d12h``, ``2d 6h`` or ``1w`` as a positive timedelta (units in
+    that order, largest first, each once; spaces between them allowed)."""
     match = _DURATION.fullmatch(str(text).strip())
     if not text or not match or not any(match.groups()):
         raise ValueError(
             f"{name} {text!r} is not a duration; use weeks, days, hours, minutes and seconds "
-            "like 2h, 90m, 1d12h or 1w"
+            "like 2h, 90m, 1d12h, 2d 6h or 1w"
         )
     value = datetime.timedelta(
         **{unit: int(amount) for unit, amount in zip(_UNITS, match.groups()) if amount}

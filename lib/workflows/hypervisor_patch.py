@@ -1,8 +1,8 @@
 """Patch and reboot a drained hypervisor: the hypervisor.patch.reboot action.
 
 The work is a tiny saga, an explicit list of steps run in order: silence the host in
-Alertmanager, schedule an Icinga downtime for it and its services (skipped without an Icinga
-account), run the patch script, run the reboot script. When a step fails, the steps already
+Alertmanager, schedule an Icinga downtime for it and its services (both from
+``workflows.host_mute``; the downtime skipped without an Icinga account), run the patch script, run the reboot script. When a step fails, the steps already
 done are undone in reverse (the silence expired, the downtime removed; a patch cannot be
 undone and says so) and the action fails with a report of every step and every rollback.
 
@@ -21,20 +21,12 @@ host is taken to be rebooting and the step counts as done.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import logging
-import re
-import time
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from apis import clock
 from apis.alertmanager_api.account import AlertmanagerAccount
-from apis.alertmanager_api.exceptions import AlertmanagerTimeoutError
-from apis.alertmanager_api.silences import create_silence, list_silences, remove_silences
-from apis.errors import CloudopsError
 from apis.icinga_api.account import IcingaAccount
-from apis.icinga_api.client import IcingaClient
-from apis.icinga_api.downtimes import list_own_downtimes, schedule_downtime
 from apis.openstack_api.hypervisor_facts import collect_facts
 from apis.openstack_api.hypervisor_service import HypervisorServiceError, find_compute_service
 from apis.openstack_api.hypervisor_state import HypervisorState, compute_state
@@ -45,14 +37,11 @@ from apis.ssh_api.exceptions import SSHCommandError
 from apis.ssh_api.remote_command import AllowedScript, allowed_script
 from apis.results import ChangeResult, ObjectOutcome, Outcome
 from apis.rollback import FAILED, Step, StepResult, error_of, run_saga
+from workflows.host_mute import HostMute
 from workflows.maintenance_settings import MaintenanceSettings
 
 LOG = logging.getLogger(__name__)
 
-SILENCE_MARKER = "[cloudops:maintenance]"
-LATE_SILENCE_MIN_SECONDS = 2.0
-LATE_SILENCE_POLL_SECONDS = 0.5
-CLOCK_SKEW_SECONDS = 5
 DEFAULT_AUTHOR = "cloudops"
 NO_EXIT_STATUS = -1
 TAIL = 2000
@@ -96,17 +85,6 @@ def failure(err: BaseException) -> Dict[str, Any]:
     if getattr(err, "exit_status", None) is not None:
         found["exit_status"] = err.exit_status
     return found
-
-
-def host_matcher(host: str) -> str:
-    """A matcher selecting ``host``'s alerts by ``instance`` (also ``host:port``, FQDN)."""
-    return f"instance=~{re.escape(host)}([.:].*)?"
-
-
-def pack_silences(alertmanager_account: AlertmanagerAccount, host: str) -> List[Dict[str, Any]]:
-    """Active and pending silences of ``host`` that this pack created for maintenance."""
-    found = list_silences(alertmanager_account, host=host)["rows"]
-    return [s for s in found if s["state"] != "expired" and s["comment"].startswith(SILENCE_MARKER)]
 
 
 def host_state(conn: Any, hypervisor: str) -> Tuple[str, Dict[str, Any]]:
@@ -153,86 +131,13 @@ def script_output(result: Any) -> StepResult:
 class PatchPlan:  # pylint: disable=too-many-instance-attributes
     """Everything the steps need, resolved and checked before any of them runs."""
 
-    monitored_host: str
+    mute: HostMute
     ssh_host: str
     ssh_account: SSHAccount
-    alertmanager_account: AlertmanagerAccount
-    icinga_account: Optional[IcingaAccount]
     patch: AllowedScript
     patch_args: Tuple[str, ...]
     reboot: AllowedScript
-    duration: str
-    comment: str
-    author: str
     patch_timeout: float
-
-    def silence(self) -> StepResult:
-        """Silence the host's alerts for the maintenance window."""
-        comment = f"{SILENCE_MARKER} {self.comment}"
-        asked = clock.now()
-        try:
-            created = create_silence(
-                self.alertmanager_account,
-                [host_matcher(self.monitored_host)],
-                comment,
-                author=self.author,
-                duration=self.duration,
-            )
-        except AlertmanagerTimeoutError as err:
-            late = self.expire_late_silence(comment, asked)
-            raise AlertmanagerTimeoutError(f"{err}; {late}") from err
-        return {"silence_id": created["id"], "matchers": created["matchers"]}
-
-    def expire_late_silence(self, comment: str, asked: datetime.datetime) -> str:
-        """After a timed-out create: Alertmanager may still make the silence, so watch for it
-        a little while (this run's comment, started after the request) and expire it."""
-        grace = max(LATE_SILENCE_MIN_SECONDS, 3 * float(self.alertmanager_account.timeout or 0))
-        deadline = time.monotonic() + grace
-        while True:
-            try:
-                late = [
-                    found["id"]
-                    for found in pack_silences(self.alertmanager_account, self.monitored_host)
-                    if found["comment"] == comment
-                    and clock.parse(found["starts_at"])
-                    >= asked - datetime.timedelta(seconds=CLOCK_SKEW_SECONDS)
-                ]
-                if late:
-                    remove_silences(self.alertmanager_account, silence_ids=late, dry_run=False)
-                    return f"the silence it made late was expired ({', '.join(late)})"
-            except CloudopsError as err:
-                return f"could not check for a silence made late ({err}): check the host's silences"
-            if time.monotonic() > deadline:
-                return f"no silence appeared within {grace:.0f}s"
-            time.sleep(LATE_SILENCE_POLL_SECONDS)
-
-    def expire_silence(self, done: StepResult) -> StepResult:
-        """Expire the silence made by :meth:`silence`."""
-        remove_silences(self.alertmanager_account, silence_ids=[done["silence_id"]], dry_run=False)
-        return {"silence_id": done["silence_id"]}
-
-    def downtime(self) -> StepResult:
-        """Schedule a fixed downtime for the host and all its services."""
-        scheduled = schedule_downtime(
-            self.icinga_account,
-            self.monitored_host,
-            self.comment,
-            duration=self.duration,
-            all_services=True,
-            author=self.author,
-        )
-        return {"downtimes": scheduled["downtimes"], "end": scheduled["end"]}
-
-    def remove_downtime(self, done: StepResult) -> StepResult:
-        """Remove the downtimes made by :meth:`downtime` (children go with their host)."""
-        removed: List[str] = []
-        with IcingaClient(self.icinga_account) as client:
-            for downtime in list_own_downtimes(client, self.monitored_host):
-                if downtime.name not in done["downtimes"] or downtime.parent in removed:
-                    continue
-                if client.remove_downtime(downtime.name):
-                    removed.append(downtime.name)
-        return {"removed": removed}
 
     def run_patch(self) -> StepResult:
         """Run the patch script and wait for it."""
@@ -265,9 +170,7 @@ class PatchPlan:  # pylint: disable=too-many-instance-attributes
 
     def steps(self) -> List[Step]:
         """The saga: silence, downtime (with an Icinga account), patch, reboot."""
-        steps = [Step("silence", self.silence, self.expire_silence)]
-        if self.icinga_account is not None:
-            steps.append(Step("downtime", self.downtime, self.remove_downtime))
+        steps = self.mute.steps()
         steps.append(Step("patch", self.run_patch))
         steps.append(Step("reboot", self.run_reboot))
         return steps
@@ -314,18 +217,20 @@ def patch_reboot(  # pylint: disable=too-many-arguments,too-many-locals
     host, state = host_state(conn, hypervisor)
     check_patchable(hypervisor, state, require_empty)
     plan = PatchPlan(
-        monitored_host=monitored_host or host,
+        mute=HostMute(
+            host=monitored_host or host,
+            alertmanager_account=alertmanager_account,
+            icinga_account=icinga_account,
+            comment=f"{comment.strip()} (patch.reboot of {host}"
+            + (f" by {operator})" if operator else ")"),
+            author=f"{DEFAULT_AUTHOR}/{operator}" if operator else DEFAULT_AUTHOR,
+            window={"duration": f"{int(duration_minutes)}m"},
+        ),
         ssh_host=ssh_host or host,
         ssh_account=ssh_account,
-        alertmanager_account=alertmanager_account,
-        icinga_account=icinga_account,
         patch=patch,
         patch_args=tuple(str(arg) for arg in patch_args or ()),
         reboot=reboot,
-        duration=f"{int(duration_minutes)}m",
-        comment=f"{comment.strip()} (patch.reboot of {host}"
-        + (f" by {operator})" if operator else ")"),
-        author=f"{DEFAULT_AUTHOR}/{operator}" if operator else DEFAULT_AUTHOR,
         patch_timeout=float(patch_timeout_minutes) * 60,
     )
     steps = plan.steps()
@@ -333,7 +238,7 @@ def patch_reboot(  # pylint: disable=too-many-arguments,too-many-locals
         "dry_run": dry_run,
         "hypervisor": host,
         "state": state,
-        "monitored_host": plan.monitored_host,
+        "monitored_host": plan.mute.host,
         "ssh_host": plan.ssh_host,
     }
     if dry_run:

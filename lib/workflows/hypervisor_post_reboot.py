@@ -37,7 +37,7 @@ from apis.openstack_api.hypervisor_service import (
 from apis.openstack_api.hypervisor_state import for_maintenance
 from apis.progress import Progress
 from apis.results import ChangeResult, ObjectOutcome, Outcome
-from workflows.hypervisor_patch import pack_silences
+from workflows.host_mute import pack_silences
 from workflows.maintenance_settings import MaintenanceSettings
 
 LOG = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from tests.integration.action_run import run_action
 from tests.integration.fault_proxy import Fault, FaultProxy
 from tests.integration.test_faults_peers import SSH_FAULTS, faulty_ssh_account
 from tests.integration.peers.common import free_port
-from workflows.hypervisor_patch import SILENCE_MARKER, host_matcher, pack_silences
+from workflows.host_mute import SILENCE_MARKER, host_matcher, pack_silences
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,5 @@
-"""Schedule and remove Icinga downtimes; only downtimes this pack created are ever removed.
+"""Schedule and remove Icinga downtimes; only downtimes this pack created are removed unless
+the caller explicitly includes everyone else's (``include_others``).
 
 Every downtime the pack schedules has a comment starting with :data:`COMMENT_MARKER`;
 removal selects by host (and service) on the server and by that marker on our side.
@@ -197,7 +198,8 @@ class DowntimeScheduled(ChangeResult):
     end: str
 
 
-def _object(name: str, downtime_id: Optional[str] = None) -> ObjectOutcome:
+def downtime_outcome(name: str, downtime_id: Optional[str] = None) -> ObjectOutcome:
+    """The change object of scheduling a downtime for ``name`` (``host`` or ``host!service``)."""
     kind = "service downtime" if "!" in name else "host downtime"
     return ObjectOutcome(kind, name, Outcome.DONE, "schedule", id=downtime_id)
 
@@ -232,7 +234,7 @@ def downtime_schedule(
         scheduled = schedule_downtime(icinga_account, host, comment, **options)
         names = scheduled.pop("downtimes")
         objects = sorted(
-            (_object(name.rsplit("!", 1)[0], name) for name in names), key=lambda o: o.name
+            (downtime_outcome(name.rsplit("!", 1)[0], name) for name in names), key=lambda o: o.name
         )
         return DowntimeScheduled(dry_run=False, objects=objects, **scheduled)
     request = downtime_request(host, comment, **options)
@@ -246,7 +248,20 @@ def downtime_schedule(
             services = client.objects("services", *target_filter(host, None))
             targets += sorted(item["name"] for item in services)
     return DowntimeScheduled(
-        dry_run=True, objects=[_object(name) for name in targets], **request.summary
+        dry_run=True, objects=[downtime_outcome(name) for name in targets], **request.summary
+    )
+
+
+def list_downtimes(
+    client: IcingaClient, host: str, service: Optional[str] = None, only_own: bool = True
+) -> List[Downtime]:
+    """The downtimes of ``host`` (or of its ``service``), host downtimes first; with
+    ``only_own`` only those this pack created."""
+    expression, variables = target_filter(host, service, downtime=True)
+    items = client.objects("downtimes", expression, variables, _DOWNTIME_ATTRS)
+    return sorted(
+        (d for d in map(Downtime.from_api, items) if d.ours or not only_own),
+        key=lambda d: (d.parent is not None, d.name),
     )
 
 
@@ -254,17 +269,12 @@ def list_own_downtimes(
     client: IcingaClient, host: str, service: Optional[str] = None
 ) -> List[Downtime]:
     """The downtimes of ``host`` (or of its ``service``) that this pack created."""
-    expression, variables = target_filter(host, service, downtime=True)
-    items = client.objects("downtimes", expression, variables, _DOWNTIME_ATTRS)
-    return sorted(
-        (d for d in map(Downtime.from_api, items) if d.ours),
-        key=lambda d: (d.parent is not None, d.name),
-    )
+    return list_downtimes(client, host, service)
 
 
 @dataclasses.dataclass
 class DowntimesRemoved(ChangeResult):
-    """The change result (one object per downtime of this pack) and those downtimes."""
+    """The change result (one object per downtime removed) and those downtimes."""
 
     host: str
     service: Optional[str]
@@ -276,18 +286,20 @@ def remove_downtimes(
     host: str,
     service: Optional[str] = None,
     dry_run: bool = True,
+    include_others: bool = False,
 ) -> "DowntimesRemoved":
     """Remove this pack's downtimes of ``host`` (all of them, services included) or of one
-    ``service``; downtimes scheduled by anyone else are left alone."""
+    ``service``; downtimes scheduled by anyone else are left alone unless
+    ``include_others``."""
     with IcingaClient(icinga_account) as client:
         what = f"service {service!r} of host {host!r}" if service else f"host {host!r}"
         expression, variables = target_filter(host, service)
         if not client.objects("services" if service else "hosts", expression, variables, ["name"]):
             raise IcingaObjectNotFoundError(f"{what}: not found in Icinga")
-        own = list_own_downtimes(client, host, service)
+        targets = list_downtimes(client, host, service, only_own=not include_others)
         removed, gone = set(), set()
         if not dry_run:
-            for downtime in own:
+            for downtime in targets:
                 if downtime.parent in removed:
                     continue
                 if client.remove_downtime(downtime.name):
@@ -303,7 +315,7 @@ def remove_downtimes(
             "already gone" if d.name in gone else ("with its host" if d.parent else ""),
             d.name,
         )
-        for d in own
+        for d in targets
     ]
     return DowntimesRemoved(
         dry_run=dry_run,
@@ -314,10 +326,11 @@ def remove_downtimes(
             {
                 "name": d.name,
                 "service": d.service,
+                "author": d.author,
                 "comment": d.comment,
                 "start": d.start.isoformat(),
                 "end": d.end.isoformat(),
             }
-            for d in own
+            for d in targets
         ],
     )

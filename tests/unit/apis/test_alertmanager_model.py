@@ -143,13 +143,15 @@ def test_api_time_is_utc_with_z():
         ("1d12h", datetime.timedelta(days=1, hours=12)),
         ("1w", datetime.timedelta(weeks=1)),
         (" 30s ", datetime.timedelta(seconds=30)),
+        ("2d 6h", datetime.timedelta(days=2, hours=6)),
+        ("1w 2d 3h 4m 5s", datetime.timedelta(weeks=1, days=2, hours=3, minutes=4, seconds=5)),
     ],
 )
 def test_parse_duration(text, expected):
     assert timewindow.parse_duration("duration", text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "2", "2 hours", "h", "-1h", "1h2d"])
+@pytest.mark.parametrize("text", ["", "2", "2 hours", "2 h", "h", "-1h", "1h2d", "1h 2d", "2d,6h"])
 def test_bad_duration_names_the_parameter(text):
     with pytest.raises(ValueError, match="duration .* is not a duration"):
         timewindow.parse_duration("duration", text)

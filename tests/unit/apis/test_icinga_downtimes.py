@@ -177,6 +177,7 @@ def test_remove_only_own_downtimes_parents_first(client):
     assert result.downtimes[0] == {
         "name": "hv01!nova!single",
         "service": "nova",
+        "author": "cloudops",
         "comment": "[cloudops] y",
         "start": "2030-01-31T08:00:00+00:00",
         "end": "2030-01-31T08:10:00+00:00",
@@ -191,6 +192,25 @@ def test_remove_only_own_downtimes_parents_first(client):
         {"cloudops_host": "hv01"},
         downtimes._DOWNTIME_ATTRS,  # pylint: disable=protected-access
     )
+
+
+def test_remove_includes_others_downtimes_only_when_asked(client):
+    found = [
+        _downtime("hv01!theirs", "colleague's work"),
+        _downtime("hv01!ours", "[cloudops] x"),
+    ]
+    client.objects.side_effect = [[{"name": "hv01"}], found, [{"name": "hv01"}], found]
+    client.remove_downtime.return_value = True
+    default = downtimes.remove_downtimes(ACCOUNT, "hv01", dry_run=False)
+    assert [d["name"] for d in default.downtimes] == ["hv01!ours"]
+    everyone = downtimes.remove_downtimes(ACCOUNT, "hv01", dry_run=False, include_others=True)
+    assert [d["name"] for d in everyone.downtimes] == ["hv01!ours", "hv01!theirs"]
+    assert client.remove_downtime.call_args_list == [
+        mock.call("hv01!ours"),
+        mock.call("hv01!ours"),
+        mock.call("hv01!theirs"),
+    ]
+    check_result("icinga.downtime.remove", everyone)
 
 
 def test_remove_dry_run_and_unknown_target(client):

@@ -23,7 +23,7 @@ from apis.rollback import Step, run_saga
 from apis.ssh_api.account import SSHAccount
 from apis.ssh_api.client import CommandResult
 from apis.ssh_api.exceptions import SSHCommandError, SSHConnectionError, SSHParameterError
-from workflows import hypervisor_patch
+from workflows import host_mute, hypervisor_patch
 from workflows.hypervisor_patch import PatchRebootError
 from tests.result_schemas import check_result
 
@@ -51,21 +51,22 @@ def facts(status="disabled", reason="[maintenance] kernel", vms=0, migrations=0)
 @pytest.fixture(name="apis")
 def fixture_apis():
     """Every outside call of the module as an autospec, answering like a healthy world."""
-    names = [
-        "find_compute_service",
-        "collect_facts",
-        "create_silence",
-        "remove_silences",
-        "list_silences",
-        "schedule_downtime",
-        "list_own_downtimes",
-        "IcingaClient",
-        "exec_command",
-    ]
+    names = {
+        hypervisor_patch: ["find_compute_service", "collect_facts", "exec_command"],
+        host_mute: [
+            "create_silence",
+            "remove_silences",
+            "list_silences",
+            "schedule_downtime",
+            "list_own_downtimes",
+            "IcingaClient",
+        ],
+    }
     with contextlib.ExitStack() as stack:
         fakes = {
-            name: stack.enter_context(mock.patch.object(hypervisor_patch, name, autospec=True))
-            for name in names
+            name: stack.enter_context(mock.patch.object(module, name, autospec=True))
+            for module, module_names in names.items()
+            for name in module_names
         }
         fakes["find_compute_service"].return_value = SimpleNamespace(host="hv1")
         fakes["collect_facts"].return_value = [facts()]
@@ -205,14 +206,20 @@ def test_silence_failure_rolls_back_nothing(apis):
     apis.schedule_downtime.assert_not_called()
 
 
-def late_silence(comment, starts_at, silence_id="late-1"):
+def late_silence(comment, starts_at, silence_id="late-1", matcher="instance=~hv1([.:].*)?"):
     """A silence as list_silences summarises it."""
-    return {"id": silence_id, "state": "active", "comment": comment, "starts_at": starts_at}
+    return {
+        "id": silence_id,
+        "state": "active",
+        "comment": comment,
+        "starts_at": starts_at,
+        "matchers": [matcher],
+    }
 
 
 def test_timed_out_silence_made_late_is_expired(apis, monkeypatch, pin_clock):
     """Alertmanager may create a silence after the client gave up waiting: watch and expire it."""
-    monkeypatch.setattr(hypervisor_patch, "LATE_SILENCE_POLL_SECONDS", 0)
+    monkeypatch.setattr(host_mute, "LATE_SILENCE_POLL_SECONDS", 0)
     apis.create_silence.side_effect = AlertmanagerTimeoutError("timed out after 5s")
     ours = "[cloudops:maintenance] CVE-2030-1 (patch.reboot of hv1 by alice)"
     now = pin_clock("2026-06-15T09:30:00Z")
@@ -222,6 +229,7 @@ def test_timed_out_silence_made_late_is_expired(apis, monkeypatch, pin_clock):
         {
             "rows": [
                 late_silence(ours, older, "last-month"),
+                late_silence(ours, now.isoformat(), "other-label", "hostname=~hv1([.:].*)?"),
                 late_silence(ours, now.isoformat()),
             ]
         },
@@ -236,8 +244,8 @@ def test_timed_out_silence_made_late_is_expired(apis, monkeypatch, pin_clock):
 
 
 def test_timed_out_silence_that_never_appears_is_reported(apis, monkeypatch):
-    monkeypatch.setattr(hypervisor_patch, "LATE_SILENCE_MIN_SECONDS", 0)
-    monkeypatch.setattr(hypervisor_patch, "LATE_SILENCE_POLL_SECONDS", 0)
+    monkeypatch.setattr(host_mute, "LATE_SILENCE_MIN_SECONDS", 0)
+    monkeypatch.setattr(host_mute, "LATE_SILENCE_POLL_SECONDS", 0)
     apis.create_silence.side_effect = AlertmanagerTimeoutError("timed out")
     apis.list_silences.return_value = {"rows": []}
     with pytest.raises(PatchRebootError) as failed:
@@ -342,12 +350,12 @@ def test_pack_silences_keep_only_live_ones_with_the_marker(apis):
             {"id": "c", "state": "pending", "comment": "someone else's"},
         ]
     }
-    assert [s["id"] for s in hypervisor_patch.pack_silences(AM, "hv1")] == ["a"]
+    assert [s["id"] for s in host_mute.pack_silences(AM, "hv1")] == ["a"]
     apis.list_silences.assert_called_once_with(AM, host="hv1")
 
 
 def test_host_matcher_selects_the_host_its_ports_and_fqdn_only():
-    pattern = hypervisor_patch.host_matcher("hv-1.a").partition("=~")[2]
+    pattern = host_mute.host_matcher("hv-1.a").partition("=~")[2]
     for value in ("hv-1.a", "hv-1.a:9100", "hv-1.a.example.org"):
         assert re.fullmatch(pattern, value)
     for value in ("hv-1.ab", "xhv-1.a", "hv-1xa"):
