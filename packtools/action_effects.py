@@ -64,8 +64,8 @@ _BY_EFFECT = {
         jira.transition
     """,
     Effect.SILENCING: """
-        alertmanager.silence.create alertmanager.silence.remove icinga.downtime.remove
-        icinga.downtime.schedule
+        alertmanager.silence.create alertmanager.silence.remove hypervisor.downtime
+        hypervisor.downtime.remove icinga.downtime.remove icinga.downtime.schedule
     """,
     Effect.PAGING: """
         check.image.shares check.open.security.groups check.orphans check.unusable.flavors
