@@ -2,9 +2,10 @@
 
 The work is a tiny saga, an explicit list of steps run in order: silence the host in
 Alertmanager, schedule an Icinga downtime for it and its services (both from
-``workflows.host_mute``; the downtime skipped without an Icinga account), run the patch script, run the reboot script. When a step fails, the steps already
-done are undone in reverse (the silence expired, the downtime removed; a patch cannot be
-undone and says so) and the action fails with a report of every step and every rollback.
+``workflows.host_mute``; the downtime skipped without an Icinga account), run the patch
+script, run the reboot script. When a step fails, the steps already done are undone in
+reverse (the silence expired, the downtime removed; a patch cannot be undone and says so)
+and the action fails with a report of every step and every rollback.
 
 Only a host disabled for maintenance (``[maintenance]`` reason) with no servers is patched:
 state DRAINED, or REBOOTED (drained and booted recently, e.g. a second patch round). With

@@ -14,9 +14,10 @@ from apis.icinga_api.downtimes import Downtime, DowntimeScheduled, DowntimesRemo
 from apis.icinga_api.exceptions import IcingaObjectNotFoundError
 from apis.alertmanager_api.silences import SilencesExpired
 from apis.results import ObjectOutcome, Outcome
-from workflows import host_mute, hypervisor_downtime
+from workflows import hypervisor_downtime
 from workflows.hypervisor_downtime import HypervisorDowntimeError
 from tests.result_schemas import check_result
+from tests.unit.workflows.host_mute_fakes import patch_host_mute
 
 AM = AlertmanagerAccount(name="am", url="http://am")
 ICINGA = IcingaAccount(name="ic", url="https://icinga")
@@ -31,30 +32,16 @@ COMMENT = "[cloudops:maintenance] OPS-7 disk swap"
 def fixture_apis(pin_clock):
     """Every outside call as an autospec, answering like a healthy world, at a pinned now."""
     pin_clock(NOW)
-    names = {
-        host_mute: [
-            "create_silence",
-            "remove_silences",
-            "list_silences",
-            "schedule_downtime",
-            "list_own_downtimes",
-            "IcingaClient",
-        ],
-        hypervisor_downtime: ["downtime_schedule", "remove_downtimes", "remove_silences"],
-    }
+    own_apis = ["downtime_schedule", "remove_downtimes", "remove_silences"]
     with contextlib.ExitStack() as stack:
-        fakes = {
-            f"{module.__name__.rsplit('.', 1)[1]}.{name}": stack.enter_context(
-                mock.patch.object(module, name, autospec=True)
-            )
-            for module, module_names in names.items()
-            for name in module_names
-        }
-        mute = SimpleNamespace(
-            **{k.split(".")[1]: v for k, v in fakes.items() if k.startswith("host_mute.")}
-        )
+        mute = SimpleNamespace(**patch_host_mute(stack))
         own = SimpleNamespace(
-            **{k.split(".")[1]: v for k, v in fakes.items() if k.startswith("hypervisor_")}
+            **{
+                name: stack.enter_context(
+                    mock.patch.object(hypervisor_downtime, name, autospec=True)
+                )
+                for name in own_apis
+            }
         )
         mute.create_silence.side_effect = lambda account, matchers, *a, **kw: {
             "id": f"id-{matchers[0].split('=')[0]}",
@@ -269,4 +256,4 @@ def test_remove_without_silences_only_removes_downtimes(apis):
     )
     result = hypervisor_downtime.hypervisor_downtime_remove(AM, ICINGA, "hv1")
     apis.own.remove_silences.assert_not_called()
-    assert result.dry_run and result.objects == [] and not result.include_others
+    assert result.dry_run and not result.objects and not result.include_others

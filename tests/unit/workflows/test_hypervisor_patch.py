@@ -26,6 +26,7 @@ from apis.ssh_api.exceptions import SSHCommandError, SSHConnectionError, SSHPara
 from workflows import host_mute, hypervisor_patch
 from workflows.hypervisor_patch import PatchRebootError
 from tests.result_schemas import check_result
+from tests.unit.workflows.host_mute_fakes import patch_host_mute
 
 SSH = SSHAccount(name="hv", username="ops", private_key_file="/k", known_hosts_file="/kh")
 AM = AlertmanagerAccount(name="am", url="http://am")
@@ -51,23 +52,13 @@ def facts(status="disabled", reason="[maintenance] kernel", vms=0, migrations=0)
 @pytest.fixture(name="apis")
 def fixture_apis():
     """Every outside call of the module as an autospec, answering like a healthy world."""
-    names = {
-        hypervisor_patch: ["find_compute_service", "collect_facts", "exec_command"],
-        host_mute: [
-            "create_silence",
-            "remove_silences",
-            "list_silences",
-            "schedule_downtime",
-            "list_own_downtimes",
-            "IcingaClient",
-        ],
-    }
+    names = ["find_compute_service", "collect_facts", "exec_command"]
     with contextlib.ExitStack() as stack:
         fakes = {
-            name: stack.enter_context(mock.patch.object(module, name, autospec=True))
-            for module, module_names in names.items()
-            for name in module_names
+            name: stack.enter_context(mock.patch.object(hypervisor_patch, name, autospec=True))
+            for name in names
         }
+        fakes.update(patch_host_mute(stack))
         fakes["find_compute_service"].return_value = SimpleNamespace(host="hv1")
         fakes["collect_facts"].return_value = [facts()]
         fakes["create_silence"].return_value = {
