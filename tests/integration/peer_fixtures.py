@@ -14,6 +14,9 @@ from typing import Iterator
 
 import pytest
 
+from apis.alertmanager_api.account import AlertmanagerAccount
+from apis.icinga_api.account import IcingaAccount
+
 
 def _missing(reason: str) -> None:
     if os.environ.get("CI", "").strip().lower() == "true":
@@ -46,6 +49,20 @@ def icinga(tmp_path_factory):
     """Icinga2 with the REST API, hosts hv01/hv02 and a service each (``peers.icinga.Icinga``)."""
     with _peer("icinga", tmp_path_factory) as peer:
         yield peer
+
+
+@pytest.fixture
+def am_account(request):
+    """The pack's account (``default``) on the session Alertmanager."""
+    url = request.getfixturevalue("alertmanager").url
+    return AlertmanagerAccount(name="default", url=url, timeout=5)
+
+
+@pytest.fixture
+def icinga_account(request):
+    """The pack's account (``default``) on the session Icinga2, TLS verified with its CA."""
+    entry = request.getfixturevalue("icinga").account_entry("default", backoff_factor=0.01)
+    return IcingaAccount(**{**entry, "timeout": 10})
 
 
 @pytest.fixture(scope="session")

@@ -14,13 +14,10 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
-import requests
 import yaml
 
 from apis import clock
-from apis.alertmanager_api.account import AlertmanagerAccount
 from apis.alertmanager_api.silences import create_silence, list_silences, remove_silences
-from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.client import IcingaClient
 from apis.icinga_api.downtimes import list_downtimes
 from tests.integration.action_run import action_result, run_action, same_changes
@@ -36,18 +33,6 @@ WINDOW = datetime.timedelta(days=2, hours=6)
 def fixture_now(pin_clock) -> datetime.datetime:
     """The pinned now of the test (whole seconds, as the APIs keep them)."""
     return pin_clock(clock.now().replace(microsecond=0))
-
-
-@pytest.fixture(name="am_account")
-def fixture_am_account(alertmanager) -> AlertmanagerAccount:
-    """The session Alertmanager."""
-    return AlertmanagerAccount(name="default", url=alertmanager.url, timeout=5)
-
-
-@pytest.fixture(name="icinga_account")
-def fixture_icinga_account(icinga) -> IcingaAccount:
-    """The session Icinga2, TLS verified with its CA."""
-    return IcingaAccount(**icinga.account_entry("default", backoff_factor=0.01, timeout=10))
 
 
 @pytest.fixture(name="config")
@@ -94,24 +79,8 @@ def fixture_host(icinga, am_account, icinga_account) -> Iterator[str]:
 
 def foreign_downtime(icinga, host: str, now: datetime.datetime) -> str:
     """A host downtime that a colleague scheduled in Icinga directly (not through the pack)."""
-    answer = requests.post(
-        f"{icinga.url}/v1/actions/schedule-downtime",
-        auth=(icinga.user, icinga.password),
-        verify=str(icinga.ca_file),
-        headers={"Accept": "application/json"},
-        json={
-            "type": "Host",
-            "filter": "host.name==h",
-            "filter_vars": {"h": host},
-            "start_time": now.timestamp(),
-            "end_time": (now + datetime.timedelta(hours=1)).timestamp(),
-            "author": "bob",
-            "comment": "bob: switch firmware",
-        },
-        timeout=10,
-    )
-    answer.raise_for_status()
-    return answer.json()["results"][0]["name"]
+    start = now.timestamp()
+    return icinga.schedule_host_downtime(host, start, start + 3600, "bob", "bob: firmware")
 
 
 def test_downtime_and_its_removal_through_the_local_runner(

@@ -116,21 +116,9 @@ def test_removes_only_the_packs_own_downtimes(icinga, clean):
     acct = account(icinga)
     host = icinga.hosts[1]
     now = clock.now().timestamp()
-    foreign = requests.post(
-        f"{icinga.url}/v1/actions/schedule-downtime",
-        auth=(icinga.user, icinga.password),
-        verify=str(icinga.ca_file),
-        headers={"Accept": "application/json"},
-        json={
-            "type": "Host",
-            "filter": f'host.name=="{host}"',
-            "start_time": now,
-            "end_time": now + 600,
-            "author": "cloudops",
-            "comment": "colleague's maintenance",
-        },
-        timeout=10,
-    ).json()["results"][0]["name"]
+    foreign = icinga.schedule_host_downtime(
+        host, now, now + 600, "cloudops", "colleague's maintenance"
+    )
     ours = downtimes.schedule_downtime(
         acct,
         host,

@@ -18,9 +18,7 @@ import pytest
 import yaml
 
 from apis import clock
-from apis.alertmanager_api.account import AlertmanagerAccount
 from apis.alertmanager_api.silences import create_silence, remove_silences
-from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.client import IcingaClient
 from apis.icinga_api.downtimes import list_own_downtimes, remove_downtimes, schedule_downtime
 from tests.integration.action_run import run_action
@@ -50,18 +48,6 @@ def write_config(path: Path, **sections: Any) -> Path:
     """A pack config file with ``sections``."""
     path.write_text(yaml.safe_dump(sections), encoding="utf-8")
     return path
-
-
-@pytest.fixture(name="am_account")
-def fixture_am_account(alertmanager) -> AlertmanagerAccount:
-    """The session Alertmanager."""
-    return AlertmanagerAccount(name="default", url=alertmanager.url, timeout=5)
-
-
-@pytest.fixture(name="icinga_account")
-def fixture_icinga_account(icinga) -> IcingaAccount:
-    """The session Icinga2, TLS verified with its CA."""
-    return IcingaAccount(**icinga.account_entry("default", backoff_factor=0.01, timeout=10))
 
 
 @pytest.fixture(name="monitored")
