@@ -18,6 +18,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from apis.openstack_api.error_translation import describe as describe_failure
+from apis.openstack_api.error_translation import library_failures
 from apis.openstack_api.connection import WorkerConnections
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_service import disable_hypervisor, find_compute_service
@@ -115,7 +116,7 @@ class _Mover:
             return {**err.report, "outcome": "refused", "reason": err.report.get("refused")}
         except MigrationError as err:
             return {**(err.report or describe(server)), "outcome": "failed", "reason": str(err)}
-        except (OpenStackApiError, exceptions.SDKException) as err:
+        except (OpenStackApiError, *library_failures()) as err:
             return {
                 **describe(server),
                 "outcome": "failed",

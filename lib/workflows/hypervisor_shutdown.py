@@ -10,6 +10,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from apis.openstack_api.error_translation import describe as describe_failure
+from apis.openstack_api.error_translation import library_failures
 from apis.openstack_api.connection import WorkerConnections
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_service import find_compute_service
@@ -82,8 +83,6 @@ def _classify(server: Dict[str, Any], skip: List["re.Pattern"], dry_run: bool) -
 
 def _stop(connections: WorkerConnections, server: Dict[str, Any], timeout: float):
     """Stop one server and wait for SHUTOFF: ``(seconds, error or None)``."""
-    from openstack import exceptions
-
     started = time.monotonic()
     try:
         conn = connections.get()
@@ -91,7 +90,7 @@ def _stop(connections: WorkerConnections, server: Dict[str, Any], timeout: float
         if found.status == "ACTIVE":
             conn.compute.stop_server(found)
         wait_for(conn, found, "SHUTOFF", timeout)
-    except (OpenStackApiError, exceptions.SDKException) as err:
+    except (OpenStackApiError, *library_failures()) as err:
         return round(time.monotonic() - started, 1), describe_failure(err)
     return round(time.monotonic() - started, 1), None
 

@@ -144,6 +144,15 @@ def translate(err: BaseException, doing: Optional[str] = None) -> Optional[OpenS
     return error_type(_message(failed, hint, doing), failed)
 
 
+def library_failures() -> Tuple[Type[BaseException], ...]:
+    """The failures :func:`translate` claims (openstacksdk's and keystoneauth's, transport
+    failures included), for a runbook that reports them per object."""
+    from keystoneauth1 import exceptions as ks_exceptions
+    from openstack import exceptions as sdk_exceptions
+
+    return (sdk_exceptions.SDKException, ks_exceptions.ClientException)
+
+
 def describe(err: BaseException) -> str:
     """One line for a failure a runbook reports per object instead of raising: the
     translation of an openstacksdk or keystoneauth error, else the error's type and text."""

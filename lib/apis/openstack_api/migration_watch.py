@@ -13,6 +13,7 @@ import time
 from typing import Any, Dict, Iterable, Optional
 
 from apis import clock
+from apis.openstack_api.error_translation import library_failures
 
 POLL_SECONDS = 0.5
 # how far behind the newest record it has seen the watch's changes-since window starts
@@ -75,12 +76,10 @@ class MigrationWatch:
         self._thread.join()
 
     def _run(self) -> None:
-        from openstack import exceptions
-
         while not self._stopped.is_set():
             try:
                 self.poll()
-            except exceptions.SDKException as err:
+            except library_failures() as err:
                 # the workers' own checks (WATCH_FALLBACK_SECONDS) carry on meanwhile
                 self.error = f"{type(err).__name__}: {err}"
             self._stopped.wait(self._interval)

@@ -22,6 +22,8 @@ import time
 from typing import Any, Dict, List, Optional
 
 from apis import clock
+from apis.openstack_api.error_translation import describe as describe_failure
+from apis.openstack_api.error_translation import library_failures
 from apis.openstack_api.migration_errors import MigrationError, MigrationFailed, MigrationRefused
 from apis.openstack_api.migration_rules import MigrationRules
 from apis.openstack_api.migration_watch import (
@@ -99,6 +101,7 @@ def migrate(
     started = time.monotonic()
     result = plan(server, live, host, rules)
     before = {m.id for m in conn.compute.migrations(server_id=server.id)}
+    unanswered = None
     try:
         if result["mode"] == Mode.LIVE.value:
             conn.compute.live_migrate_server(server, host=host, block_migration="auto")
@@ -106,6 +109,9 @@ def migrate(
             conn.compute.migrate_server(server, host=host)
     except (exceptions.HttpException, ValueError) as err:
         raise _failed(result, server, f"nova refused it: {_message(err)}") from None
+    except library_failures() as err:
+        # no answer: nova may have taken it, so where the server ends up tells
+        unanswered = describe_failure(err)
     record = _watched(conn, server, watch, before, timeout, started)
     current = _settle(conn, server, result, timeout, started)
     if current.status == "VERIFY_RESIZE" and rules.confirm_resize:
@@ -125,7 +131,7 @@ def migrate(
         result["note"] = "moved; the resize waits for confirmation (migration.confirm_resize off)"
     why = _failure(current, record, result["source_host"])
     if why:
-        raise _failed(result, current, why)
+        raise _failed(result, current, f"{unanswered}; {why}" if unanswered else why)
     return result
 
 
@@ -188,8 +194,8 @@ def _failed(result: Dict[str, Any], current, why: str) -> MigrationFailed:
 
 
 def _message(err: Exception) -> str:
-    details = getattr(err, "details", None)
-    return str(details or err)
+    """An HTTP refusal as the one translation words it (status, request id, what to do)."""
+    return describe_failure(err) if isinstance(err, library_failures()) else str(err)
 
 
 def _final_migration(conn, server, before, deadline: float) -> Optional[Dict[str, Any]]:

@@ -181,7 +181,12 @@ def test_unconfirmed_cold_migration_waits_in_verify_resize():
 @pytest.mark.parametrize(
     "ending, live, why",
     [
-        ("refuse", True, "nova refused it: No valid host was found."),
+        (
+            "refuse",
+            True,
+            "nova refused it: the cloud failed a request: HTTP 400: No valid host was found.; "
+            "the service rejected the request: check the parameters",
+        ),
         ("async-error", False, "nova's migration 101 ended error"),
         ("error", True, "it went to ERROR: libvirt exploded"),
         ("hang", True, "it did not finish within 0s (still MIGRATING, task migrating)"),
@@ -197,6 +202,35 @@ def test_failed_migration_says_where_the_server_is(ending, live, why):
         )
     assert str(err.value) == f"server app was not migrated and is on hv-a: {why}"
     assert err.value.report["host"] == "hv-a" and err.value.report["failed"] == why
+
+
+@pytest.mark.parametrize("taken", [False, True], ids=["lost", "taken"])
+def test_an_unanswered_request_is_judged_by_where_the_server_ends_up(taken, monkeypatch):
+    """No answer to the migration request: nova may have taken it, so the server's host says
+    whether it moved (it used to escape as an error of the whole run)."""
+    from keystoneauth1 import exceptions as ks_exceptions
+
+    server = make_server("app")
+    cloud = make_cloud(server)
+    start = cloud.nova._start  # pylint: disable=protected-access
+
+    def unanswered(*args):
+        if taken:
+            start(*args)
+        raise ks_exceptions.ConnectTimeout(
+            "Request to http://nova.example/v2.1/servers/app/action timed out"
+        )
+
+    monkeypatch.setattr(cloud.nova, "_start", unanswered)
+    if taken:
+        result = migrate(cloud, server, live=True, host=None, timeout=5, rules=RULES)
+        assert result["dest_host"] == "hv-b" and result["migration"]["status"] == "completed"
+        return
+    with pytest.raises(MigrationFailed) as err:
+        migrate(cloud, server, live=True, host=None, timeout=5, rules=RULES)
+    assert str(err.value).startswith("server app was not migrated and is on hv-a: ")
+    assert "timed out; no answer in time" in str(err.value)
+    assert str(err.value).endswith("; it is still on its source host")
 
 
 def test_still_on_source_without_a_record_is_a_failure(monkeypatch):

@@ -267,6 +267,34 @@ def test_vanished_and_crashing_servers(cloud, monkeypatch):
     assert {c["host"] for c in cloud.kwargs_of("migrate_server")} == {"hv-b"}
 
 
+def test_a_transport_failure_on_one_server_is_that_servers_outcome(cloud, monkeypatch):
+    """A server whose requests get no answer fails alone: the others move, the host stays
+    disabled and the drain fails with the whole report (it used to abort with no report)."""
+    from keystoneauth1 import exceptions as ks_exceptions
+
+    def unreachable(conn, server, **options):
+        if server.name == "web-2":
+            raise ks_exceptions.ConnectFailure(
+                "Unable to establish connection to http://nova.example/v2.1/os-migrations: "
+                "[Errno 111] Connection refused"
+            )
+        return migrations.migrate(conn, server, **options)
+
+    monkeypatch.setattr(hypervisor_drain, "migrate", unreachable)
+    with pytest.raises(DrainError, match="hv-a stays disabled") as err:
+        drain_hypervisor(cloud, "hv-a", "x", target_host="hv-b", dry_run=False)
+    assert outcomes(err.value.report) == {
+        "amphora-77": "skipped",
+        "db": "migrated",
+        "gpu": "refused",
+        "web-1": "migrated",
+        "web-2": "failed",
+    }
+    entries = {e["name"]: e for e in err.value.report["servers"]}
+    assert "refused the connection" in entries["web-2"]["reason"]
+    assert service(cloud).status == "disabled"
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

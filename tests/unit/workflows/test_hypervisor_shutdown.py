@@ -5,6 +5,7 @@ import threading
 
 import openstack.connection
 import pytest
+from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 from keystoneauth1 import token_endpoint
 from openstack import exceptions
@@ -126,6 +127,32 @@ def test_failures_fail_the_run_with_the_report(cloud):
     assert errors["web-b"].startswith(
         "the cloud failed a request: HTTP 409: Cannot 'stop' instance"
     )
+
+
+def test_a_transport_failure_on_one_stop_is_that_servers_outcome(cloud):
+    """A stop that gets no answer fails its server only: the others still stop and the run
+    fails with the whole report (it used to abort with no report)."""
+    cloud.store["stop_results"] = {
+        "s-b": ks_exceptions.ConnectTimeout(
+            "Request to http://nova.example/v2.1/servers/s-b/action timed out"
+        )
+    }
+    with pytest.raises(HypervisorShutdownError) as caught:
+        hypervisor_shutdown.shutdown_servers(
+            cloud, "hv1", dry_run=False, projects=["web"], concurrency=1
+        )
+    assert str(caught.value) == "1 of 2 servers on hv1 did not stop: web-b"
+    report = caught.value.report
+    assert outcomes(report) == {
+        "web-a": "stopped",
+        "web-b": "failed",
+        "web-err": "not_touched",
+        "web-off": "unchanged",
+    }
+    (failed,) = [s for s in report["servers"] if s["outcome"] == "failed"]
+    assert "timed out; no answer in time" in failed["error"]
+    assert cloud.compute.get_server("s-a").status == "SHUTOFF"
+    check_result("hypervisor.shutdown.servers", report)
 
 
 def test_a_server_that_does_not_stop_in_time_fails(cloud):
