@@ -27,10 +27,12 @@ import yaml
 
 from action_runtime.dispatch import dispatch
 from apis import clock
+from apis.openstack_api.hypervisor_state import for_maintenance
 from packtools.local_runner import load_config
 from packtools.pack import load_pack
 from tests.integration.action_run import action_parameters, run_action
 from tests.integration.devcloud_fixtures import ROOT, delete_project
+from tests.integration.drain_lab import SOURCE, TARGET, Lab, compute2, drain_lab
 from tests.integration.fault_proxy import Fault as ProxyFault
 from tests.integration.fault_proxy import FaultProxy
 from tests.integration.http_faults import Fault, FaultInjector, Trigger
@@ -501,3 +503,88 @@ def test_project_delete_says_what_it_deleted_and_a_rerun_finishes(
         for leftover in admin_conn.identity.projects(name=name):
             delete_project(admin_conn, leftover.id, None)
     assert not changes(admin_conn, before)
+
+
+# The long runbooks: a one-shot fault on one server's action POST (live migration, stop)
+# while the others go on; what they report must be where nova has each server.
+@pytest.fixture(name="lab")
+def fixture_lab(throwaway_project, admin_conn, tmp_path) -> Iterator[Lab]:
+    """Servers of the test on compute2; compute2 enabled again whatever happens."""
+    with drain_lab(throwaway_project, admin_conn, tmp_path) as lab:
+        yield lab
+
+
+def assert_one_server_failed(name: str, fault: Fault, outcome, injector: FaultInjector):
+    """The run failed with one line naming the one server whose request met the fault."""
+    assert injector.faulted, f"{name}: no request met {fault.name}"
+    succeeded, result = outcome
+    assert not succeeded, f"{name} {fault.name}: succeeded: {result}"
+    error = result["error"]
+    assert "\n" not in error and "Traceback" not in error, f"{name} {fault.name}: {error}"
+    servers = [o for o in result["report"]["objects"] if o["kind"] == "server"]
+    failed = [o for o in servers if o["outcome"] == "failed"]
+    assert len(failed) == 1, servers
+    assert re.search(fault.signature, failed[0]["reason"]), failed[0]
+    assert failed[0]["name"] in error or "1 failed" in error, error
+
+
+def lab_outcomes(lab: Lab, result: Mapping[str, Any]) -> Dict[str, str]:
+    """The change result's outcome of each of the lab's servers, by name."""
+    return {
+        o["name"]: o["outcome"]
+        for o in result["objects"]
+        if o["kind"] == "server" and o["name"].startswith(lab.prefix)
+    }
+
+
+@pytest.mark.parametrize("fault", LATER, ids=lambda f: f.name)
+def test_drain_reports_where_each_server_is_and_a_rerun_finishes(
+    fault, lab, pack_config, injector, admin_conn
+):
+    servers = lab.boot("a", "b", "c", "d")
+    config = {**pack_config, "migration": lab.migration}
+    given = {"hypervisor": SOURCE, "reason": "fault injection"}
+    with injector.inject(fault, Trigger(mutating=3, url_part="/action")):
+        outcome = run("hypervisor.drain", given, config)
+    assert_one_server_failed("hypervisor.drain", fault, outcome, injector)
+    error, report = outcome[1]["error"], outcome[1]["report"]
+    assert f"{SOURCE} stays disabled" in error and "run the drain again" in error, error
+    told = lab_outcomes(lab, report)
+    assert sorted(told.values()) == ["done"] * 3 + ["failed"], told
+    where = {s.name: lab.host_of(s) for s in servers}
+    assert where == {n: TARGET if o == "done" else SOURCE for n, o in told.items()}, told
+    service = compute2(admin_conn)
+    assert service.status == "disabled" and for_maintenance(service.disabled_reason)
+
+    succeeded, again = run("hypervisor.drain", given, config)
+    assert succeeded, again
+    assert not again["disable"]["changed"]
+    assert lab_outcomes(lab, again) == {n: "done" for n, o in told.items() if o == "failed"}
+    assert {lab.host_of(s) for s in servers} == {TARGET}
+
+
+@pytest.mark.parametrize("fault", LATER, ids=lambda f: f.name)
+def test_shutdown_reports_each_power_state_and_a_rerun_finishes(
+    fault, lab, throwaway_project, pack_config, injector
+):
+    servers = lab.boot("a", "b", "c")
+    given = {
+        "hypervisor": SOURCE,
+        "projects": [throwaway_project.project_id],
+        "concurrency": 1,
+        "wait_seconds": 60,
+    }
+    with injector.inject(fault, Trigger(mutating=2, url_part="/action")):
+        outcome = run("hypervisor.shutdown.servers", given, pack_config)
+    assert_one_server_failed("hypervisor.shutdown.servers", fault, outcome, injector)
+    told = lab_outcomes(lab, outcome[1]["report"])
+    assert sorted(told.values()) == ["done", "done", "failed"], told
+    power = {s.name: lab.settle(s).status for s in servers}
+    assert power == {n: "SHUTOFF" if o == "done" else "ACTIVE" for n, o in told.items()}, told
+
+    succeeded, again = run("hypervisor.shutdown.servers", given, pack_config)
+    assert succeeded, again
+    assert lab_outcomes(lab, again) == {
+        n: "done" if o == "failed" else "unchanged" for n, o in told.items()
+    }
+    assert {lab.settle(s).status for s in servers} == {"SHUTOFF"}
