@@ -1,6 +1,8 @@
-"""The pack config's ``hypervisor_maintenance``: the site's patch scripts and test image.
+"""The pack config's ``hypervisor_maintenance``: the site's patch scripts and test image, the
+concurrency bound and the notice window.
 
-The maintenance rules run ``hypervisor.patch.reboot`` and ``hypervisor.post.reboot`` with only
+The maintenance rules run ``hypervisor.maintenance.start``, ``hypervisor.patch.reboot`` and
+``hypervisor.post.reboot`` with only
 the cloud and the host from the trigger; everything site-specific comes from here. A
 parameter given to the action wins over the config.
 """
@@ -32,6 +34,8 @@ class MaintenanceSettings:
     test_flavors: Tuple[str, ...] = ()
     network: Optional[str] = None
     icinga_account: Optional[str] = None
+    max_hosts_in_maintenance_per_aggregate: int = 1
+    notice_duration: str = "1d"
 
     @classmethod
     def from_config(cls, settings: Optional[Mapping[str, Any]]) -> "MaintenanceSettings":

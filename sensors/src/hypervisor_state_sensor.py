@@ -14,6 +14,16 @@ class HypervisorStateSensor(PollingSensorHooks, PollingSensor):
         settings = (config or {}).get("hypervisor_sensor") or {}
         self._cloud = settings.get("cloud_account")
         self._window = 60 * float(settings.get("reboot_window_minutes", 60))
+        self._uptime_limit_days = float(
+            settings.get("uptime_limit_days", hypervisor_watch.DEFAULT_UPTIME_LIMIT_DAYS)
+        )
+        maintenance = (config or {}).get("hypervisor_maintenance") or {}
+        self._max_in_maintenance = int(
+            maintenance.get(
+                "max_hosts_in_maintenance_per_aggregate",
+                hypervisor_watch.DEFAULT_MAX_HOSTS_IN_MAINTENANCE,
+            )
+        )
         self._logger = sensor_service.get_logger(name=self.__class__.__name__)
 
     def setup(self):
@@ -26,7 +36,13 @@ class HypervisorStateSensor(PollingSensorHooks, PollingSensor):
         previous = hypervisor_watch.load_states(
             self.sensor_service.get_value(hypervisor_watch.DATASTORE_KEY)
         )
-        payloads, states = hypervisor_watch.poll(self._cloud, previous, self._window)
+        payloads, states = hypervisor_watch.poll(
+            self._cloud,
+            previous,
+            self._window,
+            uptime_limit_days=self._uptime_limit_days,
+            max_hosts_in_maintenance=self._max_in_maintenance,
+        )
         for payload in payloads:
             self.sensor_service.dispatch(trigger=hypervisor_watch.TRIGGER, payload=payload)
         self.sensor_service.set_value(hypervisor_watch.DATASTORE_KEY, states)

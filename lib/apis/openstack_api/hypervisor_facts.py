@@ -55,6 +55,7 @@ def collect_facts(conn: Any, host: Optional[str] = None) -> List[HypervisorFacts
                 running_vms=running.get(hypervisor.name, 0),
                 uptime_seconds=parse_uptime(hypervisor.uptime),
                 migrations_in_progress=migrating.get(hypervisor.name, 0),
+                host=service.get("host"),
             )
         )
     return facts

@@ -1,5 +1,6 @@
 """The hypervisor state machine: one state per hypervisor from facts nova already has.
 
+enabled, up longer than the uptime limit -------------------> DUE_FOR_MAINTENANCE
 enabled  --------------------------------------------------> RUNNING (VMs) / EMPTY
 disabled, other reason ------------------------------------> DISABLED
 disabled for maintenance, migrations running --------------> DRAINING
@@ -8,6 +9,9 @@ disabled for maintenance, no VMs, booted recently ---------> REBOOTED
 disabled for maintenance, no VMs --------------------------> DRAINED
 compute service down ---------------------------------------> DOWN
 facts missing ----------------------------------------------> UNKNOWN
+
+The uptime limit (``uptime_limit_days``, default 180; 0 or None: never due) marks hosts past
+their kernel-patch limit; ``hypervisor.maintenance.start`` takes a DUE host into the chain.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import Dict, Iterable, List, Optional
 
 MAINTENANCE_TAG = "[maintenance]"
 DEFAULT_REBOOT_WINDOW_SECONDS = 3600
+DEFAULT_UPTIME_LIMIT_DAYS = 180.0
+SECONDS_PER_DAY = 86400
 
 
 class HypervisorState(enum.Enum):
@@ -25,6 +31,7 @@ class HypervisorState(enum.Enum):
 
     RUNNING = "RUNNING"
     EMPTY = "EMPTY"
+    DUE_FOR_MAINTENANCE = "DUE_FOR_MAINTENANCE"
     PENDING_MAINTENANCE = "PENDING_MAINTENANCE"
     DRAINING = "DRAINING"
     DRAINED = "DRAINED"
@@ -32,6 +39,15 @@ class HypervisorState(enum.Enum):
     DISABLED = "DISABLED"
     DOWN = "DOWN"
     UNKNOWN = "UNKNOWN"
+
+
+MAINTENANCE_STATES = (
+    HypervisorState.PENDING_MAINTENANCE,
+    HypervisorState.DRAINING,
+    HypervisorState.DRAINED,
+    HypervisorState.REBOOTED,
+)
+"""The states of a host disabled for maintenance (a rebooting one may also be DOWN)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +61,19 @@ class HypervisorFacts:
     running_vms: Optional[int] = None
     uptime_seconds: Optional[float] = None
     migrations_in_progress: int = 0
+    host: Optional[str] = None
+
+    @property
+    def compute_host(self) -> str:
+        """The compute service host (aggregates list these), else the hypervisor name."""
+        return self.host or self.name
+
+    @property
+    def in_maintenance(self) -> bool:
+        """Whether the host is disabled for maintenance (whatever its state, even DOWN)."""
+        return (self.service_status or "").lower() == "disabled" and for_maintenance(
+            self.disabled_reason
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,8 +90,17 @@ def for_maintenance(reason: Optional[str]) -> bool:
     return bool(reason) and "maintenance" in reason.lower()
 
 
+def past_uptime_limit(facts: HypervisorFacts, uptime_limit_days: Optional[float]) -> bool:
+    """Whether the host has been up longer than ``uptime_limit_days`` (0 or None: never)."""
+    if not uptime_limit_days or facts.uptime_seconds is None:
+        return False
+    return facts.uptime_seconds > float(uptime_limit_days) * SECONDS_PER_DAY
+
+
 def compute_state(  # pylint: disable=too-many-return-statements
-    facts: HypervisorFacts, reboot_window_seconds: float = DEFAULT_REBOOT_WINDOW_SECONDS
+    facts: HypervisorFacts,
+    reboot_window_seconds: float = DEFAULT_REBOOT_WINDOW_SECONDS,
+    uptime_limit_days: Optional[float] = DEFAULT_UPTIME_LIMIT_DAYS,
 ) -> HypervisorState:
     """The state for one hypervisor's facts (the table in the module docstring, in order)."""
     if facts.service_state is None or facts.service_status is None:
@@ -72,6 +110,8 @@ def compute_state(  # pylint: disable=too-many-return-statements
     if facts.running_vms is None:
         return HypervisorState.UNKNOWN
     if facts.service_status.lower() == "enabled":
+        if past_uptime_limit(facts, uptime_limit_days):
+            return HypervisorState.DUE_FOR_MAINTENANCE
         return HypervisorState.RUNNING if facts.running_vms else HypervisorState.EMPTY
     if not for_maintenance(facts.disabled_reason):
         return HypervisorState.DISABLED
@@ -88,11 +128,12 @@ def changes(
     facts: Iterable[HypervisorFacts],
     previous: Dict[str, str],
     reboot_window_seconds: float = DEFAULT_REBOOT_WINDOW_SECONDS,
+    uptime_limit_days: Optional[float] = DEFAULT_UPTIME_LIMIT_DAYS,
 ) -> List[StateChange]:
     """The hypervisors whose state is not the one recorded in ``previous`` (new ones too)."""
     found = []
     for fact in facts:
-        current = compute_state(fact, reboot_window_seconds).value
+        current = compute_state(fact, reboot_window_seconds, uptime_limit_days).value
         if previous.get(fact.name) != current:
             found.append(StateChange(fact.name, previous.get(fact.name), current))
     return found

@@ -13,6 +13,7 @@ from apis.openstack_api.hypervisor_state import (
 
 S = HypervisorState
 REASON = "[maintenance] kernel update by ops (2026-11-25)"
+DAY = 86400
 
 
 def facts(state="up", status="enabled", reason=None, vms=3, uptime=86400 * 30, migrating=0):
@@ -22,7 +23,8 @@ def facts(state="up", status="enabled", reason=None, vms=3, uptime=86400 * 30, m
 
 CYCLE = [
     (facts(), S.RUNNING),
-    (facts(status="disabled", reason=REASON), S.PENDING_MAINTENANCE),
+    (facts(uptime=DAY * 181), S.DUE_FOR_MAINTENANCE),
+    (facts(status="disabled", reason=REASON, uptime=DAY * 181), S.PENDING_MAINTENANCE),
     (facts(status="disabled", reason=REASON, migrating=2), S.DRAINING),
     (facts(status="disabled", reason=REASON, vms=0), S.DRAINED),
     (facts(state="down", status="disabled", reason=REASON, vms=0), S.DOWN),
@@ -41,6 +43,11 @@ CYCLE = [
         (facts(state=None), S.UNKNOWN),
         (facts(vms=None), S.UNKNOWN),
         (facts(status="disabled", reason=REASON, vms=0, uptime=None), S.DRAINED),
+        (facts(vms=0, uptime=DAY * 181), S.DUE_FOR_MAINTENANCE),
+        (facts(uptime=DAY * 180), S.RUNNING),
+        (facts(uptime=None), S.RUNNING),
+        (facts(status="disabled", reason="hardware fault", uptime=DAY * 400), S.DISABLED),
+        (facts(state="down", uptime=DAY * 400), S.DOWN),
     ],
 )
 def test_compute_state(fact, expected):
@@ -66,7 +73,8 @@ def test_maintenance_cycle_transitions_are_each_reported_once():
         assert not changes([fact], recorded)  # no change, nothing dispatched again
     assert [(c.previous, c.current) for c in seen] == [
         (None, "RUNNING"),
-        ("RUNNING", "PENDING_MAINTENANCE"),
+        ("RUNNING", "DUE_FOR_MAINTENANCE"),
+        ("DUE_FOR_MAINTENANCE", "PENDING_MAINTENANCE"),
         ("PENDING_MAINTENANCE", "DRAINING"),
         ("DRAINING", "DRAINED"),
         ("DRAINED", "DOWN"),
@@ -80,6 +88,25 @@ def test_reboot_window_is_configurable():
     fact = facts(status="disabled", reason=REASON, vms=0, uptime=7200)
     assert compute_state(fact) is S.DRAINED
     assert compute_state(fact, reboot_window_seconds=10800) is S.REBOOTED
+
+
+@pytest.mark.parametrize("limit, expected", [(30, S.DUE_FOR_MAINTENANCE), (90, S.RUNNING)])
+def test_uptime_limit_is_configurable(limit, expected):
+    fact = facts(uptime=DAY * 60)
+    assert compute_state(fact, uptime_limit_days=limit) is expected
+    assert changes([fact], {}, uptime_limit_days=limit)[0].current == expected.value
+
+
+@pytest.mark.parametrize("off", [0, None])
+def test_uptime_limit_off(off):
+    assert compute_state(facts(uptime=DAY * 1000), uptime_limit_days=off) is S.RUNNING
+
+
+def test_in_maintenance_whatever_the_state():
+    assert facts(state="down", status="disabled", reason=REASON).in_maintenance
+    assert not facts(status="disabled", reason="hardware fault").in_maintenance
+    assert not facts(reason=REASON).in_maintenance  # enabled with a stale reason
+    assert facts().compute_host == "hv1"
 
 
 @pytest.mark.parametrize(

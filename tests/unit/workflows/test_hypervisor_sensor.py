@@ -79,3 +79,20 @@ def test_load_states_tolerates_garbage():
     assert hypervisor_watch.load_states("not json") == {}
     assert hypervisor_watch.load_states("[1]") == {}
     assert hypervisor_watch.load_states('{"hv1": "DOWN"}') == {"hv1": "DOWN"}
+
+
+def test_uptime_limit_and_bound_come_from_the_config(monkeypatch):
+    poll = mock.create_autospec(hypervisor_watch.poll, return_value=([], "{}"))
+    monkeypatch.setattr(hypervisor_watch, "poll", poll)
+    config = {
+        "hypervisor_sensor": {"cloud_account": "prod", "uptime_limit_days": 90},
+        "hypervisor_maintenance": {"max_hosts_in_maintenance_per_aggregate": 2},
+    }
+    sensor, _ = make_sensor(config=config)
+    sensor.poll()
+    poll.assert_called_once_with(
+        "prod", {}, 3600.0, uptime_limit_days=90.0, max_hosts_in_maintenance=2
+    )
+    defaults, _ = make_sensor(config={"hypervisor_sensor": {"cloud_account": "prod"}})
+    defaults.poll()
+    assert poll.call_args.kwargs == {"uptime_limit_days": 180.0, "max_hosts_in_maintenance": 1}
