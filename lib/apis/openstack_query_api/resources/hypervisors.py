@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable
 
+from apis.openstack_api.hypervisor_facts import parse_uptime
 from apis.openstack_query_api.concurrency import concurrently
 from apis.openstack_query_api.mapping import ResourceMapping, get_or_none
 from apis.openstack_query_api.presets import Preset
@@ -21,6 +22,15 @@ def _usage(resource_class: str, field: str):
         return (getattr(hypervisor, USAGE, None) or {}).get(resource_class, {}).get(field)
 
     return read
+
+
+def _uptime_days(hypervisor: Any) -> Any:
+    """Days since boot from nova's ``uptime`` text (None when nova reports none)."""
+    seconds = parse_uptime(getattr(hypervisor, "uptime", None))
+    return None if seconds is None else round(seconds / 86400, 2)
+
+
+_uptime_days.source = "uptime"
 
 
 class HypervisorProperties(PropertyEnum):
@@ -42,6 +52,7 @@ class HypervisorProperties(PropertyEnum):
         "disabled_reason",
     )
     HYPERVISOR_UPTIME = prop("hypervisor_uptime", attr("uptime"), T.STRING, "uptime")
+    HYPERVISOR_UPTIME_DAYS = prop("hypervisor_uptime_days", _uptime_days, T.NUMBER, "uptime_days")
     HYPERVISOR_VCPUS = prop("hypervisor_vcpus", _usage("VCPU", "total"), T.INTEGER, "vcpus")
     HYPERVISOR_VCPUS_USED = prop(
         "hypervisor_vcpus_used", _usage("VCPU", "used"), T.INTEGER, "vcpus_used"
