@@ -32,17 +32,7 @@ def fixture_pack_config(smtp_server, tmp_path) -> Path:
     """A pack config whose default SMTP account is the session's aiosmtpd."""
     config = {
         "smtp_accounts": [
-            {
-                "name": "default",
-                "host": smtp_server.host,
-                "port": smtp_server.port,
-                "security": "starttls",
-                "username": smtp_server.username,
-                "password": smtp_server.password,
-                "ca_file": str(smtp_server.ca_file),
-                "from_address": "Cloud Team <cloud@example.org>",
-                "reply_to": DESK,
-            },
+            smtp_server.account(from_address="Cloud Team <cloud@example.org>", reply_to=DESK),
             {
                 "name": "wrong-password",
                 "host": smtp_server.host,

@@ -30,18 +30,7 @@ HOSTS = ("compute1", "compute2")
 def fixture_pack_config(smtp_server, tmp_path):
     """A pack config whose default SMTP account is the session's aiosmtpd."""
     config = {
-        "smtp_accounts": [
-            {
-                "name": "default",
-                "host": smtp_server.host,
-                "port": smtp_server.port,
-                "security": "starttls",
-                "username": smtp_server.username,
-                "password": smtp_server.password,
-                "ca_file": str(smtp_server.ca_file),
-                "from_address": "Cloud Team <cloud@example.org>",
-            }
-        ],
+        "smtp_accounts": [smtp_server.account(from_address="Cloud Team <cloud@example.org>")],
         "hypervisor_maintenance": {"max_hosts_in_maintenance_per_aggregate": 1},
     }
     path = tmp_path / "cloudops.yaml"
@@ -85,6 +74,20 @@ def fixture_due_pair(devcloud, admin_conn, seeded_cloud):
         yield aggregate.name
 
 
+def start(pack_config, clouds_yaml, host, *parameters):
+    """The result and the printed output of a real hypervisor.maintenance.start of ``host``."""
+    code, answer, printed = run_action(
+        pack_config,
+        "hypervisor.maintenance.start",
+        f"cloud_account={clouds_yaml.cloud}",
+        f"hypervisor={host}",
+        "dry_run=false",
+        *parameters,
+    )
+    assert code == 0, printed
+    return answer["result"], printed
+
+
 def owners_emailed(seeded_cloud, host):
     """The seed owners' addresses of the servers on ``host`` (those with an address)."""
     users = {s["user"] for s in seeded_cloud["servers"].values() if s["host"] == host}
@@ -104,16 +107,7 @@ def test_due_host_is_emailed_and_disabled_and_the_next_one_held(
     assert first["compute1"] == first["compute2"] == DUE
 
     before = len(smtp_server.messages)
-    code, answer, printed = run_action(
-        pack_config,
-        "hypervisor.maintenance.start",
-        f"cloud_account={clouds_yaml.cloud}",
-        "hypervisor=compute1",
-        "duration=6h",
-        "dry_run=false",
-    )
-    assert code == 0, printed
-    result = answer["result"]
+    result, printed = start(pack_config, clouds_yaml, "compute1", "duration=6h")
     assert result["changed"] and result["held"] is None and result["state"] == DUE
     assert "maintenance.start compute1: notice to" in printed
     received = smtp_server.messages[before:]
@@ -134,15 +128,7 @@ def test_due_host_is_emailed_and_disabled_and_the_next_one_held(
     assert service.dispatched[-1]["payload"]["current"] == "PENDING_MAINTENANCE"
 
     before = len(smtp_server.messages)
-    code, answer, printed = run_action(
-        pack_config,
-        "hypervisor.maintenance.start",
-        f"cloud_account={clouds_yaml.cloud}",
-        "hypervisor=compute2",
-        "dry_run=false",
-    )
-    assert code == 0, printed
-    held = answer["result"]
+    held, _ = start(pack_config, clouds_yaml, "compute2")
     assert not held["changed"] and [o["outcome"] for o in held["objects"]] == ["skipped"]
     assert held["objects"][0]["reason"] == (
         f"held: aggregate {due_pair} has 1 of 1 in maintenance (hosts compute1)"

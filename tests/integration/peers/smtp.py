@@ -82,6 +82,20 @@ class SmtpServer:
         with self._handler._lock:  # pylint: disable=protected-access
             return list(self._handler.received)
 
+    def account(self, name: str = "default", **extra: str) -> dict:
+        """A pack config ``smtp_accounts`` entry for this server (STARTTLS, AUTH), with
+        ``extra`` keys (``from_address``, ``reply_to``...)."""
+        return {
+            "name": name,
+            "host": self.host,
+            "port": self.port,
+            "security": "starttls",
+            "username": self.username,
+            "password": self.password,
+            "ca_file": str(self.ca_file),
+            **extra,
+        }
+
     def clear(self) -> None:
         """Forget the messages received so far."""
         with self._handler._lock:  # pylint: disable=protected-access
