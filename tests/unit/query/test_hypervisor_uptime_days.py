@@ -3,13 +3,13 @@
 from openstack.compute.v2.hypervisor import Hypervisor
 
 from apis.openstack_query_api.entry import search
-from tests.fakes.query_cloud import FakeConnection
+from tests.fakes.cloud import FakeCloud
 
 UP = " 09:30:00 up {} days,  6:00,  0 users"
 
 
 def test_where_uptime_days_compares_numbers():
-    cloud = FakeConnection(
+    cloud = FakeCloud(
         hypervisors=[
             Hypervisor(id="1", name="hv1", state="up", status="enabled", uptime=UP.format(200)),
             Hypervisor(id="2", name="hv2", state="up", status="enabled", uptime=UP.format(31)),

@@ -16,7 +16,7 @@ from apis.email_api.account import SMTPAccount
 from apis.email_api.sender import SendReport
 from apis.openstack_api.hypervisor_state import HypervisorFacts, StateChange
 from apis.openstack_api.maintenance_slots import NO_AGGREGATE, Hold, MaintenanceSlots
-from tests.fakes.query_cloud import FakeConnection
+from tests.fakes.cloud import FakeCloud
 from tests.result_schemas import check_result
 from workflows import email_common, hypervisor_watch
 from workflows.email_common import Delivery
@@ -74,7 +74,7 @@ def fixture_cloud():
         hypervisor("hv5", 20),
         hypervisor("hv6", 400, "disabled", "broken disk"),
     ]
-    return FakeConnection(
+    return FakeCloud(
         hypervisors=hypervisors,
         services=[
             Service(
@@ -109,7 +109,7 @@ def fixture_relay():
 
 def disables(cloud):
     """The disable_service calls the fake saw."""
-    return [call for call in cloud.calls if call[0] == "disable_service"]
+    return [call for call in cloud.log if call[0] == "disable_service"]
 
 
 def fake_smtp(monkeypatch, refuse=()):
@@ -276,7 +276,7 @@ def test_due_hosts_get_another_chance_when_a_slot_frees():
 
 def test_poll_dispatches_held_due_hosts_again(monkeypatch):
     found = [facts("hv1"), facts("hv2", uptime_days=1)]
-    cloud = FakeConnection(aggregates=[Aggregate(id=1, name="a", hosts=["hv1", "hv2"])])
+    cloud = FakeCloud(aggregates=[Aggregate(id=1, name="a", hosts=["hv1", "hv2"])])
     monkeypatch.setattr(
         hypervisor_watch,
         "collect_facts",
