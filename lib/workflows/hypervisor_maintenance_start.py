@@ -27,7 +27,12 @@ from apis.openstack_api.hypervisor_service import (
     disable_hypervisor,
     find_compute_service,
 )
-from apis.openstack_api.hypervisor_state import HypervisorFacts, HypervisorState, compute_state
+from apis.openstack_api.hypervisor_state import (
+    DEFAULT_UPTIME_LIMIT_DAYS,
+    HypervisorFacts,
+    HypervisorState,
+    compute_state,
+)
 from apis.openstack_api.maintenance_slots import MaintenanceSlots, aggregates_by_host
 from apis.progress import Progress
 from apis.results import ChangeResult, ObjectOutcome, Outcome
@@ -100,9 +105,14 @@ def start_maintenance(  # pylint: disable=too-many-arguments,too-many-locals
     reason: str = DEFAULT_REASON,
     operator: Optional[str] = None,
     hypervisor_maintenance: Optional[Mapping[str, Any]] = None,
+    hypervisor_sensor: Optional[Mapping[str, Any]] = None,
 ) -> Dict[str, Any]:
     """Hold the host if its aggregate is full; else email its users and disable it for
-    maintenance (``delivery.dry_run``: only say what would happen)."""
+    maintenance (``delivery.dry_run``: only say what would happen).
+
+    The bound and the default window come from the pack config's ``hypervisor_maintenance``,
+    the uptime limit of the reported state from ``hypervisor_sensor``.
+    """
     site = MaintenanceSettings.from_config(hypervisor_maintenance)
     limit = int(site.max_hosts_in_maintenance_per_aggregate)
     if limit < 1:
@@ -112,7 +122,8 @@ def start_maintenance(  # pylint: disable=too-many-arguments,too-many-locals
         )
     window = _window(start, end, duration, site)
     host, fact, facts = _host_facts(conn, hypervisor)
-    state = compute_state(fact)
+    limit_days = (hypervisor_sensor or {}).get("uptime_limit_days", DEFAULT_UPTIME_LIMIT_DAYS)
+    state = compute_state(fact, uptime_limit_days=limit_days)
     summary: Dict[str, Any] = {
         "hypervisor": host,
         "state": state.value,

@@ -196,6 +196,12 @@ def test_full_aggregate_holds_the_host(cloud, relay, monkeypatch):
     assert allowed["held"] is None and allowed["objects"][-1].change == "disable"
 
 
+def test_reported_state_follows_the_sensor_uptime_limit(cloud, relay):
+    sensor = {"uptime_limit_days": 365}
+    result = start_maintenance(cloud, "hv1", Delivery(relay), hypervisor_sensor=sensor)
+    assert result["state"] == "RUNNING" and result["objects"][-1].change == "disable"
+
+
 def test_host_already_in_maintenance_is_left_alone(cloud, relay):
     result = start_maintenance(cloud, "hv4", Delivery(relay, dry_run=False))
     (unchanged,) = result["objects"]
