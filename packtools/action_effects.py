@@ -54,7 +54,7 @@ _BY_EFFECT = {
         hypervisor.drain.workflow hypervisor.maintenance.start hypervisor.patch.reboot
         hypervisor.post.reboot hypervisor.service.disable hypervisor.shutdown.servers project.delete
         project.group.role.remove project.user.role.remove server.delete server.migrate
-        server.reboot server.shutoff ssh.remote.command
+        server.migrate.batch server.reboot server.shutoff ssh.remote.command
     """,
     Effect.EMAILING: """
         email.mailing.list.image.created email.mailing.list.image.decommissioned
@@ -89,6 +89,11 @@ SEARCHES = frozenset("""
 """The read-only actions that are searches: they return the rows of one kind of object that
 the caller's filter parameters select, so they return the shared search result
 (``apis.search_results``: rows, count, output_type, output, hint) and take ``output_type``.
+
+Every search also takes ``webhook``: given one, the search sends (it POSTs its rows to that
+StackStorm webhook, whose rule may act on them), so every search takes ``dry_run``, true by
+default as for every sending action, holding back only the post (the action runtime's:
+lib/action_runtime/search_webhook.py).
 
 Read-only actions that are not searches return one record or a verdict, not filtered rows:
 accounts.list (the pack config's account sections), hello, openstack.cloud.info and

@@ -39,7 +39,7 @@ def catalog(root: Path = ROOT) -> str:
     for name in sorted(pack.actions):
         data = pack.actions[name].data
         effect = EFFECTS[name].value if name in EFFECTS else "?"
-        effect += ", search" if name in SEARCHES else ""
+        effect += ", search (sends with webhook)" if name in SEARCHES else ""
         lines.append(
             f"| `{name}` | {effect} | {dry_run_default(data.get('parameters') or {})} "
             f"| {first_sentence(data.get('description'))} |"

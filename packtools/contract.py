@@ -311,12 +311,33 @@ def _python_action(
             f"{described.get('error', 'no answer')}",
         )
         return
-    action_params = {k: v for k, v in parameters.items() if k != LIB_FUNCTION}
+    action_params = {
+        k: v
+        for k, v in parameters.items()
+        if k != LIB_FUNCTION and not _runtime_owned(k, parameters, described)
+    }
     yield from _runner_names_expected(
         where, f"lib function {lib_function}", described, runner_parameters
     )
     yield from _signature_matches(
         where, f"lib function {lib_function}", described, action_params, config_keys
+    )
+
+
+# The action runtime's parameters (lib/action_runtime/search_webhook.py): a search's
+# ``webhook``, and its ``dry_run`` when the lib function takes none (it holds back the post).
+WEBHOOK = "webhook"
+WEBHOOK_DRY_RUN = "dry_run"
+
+
+def _runtime_owned(
+    name: str, parameters: Mapping[str, Any], signature: Mapping[str, Any]
+) -> bool:
+    """Whether the action runtime, not the lib function, takes parameter ``name``."""
+    if name == WEBHOOK:
+        return True
+    return (
+        name == WEBHOOK_DRY_RUN and WEBHOOK in parameters and name not in signature["accepts"]
     )
 
 

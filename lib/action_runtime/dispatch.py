@@ -6,7 +6,9 @@ parameters are replaced by the account dataclass from the pack config; a lib arg
 parameter supplies but that is named like a top-level pack config key gets that config value.
 A lib argument that is a parameter set (``apis.parameter_set``) is built from the parameters
 named like its fields. A lib function taking ``conn`` gets one connection to the
-``cloud_account`` cloud for the whole execution (``action_runtime.cloud_connections``).
+``cloud_account`` cloud for the whole execution (``action_runtime.cloud_connections``). A
+search's ``webhook`` (and its ``dry_run``) are the runtime's: it posts the search result to
+that StackStorm webhook after the call (``action_runtime.search_webhook``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from action_runtime.cloud_connections import cloud_parameters, open_connections
 from action_runtime.error_translation import translate
 from action_runtime.errors import EntryPointError, ParameterError
 from action_runtime.lib_signature import action_parameters, fold_parameter_sets
+from action_runtime.search_webhook import send, take_webhook
 from apis.account_kinds import AccountKind
 
 LOG = logging.getLogger(__name__)
@@ -77,10 +80,13 @@ def dispatch(
 
     try:
         function = resolve(lib_function)
-        arguments = build_arguments(function, parameters, config or {})
+        lib_parameters, webhook = take_webhook(function, parameters)
+        arguments = build_arguments(function, lib_parameters, config or {})
         with contextlib.ExitStack() as stack:
-            arguments.update(open_connections(function, parameters, stack))
+            arguments.update(open_connections(function, lib_parameters, stack))
             result = function(**arguments)
+        if webhook is not None:
+            result = send(webhook, result, parameters, config or {})
     except Exception as raised:  # pylint: disable=broad-exception-caught
         err = translate(raised)
         if err is None:

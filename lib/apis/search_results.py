@@ -5,7 +5,9 @@ A search action takes ``output_type`` (:class:`OutputType`) and returns a
 flat-ish dicts, or, when grouped, an object of group name -> rows), their ``count``, the
 ``output_type`` and ``output``, the rows rendered in that format (null for ``props``: the rows
 are the output), and a ``hint`` when the search found nothing and could be widened. An action
-adds its own fields (``query_type``, ``object_type``, ...) next to these.
+adds its own fields (``query_type``, ``object_type``, ...) next to these. A search given a
+``webhook`` (:data:`WEBHOOK_PARAMETERS`, the action runtime's: ``action_runtime.search_webhook``)
+also carries ``webhook``, what it posted where.
 
 :data:`SEARCH_RESULT_SCHEMA` is the same shape in StackStorm's output_schema dialect: every
 search action's YAML carries these properties (a contract test checks it).
@@ -129,6 +131,23 @@ OUTPUT_TYPE_PARAMETER: Dict[str, Any] = {
 }
 """The ``output_type`` parameter every search action's YAML defines."""
 
+WEBHOOK_PARAMETERS: Dict[str, Dict[str, Any]] = {
+    "webhook": {
+        "type": "string",
+        "default": "",
+        "description": (
+            "Also POST the rows found to this StackStorm webhook (<st2_api.url>/webhooks/"
+            "<webhook>, the pack config's st2_api), e.g. server-migrate; empty - no post."
+        ),
+    },
+    "dry_run": {
+        "type": "boolean",
+        "default": True,
+        "description": "Only show where the rows would be posted (the search runs either way).",
+    },
+}
+"""The parameters every search action's YAML defines for posting its rows to a webhook."""
+
 SEARCH_RESULT_SCHEMA: Dict[str, Any] = {
     "rows": {
         "anyOf": [{"type": "array"}, {"type": "object"}],
@@ -149,6 +168,18 @@ SEARCH_RESULT_SCHEMA: Dict[str, Any] = {
     "hint": {
         "type": "string",
         "description": "When nothing was found, how to widen the search.",
+    },
+    "webhook": {
+        "type": "object",
+        "description": "With a webhook: its name, url, dry_run, posted and StackStorm's status.",
+        "properties": {
+            "name": {"type": "string", "required": True},
+            "url": {"type": "string", "required": True},
+            "dry_run": {"type": "boolean", "required": True},
+            "posted": {"type": "boolean", "required": True},
+            "status": {"anyOf": [{"type": "integer"}, {"type": "null"}], "required": True},
+        },
+        "additionalProperties": False,
     },
 }
 """The properties every search action's output_schema carries."""

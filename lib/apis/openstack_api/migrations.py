@@ -262,6 +262,15 @@ def _migration_objects(
     return objects
 
 
+NEVER_SNAPSHOT_PREFIX = "amphora-"
+
+
+def snapshot_wanted(name: Optional[str], snapshot_before_migrate: bool) -> bool:
+    """Whether a server is snapshotted before it moves: when asked for, never an amphora
+    (Octavia rebuilds those; their images are only clutter)."""
+    return bool(snapshot_before_migrate) and not (name or "").startswith(NEVER_SNAPSHOT_PREFIX)
+
+
 def _snapshot(conn, server, timeout: float) -> Dict[str, Any]:
     """An image of the server, taken before it moves; waits until nova has captured it."""
     stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")

@@ -1,0 +1,1 @@
+"""StackStorm's own API, as a client: POST a search's rows to a StackStorm webhook."""
