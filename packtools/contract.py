@@ -330,15 +330,11 @@ WEBHOOK = "webhook"
 WEBHOOK_DRY_RUN = "dry_run"
 
 
-def _runtime_owned(
-    name: str, parameters: Mapping[str, Any], signature: Mapping[str, Any]
-) -> bool:
+def _runtime_owned(name: str, parameters: Mapping[str, Any], signature: Mapping[str, Any]) -> bool:
     """Whether the action runtime, not the lib function, takes parameter ``name``."""
     if name == WEBHOOK:
         return True
-    return (
-        name == WEBHOOK_DRY_RUN and WEBHOOK in parameters and name not in signature["accepts"]
-    )
+    return name == WEBHOOK_DRY_RUN and WEBHOOK in parameters and name not in signature["accepts"]
 
 
 WAIT_PARAMETER = re.compile(r"(^|_)(timeout|wait_seconds)(_(seconds|minutes))?$")

@@ -76,9 +76,7 @@ def _compile(pattern: Any, where: str) -> re.Pattern:
     try:
         return re.compile(str(pattern))
     except re.error as err:
-        raise WebhookMigrationError(
-            f"{where}: {pattern!r} is not a valid regex: {err}"
-        ) from None
+        raise WebhookMigrationError(f"{where}: {pattern!r} is not a valid regex: {err}") from None
 
 
 def server_refs(servers: Any) -> List[str]:

@@ -181,7 +181,7 @@ class Migrations:
             found.compute_host = record.dest_compute
 
 
-def make_server(name, status="ACTIVE", host="hv-a", specs=None, vcpus=1, task=None):
+def make_server(name, status="ACTIVE", host="hv-a", specs=None, vcpus=1, task=None, flavor="m1"):
     """A server as nova returns it at microversion >= 2.47 (flavor embedded)."""
     return Server(
         id=f"id-{name}",
@@ -190,7 +190,7 @@ def make_server(name, status="ACTIVE", host="hv-a", specs=None, vcpus=1, task=No
         task_state=task,
         compute_host=host,
         project_id="p1",
-        flavor={"original_name": "m1", "vcpus": vcpus, "extra_specs": dict(specs or {})},
+        flavor={"original_name": flavor, "vcpus": vcpus, "extra_specs": dict(specs or {})},
     )
 
 
