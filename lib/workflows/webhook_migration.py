@@ -79,18 +79,25 @@ def _compile(pattern: Any, where: str) -> re.Pattern:
         raise WebhookMigrationError(f"{where}: {pattern!r} is not a valid regex: {err}") from None
 
 
+ROW_KEYS = ("server_id", "id", "server_name", "name")
+"""The keys of a search row naming its server, by preference (server.search rows have
+``server_id`` and ``server_name``)."""
+
+
 def server_refs(servers: Any) -> List[str]:
     """The id (else name) of each server given: names or ids, or search rows (a list, or an
-    object of group -> rows) with ``id`` or ``name``."""
+    object of group -> rows) with one of :data:`ROW_KEYS`."""
     if isinstance(servers, Mapping):
         servers = [row for group in servers.values() for row in group]
     refs = []
     for n, item in enumerate(servers or []):
-        ref = item.get("id") or item.get("name") if isinstance(item, Mapping) else item
+        ref = item
+        if isinstance(item, Mapping):
+            ref = next((item[key] for key in ROW_KEYS if item.get(key)), None)
         if not isinstance(ref, str) or not ref:
             raise WebhookMigrationError(
                 f"servers[{n}] {item!r} names no server: give a name or id, or a search row "
-                "with id or name"
+                f"with one of {', '.join(ROW_KEYS)}"
             )
         refs.append(ref)
     return list(dict.fromkeys(refs))

@@ -83,6 +83,10 @@ def test_bad_config_names_the_key(config, message):
 def test_server_refs_from_names_rows_and_groups():
     rows = [{"id": "id-1", "name": "a"}, {"name": "b"}, "c", {"id": "id-1"}]
     assert server_refs(rows) == ["id-1", "b", "c"]
+    assert server_refs([{"server_id": "id-2", "server_name": "d"}, {"server_name": "e"}]) == [
+        "id-2",
+        "e",
+    ]
     assert server_refs({"hv-a": [{"name": "a"}], "hv-b": [{"name": "b"}]}) == ["a", "b"]
     with pytest.raises(WebhookMigrationError, match=r"servers\[1\] \{'status': 'ACTIVE'\}"):
         server_refs(["a", {"status": "ACTIVE"}])
