@@ -428,17 +428,15 @@ def check_rules(pack_path):
     Rules shipped `enabled: false` are enabled in the stage's database so the engine considers
     them. The sample payload must satisfy the trigger type's payload_schema; the enforcement
     must succeed, i.e. st2 rendered the action parameters and accepted them against the
-    action's schema (action_service.request validates them).
+    action's schema (action_service.request validates them). st2api's webhooks controller is
+    loaded first: at its start it registers the `core.st2.webhook` trigger type, as in
+    production.
     """
-    from st2common.persistence.execution import ActionExecution
+    import st2api.controllers.v1.webhooks  # noqa: F401  pylint: disable=unused-import
     from st2common.persistence.rule import Rule
-    from st2common.persistence.rule_enforcement import RuleEnforcement
     from st2common.validators.api.reactor import validate_trigger_payload
-    from st2reactor.rules.worker import TriggerInstanceDispatcher
 
-    with open(RULE_SAMPLES, encoding="utf-8") as fh:
-        samples = yaml.safe_load(fh) or {}
-    worker = TriggerInstanceDispatcher(connection=None, queues=[])
+    samples = rule_samples()
     findings = []
     for name in sorted(os.listdir(os.path.join(pack_path, "rules"))):
         if not name.endswith(".yaml"):
@@ -463,33 +461,44 @@ def check_rules(pack_path):
             validate_trigger_payload(trigger, sample["payload"], throw_on_inexistent_trigger=True)
             # What st2rulesengine does with a trigger message from the bus.
             message = {"trigger": trigger, "payload": sample["payload"]}
-            instance = worker.pre_ack_process(message)["trigger_instance"]
-            worker.process({"trigger_instance": instance, "message": message})
+            ok, detail = fire_rule(ref, message, sample.get("parameters"))
+            findings.append(Finding(ok, what, detail))
         except Exception as exc:  # pylint: disable=broad-except
             findings.append(Finding(False, what, _short(exc)))
-            continue
-        mine = [
-            e for e in RuleEnforcement.query(trigger_instance_id=str(instance.id))
-            if e.rule.ref == ref
-        ]  # fmt: skip
-        if not mine:
-            findings.append(Finding(False, what, "the engine did not match the sample"))
-            continue
-        enforcement = mine[0]
-        if enforcement.status != "succeeded":
-            findings.append(
-                Finding(False, what, f"enforcement failed: {enforcement.failure_reason}")
-            )
-            continue
-        execution = ActionExecution.get_by_id(enforcement.execution_id)
-        params = execution.liveaction["parameters"]
-        want = sample.get("parameters")
-        ok = want is None or params == want
-        detail = f"{execution.action['ref']} {params}"
-        if not ok:
-            detail += f" (documented {want})"
-        findings.append(Finding(ok, what, detail))
     return findings
+
+
+def rule_samples():
+    """The rule samples of rule_samples.yaml by rule name."""
+    with open(RULE_SAMPLES, encoding="utf-8") as fh:
+        return yaml.safe_load(fh) or {}
+
+
+def fire_rule(ref, message, want):
+    """Hand a trigger ``message`` to st2rulesengine's worker; rule ``ref`` must match it and
+    its enforcement succeed with the parameters ``want`` (None: any). Returns (ok, detail)."""
+    from st2common.persistence.execution import ActionExecution
+    from st2common.persistence.rule_enforcement import RuleEnforcement
+    from st2reactor.rules.worker import TriggerInstanceDispatcher
+
+    worker = TriggerInstanceDispatcher(connection=None, queues=[])
+    instance = worker.pre_ack_process(message)["trigger_instance"]
+    worker.process({"trigger_instance": instance, "message": message})
+    mine = [
+        e for e in RuleEnforcement.query(trigger_instance_id=str(instance.id))
+        if e.rule.ref == ref
+    ]  # fmt: skip
+    if not mine:
+        return False, "the engine did not match the sample"
+    enforcement = mine[0]
+    if enforcement.status != "succeeded":
+        return False, f"enforcement failed: {enforcement.failure_reason}"
+    execution = ActionExecution.get_by_id(enforcement.execution_id)
+    params = execution.liveaction["parameters"]
+    detail = f"{execution.action['ref']} {params}"
+    if want is not None and params != want:
+        return False, detail + f" (documented {want})"
+    return True, detail
 
 
 # 6. Sensors -----------------------------------------------------------------------------------

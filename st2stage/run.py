@@ -15,6 +15,10 @@ Checks, in order (all share one in-memory database; see checks.py and harness.py
              virtualenv built by st2's setup_pack_virtualenv (kept under build/st2/base)
   aliases    every alias's `extra.samples` through st2api's match_and_execute
   rules      every rule fired through st2reactor's RulesEngine (st2stage/rule_samples.yaml)
+  webhooks   st2api's WSGI app (auth on, an API key) on a local port: the pack's action runtime
+             posts a search's rows to webhook server-migrate, st2api dispatches the
+             core.st2.webhook trigger, which fires server_migrate_from_webhook (its sample's
+             payload and parameters); an unknown webhook and a wrong key fail in one line
   sensors    every sensor in st2's sensor wrapper, sensor container path, no cloud, alive
              after 3 polls (1 s apart)
   workflows  every orquesta workflow inspected by st2's workflow service, then conducted by
@@ -50,7 +54,7 @@ import traceback
 import harness  # first: monkey-patches like st2's entry points
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CHECKS = ["register", "config", "actions", "aliases", "rules", "sensors", "workflows"]
+CHECKS = ["register", "config", "actions", "aliases", "rules", "webhooks", "sensors", "workflows"]
 LIVE_CHECKS = ["register", "live-sensors", "live-drain"]
 
 
@@ -79,6 +83,7 @@ def main(argv=None):
         logging.disable(1000)  # st2's AUDIT level is above CRITICAL
     import checks  # after configure: st2 modules read the config at import
     import live
+    import webhooks
 
     harness.db_setup()
     example = os.path.join(pack_path, "cloudops.yaml.example")
@@ -100,6 +105,7 @@ def main(argv=None):
         "actions": lambda: checks.check_actions(pack_path),
         "aliases": lambda: checks.check_aliases(pack_path),
         "rules": lambda: checks.check_rules(pack_path),
+        "webhooks": lambda: webhooks.check_webhooks(pack_path),
         "sensors": lambda: checks.check_sensors(pack_path, example),
         "workflows": lambda: checks.check_workflows(pack_path),
         "live-sensors": lambda: live.check_live_sensors(pack_path, example, clouds),
