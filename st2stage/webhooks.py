@@ -35,7 +35,8 @@ def _api_key():
     from st2common.persistence.auth import ApiKey, User
     from st2common.util.auth import generate_api_key_and_hash
 
-    User.add_or_update(UserDB(name="stanley"))
+    if not User.query(name="stanley"):
+        User.add_or_update(UserDB(name="stanley"))
     key, key_hash = generate_api_key_and_hash()
     ApiKey.add_or_update(ApiKeyDB(user="stanley", key_hash=key_hash, enabled=True))
     return key
