@@ -1,6 +1,7 @@
 """A search with ``webhook`` posts its rows, over real HTTP, to a local server answering as
 st2api (tests/st2_webhook_server.py); what it posted, handed to server.migrate.batch as the
-server_migrate_from_webhook rule hands it, is judged against the devcloud's real flavors."""
+server_migrate_from_webhook rule hands it, is judged against the devcloud's real flavors; and
+server.migrate.batch moves servers for real (the drain tests' lab)."""
 
 import json
 
@@ -8,6 +9,13 @@ import pytest
 import yaml
 
 from tests.integration.action_run import action_result, code_and_result
+
+# the drain tests' lab: servers on compute2 of a throwaway project, cleaned up after
+from tests.integration.test_drain import (  # noqa: F401  pylint: disable=unused-import
+    SOURCE,
+    TARGET,
+    fixture_lab,
+)
 from tests.st2_webhook_server import St2WebhookServer
 
 pytestmark = pytest.mark.integration
@@ -100,3 +108,39 @@ def test_dry_run_posts_nothing(seeded_cloud, clouds_yaml, config, st2):
     code, result = search(config, clouds_yaml, "webhook=server-migrate")
     assert code == 0 and not st2.received
     assert result["webhook"]["url"] == f"{st2.url}/webhooks/server-migrate"
+
+
+def test_batch_moves_allowed_flavors_and_never_snapshots_amphorae(lab, admin_conn):
+    """What the rule runs, for real: web and an amphora (allowed flavor) move, web snapshotted
+    first and the amphora not; a server of a denied flavor stays."""
+    medium = admin_conn.compute.find_flavor("seed.medium", ignore_missing=False)
+    web, amphora = lab.boot("web", f"amphora-{lab.prefix}x")
+    (held,) = lab.boot("held", flavor=medium)
+    lab.config.write_text(
+        yaml.safe_dump(
+            {
+                "webhook_migration": {
+                    "allow_flavor_patterns": [r"seed\..*"],
+                    "deny_flavor_patterns": [r"seed\.medium"],
+                    "snapshot_first": True,
+                }
+            }
+        ),
+        encoding="utf-8",
+    )
+    rows = [{"server_id": s.id, "server_name": s.name} for s in (web, amphora, held)]
+    argv = ["server.migrate.batch", "cloud_account=devcloud", f"servers={json.dumps(rows)}"]
+    planned = action_result(lab.config, *argv)
+    moved = action_result(lab.config, *argv, "dry_run=false")
+    outcomes = {e["server"]: (e["outcome"], e["snapshot_first"]) for e in moved["servers"]}
+    assert outcomes == {
+        web.name: ("done", True),
+        amphora.name: ("done", False),
+        held.name: ("skipped", False),
+    }
+    assert [o["outcome"] for o in planned["objects"]] == [o["outcome"] for o in moved["objects"]]
+    assert lab.host_of(web) == TARGET and lab.host_of(amphora) == TARGET
+    assert lab.host_of(held) == SOURCE
+    images = [i.name or "" for i in admin_conn.image.images()]
+    assert any(name.startswith(f"{web.name}-pre-migration-") for name in images)
+    assert not any(name.startswith(f"{amphora.name}-pre-migration") for name in images)
