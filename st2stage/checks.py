@@ -295,6 +295,12 @@ SAMPLE_ACTIONS = [
         },
         failed_saying("cloud_account 'st2stage-no-such-cloud' is not a known cloud"),
     ),
+    # a search: StackStorm passes its webhook parameters' defaults, the runtime takes them
+    (
+        "cloudops.server.search",
+        {"cloud_account": "st2stage-no-such-cloud", "where": ["status == ACTIVE"]},
+        failed_saying("cloud_account 'st2stage-no-such-cloud' is not a known cloud"),
+    ),
     # a dry run renders without connecting; StackStorm validates it against the change result
     (
         "cloudops.email.test",

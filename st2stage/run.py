@@ -10,8 +10,8 @@ Checks, in order (all share one in-memory database; see checks.py and harness.py
              fail_on_failure, every failure reported; policies, rules and aliases must
              name registered actions
   config     cloudops.yaml.example through ContentPackConfigLoader, st2kv items encrypted
-  actions    cloudops.hello, cloudops.accounts.list and an email notification (its Delivery
-             parameters) through the python runner, in a pack
+  actions    cloudops.hello, cloudops.accounts.list, an email notification (its Delivery
+             parameters) and a search (its webhook parameters) through the python runner, in a pack
              virtualenv built by st2's setup_pack_virtualenv (kept under build/st2/base)
   aliases    every alias's `extra.samples` through st2api's match_and_execute
   rules      every rule fired through st2reactor's RulesEngine (st2stage/rule_samples.yaml)

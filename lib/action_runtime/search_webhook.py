@@ -1,8 +1,8 @@
 """Every search can POST its result to a StackStorm webhook: the ``webhook`` parameter.
 
 The action runtime, not each search, owns it: :func:`take_webhook` removes ``webhook`` (and,
-for a lib function without its own ``dry_run``, ``dry_run``) from the action's parameters
-before the lib call, and :func:`send` posts the search result afterwards. Posting is the one
+for a lib function without its own ``dry_run``, ``dry_run``: the contract tests allow that
+only beside ``webhook``) from the action's parameters before the lib call, and :func:`send` posts the search result afterwards. Posting is the one
 thing a search sends, so every search takes ``dry_run``, true by default like every sending
 action's: it holds back only the post, the search itself always runs.
 
@@ -40,9 +40,7 @@ def take_webhook(
 ) -> Tuple[Dict[str, Any], Optional[WebhookRequest]]:
     """The parameters for the lib call, and the webhook request when one is named."""
     rest = dict(parameters)
-    if WEBHOOK not in rest:
-        return rest, None
-    name = rest.pop(WEBHOOK)
+    name = rest.pop(WEBHOOK, None)
     dry_run = True
     if DRY_RUN not in action_parameters(function):
         dry_run = rest.pop(DRY_RUN, True)

@@ -153,7 +153,7 @@ def test_the_runtime_takes_webhook_and_dry_run_only_when_the_lib_has_no_dry_run(
     assert rest == {"x": 1} and (request.name, request.dry_run) == ("h", False)
     rest, request = take_webhook(fake_changer, {"webhook": "h", "dry_run": False})
     assert rest == {"dry_run": False} and request.dry_run
-    assert take_webhook(fake_search, {"dry_run": False}) == ({"dry_run": False}, None)
+    assert take_webhook(fake_search, {"dry_run": False}) == ({}, None)
     assert take_webhook(fake_search, {"webhook": "", "dry_run": True}) == ({}, None)
 
 
