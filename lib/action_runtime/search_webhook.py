@@ -2,9 +2,10 @@
 
 The action runtime, not each search, owns it: :func:`take_webhook` removes ``webhook`` (and,
 for a lib function without its own ``dry_run``, ``dry_run``: the contract tests allow that
-only beside ``webhook``) from the action's parameters before the lib call, and :func:`send` posts the search result afterwards. Posting is the one
-thing a search sends, so every search takes ``dry_run``, true by default like every sending
-action's: it holds back only the post, the search itself always runs.
+only beside ``webhook``) from the action's parameters before the lib call, and :func:`send`
+posts the search result afterwards. Posting is the one thing a search sends, so every search
+takes ``dry_run``, true by default like every sending action's: it holds back only the post,
+the search itself always runs.
 
 The body posted (:func:`webhook_body`) is the search result without its rendering (no
 ``output``, ``output_type``, ``hint``): ``rows`` (a list, or an object of group -> rows),
