@@ -7,6 +7,11 @@ disabled host the trait is lifted just for the boot and put back once the server
 (or failed); the ComputeFilter keeps every ordinary boot away from the host meanwhile, and
 nova-compute restores the trait itself when it next refreshes its provider (if putting it
 back ever failed).
+
+A forced boot also skips the AggregateInstanceExtraSpecsFilter, so without explicit flavors
+each host is tested with the usable flavors its aggregates allow
+(:mod:`apis.openstack_api.aggregate_flavors`): all of them, or one chosen by a seeded random
+generator (the seed is in the result, so a dry run and the real run can choose alike).
 """
 
 from __future__ import annotations
@@ -14,14 +19,16 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
+import enum
 import logging
 import random
 import secrets
 import time
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from apis.openstack_api.error_translation import describe as describe_failure
 from apis.choices import choices
+from apis.openstack_api.aggregate_flavors import HostAggregates, aggregates_of_hosts
 from apis.openstack_api.connection import WorkerConnections
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_service import find_compute_service
@@ -43,6 +50,24 @@ DELETE_RETRY_PAUSES = (0.5, 1.0)
 
 class HypervisorTestServerError(OpenStackApiError):
     """A bad parameter (named with the valid choices), or a failed test boot (with report)."""
+
+
+class FlavorChoice(enum.Enum):
+    """How many of a host's candidate flavors are tested."""
+
+    ALL = "all"
+    ONE = "one"
+
+    @classmethod
+    def parse(cls, value: Any, parameter: str = "flavor_choice") -> "FlavorChoice":
+        """The choice spelled ``value``; a clear error names the valid ones."""
+        try:
+            return cls(str(value).strip().lower())
+        except ValueError:
+            valid = [c.value for c in cls]
+            raise HypervisorTestServerError(
+                f"{parameter} {value!r} is not a choice; {choices(valid, str(value))}"
+            ) from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,12 +115,7 @@ def allowed_flavors(conn) -> List[Any]:
     return sorted(usable, key=lambda f: f.name)
 
 
-def _flavors(conn, flavors: Optional[List[str]]) -> List[Any]:
-    if not flavors:
-        usable = allowed_flavors(conn)
-        if not usable:
-            raise HypervisorTestServerError("no flavor is allowed for the test: give flavors")
-        return usable
+def _named_flavors(conn, flavors: List[str]) -> List[Any]:
     every = list(conn.compute.flavors(is_public=None))
     chosen = []
     for wanted in flavors:
@@ -165,13 +185,64 @@ def _bootable(conn, target: Target) -> Iterator[None]:
             _set_disabled_trait(conn, target.provider_id, present=True)
 
 
-def _boot_one(conn, target: Target, flavor, image, networks, timeout: float) -> Dict[str, Any]:
-    """One forced boot until ACTIVE, always followed by a delete that is waited for."""
+def _candidates(
+    conn, targets: List[Target], flavors: Optional[List[str]], flavors_parameter: str
+) -> Tuple[Dict[str, List[Any]], Dict[str, HostAggregates]]:
+    """Each host's candidate flavors: ``flavors`` as given, else the usable ones its
+    aggregates allow; and each host's aggregates."""
+    aggregates = aggregates_of_hosts(conn, [t.host for t in targets])
+    if flavors:
+        named = _named_flavors(conn, flavors)
+        return {t.name: named for t in targets}, aggregates
+    usable = allowed_flavors(conn)
+    if not usable:
+        raise HypervisorTestServerError(
+            f"no flavor is allowed for the test: give {flavors_parameter}"
+        )
+    per_host = {t.name: aggregates[t.host].allows(usable) for t in targets}
+    for target in targets:
+        if not per_host[target.name]:
+            raise HypervisorTestServerError(
+                f"no usable flavor fits hypervisor {target.name!r}: its aggregates "
+                f"({aggregates[target.host].describe()}) match the extra specs of none of "
+                f"{', '.join(f.name for f in usable)}; give {flavors_parameter}, or give a "
+                "flavor extra specs that metadata matches"
+            )
+    return per_host, aggregates
+
+
+def _plans(
+    targets: List[Target], candidates: Dict[str, List[Any]], choice: FlavorChoice, seed: int
+) -> Dict[str, List[Any]]:
+    """The flavors each host boots: all candidates, or one drawn with ``seed``."""
+    if choice is FlavorChoice.ALL:
+        return dict(candidates)
+    draw = random.Random(seed)
+    return {t.name: [draw.choice(candidates[t.name])] for t in targets}
+
+
+def _entry(flavor) -> Dict[str, Any]:
+    """A boot's report before it runs (as a dry run shows it)."""
+    return {
+        "flavor": flavor.name,
+        "ok": True,
+        "seconds": 0.0,
+        "server_id": None,
+        "server_name": None,
+        "error": None,
+        "kept": None,
+    }
+
+
+def _boot_one(  # pylint: disable=too-many-arguments
+    conn, target: Target, flavor, image, networks, timeout: float, keep_failed: bool
+) -> Dict[str, Any]:
+    """One forced boot until ACTIVE, followed by a delete that is waited for (unless it
+    failed and ``keep_failed``: then ``kept`` says where the server stays)."""
     from openstack import exceptions
 
     name = f"cloudops-test-{target.host}-{flavor.name}-{secrets.token_hex(3)}"
-    result: Dict[str, Any] = {"flavor": flavor.name, "ok": False, "seconds": 0.0}
-    result.update(server_id=None, error=None)
+    result = dict(_entry(flavor), ok=False, server_name=name)
     server = None
     started = time.monotonic()
     try:
@@ -195,8 +266,22 @@ def _boot_one(conn, target: Target, flavor, image, networks, timeout: float) -> 
         result["error"] = describe_failure(err)
     finally:
         if server is not None:
-            _delete(conn, server, timeout, result)
+            if keep_failed and not result["ok"]:
+                result["kept"] = _whereabouts(conn, server)
+            else:
+                _delete(conn, server, timeout, result)
     return result
+
+
+def _whereabouts(conn, server) -> Dict[str, Any]:
+    """Where a kept test server is: its compute host (None: never placed) and status."""
+    from openstack import exceptions
+
+    try:
+        current = conn.compute.get_server(server.id)
+    except exceptions.SDKException as err:
+        return {"host": None, "status": f"unknown ({describe_failure(err)})"}
+    return {"host": current.compute_host, "status": current.status}
 
 
 def _delete(conn, server, timeout: float, result: Dict[str, Any]) -> None:
@@ -218,44 +303,72 @@ def _delete(conn, server, timeout: float, result: Dict[str, Any]) -> None:
             result["error"] = "; ".join(filter(None, [result["error"], cleanup]))
 
 
+@dataclasses.dataclass(frozen=True)
+class BootSettings:
+    """What every boot of one run shares."""
+
+    image: Any
+    networks: Any
+    timeout: float
+    keep_failed: bool
+
+
 def _test_host(
-    connections: WorkerConnections, target, flavors, image, networks, timeout, progress: Progress
-) -> Dict[str, Any]:
+    connections: WorkerConnections, target, flavors, boot: BootSettings, progress: Progress
+) -> List[Dict[str, Any]]:
     conn = connections.get()
     results = []
     for flavor in flavors:
-        results.append(_boot_one(conn, target, flavor, image, networks, timeout))
+        results.append(
+            _boot_one(
+                conn, target, flavor, boot.image, boot.networks, boot.timeout, boot.keep_failed
+            )
+        )
         _log_boot(progress, target, results[-1])
-    return {"ok": all(r["ok"] for r in results), "flavors": results}
+    return results
 
 
-def _planned(flavors: List[Any]) -> Dict[str, Any]:
-    entries = [
-        {"flavor": f.name, "ok": True, "seconds": 0.0, "server_id": None, "error": None}
-        for f in flavors
-    ]
-    return {"ok": True, "flavors": entries}
+def kept_note(entry: Dict[str, Any]) -> str:
+    """``kept for debugging: server NAME (ID) on HOST, STATUS`` (empty when not kept)."""
+    kept = entry.get("kept")
+    if not kept:
+        return ""
+    where = f"on {kept['host']}" if kept["host"] else "on no host"
+    return (
+        f"kept for debugging: server {entry['server_name']} ({entry['server_id']}) {where}, "
+        f"{kept['status']}"
+    )
 
 
 def _log_boot(progress: Progress, target: Target, result: Dict[str, Any]) -> None:
-    """``hv-1 with m1.small: booted and deleted in 23.4 s`` or ``...: failed: <error>``."""
+    """``hv-1 with m1.small: booted and deleted in 23.4 s`` or ``...: failed: <error>``
+    (and where the server was kept)."""
     done = "booted and deleted" if result["ok"] else f"failed: {result['error']}"
-    progress.step(f"{target.name} with {result['flavor']}: {done} in {result['seconds']} s")
+    kept = kept_note(result)
+    progress.step(
+        f"{target.name} with {result['flavor']}: {done} in {result['seconds']} s"
+        + (f"; {kept}" if kept else "")
+    )
 
 
-def test_servers(
+def test_servers(  # pylint: disable=too-many-arguments,too-many-locals
     conn: Any,
     hypervisors: List[str],
     image: str,
     flavors: Optional[List[str]] = None,
-    random_flavor: bool = False,
+    flavor_choice: str = "all",
+    flavor_seed: Optional[int] = None,
     network: Optional[str] = None,
     wait_seconds: float = 300,
+    keep_failed: bool = False,
     dry_run: bool = False,
+    flavors_parameter: str = "flavors",
 ) -> Dict[str, Any]:
-    """Boot, wait ACTIVE and delete a test server on each hypervisor with every allowed flavor
-    (or ``flavors``; with ``random_flavor`` one of them per host); a dry run only checks the
-    parameters and reports the planned boots.
+    """Boot, wait ACTIVE and delete a test server on each hypervisor with ``flavors``, else
+    every usable flavor its aggregates allow; with ``flavor_choice`` ``one``, one of them per
+    host drawn with ``flavor_seed`` (default a new seed, reported). A dry run only checks the
+    parameters and reports the planned boots. ``keep_failed`` leaves a failed server in place
+    and reports where. ``flavors_parameter`` is the caller's name of ``flavors`` in errors.
 
     Failed boots are reported (``ok`` false), never raised; bad parameters raise.
     """
@@ -265,33 +378,60 @@ def test_servers(
         raise HypervisorTestServerError(
             f"wait_seconds {wait_seconds} is out of range: more than 0 seconds"
         )
+    choice = FlavorChoice.parse(flavor_choice)
+    if choice is FlavorChoice.ONE and flavor_seed is None:
+        flavor_seed = secrets.randbelow(2**31)
     targets = _targets(conn, list(dict.fromkeys(hypervisors)))
-    candidates = _flavors(conn, flavors)
-    image_obj = _image(conn, image)
-    networks = _networks(conn, network)
-    plans = {t.name: [random.choice(candidates)] if random_flavor else candidates for t in targets}
+    candidates, aggregates = _candidates(conn, targets, flavors, flavors_parameter)
+    boot = BootSettings(_image(conn, image), _networks(conn, network), wait_seconds, keep_failed)
+    plans = _plans(targets, candidates, choice, flavor_seed)
+    report = {
+        "ok": True,
+        "flavor_choice": choice.value,
+        "flavor_seed": flavor_seed if choice is FlavorChoice.ONE else None,
+        "kept_servers": [],
+    }
     if dry_run:
-        return {"ok": True, "hypervisors": {name: _planned(plan) for name, plan in plans.items()}}
+        results = {t.name: [_entry(f) for f in plans[t.name]] for t in targets}
+    else:
+        results = _run(conn, targets, plans, boot)
+    report["hypervisors"] = {
+        t.name: {
+            "ok": all(e["ok"] for e in results[t.name]),
+            "aggregates": aggregates[t.host].aggregates,
+            "flavors": results[t.name],
+        }
+        for t in targets
+    }
+    report["ok"] = all(host["ok"] for host in report["hypervisors"].values())
+    report["kept_servers"] = [
+        {
+            "hypervisor": name,
+            "flavor": e["flavor"],
+            "server_id": e["server_id"],
+            "server_name": e["server_name"],
+            **e["kept"],
+            "error": e["error"],
+        }
+        for name, entries in results.items()
+        for e in entries
+        if e["kept"]
+    ]
+    return report
+
+
+def _run(conn, targets: List[Target], plans, boot: BootSettings) -> Dict[str, List[Dict]]:
+    """Every planned boot, up to MAX_HOSTS_AT_ONCE hosts at a time."""
     progress = Progress("test server", sum(len(plan) for plan in plans.values()), LOG)
     connections = WorkerConnections(conn)
     with concurrent.futures.ThreadPoolExecutor(
         max_workers=min(MAX_HOSTS_AT_ONCE, len(targets))
     ) as pool:
         futures = {
-            t.name: pool.submit(
-                _test_host,
-                connections,
-                t,
-                plans[t.name],
-                image_obj,
-                networks,
-                wait_seconds,
-                progress,
-            )
+            t.name: pool.submit(_test_host, connections, t, plans[t.name], boot, progress)
             for t in targets
         }
-        results = {name: future.result() for name, future in futures.items()}
-    return {"ok": all(r["ok"] for r in results.values()), "hypervisors": results}
+        return {name: future.result() for name, future in futures.items()}
 
 
 @dataclasses.dataclass
@@ -301,22 +441,36 @@ class TestServerReport(ChangeResult):
     __test__ = False
 
     ok: bool
+    flavor_choice: str
+    flavor_seed: Optional[int]
+    kept_servers: List[Dict[str, Any]]
     hypervisors: Dict[str, Any]
 
 
-def test_server_action(
+def test_server_action(  # pylint: disable=too-many-arguments
     conn: Any,
     hypervisors: List[str],
     image: str,
     flavors: Optional[List[str]] = None,
-    random_flavor: bool = False,
+    flavor_choice: str = "all",
+    flavor_seed: Optional[int] = None,
     network: Optional[str] = None,
     wait_seconds: float = 300,
+    keep_failed: bool = False,
     dry_run: bool = False,
 ) -> TestServerReport:
     """:func:`test_servers` for the action: any failed boot fails the action (with the report)."""
     result = test_servers(
-        conn, hypervisors, image, flavors, random_flavor, network, wait_seconds, dry_run
+        conn,
+        hypervisors,
+        image,
+        flavors=flavors,
+        flavor_choice=flavor_choice,
+        flavor_seed=flavor_seed,
+        network=network,
+        wait_seconds=wait_seconds,
+        keep_failed=keep_failed,
+        dry_run=dry_run,
     )
     objects = [
         ObjectOutcome(
@@ -324,7 +478,7 @@ def test_server_action(
             f"{name}/{entry['flavor']}",
             Outcome.DONE if entry["ok"] else Outcome.FAILED,
             "boot and delete",
-            entry["error"] or "",
+            "; ".join(filter(None, [entry["error"], kept_note(entry)])),
             entry["server_id"],
         )
         for name, host in result["hypervisors"].items()
@@ -333,7 +487,9 @@ def test_server_action(
     report = TestServerReport(dry_run=dry_run, objects=objects, **result)
     if not result["ok"]:
         failures = [
-            f"{name} ({entry['flavor']}: {entry['error']})"
+            f"{name} ({entry['flavor']}: "
+            + "; ".join(filter(None, [entry["error"], kept_note(entry)]))
+            + ")"
             for name, host in result["hypervisors"].items()
             for entry in host["flavors"]
             if not entry["ok"]

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from openstack import exceptions
+from openstack.compute.v2.aggregate import Aggregate
 from openstack.compute.v2.flavor import Flavor
 from openstack.compute.v2.hypervisor import Hypervisor
 from openstack.compute.v2.service import Service
@@ -110,14 +111,45 @@ def test_trait_updates_retry_generation_conflicts(cloud):
     assert cloud.traits.puts == [("rp-hv2", False), ("rp-hv2", False), ("rp-hv2", True)]
 
 
-def test_random_flavor_and_network(cloud, monkeypatch):
-    monkeypatch.setattr(hts.random, "choice", lambda options: options[-1])
-    result = hts.test_servers(
-        cloud, ["hv1"], "i-1", flavors=["small", "medium"], random_flavor=True, network="test-net"
-    )
-    assert [e["flavor"] for e in result["hypervisors"]["hv1"]["flavors"]] == ["medium"]
-    (boot,) = cloud.store["boots"]
-    assert boot["networks"] == [{"uuid": "n-1"}] and boot["flavor_id"] == "f-m"
+def test_one_flavor_drawn_with_the_seed_and_network(cloud):
+    picks = set()
+    for seed in range(8):
+        result = hts.test_servers(
+            cloud,
+            ["hv1"],
+            "i-1",
+            flavors=["small", "medium"],
+            flavor_choice="one",
+            flavor_seed=seed,
+            network="test-net",
+        )
+        (entry,) = result["hypervisors"]["hv1"]["flavors"]
+        again = hts.test_servers(
+            cloud, ["hv1"], "i-1", ["small", "medium"], "one", seed, dry_run=True
+        )
+        assert [e["flavor"] for e in again["hypervisors"]["hv1"]["flavors"]] == [entry["flavor"]]
+        assert result["flavor_seed"] == seed and result["flavor_choice"] == "one"
+        picks.add(entry["flavor"])
+    assert picks == {"small", "medium"}, "the seed decides"
+    boot = cloud.store["boots"][0]
+    assert boot["networks"] == [{"uuid": "n-1"}]
+
+
+def test_one_flavor_without_a_seed_reports_the_seed_it_drew(cloud):
+    planned = hts.test_servers(cloud, ["hv1", "hv2"], "cirros", flavor_choice="ONE", dry_run=True)
+    seed = planned["flavor_seed"]
+    assert isinstance(seed, int)
+    done = hts.test_servers(cloud, ["hv1", "hv2"], "cirros", flavor_choice="one", flavor_seed=seed)
+    for host in ("hv1", "hv2"):
+        assert [e["flavor"] for e in done["hypervisors"][host]["flavors"]] == [
+            e["flavor"] for e in planned["hypervisors"][host]["flavors"]
+        ]
+    assert hts.test_servers(cloud, ["hv1"], "cirros", dry_run=True)["flavor_seed"] is None
+    with pytest.raises(
+        HypervisorTestServerError,
+        match="flavor_choice 'some' is not a choice; valid choices: all, one",
+    ):
+        hts.test_servers(cloud, ["hv1"], "cirros", flavor_choice="some")
 
 
 def test_failed_boots_are_reported_not_raised(cloud):
@@ -226,3 +258,131 @@ def test_boots_on_several_hosts_count_up_to_their_total(cloud, progress_lines):
     counted = sorted(int(line.split("(")[-1].split(" of")[0]) for line in progress_lines())
     assert counted == list(range(1, 7))
     assert all(" of 6, " in line for line in progress_lines())
+
+
+@pytest.fixture(name="aggregated")
+def fixture_aggregated(cloud):
+    """hv1 in aggregate gpu (hosttype A, local storage nvme); hv2 in none; flavors for A, for
+    B, for nvme and for A on hdd besides the four usable ones without specs."""
+    cloud.store["aggregates"] = [
+        Aggregate(id="1", name="gpu", hosts=["hv1"], metadata={"hosttype": "A"}),
+        Aggregate(id="2", name="disks", hosts=["hv1"], metadata={"local_storage": "nvme,ssd"}),
+        Aggregate(id="3", name="empty", hosts=[], metadata={"hosttype": "B"}),
+    ]
+    cloud.store["flavors"] += [
+        flavor("f-a", "for-a", specs={"hosttype": "A", "hw:cpu_policy": "dedicated"}),
+        flavor("f-b", "for-b", specs={"aggregate_instance_extra_specs:hosttype": "B"}),
+        flavor("f-n", "for-nvme", specs={"local_storage": "<or> nvme <or> hdd"}),
+        flavor("f-ah", "for-a-hdd", specs={"hosttype": "A", "local_storage": "hdd"}),
+    ]
+    cloud.store["flavors"] = [
+        f for f in cloud.store["flavors"] if f.name not in ("small", "medium", "mine")
+    ]
+    return cloud
+
+
+def booted(cloud, host):
+    """Flavor ids booted on one host."""
+    return sorted(b["flavor_id"] for b in cloud.store["boots"] if b["name"].split("-")[2] == host)
+
+
+def test_each_host_tests_the_flavors_its_aggregates_allow(aggregated):
+    aggregated.store["flavors"].append(flavor("f-s", "small"))
+    result = hts.test_servers(aggregated, ["hv1", "hv2"], "cirros")
+    assert result["ok"]
+    hv1, hv2 = result["hypervisors"]["hv1"], result["hypervisors"]["hv2"]
+    assert [e["flavor"] for e in hv1["flavors"]] == ["for-a", "for-nvme", "small"]
+    assert [e["flavor"] for e in hv2["flavors"]] == ["small"]
+    assert hv1["aggregates"] == {"gpu": {"hosttype": "A"}, "disks": {"local_storage": "nvme,ssd"}}
+    assert hv2["aggregates"] == {}
+    assert booted(aggregated, "hv1") == ["f-a", "f-n", "f-s"] and booted(aggregated, "hv2") == [
+        "f-s"
+    ]
+
+
+def test_explicit_flavors_are_tested_as_given(aggregated):
+    result = hts.test_servers(aggregated, ["hv2"], "cirros", flavors=["for-b"])
+    assert result["ok"] and booted(aggregated, "hv2") == ["f-b"]
+
+
+def test_one_allowed_flavor_per_host(aggregated):
+    seen = set()
+    for seed in range(10):
+        plan = hts.test_servers(
+            aggregated, ["hv1"], "cirros", flavor_choice="one", flavor_seed=seed, dry_run=True
+        )
+        (entry,) = plan["hypervisors"]["hv1"]["flavors"]
+        seen.add(entry["flavor"])
+    assert seen == {"for-a", "for-nvme"}
+
+
+def test_no_fitting_flavor_names_host_metadata_and_parameter(aggregated):
+    with pytest.raises(HypervisorTestServerError) as caught:
+        hts.test_servers(aggregated, ["hv1", "hv2"], "cirros")
+    assert str(caught.value) == (
+        "no usable flavor fits hypervisor 'hv2': its aggregates (no aggregate) match the extra "
+        "specs of none of for-a, for-a-hdd, for-b, for-nvme; give flavors, or give a flavor "
+        "extra specs that metadata matches"
+    )
+    aggregated.store["flavors"] = [flavor("f-b", "for-b", specs={"hosttype": "B"})]
+    with pytest.raises(HypervisorTestServerError) as caught:
+        hts.test_servers(aggregated, ["hv1"], "cirros", flavors_parameter="test_flavors")
+    assert (
+        "hypervisor 'hv1': its aggregates (disks {local_storage=nvme,ssd}, gpu {hosttype=A})"
+        in str(caught.value)
+    )
+    assert "give test_flavors, or" in str(caught.value)
+    assert not aggregated.store["boots"]
+
+
+def test_keep_failed_leaves_the_failed_server_and_says_where(cloud, progress_lines):
+    cloud.store["boot_results"] = {"f-m": "ERROR"}
+    with pytest.raises(HypervisorTestServerError) as caught:
+        hts.test_server_action(
+            cloud, ["hv1"], "cirros", flavors=["small", "medium"], keep_failed=True
+        )
+    report = caught.value.report
+    check_result("hypervisor.test.server", report)
+    small, medium = report.hypervisors["hv1"]["flavors"]
+    assert small["ok"] and small["kept"] is None
+    (left,) = cloud.store["servers"]
+    assert medium["server_id"] == left.id and medium["server_name"] == left.name
+    assert medium["kept"] == {"host": "hv1", "status": "ERROR"}
+    assert report.kept_servers == [
+        {
+            "hypervisor": "hv1",
+            "flavor": "medium",
+            "server_id": left.id,
+            "server_name": left.name,
+            "host": "hv1",
+            "status": "ERROR",
+            "error": medium["error"],
+        }
+    ]
+    note = f"kept for debugging: server {left.name} ({left.id}) on hv1, ERROR"
+    assert str(caught.value).endswith(f"; {note})")
+    assert report.objects[1].reason.endswith(note)
+    assert progress_lines()[1].endswith(f" s; {note} (2 of 2, 3.0 s)")
+
+
+def test_keep_failed_reports_an_unplaced_server_on_no_host(cloud):
+    cloud.store["boot_results"] = {"f-s": "ERROR"}
+    real_create = cloud.boots.create_server
+
+    def unplaced(**attrs):
+        server = real_create(**attrs)
+        server.compute_host = None
+        return server
+
+    cloud.serve("compute", create_server=unplaced)
+    result = hts.test_servers(cloud, ["hv1"], "cirros", flavors=["small"], keep_failed=True)
+    (entry,) = result["hypervisors"]["hv1"]["flavors"]
+    assert entry["kept"] == {"host": None, "status": "ERROR"}
+    assert hts.kept_note(entry).endswith(") on no host, ERROR")
+
+
+def test_without_keep_failed_a_failed_server_is_deleted(cloud):
+    cloud.store["boot_results"] = {"f-s": "ERROR"}
+    result = hts.test_servers(cloud, ["hv1"], "cirros", flavors=["small"])
+    assert not result["ok"] and not result["kept_servers"]
+    assert not cloud.store["servers"]
