@@ -5,7 +5,9 @@
    (``updated_at``) newer than that time and, when the hypervisor reports an uptime, for a
    boot time after it. Without an uptime (nova's fake driver, some libvirt versions) a host
    that has not rebooted yet cannot be told from one that has: run this after the reboot.
-2. Boot a test server on it (``workflows.hypervisor_test_server.test_servers``).
+2. Boot a test server on it (``workflows.hypervisor_test_server.test_servers``): the given
+   flavors, else those its aggregates allow; one of them at random unless ``flavor_choice``
+   is ``all``; a failed one is kept for debugging with ``keep_failed``.
 3. Enable its compute service (only from ``disabled``).
 4. Expire the silences this pack made for it and remove this pack's Icinga downtimes of it.
 
@@ -37,6 +39,7 @@ from apis.openstack_api.hypervisor_service import (
 from apis.openstack_api.hypervisor_state import for_maintenance
 from apis.progress import Progress
 from apis.results import ChangeResult, ObjectOutcome, Outcome
+from workflows import hypervisor_test_server as test_server
 from workflows.host_mute import pack_silences
 from workflows.maintenance_settings import MaintenanceSettings
 
@@ -137,7 +140,9 @@ def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
     test_image: Optional[str] = None,
     icinga_account: Optional[IcingaAccount] = None,
     test_flavors: Optional[List[str]] = None,
-    random_flavor: bool = True,
+    flavor_choice: Optional[str] = None,
+    flavor_seed: Optional[int] = None,
+    keep_failed: Optional[bool] = None,
     network: Optional[str] = None,
     monitored_host: Optional[str] = None,
     rebooted_after: Optional[str] = None,
@@ -151,13 +156,29 @@ def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
 ) -> Dict[str, Any]:
     """Wait for a rebooted hypervisor, test it, enable it and lift its silence and downtime.
 
-    Test image, flavors, network and Icinga account not given come from the pack config's
-    ``hypervisor_maintenance`` (how the maintenance rules run it).
+    Test image, flavors, flavor choice, keep_failed, network and Icinga account not given come
+    from the pack config's ``hypervisor_maintenance`` (how the maintenance rules run it).
     """
     site = MaintenanceSettings.from_config(hypervisor_maintenance)
     test_image = site.pick("test_image", test_image)
     test_flavors = test_flavors if test_flavors is not None else list(site.test_flavors) or None
-    network = network if network is not None else site.network
+    choice = test_server.FlavorChoice.parse(
+        site.pick("test_flavor_choice", flavor_choice),
+        (
+            "flavor_choice"
+            if flavor_choice is not None
+            else "hypervisor_maintenance.test_flavor_choice"
+        ),
+    )
+    test_settings = {
+        "flavors": test_flavors,
+        "flavor_choice": choice.value,
+        "flavor_seed": flavor_seed,
+        "network": network if network is not None else site.network,
+        "wait_seconds": test_timeout,
+        "keep_failed": site.pick("keep_failed_test_server", keep_failed),
+        "flavors_parameter": "test_flavors",
+    }
     icinga_account = site.icinga(icinga_account, icinga_accounts)
     try:
         since = clock.parse(rebooted_after, "rebooted_after") if rebooted_after else None
@@ -193,6 +214,9 @@ def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
         )
     if dry_run:
         report["would_run"] = list(POST_REBOOT_STEPS)
+        report["test"] = test_server.test_servers(
+            conn, [host], test_image, dry_run=True, **test_settings
+        )
         return _with_objects(report)
     progress = Progress(f"post.reboot {host}", len(POST_REBOOT_STEPS), LOG)
     progress.note("waiting up to %g minutes for it to come back", boot_timeout_minutes)
@@ -215,25 +239,20 @@ def post_reboot(  # pylint: disable=too-many-arguments,too-many-locals
             f"(service {report['wait']['state']}); left disabled, silence kept",
             report=report,
         )
-    from workflows.hypervisor_test_server import test_servers
-
     try:
-        report["test"] = test_servers(
-            conn,
-            [host],
-            test_image,
-            flavors=test_flavors,
-            random_flavor=random_flavor,
-            network=network,
-            wait_seconds=test_timeout,
-        )
+        report["test"] = test_server.test_servers(conn, [host], test_image, **test_settings)
     except CloudopsError as err:
         report["test"] = {"ok": False, "error": str(err), "error_type": type(err).__name__}
     progress.step("test: %s", "ok" if report["test"]["ok"] else "failed")
     if not report["test"]["ok"]:
+        kept = "".join(
+            f"; {test_server.kept_note(entry)}"
+            for entry in report["test"].get("hypervisors", {}).get(host, {}).get("flavors", [])
+            if entry.get("kept")
+        )
         raise PostRebootError(
-            f"hypervisor {host!r}: the test server check failed; left disabled, silence kept "
-            "(see report)",
+            f"hypervisor {host!r}: the test server check failed; left disabled, silence kept"
+            f"{kept} (see report)",
             report=report,
         )
     report["enable"] = enable_hypervisor(conn, host, expected_status="disabled", dry_run=False)
@@ -255,7 +274,7 @@ def _with_objects(report: Dict[str, Any]) -> Dict[str, Any]:
             ObjectOutcome("hypervisor", host, Outcome.UNCHANGED, "enable", "already enabled")
         )
     else:
-        objects.append(ObjectOutcome("test server", host, Outcome.DONE, "boot and delete"))
+        objects.extend(_test_objects(report))
         objects.append(ObjectOutcome("hypervisor", host, Outcome.DONE, "enable"))
     for kind, names, done_key, change in (
         ("silence", report["silences"], "silences_expired", "expire"),
@@ -274,6 +293,15 @@ def _with_objects(report: Dict[str, Any]) -> Dict[str, Any]:
             objects.append(ObjectOutcome(kind, name, outcome, change, why, name))
     report.update(vars(ChangeResult(dry_run=report["dry_run"], objects=objects)))
     return report
+
+
+def _test_objects(report: Dict[str, Any]) -> List[ObjectOutcome]:
+    """One boot (or, in a dry run, planned boot) per flavor of the test."""
+    host = report["hypervisor"]
+    return [
+        test_server.boot_outcome(host, entry)
+        for entry in report["test"]["hypervisors"][host]["flavors"]
+    ]
 
 
 def _finish(report: Dict[str, Any], cleanup: Dict[str, Any], progress: Progress) -> Dict[str, Any]:

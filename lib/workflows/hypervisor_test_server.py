@@ -340,6 +340,19 @@ def kept_note(entry: Dict[str, Any]) -> str:
     )
 
 
+def boot_outcome(hypervisor: str, entry: Dict[str, Any]) -> ObjectOutcome:
+    """The change result of one (planned) boot: ``hypervisor/flavor``, why it failed, where
+    it was kept."""
+    return ObjectOutcome(
+        "test server",
+        f"{hypervisor}/{entry['flavor']}",
+        Outcome.DONE if entry["ok"] else Outcome.FAILED,
+        "boot and delete",
+        "; ".join(filter(None, [entry["error"], kept_note(entry)])),
+        entry["server_id"],
+    )
+
+
 def _log_boot(progress: Progress, target: Target, result: Dict[str, Any]) -> None:
     """``hv-1 with m1.small: booted and deleted in 23.4 s`` or ``...: failed: <error>``
     (and where the server was kept)."""
@@ -473,26 +486,16 @@ def test_server_action(  # pylint: disable=too-many-arguments
         dry_run=dry_run,
     )
     objects = [
-        ObjectOutcome(
-            "test server",
-            f"{name}/{entry['flavor']}",
-            Outcome.DONE if entry["ok"] else Outcome.FAILED,
-            "boot and delete",
-            "; ".join(filter(None, [entry["error"], kept_note(entry)])),
-            entry["server_id"],
-        )
+        boot_outcome(name, entry)
         for name, host in result["hypervisors"].items()
         for entry in host["flavors"]
     ]
     report = TestServerReport(dry_run=dry_run, objects=objects, **result)
     if not result["ok"]:
         failures = [
-            f"{name} ({entry['flavor']}: "
-            + "; ".join(filter(None, [entry["error"], kept_note(entry)]))
-            + ")"
-            for name, host in result["hypervisors"].items()
-            for entry in host["flavors"]
-            if not entry["ok"]
+            f"{o.name.split('/', 1)[0]} ({o.name.split('/', 1)[1]}: {o.reason})"
+            for o in objects
+            if o.outcome is Outcome.FAILED
         ]
         raise HypervisorTestServerError(
             "test server failed on " + "; ".join(failures), report=report

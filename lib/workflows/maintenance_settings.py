@@ -32,6 +32,8 @@ class MaintenanceSettings:
     comment: Optional[str] = None
     test_image: Optional[str] = None
     test_flavors: Tuple[str, ...] = ()
+    test_flavor_choice: str = "one"
+    keep_failed_test_server: bool = False
     network: Optional[str] = None
     icinga_account: Optional[str] = None
     max_hosts_in_maintenance_per_aggregate: int = 1

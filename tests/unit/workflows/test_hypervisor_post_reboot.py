@@ -20,7 +20,8 @@ AM = AlertmanagerAccount(name="am", url="http://am")
 ICINGA = IcingaAccount(name="ic", url="https://icinga")
 NOW = datetime.datetime(2026, 6, 15, 9, 30, tzinfo=datetime.timezone.utc)
 SILENCE = {"id": "s-1", "state": "active", "comment": "[cloudops:maintenance] x"}
-PASSED = {"ok": True, "hypervisors": {"hv1": {"ok": True, "flavors": []}}}
+ENTRY = {"flavor": "m1.small", "ok": True, "error": None, "kept": None, "server_id": None}
+PASSED = {"ok": True, "hypervisors": {"hv1": {"ok": True, "flavors": [ENTRY]}}}
 FAILED = {"ok": False, "hypervisors": {"hv1": {"ok": False, "flavors": [{"error": "NoValidHost"}]}}}
 
 
@@ -101,9 +102,12 @@ def test_back_host_is_tested_enabled_and_cleaned_up(apis):
         ["hv1"],
         "cirros",
         flavors=["m1.small"],
-        random_flavor=True,
+        flavor_choice="one",
+        flavor_seed=None,
         network=None,
         wait_seconds=300,
+        keep_failed=False,
+        flavors_parameter="test_flavors",
     )
     apis.enable_hypervisor.assert_called_once_with(
         apis.conn, "hv1", expected_status="disabled", dry_run=False
@@ -119,6 +123,8 @@ def test_back_host_is_tested_enabled_and_cleaned_up(apis):
     check_result("hypervisor.post.reboot", result)
     planned = run(apis.conn, dry_run=True)
     assert planned["objects"] == result["objects"] and result["changed"] and not planned["changed"]
+    assert [o.name for o in planned["objects"][:2]] == ["hv1/m1.small", "hv1"]
+    assert apis.test_servers.call_args.kwargs["dry_run"] is True
 
 
 def test_waits_for_a_heartbeat_and_boot_after_the_reboot(apis):
@@ -212,17 +218,77 @@ def test_cleanup_failures_fail_the_action_with_the_report(apis):
 
 def test_test_server_settings_come_from_hypervisor_maintenance(apis):
     """How the maintenance rule runs it: image, flavors and network from the pack config."""
-    site = {"test_image": "site-cirros", "test_flavors": ["t1"], "network": "ops-net"}
+    site = {
+        "test_image": "site-cirros",
+        "test_flavors": ["t1"],
+        "network": "ops-net",
+        "test_flavor_choice": "all",
+        "keep_failed_test_server": True,
+    }
     run(apis.conn, test_image=None, test_flavors=None, hypervisor_maintenance=site)
     apis.test_servers.assert_called_once_with(
         apis.conn,
         ["hv1"],
         "site-cirros",
         flavors=["t1"],
-        random_flavor=True,
+        flavor_choice="all",
+        flavor_seed=None,
         network="ops-net",
         wait_seconds=300,
+        keep_failed=True,
+        flavors_parameter="test_flavors",
     )
+
+
+def test_given_flavor_choice_and_keep_failed_win_over_the_config(apis):
+    site = {"test_flavor_choice": "all", "keep_failed_test_server": True}
+    run(
+        apis.conn,
+        flavor_choice="one",
+        flavor_seed=7,
+        keep_failed=False,
+        hypervisor_maintenance=site,
+    )
+    called = apis.test_servers.call_args.kwargs
+    assert (called["flavor_choice"], called["flavor_seed"], called["keep_failed"]) == (
+        "one",
+        7,
+        False,
+    )
+
+
+def test_a_bad_flavor_choice_is_refused_before_waiting(apis):
+    with pytest.raises(
+        hypervisor_test_server.HypervisorTestServerError,
+        match="hypervisor_maintenance.test_flavor_choice 'any' is not a choice; valid",
+    ):
+        run(apis.conn, hypervisor_maintenance={"test_flavor_choice": "any"})
+    with pytest.raises(hypervisor_test_server.HypervisorTestServerError, match="^flavor_choice"):
+        run(apis.conn, flavor_choice="al")
+    apis.find_compute_service.assert_not_called()
+    apis.test_servers.assert_not_called()
+
+
+def test_a_kept_test_server_is_named_in_the_error(apis):
+    kept = dict(
+        ENTRY,
+        ok=False,
+        error="ServerError: went to ERROR",
+        server_id="srv-9",
+        server_name="cloudops-test-hv1-m1.small-abc",
+        kept={"host": None, "status": "ERROR"},
+    )
+    apis.test_servers.return_value = {
+        "ok": False,
+        "hypervisors": {"hv1": {"ok": False, "flavors": [kept]}},
+    }
+    with pytest.raises(PostRebootError) as caught:
+        run(apis.conn, keep_failed=True)
+    assert str(caught.value) == (
+        "hypervisor 'hv1': the test server check failed; left disabled, silence kept; kept for "
+        "debugging: server cloudops-test-hv1-m1.small-abc (srv-9) on no host, ERROR (see report)"
+    )
+    apis.enable_hypervisor.assert_not_called()
 
 
 def test_each_step_gets_a_progress_line(apis, progress_lines):
