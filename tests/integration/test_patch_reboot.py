@@ -24,6 +24,7 @@ from apis.icinga_api.downtimes import list_own_downtimes, remove_downtimes, sche
 from tests.integration.action_run import run_action
 from tests.integration.fault_proxy import Fault, FaultProxy
 from tests.integration.test_faults_peers import SSH_FAULTS, faulty_ssh_account
+from tests.integration.test_test_server_aggregates import generic_flavors
 from tests.integration.peers.common import free_port
 from workflows.host_mute import SILENCE_MARKER, host_matcher, pack_silences
 
@@ -396,3 +397,46 @@ def test_post_reboot_failed_test_keeps_host_disabled_and_silenced(
         assert service_of(admin_conn, HYPERVISOR).status == "disabled"
         left = leftovers(am_account, icinga_account, monitored)
         assert left["silences"] == [silence_id] and len(left["downtimes"]) == 2
+
+
+def test_post_reboot_keeps_a_failed_test_server_as_configured(
+    config, monitored, in_maintenance, am_account, icinga_account, admin_conn, tmp_path
+):
+    """hypervisor_maintenance.keep_failed_test_server: the failed server stays, named in the
+    error; the dry run plans every flavor the host's aggregates allow (test_flavor_choice)."""
+    del in_maintenance
+    settings = yaml.safe_load(config["path"].read_text(encoding="utf-8"))
+    settings["hypervisor_maintenance"] = {
+        "test_image": "seed-cirros",
+        "test_flavor_choice": "all",
+        "keep_failed_test_server": True,
+    }
+    path = write_config(tmp_path / "keep.yaml", **settings)
+    argv = [a for a in post_args(monitored, "test_timeout=60") if not a.startswith("test_image=")]
+    dry = [a for a in argv if a != "dry_run=false"] + ["dry_run=true"]
+    code, answer, printed = run_action(path, *dry)
+    assert code == 0, printed
+    planned = answer["result"]
+    assert planned["test"]["flavor_choice"] == "all"
+    tested = {o["name"] for o in planned["objects"] if o["kind"] == "test server"}
+    assert tested == {f"{HYPERVISOR}/{name}" for name in generic_flavors(admin_conn)}
+    kept = []
+    with maintenance_marks(am_account, icinga_account, monitored):
+        try:
+            code, answer, printed = run_action(path, *argv, "test_flavors=seed.huge")
+            kept = answer["result"]["report"]["test"]["kept_servers"]
+            assert code == 1, printed
+            (server,) = kept
+            assert server["flavor"] == "seed.huge" and server["status"] == "ERROR"
+            assert admin_conn.compute.get_server(server["server_id"]).status == "ERROR"
+            assert (
+                f"kept for debugging: server {server['server_name']} ({server['server_id']}) "
+                "on no host, ERROR"
+            ) in answer["result"]["error"]
+            assert service_of(admin_conn, HYPERVISOR).status == "disabled"
+        finally:
+            for server in kept:
+                found = admin_conn.compute.find_server(server["server_id"], all_projects=True)
+                if found is not None:
+                    admin_conn.compute.delete_server(found)
+                    admin_conn.compute.wait_for_delete(found, wait=120)
