@@ -95,7 +95,7 @@ def test_host_metadata_merges_the_aggregates_holding_the_host():
         "availability_zone": {"az1"},
         "local_storage_type": {"nvme", "ssd"},
     }
-    assert af.host_metadata(AGGREGATES, "hv3") == {}
+    assert not af.host_metadata(AGGREGATES, "hv3")
 
 
 @pytest.mark.parametrize(
