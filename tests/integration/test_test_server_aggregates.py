@@ -9,6 +9,7 @@ from typing import Dict, Iterator, List, Set
 import pytest
 
 from tests.integration.action_run import code_and_result, same_changes
+from tests.integration.test_hypervisor_runbooks import assert_gone
 
 pytestmark = pytest.mark.integration
 
@@ -75,14 +76,6 @@ def generic_flavors(admin_conn) -> Set[str]:
 def planned_flavors(result, host: str) -> List[str]:
     """Flavors of one host's boots in a result."""
     return [entry["flavor"] for entry in result["hypervisors"][host]["flavors"]]
-
-
-def assert_gone(admin_conn, report) -> None:
-    """Every test server of a report was deleted."""
-    for host in report["hypervisors"].values():
-        for entry in host["flavors"]:
-            if entry["server_id"]:
-                assert admin_conn.compute.find_server(entry["server_id"], all_projects=True) is None
 
 
 def test_all_flavors_the_aggregates_allow(clouds_yaml, admin_conn, aggregate_flavors):
