@@ -115,7 +115,7 @@ def allowed_flavors(conn) -> List[Any]:
     return sorted(usable, key=lambda f: f.name)
 
 
-def _named_flavors(conn, flavors: List[str]) -> List[Any]:
+def _named_flavors(conn, flavors: List[str], parameter: str) -> List[Any]:
     every = list(conn.compute.flavors(is_public=None))
     chosen = []
     for wanted in flavors:
@@ -123,7 +123,7 @@ def _named_flavors(conn, flavors: List[str]) -> List[Any]:
         if len(match) != 1:
             problem = "is ambiguous: give its id" if match else "is not a flavor"
             raise HypervisorTestServerError(
-                f"flavors {wanted!r} {problem}; {choices([f.name for f in every], wanted)}"
+                f"{parameter} {wanted!r} {problem}; {choices([f.name for f in every], wanted)}"
             )
         chosen.append(match[0])
     return chosen
@@ -192,7 +192,7 @@ def _candidates(
     aggregates allow; and each host's aggregates."""
     aggregates = aggregates_of_hosts(conn, [t.host for t in targets])
     if flavors:
-        named = _named_flavors(conn, flavors)
+        named = _named_flavors(conn, flavors, flavors_parameter)
         return {t.name: named for t in targets}, aggregates
     usable = allowed_flavors(conn)
     if not usable:
@@ -204,11 +204,17 @@ def _candidates(
         if not per_host[target.name]:
             raise HypervisorTestServerError(
                 f"no usable flavor fits hypervisor {target.name!r}: its aggregates "
-                f"({aggregates[target.host].describe()}) match the extra specs of none of "
-                f"{', '.join(f.name for f in usable)}; give {flavors_parameter}, or give a "
-                "flavor extra specs that metadata matches"
+                f"({aggregates[target.host].describe()}) match the extra specs of none of the "
+                f"{len(usable)} usable flavors ({_some([f.name for f in usable])}); give "
+                f"{flavors_parameter}, or give a flavor extra specs that metadata matches"
             )
     return per_host, aggregates
+
+
+def _some(names: List[str], shown: int = 10) -> str:
+    """``a, b, c`` or ``a, ..., j and 5 more``."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def _plans(

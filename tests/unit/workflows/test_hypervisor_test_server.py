@@ -321,7 +321,7 @@ def test_no_fitting_flavor_names_host_metadata_and_parameter(aggregated):
         hts.test_servers(aggregated, ["hv1", "hv2"], "cirros")
     assert str(caught.value) == (
         "no usable flavor fits hypervisor 'hv2': its aggregates (no aggregate) match the extra "
-        "specs of none of for-a, for-a-hdd, for-b, for-nvme; give flavors, or give a flavor "
+        "specs of none of the 4 usable flavors (for-a, for-a-hdd, for-b, for-nvme); give flavors, or give a flavor "
         "extra specs that metadata matches"
     )
     aggregated.store["flavors"] = [flavor("f-b", "for-b", specs={"hosttype": "B"})]
@@ -386,3 +386,22 @@ def test_without_keep_failed_a_failed_server_is_deleted(cloud):
     result = hts.test_servers(cloud, ["hv1"], "cirros", flavors=["small"])
     assert not result["ok"] and not result["kept_servers"]
     assert not cloud.store["servers"]
+
+
+def test_many_unfitting_flavors_are_counted_not_all_listed(aggregated):
+    aggregated.store["flavors"] = [
+        flavor(f"f-{n}", f"x{n:02}", specs={"hosttype": "Z"}) for n in range(12)
+    ]
+    with pytest.raises(HypervisorTestServerError) as caught:
+        hts.test_servers(aggregated, ["hv1"], "cirros")
+    assert "none of the 12 usable flavors (x00, x01, x02, x03, x04, x05, x06, x07, x08, x09 " in (
+        str(caught.value)
+    )
+    assert "x09 and 2 more); give flavors" in str(caught.value)
+
+
+def test_a_caller_names_its_flavors_parameter(cloud):
+    with pytest.raises(HypervisorTestServerError, match="^test_flavors 'smal' is not a flavor"):
+        hts.test_servers(
+            cloud, ["hv1"], "cirros", flavors=["smal"], flavors_parameter="test_flavors"
+        )
