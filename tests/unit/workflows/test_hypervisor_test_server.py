@@ -321,8 +321,8 @@ def test_no_fitting_flavor_names_host_metadata_and_parameter(aggregated):
         hts.test_servers(aggregated, ["hv1", "hv2"], "cirros")
     assert str(caught.value) == (
         "no usable flavor fits hypervisor 'hv2': its aggregates (no aggregate) match the extra "
-        "specs of none of the 4 usable flavors (for-a, for-a-hdd, for-b, for-nvme); give flavors, or give a flavor "
-        "extra specs that metadata matches"
+        "specs of none of the 4 usable flavors (for-a, for-a-hdd, for-b, for-nvme); give "
+        "flavors, or give a flavor extra specs that metadata matches"
     )
     aggregated.store["flavors"] = [flavor("f-b", "for-b", specs={"hosttype": "B"})]
     with pytest.raises(HypervisorTestServerError) as caught:
