@@ -210,7 +210,7 @@ def test_test_server_on_both_hosts(clouds_yaml, admin_conn, seeded_cloud):
         "hypervisors=compute1",
         "image=seed-cirros",
         "flavors=seed.small,seed.medium",
-        "random_flavor=true",
+        "flavor_choice=one",
         "wait_seconds=120",
     )
     assert code == 0, picked
