@@ -1,12 +1,12 @@
-"""Which flavors a host's aggregates allow, as nova's AggregateInstanceExtraSpecsFilter decides.
+"""Which flavors a host's aggregates allow, decided as nova's AggregateInstanceExtraSpecsFilter
+decides it.
 
-A flavor without extra specs fits every host. Otherwise every extra spec whose key has no
-scope (``hosttype``) or the ``aggregate_instance_extra_specs:`` scope must match a value of
-that key in the metadata of the host's aggregates (all aggregates holding the host, comma
-separated values split); specs of other scopes (``hw:``, ``quota:``, ``cloudops:``) are
-ignored. A requirement is compared with nova's extra-spec operators (``s==``, ``<in>``,
-``<or>``, ``>=``...; see nova/scheduler/filters/extra_specs_ops.py), else as plain text.
-Forced boots (``zone:host``) skip nova's filters, so a caller that forces a host asks here.
+A host's aggregate metadata is, per key, every value its aggregates give (comma-separated
+values split). A flavor is allowed when each of its extra specs that is unscoped or scoped
+``aggregate_instance_extra_specs:`` names a key the host's metadata has and one of the host's
+values satisfies the spec's requirement; specs of other scopes (``hw:``, ``quota:``...) are
+not the filter's business. A flavor without such specs is allowed everywhere. Forced boots
+(``zone:host``) skip nova's filters, so a caller that forces a host asks here.
 """
 
 from __future__ import annotations
@@ -17,23 +17,26 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set
 
 SCOPE = "aggregate_instance_extra_specs"
 
+Metadata = Dict[str, Set[str]]
 
-def _as_floats(test: Callable[[float, float], bool]) -> Callable[[str, str], bool]:
-    def compare(value: str, wanted: str) -> bool:
+
+def _numeric(compare: Callable[[float, float], bool]) -> Callable[[str, str], bool]:
+    def check(value: str, wanted: str) -> bool:
         try:
-            return test(float(value), float(wanted))
+            return compare(float(value), float(wanted))
         except ValueError:
             return False
 
-    return compare
+    return check
 
 
-OPERATORS: Dict[str, Callable[[str, str], bool]] = {
-    "=": _as_floats(operator.ge),
-    "==": _as_floats(operator.eq),
-    "!=": _as_floats(operator.ne),
-    ">=": _as_floats(operator.ge),
-    "<=": _as_floats(operator.le),
+# requirement operators (nova's extra_specs_ops): "= 4" means at least 4
+_OPERATORS: Dict[str, Callable[[str, str], bool]] = {
+    "=": _numeric(operator.ge),
+    "==": _numeric(operator.eq),
+    "!=": _numeric(operator.ne),
+    ">=": _numeric(operator.ge),
+    "<=": _numeric(operator.le),
     "s==": operator.eq,
     "s!=": operator.ne,
     "s<": operator.lt,
@@ -44,45 +47,53 @@ OPERATORS: Dict[str, Callable[[str, str], bool]] = {
 }
 
 
-def value_matches(value: str, requirement: str) -> bool:
-    """Whether one aggregate metadata value meets one extra-spec requirement."""
+def spec_matches(value: Optional[str], requirement: str) -> bool:
+    """Whether an aggregate metadata ``value`` satisfies a flavor extra spec ``requirement``:
+    an operator and its operand (``s== ssd``, ``>= 4``, ``<in> nvme``, ``<all-in> a b``,
+    ``<or> a <or> b``), or else the whole requirement as a plain string."""
     words = requirement.split()
-    op = words.pop(0) if words else None
-    if op == "<or>":
-        return value in words[::2]
-    if op == "<all-in>":
-        return bool(words) and all(word in value for word in words)
-    test = OPERATORS.get(op) if op else None
-    if test is None:
+    op = words[0] if words else None
+    operands = words[1:]
+    if op not in _OPERATORS and op not in ("<or>", "<all-in>"):
         return value == requirement
-    return bool(words) and test(value, words[0])
+    if value is None or not operands:
+        return False
+    if op == "<or>":
+        return value in operands[0::2]
+    if op == "<all-in>":
+        return all(word in value for word in operands)
+    return _OPERATORS[op](value, operands[0])
 
 
-def aggregate_key(spec_key: str) -> Optional[str]:
-    """The metadata key an extra spec constrains (None: another scope, ignored)."""
-    scope, _, key = spec_key.partition(":")
-    if not key:
-        return spec_key
-    return key if scope == SCOPE else None
-
-
-def host_metadata(aggregates: Iterable[Any], host: str) -> Dict[str, Set[str]]:
-    """Every metadata value of the aggregates that hold ``host``, by key."""
-    metadata: Dict[str, Set[str]] = {}
+def names_by_host(aggregates: Iterable[Any]) -> Dict[str, List[str]]:
+    """Each host's aggregates, by name."""
+    hosts: Dict[str, List[str]] = {}
     for aggregate in aggregates:
-        if host in (aggregate.hosts or ()):
+        for host in aggregate.hosts or []:
+            hosts.setdefault(host, []).append(aggregate.name)
+    return hosts
+
+
+def metadata_by_host(aggregates: Iterable[Any]) -> Dict[str, Metadata]:
+    """Each host's aggregate metadata: key -> the values all its aggregates give."""
+    hosts: Dict[str, Metadata] = {}
+    for aggregate in aggregates:
+        for host in aggregate.hosts or []:
+            metadata = hosts.setdefault(host, {})
             for key, value in (aggregate.metadata or {}).items():
                 metadata.setdefault(key, set()).update(v.strip() for v in str(value).split(","))
-    return metadata
+    return hosts
 
 
-def flavor_fits(extra_specs: Optional[Mapping[str, str]], metadata: Mapping[str, Set[str]]) -> bool:
-    """Whether a flavor with ``extra_specs`` passes the filter on a host with ``metadata``."""
-    for spec_key, requirement in (extra_specs or {}).items():
-        key = aggregate_key(spec_key)
-        if key is None:
+def allows(metadata: Mapping[str, Set[str]], extra_specs: Mapping[str, Any]) -> bool:
+    """Whether a host with this aggregate ``metadata`` may run a flavor with ``extra_specs``."""
+    for key, requirement in (extra_specs or {}).items():
+        scope, scoped, name = key.partition(":")
+        if not scoped:
+            name = key
+        elif scope != SCOPE:
             continue
-        if not any(value_matches(value, str(requirement)) for value in metadata.get(key, ())):
+        if not any(spec_matches(value, str(requirement)) for value in metadata.get(name, ())):
             return False
     return True
 
@@ -93,11 +104,11 @@ class HostAggregates:
 
     host: str
     aggregates: Dict[str, Dict[str, str]]
-    metadata: Dict[str, Set[str]]
+    metadata: Metadata
 
     def allows(self, flavors: Iterable[Any]) -> List[Any]:
         """The flavors (with ``extra_specs`` loaded) nova would place on this host."""
-        return [f for f in flavors if flavor_fits(f.extra_specs, self.metadata)]
+        return [f for f in flavors if allows(self.metadata, f.extra_specs or {})]
 
     def describe(self) -> str:
         """``agg1 {hosttype=A, ssd=true}, agg2 {}`` or ``no aggregate``."""
@@ -112,11 +123,12 @@ class HostAggregates:
 def aggregates_of_hosts(conn: Any, hosts: Iterable[str]) -> Dict[str, HostAggregates]:
     """:class:`HostAggregates` of each compute host (one aggregate listing)."""
     every = list(conn.compute.aggregates())
+    metadata = metadata_by_host(every)
     return {
         host: HostAggregates(
             host=host,
             aggregates={a.name: dict(a.metadata or {}) for a in every if host in (a.hosts or ())},
-            metadata=host_metadata(every, host),
+            metadata=metadata.get(host, {}),
         )
         for host in hosts
     }
