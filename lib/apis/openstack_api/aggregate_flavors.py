@@ -5,8 +5,7 @@ A host's aggregate metadata is, per key, every value its aggregates give (comma-
 values split). A flavor is allowed when each of its extra specs that is unscoped or scoped
 ``aggregate_instance_extra_specs:`` names a key the host's metadata has and one of the host's
 values satisfies the spec's requirement; specs of other scopes (``hw:``, ``quota:``...) are
-not the filter's business. A flavor without such specs is allowed everywhere. Forced boots
-(``zone:host``) skip nova's filters, so a caller that forces a host asks here.
+not the filter's business. A flavor without such specs is allowed everywhere.
 """
 
 from __future__ import annotations
@@ -100,7 +99,8 @@ def allows(metadata: Mapping[str, Set[str]], extra_specs: Mapping[str, Any]) -> 
 
 @dataclasses.dataclass(frozen=True)
 class HostAggregates:
-    """The aggregates holding one host (name -> metadata) and their merged metadata."""
+    """The aggregates holding one host (name -> metadata) and their merged metadata: what a
+    forced boot (``zone:host``, which skips nova's filters) should ask before it boots."""
 
     host: str
     aggregates: Dict[str, Dict[str, str]]
