@@ -26,7 +26,12 @@ from apis.openstack_api.hypervisor_state import for_maintenance
 from apis.openstack_api.migration_errors import MigrationError, MigrationRefused
 from apis.openstack_api.migration_rules import MigrationRules
 from apis.openstack_api.migration_watch import MigrationWatch
-from apis.openstack_api.migrations import migrate, plan
+from apis.openstack_api.migrations import (
+    migrate,
+    plan,
+    snapshot_before_move,
+    snapshot_wanted,
+)
 from apis.openstack_api.servers import describe
 from apis.progress import Progress
 from apis.results import ChangeResult, ObjectOutcome, Outcome
@@ -54,8 +59,11 @@ def _skipped(server, rules: MigrationRules) -> Optional[Dict[str, Any]]:
     return {**describe(server), "outcome": "skipped", "reason": f"name matches {pattern}"}
 
 
-def _triage(server, live: bool, target_host: Optional[str], rules: MigrationRules):
-    """``(outcome, entry)`` of the plan for one server: planned, skipped or refused."""
+def _triage(
+    server, live: bool, target_host: Optional[str], rules: MigrationRules, snapshot: bool = False
+):
+    """``(outcome, entry)`` of the plan for one server: planned (with whether it gets a
+    snapshot first), skipped or refused."""
     skipped = _skipped(server, rules)
     if skipped:
         return "skipped", skipped
@@ -63,7 +71,11 @@ def _triage(server, live: bool, target_host: Optional[str], rules: MigrationRule
         planned = plan(server, live, target_host, rules)
     except MigrationRefused as err:
         return "refused", {**err.report, "outcome": "refused", "reason": err.report["refused"]}
-    return "planned", {**planned, "outcome": "planned"}
+    return "planned", {
+        **planned,
+        "outcome": "planned",
+        "snapshot": snapshot_wanted(server.name, snapshot),
+    }
 
 
 def plan_drain(
@@ -72,16 +84,24 @@ def plan_drain(
     live: bool = True,
     target_host: Optional[str] = None,
     migration: Optional[Dict[str, Any]] = None,
+    snapshot_before_migrate: bool = False,
 ) -> Dict[str, Any]:
-    """The servers a drain can move (``server_ids``: only those the migration rules plan), and
-    the others with why not: ``skipped`` (name patterns) and ``refused`` (each with its
-    ``reason``: flavor, state such as ERROR, target)."""
+    """The servers a drain can move (``server_ids``: only those the migration rules plan;
+    ``snapshot_ids``: those of them to snapshot first), and the others with why not:
+    ``skipped`` (name patterns) and ``refused`` (each with its ``reason``: flavor, state such
+    as ERROR, target)."""
     rules = MigrationRules.from_config(migration)
     host = find_compute_service(conn, hypervisor).host
-    entries = [_triage(s, live, target_host, rules) for s in _servers_on(conn, host)]
+    entries = [
+        _triage(s, live, target_host, rules, snapshot_before_migrate)
+        for s in _servers_on(conn, host)
+    ]
     return {
         "hypervisor": host,
         "server_ids": [entry["id"] for outcome, entry in entries if outcome == "planned"],
+        "snapshot_ids": [
+            entry["id"] for outcome, entry in entries if outcome == "planned" and entry["snapshot"]
+        ],
         "skipped": [entry for outcome, entry in entries if outcome == "skipped"],
         "refused": [entry for outcome, entry in entries if outcome == "refused"],
         "planned": [entry for outcome, entry in entries if outcome == "planned"],
@@ -91,8 +111,11 @@ def plan_drain(
 class _Mover:
     """Migrates servers from worker threads, each on its own connection over one session."""
 
-    def __init__(self, conn: Any, watch, live, target_host, timeout, rules):
+    def __init__(
+        self, conn: Any, watch, live, target_host, timeout, rules, snapshot=False
+    ):  # pylint: disable=too-many-arguments
         self.rules = rules
+        self.snapshot = snapshot
         self.options = {
             "live": live,
             "host": target_host,
@@ -109,7 +132,11 @@ class _Mover:
         try:
             conn = self.connections.get()
             current = conn.compute.get_server(server.id)
-            return {**migrate(conn, current, **self.options), "outcome": "migrated"}
+            taken = None
+            if snapshot_wanted(current.name, self.snapshot):
+                taken = snapshot_before_move(conn, current, self.options["timeout"])
+            moved = migrate(conn, current, **self.options)
+            return {**moved, "outcome": "migrated", "snapshot": taken}
         except exceptions.NotFoundException:
             return {**describe(server), "outcome": "gone", "reason": "deleted during the drain"}
         except MigrationRefused as err:
@@ -135,8 +162,12 @@ def drain_hypervisor(
     migration_timeout: Optional[int] = None,
     dry_run: bool = True,
     migration: Optional[Dict[str, Any]] = None,
+    snapshot_before_migrate: bool = False,
 ) -> Dict[str, Any]:
-    """Disable a hypervisor for maintenance and migrate its servers away (see module doc)."""
+    """Disable a hypervisor for maintenance and migrate its servers away (see module doc).
+
+    With ``snapshot_before_migrate`` each server but ``amphora-*`` ones is snapshotted right
+    before it moves (each entry's ``snapshot``: the image, or None; in a dry run: whether)."""
     rules = MigrationRules.from_config(migration)
     concurrency = rules.drain_concurrency if concurrency is None else concurrency
     if concurrency < 1:
@@ -154,10 +185,13 @@ def drain_hypervisor(
         "concurrency": concurrency,
         "target_host": target_host,
         "dry_run": dry_run,
+        "snapshot_before_migrate": bool(snapshot_before_migrate),
     }
     if dry_run:
         servers = _servers_on(conn, host)
-        entries = [_triage(s, live, target_host, rules)[1] for s in servers]
+        entries = [
+            _triage(s, live, target_host, rules, snapshot_before_migrate)[1] for s in servers
+        ]
         counts = _counts(entries, started)
         Progress(f"drain {host} (dry run)", len(servers), LOG).note(
             "%s", ", ".join(f"{n} {outcome}" for outcome, n in counts["counts"].items() if n)
@@ -181,7 +215,7 @@ def drain_hypervisor(
     )
     wait = rules.timeout_seconds if migration_timeout is None else migration_timeout
     with MigrationWatch(conn, host) as watch:
-        mover = _Mover(conn, watch, live, target_host, wait, rules)
+        mover = _Mover(conn, watch, live, target_host, wait, rules, snapshot_before_migrate)
         entries = _move_all(mover, servers, concurrency, progress)
     result["servers"] = entries
     result["remaining"] = [describe(s) for s in _servers_on(conn, host)]

@@ -236,7 +236,7 @@ def migrate_server(
     progress = Progress(f"migrate {found.name}", 2 if snapshot_first else 1, LOG)
     progress.note("moving it %s from %s", planned["mode"], found.compute_host)
     wait = rules.timeout_seconds if migration_timeout is None else migration_timeout
-    snapshot = _snapshot(conn, found, wait) if snapshot_first else None
+    snapshot = snapshot_before_move(conn, found, wait) if snapshot_first else None
     if snapshot:
         progress.step("snapshot %s %s", snapshot["name"], snapshot["status"])
     try:
@@ -271,7 +271,7 @@ def snapshot_wanted(name: Optional[str], snapshot_before_migrate: bool) -> bool:
     return bool(snapshot_before_migrate) and not (name or "").startswith(NEVER_SNAPSHOT_PREFIX)
 
 
-def _snapshot(conn, server, timeout: float) -> Dict[str, Any]:
+def snapshot_before_move(conn, server, timeout: float) -> Dict[str, Any]:
     """An image of the server, taken before it moves; waits until nova has captured it."""
     stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
     name = f"{server.name}-pre-migration-{stamp}"
