@@ -51,8 +51,9 @@ _BY_EFFECT = {
     """,
     Effect.DESTRUCTIVE: """
         flavor.project.access.remove floating.ip.release group.user.remove hypervisor.drain
-        hypervisor.drain.workflow hypervisor.maintenance.start hypervisor.patch.reboot
-        hypervisor.post.reboot hypervisor.service.disable hypervisor.shutdown.servers project.delete
+        hypervisor.drain.workflow hypervisor.maintenance.resume hypervisor.maintenance.start
+        hypervisor.maintenance.step hypervisor.patch.reboot hypervisor.post.reboot
+        hypervisor.service.disable hypervisor.shutdown.servers project.delete
         project.group.role.remove project.user.role.remove server.delete server.migrate
         server.migrate.batch server.reboot server.shutoff ssh.remote.command
     """,

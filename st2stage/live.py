@@ -22,6 +22,7 @@ skips executions under a workflow (it logs "Retry cannot be applied to this live
 because it is executed under a workflow"), so a failed migration in a drain is not retried.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -237,25 +238,14 @@ def _policies(scheduled):
     return f"scheduled by st2's scheduler: {handled}; policies on them {names}"
 
 
-def run_through_st2(ref, parameters, timeout=DRAIN_TIMEOUT):
-    """Request `ref` and let StackStorm's services run it and everything it requests.
-
-    Attached to the bus: the scheduler's entrypoint (a request becomes a scheduling-queue
-    item), the action runner's dispatcher (a scheduled execution is run by the runner
-    container) and the workflow engine. The scheduler's queue handler is called between
-    deliveries as its loop would (pre-run policies, then scheduled or delayed). Returns the
-    final LiveActionDB, the trail of child tasks as they completed, the action of every
-    execution the scheduler handled (in order) and the child executions.
-    """
+@contextlib.contextmanager
+def st2_services():
+    """StackStorm's scheduler entrypoint, action runner and workflow engine on the bus; yields
+    the scheduler's queue handler (its loop is run by :func:`pump`)."""
     from st2actions import worker
     from st2actions.scheduler import entrypoint as scheduler_entrypoint
     from st2actions.scheduler import handler as scheduler_handler
     from st2actions.workflows import workflows
-    from st2common.constants import action as ac_const
-    from st2common.models.db.liveaction import LiveActionDB
-    from st2common.persistence.execution import ActionExecution
-    from st2common.persistence.liveaction import LiveAction
-    from st2common.services import action as action_service
     from st2common.transport import queues
 
     BUS.detach_all()
@@ -264,31 +254,57 @@ def run_through_st2(ref, parameters, timeout=DRAIN_TIMEOUT):
         [queues.ACTIONSCHEDULER_REQUEST_QUEUE], scheduler_entrypoint.get_scheduler_entrypoint()
     )
     BUS.attach(worker.ACTIONRUNNER_QUEUES, worker.get_worker())
-    scheduler = scheduler_handler.get_handler()
-    trail, seen, scheduled, children = [], set(), [], []
     try:
-        live = LiveActionDB(action=ref, parameters=parameters, context={"user": "stanley"})
-        live, parent = action_service.request(live)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            delivered = BUS.deliver()
-            item = scheduler._get_next_execution()  # pylint: disable=protected-access
-            if item is not None:
-                scheduled.append(LiveAction.get_by_id(item.liveaction_id).action)
-                scheduler._handle_execution(item)  # pylint: disable=protected-access
-            for child in ActionExecution.query(parent=str(parent.id)):
-                if child.status in ac_const.LIVEACTION_COMPLETED_STATES and child.id not in seen:
-                    seen.add(child.id)
-                    children.append(child)
-                    trail.append(f"{child.context['orquesta']['task_name']}:{child.status}")
-            live = LiveAction.get_by_id(str(live.id))
-            if live.status in ac_const.LIVEACTION_COMPLETED_STATES and not BUS.pending():
-                break
-            if not delivered and item is None:
-                time.sleep(0.5)  # a policy-delayed item waits for its scheduled time
-        return live, trail, scheduled, children
+        yield scheduler_handler.get_handler()
     finally:
         BUS.detach_all()
+
+
+def pump(scheduler, live, parent, timeout=DRAIN_TIMEOUT):
+    """Deliver the bus and run the scheduler's queue handler between deliveries, as their loops
+    would (pre-run policies, then scheduled or delayed), until ``live`` (requested already,
+    its execution ``parent``) completes. Returns the final LiveActionDB, the trail of child
+    tasks as they completed, the action of every execution the scheduler handled (in order)
+    and the child executions."""
+    from st2common.constants import action as ac_const
+    from st2common.persistence.execution import ActionExecution
+    from st2common.persistence.liveaction import LiveAction
+
+    trail, seen, scheduled, children = [], set(), [], []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        delivered = BUS.deliver()
+        item = scheduler._get_next_execution()  # pylint: disable=protected-access
+        if item is not None:
+            scheduled.append(LiveAction.get_by_id(item.liveaction_id).action)
+            scheduler._handle_execution(item)  # pylint: disable=protected-access
+        for child in ActionExecution.query(parent=str(parent.id)):
+            if child.status in ac_const.LIVEACTION_COMPLETED_STATES and child.id not in seen:
+                seen.add(child.id)
+                children.append(child)
+                trail.append(f"{child.context['orquesta']['task_name']}:{child.status}")
+        live = LiveAction.get_by_id(str(live.id))
+        if live.status in ac_const.LIVEACTION_COMPLETED_STATES and not BUS.pending():
+            break
+        if not delivered and item is None:
+            time.sleep(0.5)  # a policy-delayed item waits for its scheduled time
+    return live, trail, scheduled, children
+
+
+def run_through_st2(ref, parameters, timeout=DRAIN_TIMEOUT):
+    """Request `ref` and let StackStorm's services run it and everything it requests.
+
+    Attached to the bus (:func:`st2_services`): the scheduler's entrypoint (a request becomes
+    a scheduling-queue item), the action runner's dispatcher (a scheduled execution is run by
+    the runner container) and the workflow engine; see :func:`pump` for what it returns.
+    """
+    from st2common.models.db.liveaction import LiveActionDB
+    from st2common.services import action as action_service
+
+    with st2_services() as scheduler:
+        live = LiveActionDB(action=ref, parameters=parameters, context={"user": "stanley"})
+        live, parent = action_service.request(live)
+        return pump(scheduler, live, parent, timeout)
 
 
 def new_prefix():

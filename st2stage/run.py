@@ -38,6 +38,9 @@ registers the pack with a config pointing at cloud NAME of that clouds.yaml (st2
                 child) and workflow engine: 2 servers must move to compute1; then with one
                 server pinned to compute2's zone the workflow must fail and report one moved,
                 one failed; servers are deleted and compute2 enabled again after each
+  live-chain    the maintenance chain on compute2 through st2's rules engine and action runner,
+                with real Alertmanager, Icinga2, sshd and SMTP (live_chain.py)
+  live-chain-faults  the same with a failure injected at each step, each fixed and resumed
 
 Exit status 1 when any check fails. `--pack-dir` checks another copy of the pack (e.g. a
 patched one in a temp folder); the default is this checkout.
@@ -55,7 +58,7 @@ import harness  # first: monkey-patches like st2's entry points
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHECKS = ["register", "config", "actions", "aliases", "rules", "webhooks", "sensors", "workflows"]
-LIVE_CHECKS = ["register", "live-sensors", "live-drain"]
+LIVE_CHECKS = ["register", "live-sensors", "live-drain", "live-chain", "live-chain-faults"]
 
 
 def main(argv=None):
@@ -84,10 +87,12 @@ def main(argv=None):
     import checks  # after configure: st2 modules read the config at import
     import live
     import webhooks
+    import live_chain
 
     harness.db_setup()
     example = os.path.join(pack_path, "cloudops.yaml.example")
     config, clouds, prefix = example, None, None
+    devcloud = os.path.dirname(os.path.abspath(args.clouds_yaml or ROOT))
     if args.live:
         prefix = live.new_prefix()
         config, clouds = live.write_live_config(example, args.clouds_yaml, args.cloud, prefix)
@@ -110,6 +115,12 @@ def main(argv=None):
         "workflows": lambda: checks.check_workflows(pack_path),
         "live-sensors": lambda: live.check_live_sensors(pack_path, example, clouds),
         "live-drain": lambda: live.check_live_drain(pack_path, clouds, args.cloud, prefix),
+        "live-chain": lambda: live_chain.check_live_chain(
+            pack_path, config, clouds, args.cloud, devcloud, prefix, faults=False
+        ),
+        "live-chain-faults": lambda: live_chain.check_live_chain(
+            pack_path, config, clouds, args.cloud, devcloud, prefix, faults=True
+        ),
     }
     failed = 0
     # Registration always runs: every other check uses what it registered.

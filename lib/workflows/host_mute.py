@@ -157,16 +157,17 @@ class HostMute:  # pylint: disable=too-many-instance-attributes
                     removed.append(downtime.name)
         return {"removed": removed}
 
-    def steps(self) -> List[Step]:
-        """One silence step per label, then the downtime (with an Icinga account)."""
+    def steps(self, keep: bool = False) -> List[Step]:
+        """One silence step per label, then the downtime (with an Icinga account); with
+        ``keep`` none is undone when a later step fails."""
         steps = [
             Step(
                 silence_step_name(label),
                 lambda label=label: self.silence(label),
-                self.expire_silence,
+                None if keep else self.expire_silence,
             )
             for label in self.labels
         ]
         if self.icinga_account is not None:
-            steps.append(Step("downtime", self.downtime, self.remove_downtime))
+            steps.append(Step("downtime", self.downtime, None if keep else self.remove_downtime))
         return steps

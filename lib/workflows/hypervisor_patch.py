@@ -169,9 +169,10 @@ class PatchPlan:  # pylint: disable=too-many-instance-attributes
             }
         return {"reboot_requested_at": requested, **output}
 
-    def steps(self) -> List[Step]:
-        """The saga: silence, downtime (with an Icinga account), patch, reboot."""
-        steps = self.mute.steps()
+    def steps(self, keep_mute: bool = False) -> List[Step]:
+        """The saga: silence, downtime (with an Icinga account), patch, reboot; with
+        ``keep_mute`` a failure leaves the silence and downtime in place."""
+        steps = self.mute.steps(keep=keep_mute)
         steps.append(Step("patch", self.run_patch))
         steps.append(Step("reboot", self.run_reboot))
         return steps
@@ -197,8 +198,11 @@ def patch_reboot(  # pylint: disable=too-many-arguments,too-many-locals
     ssh_allowed_scripts: Optional[Sequence[Mapping[str, Any]]] = None,
     hypervisor_maintenance: Optional[Mapping[str, Any]] = None,
     icinga_accounts: Optional[Sequence[Mapping[str, Any]]] = None,
+    keep_silence_on_failure: bool = False,
 ) -> Dict[str, Any]:
-    """Silence, downtime, patch and reboot a drained hypervisor; roll back on any failure.
+    """Silence, downtime, patch and reboot a drained hypervisor; roll back on any failure
+    (the silence and downtime stay with ``keep_silence_on_failure``, as the maintenance chain
+    wants: the host stays silenced until a person or a re-run finishes the job).
 
     Scripts, arguments, comment and Icinga account not given come from the pack config's
     ``hypervisor_maintenance`` (how the maintenance rules run it).
@@ -227,14 +231,14 @@ def patch_reboot(  # pylint: disable=too-many-arguments,too-many-locals
             author=f"{DEFAULT_AUTHOR}/{operator}" if operator else DEFAULT_AUTHOR,
             window={"duration": f"{int(duration_minutes)}m"},
         ),
-        ssh_host=ssh_host or host,
+        ssh_host=site.ssh_address(host, ssh_host),
         ssh_account=ssh_account,
         patch=patch,
         patch_args=tuple(str(arg) for arg in patch_args or ()),
         reboot=reboot,
         patch_timeout=float(patch_timeout_minutes) * 60,
     )
-    steps = plan.steps()
+    steps = plan.steps(keep_mute=keep_silence_on_failure)
     summary = {
         "dry_run": dry_run,
         "hypervisor": host,
@@ -260,7 +264,11 @@ def patch_reboot(  # pylint: disable=too-many-arguments,too-many-locals
             + (
                 f"rolling back {', '.join(stuck)} failed too, undo it by hand"
                 if stuck
-                else "the steps done before it were rolled back"
+                else (
+                    "the silence and downtime are kept"
+                    if keep_silence_on_failure
+                    else "the steps done before it were rolled back"
+                )
             )
             + " (see report)",
             report={**summary, **report},

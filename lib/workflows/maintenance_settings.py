@@ -38,6 +38,7 @@ class MaintenanceSettings:
     icinga_account: Optional[str] = None
     max_hosts_in_maintenance_per_aggregate: int = 1
     notice_duration: str = "1d"
+    ssh_host: Optional[str] = None
 
     @classmethod
     def from_config(cls, settings: Optional[Mapping[str, Any]]) -> "MaintenanceSettings":
@@ -60,6 +61,21 @@ class MaintenanceSettings:
                 "pack config"
             )
         return value
+
+    def ssh_address(self, host: str, given: Optional[str]) -> str:
+        """Where to SSH to for compute host ``host``: ``given``, else this config's ``ssh_host``
+        pattern with ``{host}`` filled in (e.g. ``{host}.mgmt.example.org``), else ``host``."""
+        if given:
+            return given
+        if not self.ssh_host:
+            return host
+        try:
+            return self.ssh_host.format(host=host)
+        except (KeyError, IndexError, ValueError) as err:
+            raise MaintenanceSettingsError(
+                f"{CONFIG_KEY}.ssh_host {self.ssh_host!r} is not a pattern with only {{host}} "
+                f"in it: {err}"
+            ) from None
 
     def icinga(self, given: Any, icinga_accounts: Optional[Sequence[Mapping[str, Any]]]) -> Any:
         """The Icinga account given, else the one named here (None: no downtime)."""

@@ -114,7 +114,9 @@ class Icinga:
         return answer.json()["results"][0]["name"]
 
 
-def _write_config(state_dir: Path, port: int, password: str) -> list[str]:
+def _write_config(
+    state_dir: Path, port: int, password: str, hosts: tuple[str, ...] = HOSTS
+) -> list[str]:
     """Write config and certificates; return the ``-D`` options pointing icinga2 at them."""
     dirs = {name: state_dir / name for name in ("data", "cache", "log", "spool", "run")}
     for path in dirs.values():
@@ -123,7 +125,7 @@ def _write_config(state_dir: Path, port: int, password: str) -> list[str]:
     config = _CONFIG.format(
         node=NODE_NAME, host=LOOPBACK, port=port, user=API_USER, password=password
     )
-    config += "".join(_HOST.format(name=name, host=LOOPBACK, service=SERVICE) for name in HOSTS)
+    config += "".join(_HOST.format(name=name, host=LOOPBACK, service=SERVICE) for name in hosts)
     (state_dir / "icinga2.conf").write_text(config, encoding="utf-8")
     return [
         f"-DConfiguration.{key}={value}"
@@ -150,12 +152,13 @@ def _api_ready(url: str, auth: tuple[str, str], ca_file: Path) -> bool:
 
 
 @contextlib.contextmanager
-def running(state_dir: Path) -> Iterator[Icinga]:
-    """Run Icinga2 on a free loopback port with its state in ``state_dir``."""
+def running(state_dir: Path, hosts: tuple[str, ...] = HOSTS) -> Iterator[Icinga]:
+    """Run Icinga2 on a free loopback port with its state in ``state_dir``, monitoring
+    ``hosts`` (each with the one service)."""
     binary = find_binary("icinga2", "/usr/sbin/icinga2", package="icinga2")
     port = free_port()
     password = secrets.token_urlsafe(16)
-    defines = _write_config(state_dir, port, password)
+    defines = _write_config(state_dir, port, password, hosts)
     daemon = start_daemon(
         "icinga2",
         [binary, "daemon", "-c", str(state_dir / "icinga2.conf"), *defines],
@@ -167,7 +170,7 @@ def running(state_dir: Path) -> Iterator[Icinga]:
             user=API_USER,
             password=password,
             ca_file=state_dir / "data" / "certs" / "ca.crt",
-            hosts=HOSTS,
+            hosts=hosts,
             service=SERVICE,
             pid=daemon.pid,
         )
