@@ -13,8 +13,8 @@
                      lifted). Checked: each step's execution succeeded, the scripts ran, the
                      silence and downtime existed after patch.reboot and are lifted at the end,
                      compute2 is enabled, ops got exactly one email ("finished").
-  live-chain-faults  the same chain with a failure injected at each step - a server pinned to
-                     compute2's zone (its migration fails), a patch script that exits 100, a
+  live-chain-faults  the same chain with a failure injected at each step - compute1 disabled
+                     (nova finds no host for the migrations), a patch script that exits 100, a
                      test image that does not exist - each leaving compute2 disabled for
                      maintenance, silenced and in downtime, the execution failed naming the
                      step and one ops email "stopped at <step>"; after each fix
@@ -311,13 +311,14 @@ def _resume(chain, findings, step):
 
 def _run_faults(chain, findings, pack_path, peers, config_path, prefix):
     mails = len(peers.ask("mails"))
-    # drain: a server pinned to compute2's zone cannot move
+    # drain: compute1, the only other host, is disabled: nova finds no host for the servers
+    _cloud(chain.clouds_path, chain.cloud, "disable", OTHER, "st2stage: injected drain failure")
     live, finding = _step(chain, "PENDING_MAINTENANCE", "failed", "drain")
     findings.append(finding)
     if not finding.ok:
         return
     _check_stop(chain, findings, live, "drain", mails)
-    _cloud(chain.clouds_path, chain.cloud, "delete", prefix + "pinned")
+    _cloud(chain.clouds_path, chain.cloud, "cleanup", prefix + "none", OTHER)
     marker = peers.config["fail_patch_marker"]
     with open(marker, "w", encoding="ascii") as fh:
         fh.write("injected by st2stage\n")
@@ -369,8 +370,6 @@ def check_live_chain(pack_path, config_path, clouds_path, cloud, devcloud_dir, p
         seed = [s["id"] for s in _cloud(clouds_path, cloud, "on", HOST)]
         _cloud(clouds_path, cloud, "shelve", *seed)
         boots = {f"host:{HOST}": [prefix + "a", prefix + "b"]}
-        if faults:
-            boots["zone:seed-az2"] = [prefix + "pinned"]
         booted = []
         for where, names in boots.items():
             booted += _cloud(clouds_path, cloud, "boot", where, *names)
@@ -412,6 +411,10 @@ def _clean_up(clouds_path, cloud, prefix, seed, uptime_file, peers):
         findings.append(Finding(True, "clean up", detail))
     except Exception as exc:  # pylint: disable=broad-except
         findings.append(Finding(False, "clean up", _short(exc)))
+    try:
+        _cloud(clouds_path, cloud, "cleanup", prefix, OTHER)  # the drain fault disables it
+    except Exception as exc:  # pylint: disable=broad-except
+        findings.append(Finding(False, f"clean up: enable {OTHER}", _short(exc)))
     _set_uptime(uptime_file, None)
     if peers is not None:
         peers.stop()

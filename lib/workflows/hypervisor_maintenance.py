@@ -70,6 +70,8 @@ def parse_step(step: str) -> MaintenanceStep:
         return MaintenanceStep(step)
     except ValueError:
         valid = ", ".join(s.value for s in MaintenanceStep)
+        if not isinstance(err, (CloudopsError, *_library_errors())):
+            raise
         raise MaintenanceStepError(f"step {step!r} is not a chain step; valid: {valid}") from None
 
 
@@ -154,6 +156,13 @@ def _email_ops(
     return {"to": recipient, **notification_result(TEMPLATE, delivery.send([email]))}
 
 
+def _library_errors() -> tuple:
+    """openstacksdk's failures: the step's api translates most, not every one."""
+    from openstack import exceptions
+
+    return (exceptions.SDKException,)
+
+
 def _step_runner(step: MaintenanceStep) -> Callable[..., Dict[str, Any]]:
     return {
         MaintenanceStep.DRAIN: drain_hypervisor,
@@ -228,7 +237,8 @@ def maintenance_step(  # pylint: disable=too-many-arguments,too-many-locals
     progress.note("%s: step %s", picked["state"], chosen.value)
     try:
         result = _step_runner(chosen)(conn, hypervisor, **arguments, **common)
-    except CloudopsError as err:
+    except Exception as err:  # pylint: disable=broad-exception-caught
+        # any failure holds the host; a bug still surfaces as itself after the email
         if dry_run:
             raise
         report = getattr(err, "report", None) or {}
@@ -250,6 +260,8 @@ def maintenance_step(  # pylint: disable=too-many-arguments,too-many-locals
             held=held,
             how_to_continue=how,
         )
+        if not isinstance(err, (CloudopsError, *_library_errors())):
+            raise
         raise MaintenanceStepError(
             f"maintenance of {hypervisor} stopped at step {chosen.value}: {err}; "
             f"the host stays disabled and silenced, ops were emailed; {how}",
