@@ -1,7 +1,7 @@
 """The live maintenance-chain checks: compute2 carried through the chain by StackStorm.
 
-  live-chain         compute2 (its seed servers and two of this run's) is disabled for
-                     maintenance; then, with the three chain rules enabled, each poll of the
+  live-chain         compute2 (holding two of this run's servers) reports an uptime of 200
+                     days; then, with the four chain rules enabled, each poll of the
                      hypervisor state sensor (its lib, `live_cloud.py poll`) hands compute2's
                      state change to st2's rules engine worker (TriggerInstanceDispatcher, as
                      in the `rules` check), and the execution the rule enforced is run by st2's
@@ -12,7 +12,9 @@
                      REBOOTED -> post.reboot (test server, enable, silence and downtime
                      lifted). Checked: each step's execution succeeded, the scripts ran, the
                      silence and downtime existed after patch.reboot and are lifted at the end,
-                     compute2 is enabled, ops got exactly one email ("finished").
+                     compute2 is enabled, ops got exactly one email ("finished"). It starts
+                     from uptime: compute2 reports 200 days -> DUE_FOR_MAINTENANCE ->
+                     maintenance.start (rule) emails the users of its servers and disables it.
   live-chain-faults  the same chain with a failure injected at each step - compute1 disabled
                      (nova finds no host for the migrations), a patch script that exits 100, a
                      test image that does not exist - each leaving compute2 disabled for
@@ -47,6 +49,7 @@ ROOT = os.path.dirname(HERE)
 HOST, OTHER = "compute2", "compute1"
 RULES = (
     "hypervisor_drain_when_pending_maintenance",
+    "hypervisor_maintenance_start_when_due",
     "hypervisor_patch_reboot_when_drained",
     "hypervisor_post_reboot_when_rebooted",
 )
@@ -246,6 +249,28 @@ def _finished(chain, findings):
     findings.append(Finding(bool(ok), "enabled again; silence and downtime lifted", detail))
 
 
+def _start(chain, findings, uptime_file, mails_before):
+    """compute2 up 200 days: DUE_FOR_MAINTENANCE -> maintenance.start emails its users and
+    disables it for maintenance."""
+    _set_uptime(uptime_file, OLD_UPTIME_DAYS)
+    live, finding = _step(chain, "DUE_FOR_MAINTENANCE", "succeeded", "maintenance.start")
+    findings.append(finding)
+    if not finding.ok:
+        return False
+    output = (live.result or {}).get("result") or {}
+    users = [m for m in chain.peers.ask("mails")[mails_before:] if OPS not in m["to"]]
+    findings.append(
+        Finding(
+            bool(users) and not _mails(chain.peers, mails_before),
+            "users emailed before the drain (maintenance.start), ops not yet",
+            f"{[(m['to'], m['subject']) for m in users]}; "
+            f"{output.get('affected_servers')} server(s) affected, "
+            f"without email {output.get('users_without_email')}",
+        )
+    )
+    return True
+
+
 def _run_clean(chain, findings, marker_dir):
     for state, step in (
         ("PENDING_MAINTENANCE", "drain"),
@@ -366,9 +391,8 @@ def check_live_chain(pack_path, config_path, clouds_path, cloud, devcloud_dir, p
         peers = Peers(state_dir, uptime_file)
         _install(pack_path, _write_config(config_path, peers, GOOD_IMAGE))
         _enable_rules()
-        _set_uptime(uptime_file, OLD_UPTIME_DAYS)
+        _set_uptime(uptime_file, None)
         seed = [s["id"] for s in _cloud(clouds_path, cloud, "on", HOST)]
-        _cloud(clouds_path, cloud, "shelve", *seed)
         boots = {f"host:{HOST}": [prefix + "a", prefix + "b"]}
         booted = []
         for where, names in boots.items():
@@ -377,7 +401,11 @@ def check_live_chain(pack_path, config_path, clouds_path, cloud, devcloud_dir, p
             Finding(True, "boot", f"{[s['name'] for s in booted]}; {len(seed)} seed server(s)")
         )
         chain = Chain(pack_path, clouds_path, cloud, peers)
-        _cloud(clouds_path, cloud, "disable", HOST, "st2stage live chain")
+        mails = len(peers.ask("mails"))
+        if not _start(chain, findings, uptime_file, mails):
+            return findings  # pylint: disable=lost-exception
+        # after their users were told: the seed's servers cannot leave compute2's zone
+        _cloud(clouds_path, cloud, "shelve", *seed)
         mails = len(peers.ask("mails"))
         if faults:
             _run_faults(chain, findings, pack_path, peers, config_path, prefix)

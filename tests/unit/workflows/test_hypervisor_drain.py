@@ -368,14 +368,14 @@ def test_drain_dry_run_logs_one_summary_line(cloud, progress_lines):
 def test_snapshot_before_migrate_plans_and_takes_one_per_server_but_amphorae(cloud):
     """snapshot_before_migrate: each server moved gets an image first, never amphora-*; the
     dry run says which."""
-    cloud.compute.data["servers"] = [s for s in cloud.compute.data["servers"] if s.name != "gpu"]
+    cloud.store["servers"] = [s for s in cloud.store["servers"] if s.name != "gpu"]
     everything = {"skip_name_patterns": []}
     planned = drain_hypervisor(
         cloud, "hv-a", "kernel update", snapshot_before_migrate=True, migration=everything
     )
     wants = {e["name"]: e["snapshot"] for e in planned["servers"]}
     assert wants == {"amphora-77": False, "db": True, "web-1": True, "web-2": True}
-    assert not cloud.called("create_server_image")
+    assert not cloud.kwargs_of("create_server_image")
     result = drain_hypervisor(
         cloud,
         "hv-a",
@@ -388,12 +388,12 @@ def test_snapshot_before_migrate_plans_and_takes_one_per_server_but_amphorae(clo
     taken = {e["name"]: (e["snapshot"] or {}).get("name", "") for e in result["servers"]}
     assert taken["amphora-77"] == ""
     assert all(taken[n].startswith(f"{n}-pre-migration-") for n in ("db", "web-1", "web-2"))
-    snapshotted = [args[1] for name, args, _ in cloud.calls if name == "create_server_image"]
+    snapshotted = [image.name for image in cloud.store.get("images", [])]
     assert sorted(n.split("-pre-")[0] for n in snapshotted) == ["db", "web-1", "web-2"]
 
 
 def test_no_snapshot_unless_asked(cloud):
-    cloud.compute.data["servers"] = [s for s in cloud.compute.data["servers"] if s.name != "gpu"]
+    cloud.store["servers"] = [s for s in cloud.store["servers"] if s.name != "gpu"]
     result = drain_hypervisor(cloud, "hv-a", "kernel update", dry_run=False, concurrency=1)
-    assert not cloud.called("create_server_image")
+    assert not cloud.kwargs_of("create_server_image")
     assert all(e.get("snapshot") in (None, False) for e in result["servers"])
