@@ -135,14 +135,17 @@ def _enable_rules():
 
 
 def _set_uptime(uptime_file, days):
-    """compute2 booted `days` ago (None: no uptime, the devcloud's default)."""
-    if days is None:
-        if os.path.exists(uptime_file):
-            os.remove(uptime_file)
-        return
-    os.makedirs(os.path.dirname(uptime_file), exist_ok=True)
-    with open(uptime_file, "w", encoding="ascii") as fh:
-        fh.write(f"{int(time.time() - days * 86400)}\n")
+    """compute2 booted `days` ago (None: no uptime, the devcloud's default), with
+    `devcloud.sh uptime` (it writes `uptime_file`)."""
+    script = os.path.join(
+        os.path.dirname(os.path.dirname(os.path.dirname(uptime_file))), "devcloud.sh"
+    )
+    subprocess.run(
+        [script, "uptime", HOST, "clear" if days is None else str(days)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 class Chain:
@@ -335,40 +338,38 @@ def _resume(chain, findings, step):
 
 
 def _run_faults(chain, findings, pack_path, peers, config_path, prefix):
-    mails = len(peers.ask("mails"))
+    """Each step fails once (injected before it), is fixed and resumed; then it finishes."""
+    marker = peers.config["fail_patch_marker"]
+
+    def fix_drain_break_patch():
+        _cloud(chain.clouds_path, chain.cloud, "cleanup", prefix + "none", OTHER)
+        with open(marker, "w", encoding="ascii") as fh:
+            fh.write("injected by st2stage\n")
+
+    def fix_patch_break_post():
+        os.remove(marker)
+        _install(pack_path, _write_config(config_path, peers, BAD_IMAGE))
+
+    def fix_post():
+        _install(pack_path, _write_config(config_path, peers, GOOD_IMAGE))
+
     # drain: compute1, the only other host, is disabled: nova finds no host for the servers
     _cloud(chain.clouds_path, chain.cloud, "disable", OTHER, "st2stage: injected drain failure")
-    live, finding = _step(chain, "PENDING_MAINTENANCE", "failed", "drain")
-    findings.append(finding)
-    if not finding.ok:
-        return
-    _check_stop(chain, findings, live, "drain", mails)
-    _cloud(chain.clouds_path, chain.cloud, "cleanup", prefix + "none", OTHER)
-    marker = peers.config["fail_patch_marker"]
-    with open(marker, "w", encoding="ascii") as fh:
-        fh.write("injected by st2stage\n")
-    mails = len(peers.ask("mails"))
-    if not _resume(chain, findings, "drain"):
-        return
-    live, finding = _step(chain, "DRAINED", "failed", "patch.reboot")
-    findings.append(finding)
-    if not finding.ok:
-        return
-    _check_stop(chain, findings, live, "patch.reboot", mails)
-    os.remove(marker)
-    _install(pack_path, _write_config(config_path, peers, BAD_IMAGE))
-    mails = len(peers.ask("mails"))
-    if not _resume(chain, findings, "patch.reboot"):
-        return
-    live, finding = _step(chain, "REBOOTED", "failed", "post.reboot")
-    findings.append(finding)
-    if not finding.ok:
-        return
-    _check_stop(chain, findings, live, "post.reboot", mails)
-    _install(pack_path, _write_config(config_path, peers, GOOD_IMAGE))
-    mails = len(peers.ask("mails"))
-    if not _resume(chain, findings, "post.reboot"):
-        return
+    for state, step, fix in (
+        ("PENDING_MAINTENANCE", "drain", fix_drain_break_patch),
+        ("DRAINED", "patch.reboot", fix_patch_break_post),
+        ("REBOOTED", "post.reboot", fix_post),
+    ):
+        mails = len(peers.ask("mails"))
+        live, finding = _step(chain, state, "failed", step)
+        findings.append(finding)
+        if not finding.ok:
+            return
+        _check_stop(chain, findings, live, step, mails)
+        fix()
+        mails = len(peers.ask("mails"))
+        if not _resume(chain, findings, step):
+            return
     _finished(chain, findings)
     subjects = [m["subject"] for m in _mails(peers, mails)]
     findings.append(

@@ -8,17 +8,22 @@ from unittest import mock
 import pytest
 import yaml
 
+from openstack.compute.v2.service import Service
+
+from apis.email_api.sender import SendReport
 from tests.fakes.cloud import FakeCloud
 from tests.unit.workflows.host_mute_fakes import patch_host_mute
-from apis.email_api.sender import SendReport
-from tests.unit.workflows.test_hypervisor_maintenance_start import (
+
+# pylint: disable=unused-import
+from tests.unit.workflows.test_hypervisor_maintenance_start import (  # noqa: F401
     MAINTENANCE,
-    fixture_pinned_now,  # noqa: F401  pylint: disable=unused-import
-    fixture_relay,  # noqa: F401  pylint: disable=unused-import
+    fixture_pinned_now,
+    fixture_relay,
     hypervisor,
     server,
 )
-from openstack.compute.v2.service import Service
+
+# pylint: enable=unused-import
 from workflows import email_common, hypervisor_maintenance
 from workflows.hypervisor_drain import DrainError
 from workflows.hypervisor_maintenance import (
@@ -147,6 +152,7 @@ def test_post_reboot_done_emails_ops_that_it_finished(monkeypatch, accounts):
     monkeypatch.setattr(hypervisor_maintenance, "post_reboot", post)
     sender = fake_smtp(monkeypatch)
     result = maintenance_step(cloud, "hv1", **accounts, step="post.reboot", dry_run=False)
-    assert result["step"] == "post.reboot" and result["ops_email"]["template"]
+    ops = result["ops_email"] or {}
+    assert result["step"] == "post.reboot" and ops["template"] == "ops_hypervisor_maintenance"
     (emails,) = [call.args[1] for call in sender.call_args_list]
     assert [e.subject.endswith("Maintenance of hv1 finished") for e in emails] == [True]
