@@ -23,7 +23,7 @@ class MaintenanceSettingsError(CloudopsError):
 
 
 @dataclasses.dataclass(frozen=True)
-class MaintenanceSettings:
+class MaintenanceSettings:  # pylint: disable=too-many-instance-attributes
     """Defaults for the patch/reboot runbooks (see config.schema.yaml)."""
 
     patch_script: Optional[str] = None
