@@ -85,7 +85,7 @@ LISTED_TWICE = sorted(name for name, count in Counter(n for n, _ in _LISTED).ite
 SEARCHES = frozenset("""
     openstack.search server.search server.list user.search project.search flavor.search
     image.search hypervisor.search floating.ip.list role.assignments.list
-    alertmanager.silence.list icinga.search
+    alertmanager.silence.list icinga.search hypervisor.find.reinstall.candidates
     """.split())
 """The read-only actions that are searches: they return the rows of one kind of object that
 the caller's filter parameters select, so they return the shared search result
@@ -100,6 +100,6 @@ Read-only actions that are not searches return one record or a verdict, not filt
 accounts.list (the pack config's account sections), hello, openstack.cloud.info and
 quota.show (one record), hypervisor.drain.plan and hypervisor.drain.report (a plan or report
 of one drain), network.check.routers and server.time.in.state (a check against a policy
-with its parameters echoed), hypervisor.find.empty and hypervisor.find.reinstall.candidates
-(fixed-policy finders). The check.* actions page (open tickets), so they are not read-only.
+with its parameters echoed), hypervisor.find.empty (a fixed-policy finder). The check.*
+actions page (open tickets), so they are not read-only.
 """

@@ -1,10 +1,12 @@
-"""Collect the facts of every hypervisor in three API calls (hypervisors, servers, migrations)."""
+"""Collect the facts and load of every hypervisor in three API calls (hypervisors, servers,
+migrations)."""
 
 from __future__ import annotations
 
 import collections
+import dataclasses
 import re
-from typing import Any, List, Optional
+from typing import Any, Counter, Dict, List, Optional
 
 from apis.openstack_api.hypervisor_state import HypervisorFacts
 
@@ -23,18 +25,37 @@ def parse_uptime(text: Optional[str]) -> Optional[float]:
     return float(days * 86400 + hours * 3600 + (minutes + only_minutes) * 60)
 
 
-def collect_facts(conn: Any, host: Optional[str] = None) -> List[HypervisorFacts]:
-    """Facts for every hypervisor: service state/status/reason, VMs, uptime, migrations.
+@dataclasses.dataclass(frozen=True)
+class HypervisorLoad:
+    """A hypervisor's facts with what its servers use (the sum of their flavors' vcpus and
+    RAM; None when a server's flavor is not known) and its address."""
 
-    With ``host`` (a compute host name), only that host's servers and migrations are listed
-    and only hypervisors whose name contains it are returned: one host's state without
-    listing every server of the cloud.
+    facts: HypervisorFacts
+    host_ip: Optional[str] = None
+    vcpus_used: Optional[int] = 0
+    memory_mb_used: Optional[int] = 0
+
+
+def _plus(total: Optional[int], amount: Optional[int]) -> Optional[int]:
+    return None if total is None or amount is None else total + amount
+
+
+def collect_loads(conn: Any, host: Optional[str] = None) -> List[HypervisorLoad]:
+    """:func:`collect_facts` with each hypervisor's load, from the same three API calls.
+
+    The load comes from the flavors embedded in the server listing (compute API 2.47 and
+    later), not from placement: no call per host. It may differ from placement's usage while
+    a server migrates or resizes (placement then holds both hosts' allocations).
     """
     narrow = {"compute_host": host} if host else {}
-    running = collections.Counter(
-        server.hypervisor_hostname
-        for server in conn.compute.servers(details=True, all_projects=True, limit=1000, **narrow)
-    )
+    running: Counter = collections.Counter()
+    used: Dict[str, List[Optional[int]]] = collections.defaultdict(lambda: [0, 0])
+    for server in conn.compute.servers(details=True, all_projects=True, limit=1000, **narrow):
+        node = server.hypervisor_hostname
+        running[node] += 1
+        flavor = server.flavor
+        used[node][0] = _plus(used[node][0], flavor.vcpus if flavor else None)
+        used[node][1] = _plus(used[node][1], flavor.ram if flavor else None)
     migrating = collections.Counter(
         migration.source_node
         for migration in conn.compute.migrations(**({"source_compute": host} if host else {}))
@@ -43,19 +64,36 @@ def collect_facts(conn: Any, host: Optional[str] = None) -> List[HypervisorFacts
     hypervisors = conn.compute.hypervisors(
         details=True, **({"hypervisor_hostname_pattern": host} if host else {})
     )
-    facts = []
+    loads = []
     for hypervisor in hypervisors:
         service = hypervisor.service_details or {}
-        facts.append(
-            HypervisorFacts(
-                name=hypervisor.name,
-                service_state=hypervisor.state,
-                service_status=hypervisor.status,
-                disabled_reason=service.get("disabled_reason"),
-                running_vms=running.get(hypervisor.name, 0),
-                uptime_seconds=parse_uptime(hypervisor.uptime),
-                migrations_in_progress=migrating.get(hypervisor.name, 0),
-                host=service.get("host"),
+        facts = HypervisorFacts(
+            name=hypervisor.name,
+            service_state=hypervisor.state,
+            service_status=hypervisor.status,
+            disabled_reason=service.get("disabled_reason"),
+            running_vms=running.get(hypervisor.name, 0),
+            uptime_seconds=parse_uptime(hypervisor.uptime),
+            migrations_in_progress=migrating.get(hypervisor.name, 0),
+            host=service.get("host"),
+        )
+        vcpus, memory = used[hypervisor.name]
+        loads.append(
+            HypervisorLoad(
+                facts=facts,
+                host_ip=hypervisor.host_ip,
+                vcpus_used=vcpus,
+                memory_mb_used=memory,
             )
         )
-    return facts
+    return loads
+
+
+def collect_facts(conn: Any, host: Optional[str] = None) -> List[HypervisorFacts]:
+    """Facts for every hypervisor: service state/status/reason, VMs, uptime, migrations.
+
+    With ``host`` (a compute host name), only that host's servers and migrations are listed
+    and only hypervisors whose name contains it are returned: one host's state without
+    listing every server of the cloud.
+    """
+    return [load.facts for load in collect_loads(conn, host)]

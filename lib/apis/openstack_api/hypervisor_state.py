@@ -69,6 +69,11 @@ class HypervisorFacts:
         return self.host or self.name
 
     @property
+    def uptime_days(self) -> Optional[float]:
+        """Days up (None: not reported)."""
+        return None if self.uptime_seconds is None else self.uptime_seconds / SECONDS_PER_DAY
+
+    @property
     def in_maintenance(self) -> bool:
         """Whether the host is disabled for maintenance (whatever its state, even DOWN)."""
         return (self.service_status or "").lower() == "disabled" and for_maintenance(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from apis.openstack_api.host_aggregates import names_by_host
 from apis.openstack_api.hypervisor_state import HypervisorFacts
 
 NO_AGGREGATE = "(no aggregate)"
@@ -18,11 +19,7 @@ DEFAULT_MAX_HOSTS_IN_MAINTENANCE = 1
 
 def aggregates_by_host(conn: Any) -> Dict[str, List[str]]:
     """The names of the aggregates of each compute host (hosts in none are left out)."""
-    hosts: Dict[str, List[str]] = {}
-    for aggregate in conn.compute.aggregates():
-        for host in aggregate.hosts or []:
-            hosts.setdefault(host, []).append(aggregate.name)
-    return hosts
+    return names_by_host(conn.compute.aggregates())
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,7 +11,7 @@ from apis.openstack_api import hypervisor_service
 from apis.openstack_api.hypervisor_service import HypervisorServiceError, maintenance_reason
 from tests.result_schemas import check_result
 from tests.fakes.cloud import FakeCloud
-from workflows import hypervisor_finders
+from workflows import hypervisor_finders, reinstall_candidates
 
 DAY = " 10:00:00 up {} days,  1:00,  0 users"
 
@@ -106,11 +106,12 @@ def test_find_empty(cloud):
 
 
 def test_find_reinstall_candidates(cloud):
-    found = hypervisor_finders.find_reinstall_candidates(cloud, min_uptime_days=100)
-    assert [h["hypervisor"] for h in found["hypervisors"]] == ["hv2", "hv3"]
-    assert found["hypervisors"][0]["uptime_days"] == pytest.approx(120.0, abs=0.1)
-    outside = hypervisor_finders.find_reinstall_candidates(
+    found = reinstall_candidates.find_reinstall_candidates(cloud, min_uptime_days=100)
+    assert [h["hypervisor"] for h in found["rows"]] == ["hv2", "hv3"]
+    assert found["rows"][0]["uptime_days"] == pytest.approx(120.0, abs=0.1)
+    outside = reinstall_candidates.find_reinstall_candidates(
         cloud, min_uptime_days=100, not_in_aggregate="gpu", include_unknown_uptime=True
     )
-    assert [h["hypervisor"] for h in outside["hypervisors"]] == ["hv2", "hv5"]
-    assert hypervisor_finders.find_reinstall_candidates(cloud, min_uptime_days=200)["count"] == 1
+    assert [h["hypervisor"] for h in outside["rows"]] == ["hv2", "hv5"]
+    assert reinstall_candidates.find_reinstall_candidates(cloud, min_uptime_days=200)["count"] == 1
+    check_result("hypervisor.find.reinstall.candidates", found)
