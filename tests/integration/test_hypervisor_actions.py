@@ -77,4 +77,4 @@ def test_finders_skip_busy_hypervisors(clouds_yaml, seeded_cloud):
         "include_unknown_uptime=true",
     )
     assert code == 0
-    assert not busy & {h["hypervisor"] for h in candidates["hypervisors"]}
+    assert not busy & {h["hypervisor"] for h in candidates["rows"]}
