@@ -1,8 +1,10 @@
 """Reinstall candidates: hypervisors filtered by uptime, load, name, address, state and the
 flavors their aggregates allow, sorted by load, returned as a search result.
 
-Three listings (hypervisors, servers, migrations: :func:`collect_loads`), the aggregates once,
-and the flavors once only when a flavor filter is given.
+Two listings (hypervisors with their servers, migrations: :func:`collect_listings`), the
+aggregates once, the flavors once only when a flavor filter is given, and placement's usage
+(vCPUs and RAM used, as ``hypervisor.search`` reads it) only for the hosts that passed every
+other filter, concurrently.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ import dataclasses
 import enum
 import fnmatch
 import re
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Counter, Dict, List, Optional, Sequence
 
 from apis import choices
 from apis.openstack_api import host_aggregates
 from apis.openstack_api.exceptions import OpenStackApiError
-from apis.openstack_api.hypervisor_facts import HypervisorLoad, collect_loads
+from apis.openstack_api.hypervisor_facts import HypervisorListing, collect_listings
 from apis.openstack_api.hypervisor_state import compute_state
+from apis.openstack_query_api.concurrency import concurrently
+from apis.openstack_query_api.resources.hypervisors import placement_usage
 from apis.search_results import OutputType, search_result
 
 
@@ -68,20 +72,22 @@ def _regex(parameter: str, pattern: Optional[str]) -> Optional["re.Pattern"]:
 class Host:
     """One hypervisor as the filters see it."""
 
-    load: HypervisorLoad
+    listing: HypervisorListing
     aggregates: List[str]
     metadata: host_aggregates.Metadata
     allowed_flavors: List[str] = dataclasses.field(default_factory=list)
+    vcpus_used: Optional[int] = None
+    memory_mb_used: Optional[int] = None
 
     @property
     def name(self) -> str:
         """The hypervisor name."""
-        return self.load.facts.name
+        return self.listing.facts.name
 
     @property
     def uptime_days(self) -> Optional[float]:
         """Days up, None when nova does not report it."""
-        return self.load.facts.uptime_days
+        return self.listing.facts.uptime_days
 
     def allows(self, flavor: Any) -> bool:
         """Whether the host's aggregates allow ``flavor``."""
@@ -89,16 +95,16 @@ class Host:
 
     def row(self, flavors_asked: bool) -> Dict[str, Any]:
         """The host as a result row."""
-        facts = self.load.facts
+        facts = self.listing.facts
         row = {
             "hypervisor": facts.name,
-            "host_ip": self.load.host_ip,
+            "host_ip": self.listing.host_ip,
             "state": compute_state(facts).value,
             "service_state": facts.service_state,
             "status": facts.service_status,
             "running_vms": facts.running_vms,
-            "vcpus_used": self.load.vcpus_used,
-            "memory_mb_used": self.load.memory_mb_used,
+            "vcpus_used": self.vcpus_used,
+            "memory_mb_used": self.memory_mb_used,
             "uptime_days": None if self.uptime_days is None else round(self.uptime_days, 1),
             "aggregates": self.aggregates,
         }
@@ -119,7 +125,7 @@ class Criterion:
 
 def _matches_any(host: Host, patterns: Sequence[str]) -> bool:
     """Whether the host name, or its short name, matches a name or shell pattern."""
-    names = {host.name, host.name.split(".")[0], host.load.facts.compute_host}
+    names = {host.name, host.name.split(".")[0], host.listing.facts.compute_host}
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns for name in names)
 
 
@@ -168,13 +174,6 @@ class Filters:
     include_unknown_uptime: bool = False
     min_uptime_days: float = 0
     max_servers: Optional[int] = None
-    max_vcpus_used: Optional[int] = None
-
-    def __post_init__(self) -> None:
-        for parameter in ("min_uptime_days", "max_servers", "max_vcpus_used"):
-            value = getattr(self, parameter)
-            if value is not None and value < 0:
-                raise CandidateSearchError(f"{parameter} is {value}; give 0 or more")
 
     def criteria(self, hosts: List[Host]) -> List[Criterion]:
         """The tests of the filters that are set (hostname patterns checked against
@@ -185,12 +184,12 @@ class Filters:
             Criterion(
                 "include_down=false",
                 not self.include_down,
-                lambda h: h.load.facts.service_state == "up",
+                lambda h: h.listing.facts.service_state == "up",
             ),
             Criterion(
                 "include_disabled=false",
                 not self.include_disabled,
-                lambda h: h.load.facts.service_status == "enabled",
+                lambda h: h.listing.facts.service_status == "enabled",
             ),
             Criterion(
                 "include_hostnames",
@@ -206,7 +205,7 @@ class Filters:
             Criterion(
                 "address_regex",
                 bool(self.addresses),
-                lambda h: bool(self.addresses.search(h.load.host_ip or "")),
+                lambda h: bool(self.addresses.search(h.listing.host_ip or "")),
             ),
             Criterion(
                 "not_in_aggregate",
@@ -226,12 +225,7 @@ class Filters:
             Criterion(
                 f"max_servers={self.max_servers}",
                 self.max_servers is not None,
-                lambda h: _at_most(h.load.facts.running_vms, self.max_servers),
-            ),
-            Criterion(
-                f"max_vcpus_used={self.max_vcpus_used}",
-                self.max_vcpus_used is not None,
-                lambda h: _at_most(h.load.vcpus_used, self.max_vcpus_used),
+                lambda h: _at_most(h.listing.facts.running_vms, self.max_servers),
             ),
         ]
         return [criterion for criterion in found if criterion.active]
@@ -262,19 +256,40 @@ def _flavor_criteria(
     return found
 
 
+def _screen(hosts: List[Host], criteria: List[Criterion], failures: Counter) -> List[Host]:
+    """The hosts that pass every active criterion; each other one counted in ``failures``
+    under the first it failed."""
+    passed = []
+    for host in hosts:
+        failed = next((c.label for c in criteria if c.active and not c.passes(host)), None)
+        if failed:
+            failures[failed] += 1
+        else:
+            passed.append(host)
+    return passed
+
+
+def _add_usage(conn: Any, hosts: List[Host]) -> None:
+    """Each host's vCPUs and RAM in use from placement (None where it has no record)."""
+    usages = concurrently(lambda host: placement_usage(conn, host.listing.provider_id), hosts)
+    for host, usage in zip(hosts, usages):
+        host.vcpus_used = usage.get("VCPU", {}).get("used")
+        host.memory_mb_used = usage.get("MEMORY_MB", {}).get("used")
+
+
 def _hosts(conn: Any) -> List[Host]:
-    """Every hypervisor with its load, aggregates and their metadata (aggregates listed once;
+    """Every hypervisor with its aggregates and their metadata (aggregates listed once;
     matched by compute service host, the name aggregates use)."""
     aggregates = list(conn.compute.aggregates())
     metadata = host_aggregates.metadata_by_host(aggregates)
     members = host_aggregates.names_by_host(aggregates)
     return [
         Host(
-            load,
-            members.get(load.facts.compute_host, []),
-            metadata.get(load.facts.compute_host, {}),
+            listing,
+            members.get(listing.facts.compute_host, []),
+            metadata.get(listing.facts.compute_host, {}),
         )
-        for load in collect_loads(conn)
+        for listing in collect_listings(conn)
     ]
 
 
@@ -299,7 +314,15 @@ def find_reinstall_candidates(
 ) -> Dict[str, Any]:
     """Hypervisors passing every filter, sorted; ``excluded_by`` counts the hosts each filter
     left out (each host under the first filter it failed, in the order of :class:`Filters`,
-    then flavors and exclude_flavors)."""
+    then flavors, exclude_flavors and max_vcpus_used, whose usage is read from placement
+    only for the hosts that passed the others)."""
+    for parameter, value in (
+        ("min_uptime_days", min_uptime_days),
+        ("max_servers", max_servers),
+        ("max_vcpus_used", max_vcpus_used),
+    ):
+        if value is not None and value < 0:
+            raise CandidateSearchError(f"{parameter} is {value}; give 0 or more")
     key = _choice(SortKey, "sort_by", sort_by)
     direction = _choice(SortDirection, "sort_direction", sort_direction)
     OutputType.from_string(output_type)
@@ -314,20 +337,22 @@ def find_reinstall_candidates(
         include_unknown_uptime=include_unknown_uptime,
         min_uptime_days=min_uptime_days or 0,
         max_servers=max_servers,
-        max_vcpus_used=max_vcpus_used,
     )
     hosts = _hosts(conn)
     criteria = filters.criteria(hosts) + _flavor_criteria(
         conn, hosts, flavors or (), exclude_flavors or ()
     )
-    failures: Dict[str, int] = collections.Counter()
-    rows = []
-    for host in hosts:
-        failed = next((c.label for c in criteria if not c.passes(host)), None)
-        if failed:
-            failures[failed] += 1
-        else:
-            rows.append(host.row(flavors_asked=bool(flavors)))
+    load = Criterion(
+        f"max_vcpus_used={max_vcpus_used}",
+        max_vcpus_used is not None,
+        lambda h: _at_most(h.vcpus_used, max_vcpus_used),
+    )
+    failures: Counter = collections.Counter()
+    passed = _screen(hosts, criteria, failures)
+    _add_usage(conn, passed)
+    passed = _screen(passed, [load], failures)
+    criteria.append(load)
+    rows = [host.row(flavors_asked=bool(flavors)) for host in passed]
     excluded_by = {c.label: failures[c.label] for c in criteria if failures[c.label]}
     hint = f"no hypervisor passed; of {len(hosts)}: " + ", ".join(
         f"{count} failed {label}" for label, count in excluded_by.items()

@@ -1,12 +1,12 @@
-"""Collect the facts and load of every hypervisor in three API calls (hypervisors, servers,
-migrations)."""
+"""Collect the facts of every hypervisor in three API calls (hypervisors, servers, migrations),
+or two (hypervisors with their servers, migrations)."""
 
 from __future__ import annotations
 
 import collections
 import dataclasses
 import re
-from typing import Any, Counter, Dict, List, Optional
+from typing import Any, Counter, List, Optional
 
 from apis.openstack_api.hypervisor_state import HypervisorFacts
 
@@ -25,68 +25,26 @@ def parse_uptime(text: Optional[str]) -> Optional[float]:
     return float(days * 86400 + hours * 3600 + (minutes + only_minutes) * 60)
 
 
-@dataclasses.dataclass(frozen=True)
-class HypervisorLoad:
-    """A hypervisor's facts with what its servers use (the sum of their flavors' vcpus and
-    RAM; None when a server's flavor is not known) and its address."""
+def _facts(hypervisor: Any, running_vms: int, migrating: Counter) -> HypervisorFacts:
+    service = hypervisor.service_details or {}
+    return HypervisorFacts(
+        name=hypervisor.name,
+        service_state=hypervisor.state,
+        service_status=hypervisor.status,
+        disabled_reason=service.get("disabled_reason"),
+        running_vms=running_vms,
+        uptime_seconds=parse_uptime(hypervisor.uptime),
+        migrations_in_progress=migrating.get(hypervisor.name, 0),
+        host=service.get("host"),
+    )
 
-    facts: HypervisorFacts
-    host_ip: Optional[str] = None
-    vcpus_used: Optional[int] = 0
-    memory_mb_used: Optional[int] = 0
 
-
-def _plus(total: Optional[int], amount: Optional[int]) -> Optional[int]:
-    return None if total is None or amount is None else total + amount
-
-
-def collect_loads(conn: Any, host: Optional[str] = None) -> List[HypervisorLoad]:
-    """:func:`collect_facts` with each hypervisor's load, from the same three API calls.
-
-    The load comes from the flavors embedded in the server listing (compute API 2.47 and
-    later), not from placement: no call per host. It may differ from placement's usage while
-    a server migrates or resizes (placement then holds both hosts' allocations).
-    """
-    narrow = {"compute_host": host} if host else {}
-    running: Counter = collections.Counter()
-    used: Dict[str, List[Optional[int]]] = collections.defaultdict(lambda: [0, 0])
-    for server in conn.compute.servers(details=True, all_projects=True, limit=1000, **narrow):
-        node = server.hypervisor_hostname
-        running[node] += 1
-        flavor = server.flavor
-        used[node][0] = _plus(used[node][0], flavor.vcpus if flavor else None)
-        used[node][1] = _plus(used[node][1], flavor.ram if flavor else None)
-    migrating = collections.Counter(
+def _migrating(conn: Any, host: Optional[str] = None) -> Counter:
+    return collections.Counter(
         migration.source_node
         for migration in conn.compute.migrations(**({"source_compute": host} if host else {}))
         if (migration.status or "").lower() in ACTIVE_MIGRATIONS
     )
-    hypervisors = conn.compute.hypervisors(
-        details=True, **({"hypervisor_hostname_pattern": host} if host else {})
-    )
-    loads = []
-    for hypervisor in hypervisors:
-        service = hypervisor.service_details or {}
-        facts = HypervisorFacts(
-            name=hypervisor.name,
-            service_state=hypervisor.state,
-            service_status=hypervisor.status,
-            disabled_reason=service.get("disabled_reason"),
-            running_vms=running.get(hypervisor.name, 0),
-            uptime_seconds=parse_uptime(hypervisor.uptime),
-            migrations_in_progress=migrating.get(hypervisor.name, 0),
-            host=service.get("host"),
-        )
-        vcpus, memory = used[hypervisor.name]
-        loads.append(
-            HypervisorLoad(
-                facts=facts,
-                host_ip=hypervisor.host_ip,
-                vcpus_used=vcpus,
-                memory_mb_used=memory,
-            )
-        )
-    return loads
 
 
 def collect_facts(conn: Any, host: Optional[str] = None) -> List[HypervisorFacts]:
@@ -96,4 +54,35 @@ def collect_facts(conn: Any, host: Optional[str] = None) -> List[HypervisorFacts
     and only hypervisors whose name contains it are returned: one host's state without
     listing every server of the cloud.
     """
-    return [load.facts for load in collect_loads(conn, host)]
+    narrow = {"compute_host": host} if host else {}
+    running = collections.Counter(
+        server.hypervisor_hostname
+        for server in conn.compute.servers(details=True, all_projects=True, limit=1000, **narrow)
+    )
+    migrating = _migrating(conn, host)
+    hypervisors = conn.compute.hypervisors(
+        details=True, **({"hypervisor_hostname_pattern": host} if host else {})
+    )
+    return [_facts(h, running.get(h.name, 0), migrating) for h in hypervisors]
+
+
+@dataclasses.dataclass(frozen=True)
+class HypervisorListing:
+    """A hypervisor's facts with its address and its placement resource provider."""
+
+    facts: HypervisorFacts
+    host_ip: Optional[str]
+    provider_id: str
+
+
+def collect_listings(conn: Any) -> List[HypervisorListing]:
+    """The facts of every hypervisor without listing the cloud's servers: two calls, the
+    detailed hypervisor listing with each one's servers (compute API 2.53+) and the
+    migrations."""
+    migrating = _migrating(conn)
+    return [
+        HypervisorListing(
+            facts=_facts(h, len(h.servers or []), migrating), host_ip=h.host_ip, provider_id=h.id
+        )
+        for h in conn.compute.hypervisors(details=True, with_servers=True)
+    ]

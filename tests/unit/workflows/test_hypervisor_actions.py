@@ -21,7 +21,14 @@ def fixture_cloud():
     """hv1 busy, hv2 empty and long up, hv3 empty but in the gpu aggregate, hv4 disabled."""
     conn = FakeCloud(
         hypervisors=[
-            Hypervisor(id="1", name="hv1", state="up", status="enabled", uptime=DAY.format(200)),
+            Hypervisor(
+                id="1",
+                name="hv1",
+                state="up",
+                status="enabled",
+                uptime=DAY.format(200),
+                servers=[{"uuid": "s1", "name": "s1"}],
+            ),
             Hypervisor(id="2", name="hv2", state="up", status="enabled", uptime=DAY.format(120)),
             Hypervisor(id="3", name="hv3", state="up", status="enabled", uptime=DAY.format(300)),
             Hypervisor(

@@ -5,7 +5,6 @@ import pytest
 from openstack.compute.v2.aggregate import Aggregate
 from openstack.compute.v2.flavor import Flavor
 from openstack.compute.v2.hypervisor import Hypervisor
-from openstack.compute.v2.server import Server
 
 from apis.errors import CloudopsError
 from tests.fakes.cloud import FakeCloud
@@ -16,8 +15,19 @@ UP = " 10:00:00 up {} days,  1:00,  0 users"
 SCOPED = "aggregate_instance_extra_specs:"
 
 
+LOADS = {  # servers, vCPUs used, MB of RAM used
+    "hv1": (2, 6, 12288),
+    "hv2": (1, 8, 16384),
+    "gpu-a100-1": (0, 0, 0),
+    "hv4.example.org": (1, 1, 512),
+    "hv5": (0, 0, 0),
+}
+
+
 def hypervisor(name, ip, days, state="up", status="enabled", host=None):
-    """A hypervisor whose compute service host is ``host`` (default: its name)."""
+    """A hypervisor (its servers from LOADS) whose compute service host is ``host`` (default:
+    its name), as the detailed listing with_servers returns it."""
+    servers = [{"name": f"{name}-{n}", "uuid": f"{name}-{n}"} for n in range(LOADS[name][0])]
     return Hypervisor(
         id=f"id-{name}",
         name=name,
@@ -26,13 +36,23 @@ def hypervisor(name, ip, days, state="up", status="enabled", host=None):
         status=status,
         uptime=None if days is None else UP.format(days),
         service_details={"host": host or name, "disabled_reason": None},
+        servers=servers or None,
     )
 
 
-def server(number, host, vcpus, ram):
-    """A server on ``host`` with a flavor of ``vcpus`` and ``ram`` (None: no flavor)."""
-    flavor = None if vcpus is None else {"vcpus": vcpus, "ram": ram, "original_name": "f"}
-    return Server(id=f"s{number}", name=f"s{number}", hypervisor_hostname=host, flavor=flavor)
+def placement():
+    """Each hypervisor's resource provider inventories and usages (LOADS)."""
+    pages = {}
+    for name, (_, vcpus, ram) in LOADS.items():
+        base = f"/resource_providers/id-{name}"
+        pages[f"{base}/inventories"] = {
+            "inventories": {
+                "VCPU": {"total": 32, "reserved": 0, "allocation_ratio": 4.0},
+                "MEMORY_MB": {"total": 65536, "reserved": 512, "allocation_ratio": 1.0},
+            }
+        }
+        pages[f"{base}/usages"] = {"usages": {"VCPU": vcpus, "MEMORY_MB": ram}}
+    return pages
 
 
 @pytest.fixture(name="cloud")
@@ -48,13 +68,7 @@ def fixture_cloud():
             hypervisor("hv4.example.org", "172.16.0.4", 150, status="disabled", host="hv4"),
             hypervisor("hv5", "172.16.0.5", None, state="down"),
         ],
-        servers=[
-            server(1, "hv1", 4, 8192),
-            server(2, "hv1", 2, 4096),
-            server(3, "hv2", 8, 16384),
-            server(4, "hv4.example.org", 1, 512),
-            server(5, None, 1, 512),
-        ],
+        placement=placement(),
         migrations=[],
         aggregates=[
             Aggregate(id=1, name="general", hosts=["hv1", "hv2"], metadata={"hosttype": "A"}),
@@ -113,7 +127,7 @@ def test_defaults_keep_empty_enabled_up_hosts_up_90_days(cloud):
     assert found["output"] is None and "hint" not in found
 
 
-def test_load_is_the_sum_of_the_servers_flavors_from_three_listings(cloud):
+def test_load_from_two_listings_and_placement_for_the_hosts_that_passed(cloud):
     found = find_reinstall_candidates(cloud, max_servers=10, sort_by="vcpus_used")
     assert names(found) == ["gpu-a100-1", "hv1", "hv2"]
     load = {
@@ -121,13 +135,18 @@ def test_load_is_the_sum_of_the_servers_flavors_from_three_listings(cloud):
         for r in found["rows"]
     }
     assert load == {"gpu-a100-1": (0, 0, 0), "hv1": (2, 6, 12288), "hv2": (1, 8, 16384)}
-    assert sorted(cloud.calls_made()) == [
-        "compute.aggregates",
-        "compute.hypervisors",
-        "compute.migrations",
-        "compute.servers",
-    ]
-    assert cloud.kwargs_of("hypervisors") == [{"details": True}]
+    assert (
+        sorted(cloud.calls_made())
+        == [
+            "compute.aggregates",
+            "compute.hypervisors",
+            "compute.migrations",
+        ]
+        + ["placement.get"] * 6
+    )
+    assert cloud.kwargs_of("hypervisors") == [{"details": True, "with_servers": True}]
+    asked = sorted(call.args[0].split("/")[2] for call in cloud.calls("placement", "get"))
+    assert asked == ["id-gpu-a100-1"] * 2 + ["id-hv1"] * 2 + ["id-hv2"] * 2
 
 
 @pytest.mark.parametrize(
@@ -165,7 +184,7 @@ def test_max_vcpus_used_and_a_host_whose_load_is_unknown(cloud):
     found = find_reinstall_candidates(cloud, max_servers=10, max_vcpus_used=6)
     assert names(found) == ["gpu-a100-1", "hv1"]
     assert found["excluded_by"]["max_vcpus_used=6"] == 1
-    cloud.add(server(6, "gpu-a100-1", None, None))
+    del cloud.store["placement"]["/resource_providers/id-gpu-a100-1/inventories"]
     unknown = find_reinstall_candidates(cloud, max_servers=10, sort_by="vcpus_used")
     assert names(unknown) == ["hv1", "hv2", "gpu-a100-1"]
     assert unknown["rows"][-1]["vcpus_used"] is None
