@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from apis.openstack_api import host_aggregates
+from apis.openstack_api import aggregate_flavors
 from apis.openstack_api.hypervisor_facts import collect_facts
 from apis.openstack_api.hypervisor_state import compute_state
 
@@ -23,7 +23,7 @@ def _row(fact, aggregates: List[str]) -> Dict[str, Any]:
 def find_empty(conn: Any, include_disabled: bool = True) -> Dict[str, Any]:
     """Hypervisors with no servers (enabled ones only, unless include_disabled), with the
     aggregates of their compute service host."""
-    aggregates = host_aggregates.names_by_host(conn.compute.aggregates())
+    aggregates = aggregate_flavors.names_by_host(conn.compute.aggregates())
     rows = [
         _row(fact, aggregates.get(fact.compute_host, []))
         for fact in collect_facts(conn)

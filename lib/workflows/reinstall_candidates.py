@@ -17,7 +17,7 @@ import re
 from typing import Any, Callable, Counter, Dict, List, Optional, Sequence
 
 from apis import choices
-from apis.openstack_api import host_aggregates
+from apis.openstack_api import aggregate_flavors
 from apis.openstack_api.exceptions import OpenStackApiError
 from apis.openstack_api.hypervisor_facts import HypervisorListing, collect_listings
 from apis.openstack_api.hypervisor_state import compute_state
@@ -74,7 +74,7 @@ class Host:
 
     listing: HypervisorListing
     aggregates: List[str]
-    metadata: host_aggregates.Metadata
+    metadata: aggregate_flavors.Metadata
     allowed_flavors: List[str] = dataclasses.field(default_factory=list)
     vcpus_used: Optional[int] = None
     memory_mb_used: Optional[int] = None
@@ -91,7 +91,7 @@ class Host:
 
     def allows(self, flavor: Any) -> bool:
         """Whether the host's aggregates allow ``flavor``."""
-        return host_aggregates.allows(self.metadata, flavor.extra_specs or {})
+        return aggregate_flavors.allows(self.metadata, flavor.extra_specs or {})
 
     def row(self, flavors_asked: bool) -> Dict[str, Any]:
         """The host as a result row."""
@@ -280,16 +280,17 @@ def _add_usage(conn: Any, hosts: List[Host]) -> None:
 def _hosts(conn: Any) -> List[Host]:
     """Every hypervisor with its aggregates and their metadata (aggregates listed once;
     matched by compute service host, the name aggregates use)."""
-    aggregates = list(conn.compute.aggregates())
-    metadata = host_aggregates.metadata_by_host(aggregates)
-    members = host_aggregates.names_by_host(aggregates)
+    listings = collect_listings(conn)
+    held = aggregate_flavors.aggregates_of_hosts(
+        conn, [each.facts.compute_host for each in listings]
+    )
     return [
         Host(
             listing,
-            members.get(listing.facts.compute_host, []),
-            metadata.get(listing.facts.compute_host, {}),
+            sorted(held[listing.facts.compute_host].aggregates),
+            held[listing.facts.compute_host].metadata,
         )
-        for listing in collect_listings(conn)
+        for listing in listings
     ]
 
 

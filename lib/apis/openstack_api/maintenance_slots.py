@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from apis.openstack_api.host_aggregates import names_by_host
+from apis.openstack_api.aggregate_flavors import names_by_host
 from apis.openstack_api.hypervisor_state import HypervisorFacts
 
 NO_AGGREGATE = "(no aggregate)"

@@ -4,7 +4,7 @@ decides."""
 import pytest
 from openstack.compute.v2.aggregate import Aggregate
 
-from apis.openstack_api.host_aggregates import (
+from apis.openstack_api.aggregate_flavors import (
     allows,
     metadata_by_host,
     names_by_host,
