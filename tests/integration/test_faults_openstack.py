@@ -97,6 +97,9 @@ def _parameters(v: Victims) -> Dict[str, Dict[str, Any]]:
         "hypervisor.drain": {"hypervisor": "compute2", "reason": "fault injection"},
         "hypervisor.find.empty": {},
         "hypervisor.find.reinstall.candidates": {},
+        "hypervisor.maintenance.resume": {"hypervisor": "compute1"},
+        "hypervisor.maintenance.start": {"hypervisor": "compute1"},
+        "hypervisor.maintenance.step": {"hypervisor": "compute1", "step": "drain"},
         "hypervisor.patch.reboot": {"hypervisor": "compute1", "comment": "fault injection"},
         "hypervisor.post.reboot": {
             "hypervisor": "compute1",
@@ -159,6 +162,7 @@ def _parameters(v: Victims) -> Dict[str, Dict[str, Any]]:
         "server.delete": {"server": v.server},
         "server.list": everyone,
         "server.migrate": {"server": v.server},
+        "server.migrate.batch": {"servers": [v.server]},
         "server.reboot": {"server": v.server},
         "server.search": everyone,
         "server.shutoff": {"server": v.server},

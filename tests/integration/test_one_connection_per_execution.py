@@ -53,6 +53,9 @@ ARGUMENTS = {
     "hypervisor.drain.plan": ["hypervisor=compute2"],
     "hypervisor.find.empty": [],
     "hypervisor.find.reinstall.candidates": [],
+    "hypervisor.maintenance.resume": ["hypervisor=compute2", "dry_run=true"],
+    "hypervisor.maintenance.start": ["hypervisor=compute2", "dry_run=true"],
+    "hypervisor.maintenance.step": ["hypervisor=compute2", "step=drain", "dry_run=true"],
     "hypervisor.patch.reboot": ["hypervisor=compute2", "dry_run=true"],
     "hypervisor.post.reboot": ["hypervisor=compute2", "dry_run=true"],
     "hypervisor.shutdown.servers": ["hypervisor=compute1", "dry_run=true"],
@@ -64,11 +67,16 @@ ARGUMENTS = {
         "wait_seconds=120",
     ],
     "openstack.search": ["query_type=servers", "all_projects=true"],
+    "server.migrate.batch": ["servers=seed-web-2", "dry_run=true"],
     "project.create": [f"name=authcount-{uuid.uuid4().hex[:8]}", "dry_run=true"],
     "project.delete": ["project=seed-web", "force=true", "dry_run=true"],
 }
 # refused after reading the host's state over the execution's connection: compute2 is in use
-EXPECTED_ERRORS = {"hypervisor.patch.reboot": "PatchRebootError"}
+# (RUNNING: nothing to resume)
+EXPECTED_ERRORS = {
+    "hypervisor.maintenance.resume": "MaintenanceStepError",
+    "hypervisor.patch.reboot": "PatchRebootError",
+}
 
 
 def composite_actions() -> List[str]:
