@@ -19,7 +19,7 @@ class Effect(enum.Enum):
     READ_ONLY = "read-only"
     CHANGING = "changing"
     DESTRUCTIVE = "destructive"
-    EMAILING = "emailing"
+    EMAILING = "emailing"  # sends people a message: email, a Jira comment, a chat reminder
     SILENCING = "silencing"
     PAGING = "paging"
 
@@ -58,6 +58,7 @@ _BY_EFFECT = {
         server.migrate.batch server.reboot server.shutoff ssh.remote.command
     """,
     Effect.EMAILING: """
+        chatops.pr_reminder
         email.mailing.list.image.created email.mailing.list.image.decommissioned
         email.ops.down.disabled.hypervisors email.test email.users.with.decom.flavors
         email.users.with.decom.images email.users.with.errored.vms

@@ -39,6 +39,7 @@ TRANSLATORS = (
     Translator("requests", "apis.alertmanager_api.client:translate_error"),
     Translator("requests", "apis.icinga_api.client:translate_error"),
     Translator("requests", "apis.st2_api.webhooks:translate_error"),
+    Translator("requests", "apis.chatops_api.reminders:translate_error"),
     Translator("smtplib", "apis.email_api.smtp_connection:translate_error"),
     Translator("paramiko", "apis.ssh_api.client:translate_error"),
 )

@@ -1,0 +1,1 @@
+"""The team's ChatOps service: POST a pull-request reminder request."""
