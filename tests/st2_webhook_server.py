@@ -8,71 +8,29 @@ Every request is recorded (path, headers, parsed JSON body).
 
 from __future__ import annotations
 
-import dataclasses
-import http.server
-import json
-import threading
-from typing import Any, Dict, List, Set
+from typing import Any, Set, Tuple
+
+from tests.json_http_server import JsonHttpServer, Received
+
+__all__ = ["Received", "St2WebhookServer"]
 
 
-@dataclasses.dataclass
-class Received:
-    """One request as the server saw it."""
-
-    method: str
-    path: str
-    headers: Dict[str, str]
-    body: Any
-
-
-class St2WebhookServer:
+class St2WebhookServer(JsonHttpServer):
     """The server on 127.0.0.1 (a free port) in a thread; ``url`` is the st2_api url."""
 
     PREFIX = "/api/v1"
 
     def __init__(self, api_key: str, hooks: Set[str]):
+        super().__init__()
         self.api_key = api_key
         self.hooks = set(hooks)
-        self.received: List[Received] = []
-        owner = self
+        self.url = self.origin + self.PREFIX
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            """Answers like st2api."""
-
-            def do_POST(self):  # pylint: disable=invalid-name
-                """One webhook POST."""
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                body = json.loads(raw) if raw else None
-                owner.received.append(Received("POST", self.path, dict(self.headers), body))
-                if self.headers.get("St2-Api-Key") != owner.api_key:
-                    self._answer(401, {"faultstring": "Unauthorized - ApiKey not found."})
-                    return
-                hook = self.path[len(owner.PREFIX + "/webhooks/") :]
-                if not self.path.startswith(owner.PREFIX + "/webhooks/") or hook not in owner.hooks:
-                    self._answer(404, {"faultstring": f"Webhook {hook} not registered with st2"})
-                    return
-                self._answer(202, body)
-
-            def _answer(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-                """Quiet."""
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}{self.PREFIX}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> "St2WebhookServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
+    def answer(self, request: Received) -> Tuple[int, Any]:
+        """Answers like st2api."""
+        if request.headers.get("St2-Api-Key") != self.api_key:
+            return 401, {"faultstring": "Unauthorized - ApiKey not found."}
+        hook = request.path[len(self.PREFIX + "/webhooks/") :]
+        if not request.path.startswith(self.PREFIX + "/webhooks/") or hook not in self.hooks:
+            return 404, {"faultstring": f"Webhook {hook} not registered with st2"}
+        return 202, request.body

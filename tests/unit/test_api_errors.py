@@ -13,6 +13,7 @@ BASES = {
     "apis.alertmanager_api.exceptions": "AlertmanagerApiError",
     "apis.icinga_api.exceptions": "IcingaApiError",
     "apis.ssh_api.exceptions": "SSHApiError",
+    "apis.chatops_api.exceptions": "ChatopsApiError",
     "action_runtime.errors": "ActionRuntimeError",
 }
 

@@ -96,6 +96,11 @@ class ReminderRequest:
         }
 
 
+def one_line(text: str) -> str:
+    """``text`` with every run of blanks and line breaks made one space."""
+    return " ".join(text.split())
+
+
 def pick_channel(account: ChatopsAccount, channel: Optional[str]) -> str:
     """``channel`` when given, else the config's default channel, else an error."""
     chosen = (channel or "").strip() or (account.channel or "").strip()
@@ -149,9 +154,13 @@ def _post(account: ChatopsAccount, request: ReminderRequest) -> Tuple[int, str]:
             response = http.request(
                 request.method, account.path, ok=OK_STATUSES + REFUSED, json=request.body
             )
+        except ChatopsConnectionError as err:
+            raise ChatopsConnectionError(
+                f"{what}: {one_line(str(err))}; check {SECTION}.url and that the service is up"
+            ) from None
         except ChatopsApiError as err:
-            raise type(err)(f"{what}: {err}") from None
-        text = http.scrub(response.text[:_ANSWER_EXCERPT].strip())
+            raise type(err)(f"{what}: {one_line(str(err))}") from None
+        text = one_line(http.scrub(response.text))[:_ANSWER_EXCERPT]
     if response.status_code in REFUSED:
         raise ChatopsAuthError(
             f"{what}: the ChatOps service refused {SECTION}.token ({response.status_code}): "
