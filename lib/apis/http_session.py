@@ -148,7 +148,7 @@ class HttpSession:
         LOG.debug("%s -> %s", label, response.status_code)
         if response.status_code in ok:
             return response
-        excerpt = self.scrub(response.text[:_BODY_EXCERPT].strip())
+        excerpt = self.scrub(response.text)[:_BODY_EXCERPT].strip()
         if response.status_code in (401, 403):
             raise self.errors.auth(
                 f"{label} was refused ({response.status_code}): check the account's username "

@@ -166,3 +166,11 @@ def test_dispatch_passes_the_config_section_and_translates_a_leak():
         t.function == "apis.chatops_api.reminders:translate_error"
         for t in error_translation.TRANSLATORS
     )
+
+
+def test_token_cut_by_the_excerpt_is_still_masked(request_mock):
+    """The answer is cut to an excerpt after the token is masked, never before."""
+    request_mock.return_value = answer(500, text="x" * 290 + TOKEN)
+    with pytest.raises(ChatopsRequestError) as raised:
+        send_pr_reminder("global", dry_run=False, chatops=config())
+    assert TOKEN[:10] not in str(raised.value)
