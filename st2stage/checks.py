@@ -436,11 +436,16 @@ def check_rules(pack_path):
     must succeed, i.e. st2 rendered the action parameters and accepted them against the
     action's schema (action_service.request validates them). st2api's webhooks controller is
     loaded first: at its start it registers the `core.st2.webhook` trigger type, as in
-    production.
+    production; the timer trigger types (`core.st2.CronTimer`...) are registered as
+    st2timersengine registers them when it starts (St2Timer._register_timer_trigger_types).
     """
     import st2api.controllers.v1.webhooks  # noqa: F401  pylint: disable=unused-import
+    from st2common.constants.triggers import TIMER_TRIGGER_TYPES
     from st2common.persistence.rule import Rule
+    from st2common.services.triggers import add_trigger_models
     from st2common.validators.api.reactor import validate_trigger_payload
+
+    add_trigger_models(list(TIMER_TRIGGER_TYPES.values()))
 
     samples = rule_samples()
     findings = []
@@ -468,10 +473,38 @@ def check_rules(pack_path):
             # What st2rulesengine does with a trigger message from the bus.
             message = {"trigger": trigger, "payload": sample["payload"]}
             ok, detail = fire_rule(ref, message, sample.get("parameters"))
+            if ok and "fires" in sample:
+                ok, detail = cron_fires(rule.trigger, sample, detail)
             findings.append(Finding(ok, what, detail))
         except Exception as exc:  # pylint: disable=broad-except
             findings.append(Finding(False, what, _short(exc)))
     return findings
+
+
+def cron_fires(trigger_ref, sample, detail):
+    """Whether the rule's CronTimer, scheduled as st2timersengine schedules it (St2Timer
+    `_add_job_to_scheduler`: apscheduler's CronTrigger, the parameters and their timezone),
+    fires at the sample's `fires` times, the first after `fires_after`. Returns (ok, detail)."""
+    import datetime
+
+    import apscheduler.util as aps_utils
+    from apscheduler.triggers.cron import CronTrigger
+    from st2common.services.triggers import get_trigger_db_by_ref
+    from st2common.util import date as date_utils
+
+    cron = dict(get_trigger_db_by_ref(trigger_ref).parameters)
+    cron["timezone"] = aps_utils.astimezone(cron.get("timezone"))
+    schedule = CronTrigger(**cron)
+    previous, now = None, date_utils.parse(sample["fires_after"])
+    fires = []
+    for _ in sample["fires"]:
+        previous = schedule.get_next_fire_time(previous, now)
+        fires.append(previous.isoformat())
+        now = previous + datetime.timedelta(seconds=1)
+    detail += f"; fires {', '.join(fires)}"
+    if fires != sample["fires"]:
+        return False, detail + f" (documented {sample['fires']})"
+    return True, detail
 
 
 def rule_samples():

@@ -14,7 +14,8 @@ Checks, in order (all share one in-memory database; see checks.py and harness.py
              parameters) and a search (its webhook parameters) through the python runner, in a pack
              virtualenv built by st2's setup_pack_virtualenv (kept under build/st2/base)
   aliases    every alias's `extra.samples` through st2api's match_and_execute
-  rules      every rule fired through st2reactor's RulesEngine (st2stage/rule_samples.yaml)
+  rules      every rule fired through st2reactor's RulesEngine (st2stage/rule_samples.yaml);
+             a CronTimer rule's fire times as st2timersengine's scheduler computes them
   webhooks   st2api's WSGI app (auth on, an API key) on a local port: the pack's action runtime
              posts a search's rows to webhook server-migrate, st2api dispatches the
              core.st2.webhook trigger, which fires server_migrate_from_webhook (its sample's
