@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,8 @@ from apis.icinga_api.exceptions import (
     IcingaTimeoutError,
 )
 from apis.icinga_api.search import search
-from tests.integration.peers.icinga import NODE_NAME
+from tests.integration.peers.common import LOOPBACK
+from tests.integration.peers.icinga import NODE_NAME, rack_of
 from tests.integration.fault_proxy import Fault, FaultProxy
 from tests.integration.action_run import action_result, run_action, same_changes
 
@@ -176,6 +180,95 @@ def test_unknown_and_injected_names_match_nothing(icinga, clean):
     with pytest.raises(IcingaObjectNotFoundError, match="service 'nope' of host"):
         downtimes.schedule_downtime(acct, icinga.hosts[0], "x", service="nope", duration="1h")
     assert _all_downtimes(icinga) == []
+
+
+def _names(found) -> list:
+    return [row.get("host", row["name"]) for row in found["rows"]]
+
+
+def test_search_by_filter_expression_and_filter_vars(icinga):
+    acct = account(icinga)
+    first, second = icinga.hosts
+    rack = rack_of(first)
+    assert '"' in rack and "'" in rack
+    by_rack = {"filter": "host.vars.rack == rack", "filter_vars": {"rack": rack}}
+    assert _names(search(acct, **by_rack)) == [first]
+    assert _names(search(acct, object_type="service", **by_rack)) == [first]
+    assert _names(search(acct, name=second, **by_rack)) == []
+    for injected in (f'{rack}" || true || "', f"{rack}' || true || '", rack[:-1]):
+        assert search(acct, filter="host.vars.rack == v", filter_vars={"v": injected})["count"] == 0
+    assert _names(search(acct, filter=f'host.name != "{first}"')) == [second]
+    assert _names(
+        search(acct, filter="host.name in names", filter_vars={"names": [second, "hv99"]})
+    ) == [second]
+    assert _names(
+        search(
+            acct,
+            object_type="service",
+            name="nova-*",
+            filter='host.vars.role == "compute" && match(pattern, host.vars.rack)',
+            filter_vars={"pattern": '*"A"*'},
+        )
+    ) == [first, second]
+
+
+def test_attrs_and_joins_on_services_in_every_format(icinga):
+    acct = account(icinga)
+    hosts = {row["name"]: row for row in search(acct)["rows"]}
+    columns = {
+        "object_type": "service",
+        "attrs": ["name", "state", "vars.dummy_text", "last_check"],
+        "joins": ["host.name", "host.address", "host.vars.rack", "host.state"],
+    }
+    found = search(acct, **columns)
+    assert [list(row) for row in found["rows"]] == [columns["attrs"] + columns["joins"]] * 2
+    for row, host in zip(found["rows"], icinga.hosts):
+        assert (row["name"], row["vars.dummy_text"]) == (icinga.service, "nova-compute is running")
+        assert (row["host.name"], row["host.address"]) == (host, LOOPBACK)
+        assert (row["host.vars.rack"], row["host.state"]) == (rack_of(host), hosts[host]["state"])
+        assert row["state"] in {"ok", "warning", "critical", "unknown"}
+    as_csv = search(acct, **columns, output_type="csv")
+    parsed = list(csv.DictReader(io.StringIO(as_csv["output"])))
+    assert [row["host.vars.rack"] for row in parsed] == [rack_of(h) for h in icinga.hosts]
+    assert [row["host.name"] for row in parsed] == list(icinga.hosts)
+    table = search(acct, **columns, output_type="table")["output"]
+    assert "host.address" in table.splitlines()[1] and rack_of(icinga.hosts[1]) in table
+    default = search(acct, object_type="service", joins=["host.address"])
+    assert [(row["host"], row["host.address"]) for row in default["rows"]] == [
+        (host, LOOPBACK) for host in icinga.hosts
+    ]
+
+
+def test_bad_columns_and_filters_fail_in_one_line(icinga, tmp_path):
+    config = tmp_path / "cloudops.yaml"
+    entry = icinga.account_entry("default")
+    config.write_text(yaml.safe_dump({"icinga_accounts": [entry]}), encoding="utf-8")
+    failures = {
+        ("attrs=name,stat",): ("IcingaParameterError", "attrs 'stat': 'stat' is not a Host"),
+        ("object_type=service", "joins=host.adress"): (
+            "IcingaParameterError",
+            "joins 'host.adress': 'adress' is not a Host attribute (did you mean 'address'?)",
+        ),
+        ("filter=host.vars.rack == rack",): (
+            "IcingaFilterError",
+            "Tried to access undefined script variable 'rack'",
+        ),
+        ("filter=host.name ==",): ("IcingaFilterError", "syntax error"),
+    }
+    for argv, (error_type, message) in failures.items():
+        code, answer, printed = run_action(config, "icinga.search", *argv)
+        assert code == 1 and answer["result"]["error_type"] == error_type, printed
+        assert message in answer["result"]["error"] and "\n" not in answer["result"]["error"]
+    found = action_result(
+        config,
+        "icinga.search",
+        "filter=host.vars.rack == rack",
+        "filter_vars=" + json.dumps({"rack": rack_of(icinga.hosts[1])}),
+        "attrs=name,vars.rack",
+        "output_type=markdown",
+    )
+    assert found["rows"] == [{"name": icinga.hosts[1], "vars.rack": rack_of(icinga.hosts[1])}]
+    assert found["output"].splitlines()[0].startswith("| name ")
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")

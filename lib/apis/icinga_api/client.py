@@ -6,6 +6,8 @@ expression, so a host or service name cannot change what a filter selects.
 
 from __future__ import annotations
 
+import re
+
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from apis.http_session import ApiErrors, JsonApiClient, translate_leak
@@ -14,6 +16,7 @@ from apis.icinga_api.exceptions import (
     IcingaApiError,
     IcingaAuthError,
     IcingaConnectionError,
+    IcingaFilterError,
     IcingaObjectNotFoundError,
     IcingaRequestError,
     IcingaTimeoutError,
@@ -44,14 +47,21 @@ class IcingaClient(JsonApiClient):
         expression: Optional[str] = None,
         variables: Optional[Mapping[str, Any]] = None,
         attrs: Sequence[str] = (),
+        joins: Sequence[str] = (),
     ) -> List[Dict[str, Any]]:
         """Objects of ``object_type`` (``hosts``, ``services``, ``downtimes``) matching the
-        filter ``expression`` with ``variables`` (Icinga answers 404 when none match)."""
-        body: Dict[str, Any] = {}
+        filter ``expression`` with ``variables``, with their ``attrs`` and ``joins``.
+
+        Icinga answers 404 when it cannot parse or evaluate the filter (its diagnostic,
+        asked for with ``verbose``, becomes an :class:`IcingaFilterError`).
+        """
+        body: Dict[str, Any] = {"verbose": True}
         if expression:
             body.update(filter=expression, filter_vars=dict(variables or {}))
         if attrs:
             body["attrs"] = list(attrs)
+        if joins:
+            body["joins"] = list(joins)
         answer = self.http.request(
             "POST",
             f"/v1/objects/{object_type}",
@@ -60,8 +70,19 @@ class IcingaClient(JsonApiClient):
             headers={"X-HTTP-Method-Override": "GET"},
         )
         if answer.status_code == 404:
+            problem = _diagnostic(answer)
+            if problem and expression:
+                raise IcingaFilterError(
+                    f"filter: Icinga cannot evaluate {expression!r}: {problem}; values go in "
+                    "filter_vars, the syntax is Icinga's (icinga.com/docs: 12-icinga2-api, "
+                    "filters)"
+                )
             return []
         return answer.json()["results"]
+
+    def types(self) -> List[Dict[str, Any]]:
+        """Every object type Icinga knows, with its fields (``/v1/types``)."""
+        return self.http.request("GET", "/v1/types").json()["results"]
 
     def action(
         self, name: str, body: Mapping[str, Any], what: str, ok: Sequence[int] = (200,)
@@ -104,3 +125,17 @@ def _json_results(answer: Any) -> Optional[List[Dict[str, Any]]]:
         return None
     results = body.get("results") if isinstance(body, dict) else None
     return results if isinstance(results, list) else None
+
+
+def _diagnostic(answer: Any) -> Optional[str]:
+    """Icinga's diagnostic of a failed query on one line, without its "Error: " prefixes;
+    None when the answer has none."""
+    try:
+        body = answer.json()
+    except ValueError:
+        return None
+    text = body.get("diagnostic_information") if isinstance(body, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return None
+    lines = (re.sub(r"^Error: ", "", line.strip()) for line in text.splitlines())
+    return "; ".join(line for line in lines if line)[:400]

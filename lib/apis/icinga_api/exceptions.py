@@ -24,7 +24,12 @@ class IcingaRequestError(IcingaApiError):
 
 
 class IcingaParameterError(IcingaApiError):
-    """A host, service, state, time or duration given by the operator is not valid."""
+    """A host, service, state, time, duration, column or filter given by the operator is not
+    valid."""
+
+
+class IcingaFilterError(IcingaParameterError):
+    """Icinga could not parse or evaluate a filter expression."""
 
 
 class IcingaObjectNotFoundError(IcingaApiError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,12 @@ NODE_NAME = "localhost"
 API_USER = "cloudops"
 HOSTS = ("hv01", "hv02")
 SERVICE = "nova-compute"
+
+
+def rack_of(host: str) -> str:
+    """The custom variable ``rack`` of ``host``: a value with double and single quotes."""
+    return f'row "A", {host}\'s rack'
+
 
 _CONFIG = """\
 const NodeName = "{node}"
@@ -54,6 +61,7 @@ object Host "{name}" {{
   import "hypervisor"
   address = "{host}"
   vars.role = "compute"
+  vars.rack = {rack}
 }}
 object Service "{service}" {{
   host_name = "{name}"
@@ -125,7 +133,10 @@ def _write_config(
     config = _CONFIG.format(
         node=NODE_NAME, host=LOOPBACK, port=port, user=API_USER, password=password
     )
-    config += "".join(_HOST.format(name=name, host=LOOPBACK, service=SERVICE) for name in hosts)
+    config += "".join(
+        _HOST.format(name=name, host=LOOPBACK, service=SERVICE, rack=json.dumps(rack_of(name)))
+        for name in hosts
+    )
     (state_dir / "icinga2.conf").write_text(config, encoding="utf-8")
     return [
         f"-DConfiguration.{key}={value}"

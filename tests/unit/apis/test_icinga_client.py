@@ -6,6 +6,7 @@ from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.client import IcingaClient
 from apis.icinga_api.exceptions import (
     IcingaAuthError,
+    IcingaFilterError,
     IcingaObjectNotFoundError,
     IcingaRequestError,
 )
@@ -26,7 +27,12 @@ def test_objects_query_uses_filter_vars_and_method_override(request_mock):
     assert request_mock.call_args.kwargs == {
         "verify": "/ca.pem",
         "timeout": 30.0,
-        "json": {"filter": "host.name==h", "filter_vars": {"h": "hv01"}, "attrs": ["name"]},
+        "json": {
+            "verbose": True,
+            "filter": "host.name==h",
+            "filter_vars": {"h": "hv01"},
+            "attrs": ["name"],
+        },
         "headers": {"X-HTTP-Method-Override": "GET"},
     }
 
@@ -35,8 +41,32 @@ def test_objects_without_filter_and_no_match(request_mock):
     request_mock.side_effect = [answer(body={"results": []}), answer(404, {"error": 404})]
     client = IcingaClient(ACCOUNT)
     assert client.objects("hosts") == []
-    assert request_mock.call_args.kwargs["json"] == {}
+    assert request_mock.call_args.kwargs["json"] == {"verbose": True}
     assert client.objects("downtimes", "x", {}) == []
+
+
+def test_objects_joins_types_and_filters_icinga_cannot_evaluate(request_mock):
+    diagnostic = "Error: syntax error, unexpected new-line\nLocation: in <API query>: 1:10-1:11"
+    request_mock.side_effect = [
+        answer(body={"results": [{"name": "hv01!nova", "joins": {"host": {"address": "a"}}}]}),
+        answer(
+            404, {"error": 404, "status": "No objects found.", "diagnostic_information": diagnostic}
+        ),
+        answer(body={"results": [{"name": "Host", "fields": {}}]}),
+    ]
+    client = IcingaClient(ACCOUNT)
+    assert client.objects("services", joins=["host.address"])[0]["joins"]["host"] == {
+        "address": "a"
+    }
+    assert request_mock.call_args.kwargs["json"] == {"verbose": True, "joins": ["host.address"]}
+    with pytest.raises(IcingaFilterError) as failed:
+        client.objects("hosts", "host.name ==", {})
+    assert str(failed.value).startswith(
+        "filter: Icinga cannot evaluate 'host.name ==': syntax error, unexpected new-line; "
+        "Location: in <API query>: 1:10-1:11; values go in filter_vars"
+    )
+    assert client.types() == [{"name": "Host", "fields": {}}]
+    assert request_mock.call_args.args[1:] == ("GET", "https://icinga:5665/v1/types")
 
 
 def test_actions_map_empty_and_partial_failures(request_mock):

@@ -1,4 +1,4 @@
-"""Icinga downtimes and search, with the Icinga client replaced by an autospec."""
+"""Icinga downtimes, with the Icinga client replaced by an autospec."""
 
 import dataclasses
 import datetime
@@ -6,7 +6,7 @@ from unittest import mock
 
 import pytest
 
-from apis.icinga_api import downtimes, search
+from apis.icinga_api import downtimes
 from apis.icinga_api.account import IcingaAccount
 from apis.icinga_api.exceptions import IcingaObjectNotFoundError, IcingaParameterError
 from tests.result_schemas import check_result
@@ -28,14 +28,6 @@ def fixture_client(pin_clock):
     """The Icinga client of the downtimes module; the clock is fixed at NOW."""
     pin_clock(NOW)
     patcher, _, instance = _client(downtimes)
-    yield instance
-    patcher.stop()
-
-
-@pytest.fixture(name="search_client")
-def fixture_search_client():
-    """The Icinga client of the search module."""
-    patcher, _, instance = _client(search)
     yield instance
     patcher.stop()
 
@@ -229,65 +221,3 @@ def test_remove_dry_run_and_unknown_target(client):
     client.objects.side_effect = [[]]
     with pytest.raises(IcingaObjectNotFoundError, match="host 'hv99': not found"):
         downtimes.remove_downtimes(ACCOUNT, "hv99")
-
-
-def _host(name, state, **attrs):
-    return {"attrs": {"name": name, "state": state, **attrs}}
-
-
-def test_search_hosts(search_client):
-    search_client.objects.return_value = [
-        _host("hv02", 1.0, last_check=NOW.timestamp(), last_check_result={"output": "DOWN"}),
-        _host("hv01", 0.0, last_check=-1, downtime_depth=1.0, acknowledgement=1.0),
-    ]
-    found = search.search(ACCOUNT, name="hv*", state="DOWN")
-    assert found["count"] == 2 and found["object_type"] == "host"
-    assert found["rows"] == [
-        {
-            "name": "hv01",
-            "state": "up",
-            "output": None,
-            "in_downtime": True,
-            "acknowledged": True,
-            "last_check": None,
-        },
-        {
-            "name": "hv02",
-            "state": "down",
-            "output": "DOWN",
-            "in_downtime": False,
-            "acknowledged": False,
-            "last_check": "2030-01-31T08:00:00+00:00",
-        },
-    ]
-    kind, expression, variables, attrs = search_client.objects.call_args.args
-    assert kind == "hosts" and "host_name" not in attrs
-    assert expression == "match(cloudops_name, host.name) && host.state==cloudops_state"
-    assert variables == {"cloudops_name": "hv*", "cloudops_state": 1}
-
-
-def test_search_services(search_client):
-    search_client.objects.return_value = [_host("nova", 2, host_name="hv01")]
-    found = search.search(ACCOUNT, object_type="service", state="critical", host="hv0*")
-    assert found["rows"][0]["host"] == "hv01" and found["rows"][0]["state"] == "critical"
-    kind, expression, variables, attrs = search_client.objects.call_args.args
-    assert kind == "services" and "host_name" in attrs
-    assert expression == "service.state==cloudops_state && match(cloudops_host, host.name)"
-    assert variables == {"cloudops_state": 2, "cloudops_host": "hv0*"}
-    search.search(ACCOUNT, object_type="service")
-    assert search_client.objects.call_args.args[1:3] == (None, {})
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"object_type": "vm"}, "object_type 'vm' is not one of: host, service"),
-        ({"state": "critical"}, "state 'critical' is not one of: up, down"),
-        ({"object_type": "service", "state": "down"}, "not one of: ok, warning, critical"),
-        ({"host": "hv01"}, "host only narrows object_type=service"),
-    ],
-)
-def test_search_refuses_bad_input(search_client, kwargs, message):
-    with pytest.raises(IcingaParameterError, match=message):
-        search.search(ACCOUNT, **kwargs)
-    search_client.objects.assert_not_called()
