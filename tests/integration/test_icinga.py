@@ -26,7 +26,7 @@ from apis.icinga_api.exceptions import (
 )
 from apis.icinga_api.search import search
 from tests.integration.peers.common import LOOPBACK
-from tests.integration.peers.icinga import NODE_NAME, rack_of
+from tests.integration.peers.icinga import NODE_NAME, QUERY_USER, rack_of
 from tests.integration.fault_proxy import Fault, FaultProxy
 from tests.integration.action_run import action_result, run_action, same_changes
 
@@ -269,6 +269,14 @@ def test_bad_columns_and_filters_fail_in_one_line(icinga, tmp_path):
     )
     assert found["rows"] == [{"name": icinga.hosts[1], "vars.rack": rack_of(icinga.hosts[1])}]
     assert found["output"].splitlines()[0].startswith("| name ")
+
+
+def test_an_api_user_that_may_only_query_objects(icinga):
+    acct = account(icinga, username=QUERY_USER)
+    assert _names(search(acct, filter="host.vars.rack == r", filter_vars={"r": "x"})) == []
+    assert search(acct, object_type="service")["count"] == len(icinga.hosts)
+    with pytest.raises(IcingaAuthError, match=r'/v1/types \(404\).* add "types" to its'):
+        search(acct, attrs=["name"])
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")

@@ -1,1 +1,1 @@
-"""Icinga2 API (downtimes). Deprecated, but still used by the hypervisor runbooks."""
+"""Icinga2 API (downtimes, search). Deprecated, but still used by the hypervisor runbooks."""

@@ -81,8 +81,16 @@ class IcingaClient(JsonApiClient):
         return answer.json()["results"]
 
     def types(self) -> List[Dict[str, Any]]:
-        """Every object type Icinga knows, with its fields (``/v1/types``)."""
-        return self.http.request("GET", "/v1/types").json()["results"]
+        """Every object type Icinga knows, with its fields (``/v1/types``); Icinga answers
+        404 (or 403) to an ApiUser without the ``types`` permission."""
+        answer = self.http.request("GET", "/v1/types", ok=(200, 403, 404))
+        if answer.status_code != 200:
+            raise IcingaAuthError(
+                f"icinga account {self.account.name!r}: its ApiUser may not read /v1/types "
+                f"({answer.status_code}), which attrs and joins are checked against: add "
+                '"types" to its permissions, or search without attrs and joins'
+            )
+        return answer.json()["results"]
 
     def action(
         self, name: str, body: Mapping[str, Any], what: str, ok: Sequence[int] = (200,)

@@ -16,6 +16,7 @@ from .tls import make_server_cert
 
 NODE_NAME = "localhost"
 API_USER = "cloudops"
+QUERY_USER = "cloudops-query"
 HOSTS = ("hv01", "hv02")
 SERVICE = "nova-compute"
 
@@ -47,6 +48,10 @@ object ApiListener "api" {{
 object ApiUser "{user}" {{
   password = "{password}"
   permissions = [ "*" ]
+}}
+object ApiUser "{query_user}" {{
+  password = "{password}"
+  permissions = [ "objects/query/*" ]
 }}
 template Host "hypervisor" {{
   check_command = "dummy"
@@ -131,7 +136,12 @@ def _write_config(
         path.mkdir(parents=True, exist_ok=True)
     make_server_cert(dirs["data"] / "certs", NODE_NAME, "Icinga CA")
     config = _CONFIG.format(
-        node=NODE_NAME, host=LOOPBACK, port=port, user=API_USER, password=password
+        node=NODE_NAME,
+        host=LOOPBACK,
+        port=port,
+        user=API_USER,
+        query_user=QUERY_USER,
+        password=password,
     )
     config += "".join(
         _HOST.format(name=name, host=LOOPBACK, service=SERVICE, rack=json.dumps(rack_of(name)))

@@ -69,6 +69,16 @@ def test_objects_joins_types_and_filters_icinga_cannot_evaluate(request_mock):
     assert request_mock.call_args.args[1:] == ("GET", "https://icinga:5665/v1/types")
 
 
+def test_types_refused_to_an_api_user_without_the_permission(request_mock):
+    request_mock.side_effect = [
+        answer(404, {"error": 404, "status": "No objects found."}),
+        answer(403, {"error": 403, "status": "No permission."}),
+    ]
+    for status in (404, 403):
+        with pytest.raises(IcingaAuthError, match=rf'types \({status}\), .* add "types" to its'):
+            IcingaClient(ACCOUNT).types()
+
+
 def test_actions_map_empty_and_partial_failures(request_mock):
     request_mock.side_effect = [
         answer(body={"results": [{"code": 200, "name": "hv01!a"}]}),

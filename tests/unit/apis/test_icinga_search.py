@@ -34,17 +34,21 @@ def fixture_icinga(request_mock):
     ``icinga.sent()`` is every request's (method, path, JSON body)."""
 
     class Replay:
+        """Which recorded answer each path gets (a key of RECORDED, or the answer)."""
+
         answers = {"types": "types", "hosts": "hosts_default", "services": "services_columns"}
 
         @staticmethod
         def sent():
+            """(method, path, JSON body) of every request so far."""
             return [
                 (call.args[1], call.args[2].split("/v1/")[1], call.kwargs.get("json"))
                 for call in request_mock.call_args_list
             ]
 
     def reply(_session, _method, url, **_kwargs):
-        recorded = RECORDED[Replay.answers[url.rsplit("/", 1)[1]]]
+        recorded = Replay.answers[url.rsplit("/", 1)[1]]
+        recorded = RECORDED[recorded] if isinstance(recorded, str) else recorded
         return answer(recorded["status"], recorded["body"])
 
     request_mock.side_effect = reply
@@ -168,8 +172,7 @@ def test_joins_after_the_default_columns_and_tables(icinga):
 
 
 def test_nothing_found_has_a_hint(icinga):
-    icinga.answers = {**icinga.answers, "hosts": "empty"}
-    RECORDED.setdefault("empty", {"status": 200, "body": {"results": []}})
+    icinga.answers = {**icinga.answers, "hosts": {"status": 200, "body": {"results": []}}}
     found = search(ACCOUNT, filter="host.vars.rack == rack", filter_vars={"rack": "nowhere"})
     assert found["count"] == 0 and "loosen name, state, host or filter" in found["hint"]
 
@@ -236,7 +239,7 @@ def test_bad_input_asks_nothing_of_icinga(icinga, kwargs, message):
 def test_a_join_to_a_type_the_pack_does_not_know_is_passed_through():
     results = RECORDED["types"]["body"]["results"]
     catalog = TypeCatalog([t for t in results if t["name"] != "CheckCommand"])
-    [column] = join_columns(catalog, catalog["Service"], ["check_command.whatever.x"])
+    column = join_columns(catalog, catalog["Service"], ["check_command.whatever.x"])[0]
     assert (column.asked, column.path) == ("check_command.whatever", ("x",))
     with pytest.raises(KeyError):
         catalog["CheckCommand"]  # pylint: disable=pointless-statement
