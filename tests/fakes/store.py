@@ -85,6 +85,7 @@ KIND_OF = {resource_type: kind for kind, (_, resource_type, _, _) in KINDS.items
 SERVER_FILTER_ATTRIBUTES = {
     "node": "hypervisor_hostname",
     "image": None,
+    "flavor": None,
     "changes_since": None,
     "changes_before": None,
 }

@@ -20,6 +20,7 @@ def compile_condition(
     relative times count from now."""
     preset = Preset.from_string(preset)
     member = properties.from_string(prop)
+    args = preset.own_arguments(args)
     if member.spec.normalise is not None:
         args = _normalised(member.spec.normalise, args)
     now = clock.now()

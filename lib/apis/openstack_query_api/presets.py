@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import functools
 import operator
 import re
 from typing import Any, Callable, Dict, FrozenSet, Tuple
@@ -16,6 +17,7 @@ from apis.openstack_query_api.exceptions import (
     PresetPropertyMismatchError,
     UnknownPresetError,
 )
+from apis.openstack_query_api.peer_names import ARGUMENT_ALIASES, PRESET_ALIASES
 from apis.openstack_query_api.property_types import PropertyType
 
 T = PropertyType
@@ -77,11 +79,27 @@ class Preset(enum.Enum):
     NOT_NULL = PresetSpec(("not_null", "is_not_null", "not_empty"), Arguments.NONE, ANY_TYPE)
 
     @classmethod
+    @functools.lru_cache(maxsize=None)
     def names(cls) -> Dict[str, "Preset"]:
-        """Every accepted spelling (member name and aliases), lower case, to its preset."""
-        return {
+        """Every accepted spelling (member name, aliases, then the peer library's that are
+        not ours already), lower case, to its preset."""
+        names = {
             name.lower(): member for member in cls for name in (member.name, *member.value.aliases)
         }
+        for spelling, member_name in PRESET_ALIASES.items():
+            names.setdefault(spelling, cls[member_name])
+        return names
+
+    def own_arguments(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        """``args`` with the peer library's argument names as ours (``value`` of a regex is
+        its ``pattern``)."""
+        renames = ARGUMENT_ALIASES.get(self.value.arguments.name, {})
+        own = {name: value for name, value in args.items() if name not in renames}
+        for name, value in args.items():
+            if name in renames:
+                # both spellings given: keep the peer's, for the argument check to name it
+                own[name if renames[name] in own else renames[name]] = value
+        return own
 
     @classmethod
     def from_string(cls, text: Any) -> "Preset":

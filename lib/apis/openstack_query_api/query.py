@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
+from apis.openstack_api.connection import open_connection
 from apis.openstack_api.error_translation import translate as openstack_translate
 from apis import row_formats as outputs
 from apis.openstack_query_api.concurrency import concurrently
@@ -112,7 +113,9 @@ class Query:
         from_domain: Optional[str] = None,
         as_admin: bool = False,
     ) -> "Query":
-        """Fetch the results over ``conn``, an open openstacksdk connection."""
+        """Fetch the results over ``conn``, an open openstacksdk connection or the name of a
+        cloud in clouds.yaml (connected to here and kept for chaining, like the peer
+        library's ``run(cloud_account)``)."""
         if from_projects is not None and not from_projects:
             raise QueryScopeError("from_projects is empty: give project names/ids or omit it")
         if (all_projects or from_projects or from_domain) and not as_admin:
@@ -121,6 +124,8 @@ class Query:
             )
         if all_projects and from_projects:
             raise QueryScopeError("give either all_projects=True or from_projects, not both")
+        if isinstance(conn, str):
+            conn = open_connection(conn)
         self._conn = conn
         scope, self.scope_projects = _resolve_scope(
             self._conn, all_projects, from_projects, from_domain
@@ -154,6 +159,7 @@ class Query:
         wanted = set(self._select) | {c.prop for c in conditions} | {p for p, _ in self._sort}
         if self._group:
             wanted.add(self._group[0])
+        wanted |= {p.base for p in wanted}
         options = mapping.listing_options(frozenset(wanted))
         try:
             resources = _fetch_resources(self._conn, mapping, conditions, scope, options)

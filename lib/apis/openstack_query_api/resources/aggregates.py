@@ -5,7 +5,7 @@ from __future__ import annotations
 from apis.openstack_query_api.mapping import ResourceMapping, get_or_none
 from apis.openstack_query_api.property_types import PropertyEnum
 from apis.openstack_query_api.property_types import PropertyType as T
-from apis.openstack_query_api.property_types import attr, prop
+from apis.openstack_query_api.property_types import attr, item, prop
 
 
 class AggregateProperties(PropertyEnum):
@@ -20,6 +20,16 @@ class AggregateProperties(PropertyEnum):
     AGGREGATE_METADATA = prop("aggregate_metadata", attr("metadata"), T.MAPPING, "metadata")
     AGGREGATE_CREATED_AT = prop(
         "aggregate_created_at", attr("created_at"), T.DATETIME, "created_at"
+    )
+    AGGREGATE_UPDATED_AT = prop(
+        "aggregate_updated_at", attr("updated_at"), T.DATETIME, "updated_at"
+    )
+    AGGREGATE_DELETED = prop("aggregate_deleted", attr("is_deleted"), T.BOOLEAN, "is_deleted")
+    AGGREGATE_DELETED_AT = prop(
+        "aggregate_deleted_at", attr("deleted_at"), T.DATETIME, "deleted_at"
+    )
+    AGGREGATE_HOSTTYPE = prop(
+        "aggregate_hosttype", item("metadata", "hosttype"), T.STRING, "hosttype"
     )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable
+from typing import Any, Callable, Dict, Iterable
 
+from apis.openstack_api.aggregate_flavors import metadata_by_host
 from apis.openstack_api.hypervisor_facts import parse_uptime
 from apis.openstack_query_api.concurrency import concurrently
 from apis.openstack_query_api.mapping import ResourceMapping, get_or_none
@@ -13,6 +14,7 @@ from apis.openstack_query_api.property_types import PropertyType as T
 from apis.openstack_query_api.property_types import attr, item, prop
 
 USAGE = "_cloudops_placement"
+AGGREGATES = "_cloudops_aggregate_metadata"
 
 
 def _usage(resource_class: str, field: str):
@@ -31,6 +33,30 @@ def _uptime_days(hypervisor: Any) -> Any:
 
 
 _uptime_days.source = "uptime"
+
+
+def _aggregate_metadata(hypervisor: Any) -> Any:
+    """The metadata of the aggregates the hypervisor's compute host is in, attached by
+    :meth:`HypervisorMapping.enrich` (a key several aggregates give has their values
+    comma-joined, sorted)."""
+    return getattr(hypervisor, AGGREGATES, None)
+
+
+def _integer(text: Any) -> Any:
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _metadata_key(key: str, convert: Callable[[Any], Any] = lambda value: value):
+    """A getter for one aggregate metadata key of the hypervisor's host."""
+
+    def read(hypervisor: Any) -> Any:
+        value = (_aggregate_metadata(hypervisor) or {}).get(key)
+        return None if value is None else convert(value)
+
+    return read
 
 
 class HypervisorProperties(PropertyEnum):
@@ -58,7 +84,11 @@ class HypervisorProperties(PropertyEnum):
         "hypervisor_vcpus_used", _usage("VCPU", "used"), T.INTEGER, "vcpus_used"
     )
     HYPERVISOR_VCPUS_AVAILABLE = prop(
-        "hypervisor_vcpus_available", _usage("VCPU", "available"), T.INTEGER, "vcpus_available"
+        "hypervisor_vcpus_available",
+        _usage("VCPU", "available"),
+        T.INTEGER,
+        "vcpus_available",
+        "vcpus_avail",
     )
     HYPERVISOR_MEMORY_MB = prop(
         "hypervisor_memory_mb", _usage("MEMORY_MB", "total"), T.INTEGER, "memory_mb", "ram"
@@ -71,6 +101,7 @@ class HypervisorProperties(PropertyEnum):
         _usage("MEMORY_MB", "available"),
         T.INTEGER,
         "memory_mb_available",
+        "memory_mb_avail",
     )
     HYPERVISOR_DISK_GB = prop(
         "hypervisor_disk_gb", _usage("DISK_GB", "total"), T.INTEGER, "disk_gb"
@@ -78,10 +109,35 @@ class HypervisorProperties(PropertyEnum):
     HYPERVISOR_DISK_GB_USED = prop(
         "hypervisor_disk_gb_used", _usage("DISK_GB", "used"), T.INTEGER, "disk_gb_used"
     )
+    HYPERVISOR_DISK_GB_AVAILABLE = prop(
+        "hypervisor_disk_gb_available",
+        _usage("DISK_GB", "available"),
+        T.INTEGER,
+        "disk_gb_available",
+        "disk_gb_avail",
+    )
+    HYPERVISOR_AGGREGATE_METADATA = prop(
+        "hypervisor_aggregate_metadata", _aggregate_metadata, T.MAPPING, "aggregate_metadata"
+    )
+    HYPERVISOR_HOSTTYPE = prop(
+        "hypervisor_hosttype", _metadata_key("hosttype"), T.STRING, "hosttype"
+    )
+    HYPERVISOR_GPUNUM = prop(
+        "hypervisor_gpunum", _metadata_key("gpunum", _integer), T.INTEGER, "gpunum"
+    )
+    HYPERVISOR_LOCAL_STORAGE_TYPE = prop(
+        "hypervisor_local_storage_type",
+        _metadata_key("local_storage_type"),
+        T.STRING,
+        "local_storage_type",
+    )
 
 
 P = HypervisorProperties
 PLACEMENT_PROPERTIES = frozenset(p for p in P if p.spec.getter.__qualname__.startswith("_usage"))
+AGGREGATE_PROPERTIES = frozenset(
+    p for p in P if p.spec.getter.__qualname__.startswith(("_aggregate", "_metadata_key"))
+)
 
 
 class HypervisorMapping(ResourceMapping):
@@ -112,7 +168,18 @@ class HypervisorMapping(ResourceMapping):
 
     @classmethod
     def enrich(cls, conn, resources: list, wanted: Iterable[PropertyEnum]) -> None:
-        if not resources or not PLACEMENT_PROPERTIES & set(wanted):
+        wanted = set(wanted)
+        if resources and AGGREGATE_PROPERTIES & wanted:
+            by_host = metadata_by_host(conn.compute.aggregates())
+            for hypervisor in resources:
+                host = (hypervisor.service_details or {}).get("host") or hypervisor.name
+                metadata = by_host.get(host, {})
+                setattr(
+                    hypervisor,
+                    AGGREGATES,
+                    {key: ",".join(sorted(values)) for key, values in metadata.items()},
+                )
+        if not resources or not PLACEMENT_PROPERTIES & wanted:
             return
         usages = concurrently(lambda hv: placement_usage(conn, hv.id), resources)
         for hypervisor, usage in zip(resources, usages):

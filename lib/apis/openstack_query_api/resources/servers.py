@@ -17,6 +17,32 @@ from apis.openstack_query_api.property_types import PropertyType as T
 from apis.openstack_query_api.property_types import attr, item, prop
 
 DELETED_STATES = ("DELETED", "SOFT_DELETED")
+FLAVOR_ID = "_cloudops_flavor_id"
+
+
+def _nova_flavor_id(server: Any) -> Any:
+    """The flavor id nova gave (up to microversion 2.46); None for a flavor nova names only
+    (for which openstacksdk makes the name its id)."""
+    flavor_id = item("flavor", "id")(server)
+    return None if flavor_id == item("flavor", "original_name")(server) else flavor_id
+
+
+def _flavor_id(server: Any) -> Any:
+    """The flavor's id: from nova up to microversion 2.46, later looked up by name
+    (:meth:`ServerMapping.enrich`)."""
+    return _nova_flavor_id(server) or getattr(server, FLAVOR_ID, None)
+
+
+_flavor_id.source = "flavor"
+
+
+def _ips(server: Any) -> Any:
+    """Every address of the server, comma-joined (the peer library's ``addresses``)."""
+    addresses = getattr(server, "addresses", None) or {}
+    return ", ".join(ip.get("addr", "") for net in addresses.values() for ip in net or [])
+
+
+_ips.source = "addresses"
 
 
 class ServerProperties(PropertyEnum):
@@ -40,6 +66,7 @@ class ServerProperties(PropertyEnum):
     SERVER_FLAVOR_NAME = prop(
         "server_flavor_name", item("flavor", "original_name"), T.STRING, "flavor_name", "flavor"
     )
+    SERVER_FLAVOR_ID = prop("server_flavor_id", _flavor_id, T.STRING, "flavor_id")
     SERVER_IMAGE_ID = prop("server_image_id", item("image", "id"), T.STRING, "image_id", "image")
     SERVER_HYPERVISOR_NAME = prop(
         "server_hypervisor_name",
@@ -51,6 +78,7 @@ class ServerProperties(PropertyEnum):
     )
     SERVER_HOST = prop("server_host", attr("compute_host"), T.STRING, "host", "compute_host")
     SERVER_ADDRESSES = prop("server_addresses", attr("addresses"), T.MAPPING, "addresses")
+    SERVER_IPS = prop("server_ips", _ips, T.STRING, "ips")
     SERVER_TAGS = prop("server_tags", attr("tags"), T.LIST, "tags")
     SERVER_METADATA = prop("server_metadata", attr("metadata"), T.MAPPING, "metadata")
     SERVER_IS_LOCKED = prop("server_is_locked", attr("is_locked"), T.BOOLEAN, "locked")
@@ -68,6 +96,7 @@ _EXACT = {
     P.SERVER_PROJECT_ID: "project_id",
     P.SERVER_USER_ID: "user_id",
     P.SERVER_IMAGE_ID: "image",
+    P.SERVER_FLAVOR_ID: "flavor",
     P.SERVER_HOST: "compute_host",
     P.SERVER_HYPERVISOR_NAME: "node",
     P.SERVER_KEY_NAME: "key_name",
@@ -154,6 +183,25 @@ class ServerMapping(ResourceMapping):
     @classmethod
     def get_resource(cls, conn, resource_id):
         return get_or_none(conn.compute.get_server, resource_id)
+
+    @classmethod
+    def enrich(cls, conn, resources: list, wanted: Iterable[PropertyEnum]) -> None:
+        """Flavor ids of servers listed at microversion 2.47 or later (which name the
+        flavor only): one flavor listing, by name; a name two flavors share stays None."""
+        if P.SERVER_FLAVOR_ID not in wanted:
+            return
+        missing = [s for s in resources if _nova_flavor_id(s) is None]
+        if not missing:
+            return
+        ids: Dict[str, Any] = {}
+        for flavor in conn.compute.flavors(details=False, is_public=None):
+            ids[flavor.name] = None if flavor.name in ids else flavor.id
+        for server in missing:
+            flavor_id = ids.get(item("flavor", "original_name")(server))
+            if isinstance(server, JsonResource):
+                server.data["flavor"] = {**(server.data.get("flavor") or {}), "id": flavor_id}
+            else:
+                setattr(server, FLAVOR_ID, flavor_id)
 
 
 def _numbers(version: str) -> Tuple[int, ...]:
