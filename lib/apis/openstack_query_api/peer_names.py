@@ -9,6 +9,25 @@ from __future__ import annotations
 
 from typing import Dict
 
+# peer query type name or alias -> our query type name (``then``, ``append_from``)
+QUERY_TYPE_ALIASES: Dict[str, str] = {
+    "server_query": "servers",
+    "serverquery": "servers",
+    "vmquery": "servers",
+    "user_query": "users",
+    "userquery": "users",
+    "project_query": "projects",
+    "projectquery": "projects",
+    "flavor_query": "flavors",
+    "flavorquery": "flavors",
+    "image_query": "images",
+    "imagequery": "images",
+    "hypervisor_query": "hypervisors",
+    "hypervisorquery": "hypervisors",
+    "aggregate_query": "aggregates",
+    "aggregatequery": "aggregates",
+}
+
 # peer preset alias -> our Preset member name (the peer's member names are ours already)
 PRESET_ALIASES: Dict[str, str] = {
     "equal": "EQUAL_TO",

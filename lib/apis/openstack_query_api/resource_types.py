@@ -9,6 +9,7 @@ from typing import Any, Type
 
 from apis.openstack_query_api.exceptions import UnknownQueryTypeError
 from apis.openstack_query_api.mapping import ResourceMapping
+from apis.openstack_query_api.peer_names import QUERY_TYPE_ALIASES
 
 _RESOURCES = "apis.openstack_query_api.resources"
 
@@ -45,6 +46,8 @@ class QueryType(enum.Enum):
             names[member.name.lower()] = member
             for alias in member.mapping.aliases:
                 names[alias] = member
+        for spelling, name in QUERY_TYPE_ALIASES.items():
+            names.setdefault(spelling, cls[name.upper()])
         if wanted in names:
             return names[wanted]
         close = difflib.get_close_matches(wanted, list(names), n=1)

@@ -20,6 +20,7 @@ from apis.openstack_query_api.peer_names import (
     NOT_ALIASED,
     PRESET_ALIASES,
     PROPERTY_ALIASES,
+    QUERY_TYPE_ALIASES,
 )
 from apis.openstack_query_api.presets import Arguments
 from apis.openstack_query_api.resource_types import QueryType
@@ -261,6 +262,25 @@ def test_what_is_not_aliased_is_ours_with_another_meaning():
         for spelling in spellings:
             assert spelling not in PROPERTY_ALIASES.get(enum_name, {})
             assert spelling in own_names(ENUMS[enum_name])
+
+
+def test_query_type_aliases_never_shadow_ours():
+    ours = {
+        name: member
+        for member in QueryType
+        for name in (member.name.lower(), *member.mapping.aliases)
+    }
+    for spelling, name in QUERY_TYPE_ALIASES.items():
+        assert spelling not in ours or ours[spelling] is QueryType[name.upper()], spelling
+        assert QueryType.from_string(spelling) is QueryType[name.upper()]
+
+
+def test_peer_style_chain_then_run(cloud):
+    servers = ServerQuery().where("EQUAL_TO", "vm_status", value="ERROR")
+    servers.run(cloud, as_admin=True, all_projects=True)
+    owners = servers.then("USER_QUERY", keep_previous_results=True)
+    owners.run(cloud, as_admin=True, all_projects=True)
+    assert [(r["user_id"], len(r["previous"])) for r in owners.to_props()] == [("u-carol", 1)]
 
 
 @pytest.mark.parametrize("query_type", sorted(PEER_PROPERTIES))
