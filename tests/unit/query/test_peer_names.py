@@ -295,26 +295,42 @@ def test_every_peer_preset_name_resolves(spelling):
     assert isinstance(Preset.from_string(spelling), Preset)
 
 
+# one query in the peer's spelling and in ours: (preset, property, argument) per step
+SPELLINGS = {
+    "peer": {
+        "select": ("server_id", "server_name", "server_creation_date", "vm_status"),
+        "in": ("ANY_IN", "vm_status"),
+        "age": ("OLDER_THAN_OR_EQUAL_TO", "server_creation_date"),
+        "regex": ("MATCHES_REGEX", "vm_name", "value"),
+        "sort": ("server_creation_date", "descending"),
+    },
+    "ours": {
+        "select": ("id", "name", "created_at", "status"),
+        "in": ("in", "status"),
+        "age": ("older_than_or_equal_to", "created_at"),
+        "regex": ("~", "name", "pattern"),
+        "sort": ("created_at", "desc"),
+    },
+}
+
+
+def spelled(names, cloud):
+    """The query in one spelling, run."""
+    regex, regex_prop, regex_arg = names["regex"]
+    return (
+        ServerQuery()
+        .select(*names["select"])
+        .where(*names["in"], values=["SHUTOFF", "ERROR"])
+        .where(*names["age"], days=20)
+        .where(regex, regex_prop, **{regex_arg: "^(web|db|lab)"})
+        .sort_by(names["sort"])
+        .run(cloud, as_admin=True, all_projects=True)
+    )
+
+
 def test_peer_style_server_query_returns_our_rows(cloud):
-    peer = (
-        ServerQuery()
-        .select("server_id", "server_name", "server_creation_date", "vm_status")
-        .where("ANY_IN", "vm_status", values=["SHUTOFF", "ERROR"])
-        .where("OLDER_THAN_OR_EQUAL_TO", "server_creation_date", days=20)
-        .where("MATCHES_REGEX", "vm_name", value="^(web|db|lab)")
-        .sort_by(("server_creation_date", "descending"))
-        .run(cloud, as_admin=True, all_projects=True)
-    )
-    ours = (
-        ServerQuery()
-        .select("id", "name", "created_at", "status")
-        .where("in", "status", values=["SHUTOFF", "ERROR"])
-        .where("older_than_or_equal_to", "created_at", days=20)
-        .where("~", "name", pattern="^(web|db|lab)")
-        .sort_by(("created_at", "desc"))
-        .run(cloud, as_admin=True, all_projects=True)
-    )
-    assert peer.to_props() == ours.to_props()
+    peer = spelled(SPELLINGS["peer"], cloud)
+    assert peer.to_props() == spelled(SPELLINGS["ours"], cloud).to_props()
     assert [row["server_name"] for row in peer.to_props()] == ["db-1", "web-2", "lab-1"]
 
 
