@@ -14,6 +14,7 @@ from apis.openstack_query_api import (
     ServerQuery,
     UserQuery,
 )
+from apis.openstack_api.exceptions import UnknownCloudError
 from apis.openstack_query_api.exceptions import PresetArgumentError, UnknownPropertyError
 from apis.openstack_query_api.peer_names import (
     ARGUMENT_ALIASES,
@@ -451,3 +452,11 @@ def test_mapping_key_of_a_non_mapping_is_named():
     with pytest.raises(UnknownPropertyError, match="only a mapping property takes"):
         HypervisorQuery().select("name.first")
     assert ServerProperties.from_string("metadata.owner").key == "server_metadata.owner"
+
+
+def test_run_takes_a_cloud_name_like_the_peer(tmp_path, monkeypatch):
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text("clouds:\n  prod:\n    auth: {auth_url: 'http://127.0.0.1:9/v3'}\n")
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
+    with pytest.raises(UnknownCloudError, match="'prdo' is not a known cloud.*prod"):
+        ServerQuery().run("prdo")
