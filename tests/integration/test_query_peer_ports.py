@@ -101,7 +101,7 @@ def test_chain_servers_to_their_users(cloud_account, lib_conn, seeded_cloud):
     peer = servers.then("USER_QUERY", keep_previous_results=True)
     peer.select("user_name", "email_addr").run(cloud_account, as_admin=True, all_projects=True)
     ours = native(
-        ServerQuery().where("!=", "status", value="ACTIVE").where("~", "name", pattern=SEED),
+        ServerQuery().where("!=", "status", value="ACTIVE").where("~", "name", pattern=r"^seed\."),
         lib_conn,
     )
     ours = ours.then("users", keep_previous_results=True).select("name", "email")
@@ -145,12 +145,12 @@ def test_projects_users_flavors_images(cloud_account, lib_conn, seeded_cloud):
         .select("flavor_name", "vcpu", "ram_size")
         .where("more_or_equal", "ram_size", value=1024)
         .where("less_or_equal", "vcpu", value=2)
-        .where("MATCHES_REGEX", "flavor_name", value=SEED),
+        .where("MATCHES_REGEX", "flavor_name", value=r"^seed\."),
         FlavorQuery()
         .select("name", "vcpus", "ram")
         .where(">=", "ram", value=1024)
         .where("<=", "vcpus", value=2)
-        .where("~", "name", pattern=SEED),
+        .where("~", "name", pattern=r"^seed\."),
     )
     assert sorted(r["flavor_name"] for r in flavors) == sorted(
         n for n, f in seeded_cloud["flavors"].items() if f["ram"] >= 1024 and f["vcpus"] <= 2
