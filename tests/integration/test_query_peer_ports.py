@@ -101,7 +101,7 @@ def test_chain_servers_to_their_users(cloud_account, lib_conn, seeded_cloud):
     peer = servers.then("USER_QUERY", keep_previous_results=True)
     peer.select("user_name", "email_addr").run(cloud_account, as_admin=True, all_projects=True)
     ours = native(
-        ServerQuery().where("!=", "status", value="ACTIVE").where("~", "name", pattern=r"^seed\."),
+        ServerQuery().where("!=", "status", value="ACTIVE").where("~", "name", pattern=SEED),
         lib_conn,
     )
     ours = ours.then("users", keep_previous_results=True).select("name", "email")
