@@ -23,6 +23,7 @@ SERVER_COLUMNS = (
     "image_id",
     "hypervisor_name",
     "created_at",
+    "updated_at",
 )
 CSV_COLUMNS = ("id", "name", "status", "project_name", "project_id", "flavor", "created_at")
 
@@ -81,6 +82,7 @@ def server_summary(
         "image_id": image_id,
         "hypervisor": row.get("server_hypervisor_name"),
         "created_at": row.get("server_created_at"),
+        "updated_at": row.get("server_updated_at"),
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
+from apis import clock
 from apis.choices import choices
 from apis.email_api.exceptions import NotificationParameterError
 from workflows.email_common import (
@@ -104,6 +105,34 @@ def email_users_with_errored_vms(
         recipients,
         {"cloud_name": conn.config.name, "older_than_days": older_than_days},
         delivery,
+    )
+
+
+def email_users_with_stale_servers(
+    conn: Any,
+    delivery: Delivery,
+    days: float,
+    all_projects: bool = False,
+    from_projects: Optional[List[str]] = None,
+    server_statuses: Optional[List[str]] = None,
+    as_of: Optional[str] = None,
+) -> Dict[str, Any]:
+    """Email each user their servers nova has not updated (``updated_at``) for more than
+    ``days`` days before ``as_of`` (default: now)."""
+    check_scope(all_projects, from_projects)
+    if days < 0:
+        raise NotificationParameterError(f"days {days} is negative: give 0 or more days")
+    moment = parse_when("as_of", as_of) or clock.now()
+    with clock.pinned(moment):  # the query's relative times count from as_of
+        query = server_query(names(server_statuses)).where("older_than", "updated_at", days=days)
+    recipients = find_owners(conn, query, all_projects, from_projects)
+    return _notify(
+        "stale_servers",
+        recipients,
+        {"cloud_name": conn.config.name, "days": days, "as_of": moment},
+        delivery,
+        days=days,
+        as_of=moment.isoformat(),
     )
 
 

@@ -60,6 +60,6 @@ def test_a_parameter_set_field_defined_differently_is_named(tmp_path):
     assert problems == [
         "actions/email.users.with.errored.vms.yaml: parameter 'cc' (of the parameter set "
         "workflows.email_common.Delivery) is {'type': 'array', 'description': 'Copied.', "
-        "'items': {'type': 'string'}}, unlike in actions/email.mailing.list.image.created.yaml "
+        "'items': {'type': 'string'}}, unlike in actions/check.stale.servers.yaml "
         "and the other actions taking the set: define it identically in every one"
     ]

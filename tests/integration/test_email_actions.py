@@ -7,6 +7,7 @@ Every query is limited to the seed's projects so that other tests' servers do no
 from __future__ import annotations
 
 import collections
+import datetime
 from pathlib import Path
 from typing import Dict, List
 
@@ -14,6 +15,7 @@ import pytest
 import requests
 import yaml
 
+from apis import clock
 from apis.email_api.account import SMTPAccount
 from workflows import email_users
 from workflows.email_common import Delivery
@@ -354,3 +356,44 @@ def test_wrong_smtp_password_fails_cleanly(clouds_yaml, smtp_server, pack_config
     assert "smtp account 'wrong-password'" in answer["result"]["error"]
     assert "wrong-Pa55word-31c" not in printed
     assert len(smtp_server.messages) == before
+
+
+def test_stale_servers_count_back_from_as_of_on_nova(
+    seeded_cloud, clouds_yaml, lib_conn, smtp_server, pack_config
+):
+    """The seed's servers are minutes old, so as_of moves "now" instead of their updated_at:
+    days=30 before (newest update + 30 days) finds them all and emails their owners, days=30
+    before (oldest update + 30 days - 1 minute) finds none (nova's changes-before)."""
+    updated = [
+        clock.parse(s.updated_at)
+        for s in lib_conn.compute.servers(all_projects=True)
+        if s.name in seeded_cloud["servers"]
+    ]
+    days = 30
+
+    def stale(as_of, *extra):
+        code, answer, printed = run_action(
+            pack_config,
+            "check.stale.servers",
+            f"cloud_account={clouds_yaml.cloud}",
+            scope(),
+            f"days={days}",
+            f"as_of={as_of.isoformat()}",
+            *extra,
+        )
+        assert code == 0, printed
+        return answer["result"]
+
+    too_early = stale(min(updated) + datetime.timedelta(days=days, minutes=-1))
+    assert too_early["affected_servers"] == 0 and too_early["messages"] == 0
+    owners = seed_owners(seeded_cloud, lambda s: True)
+    addresses = emails_of(seeded_cloud, owners)
+    before = len(smtp_server.messages)
+    result = stale(max(updated) + datetime.timedelta(days=days, minutes=1), "dry_run=false")
+    assert result["affected_servers"] == len(seeded_cloud["servers"]) and result["changed"]
+    received = smtp_server.messages[before:]
+    assert sorted(m.rcpt_tos[0] for m in received) == sorted(addresses)
+    for mail in received:
+        text = text_of(mail.message.get_payload()[0])
+        assert all(name in text for name in owners[addresses[mail.rcpt_tos[0]]])
+        assert f"not changed for {days} days" in mail.message["Subject"]

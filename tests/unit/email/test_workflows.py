@@ -383,3 +383,47 @@ def test_template_errors_surface_in_dry_runs(cloud, relay):
         email_users.email_users_with_shutoff_vms(
             cloud, Delivery(relay, email_footer={"team_name": 3}), all_projects=True
         )
+
+
+def test_stale_servers_emails_owners_of_servers_not_updated_for_days(cloud, relay):
+    result = email_users.email_users_with_stale_servers(
+        cloud, Delivery(relay), days=100, all_projects=True
+    )
+    check_result("check.stale.servers", result)
+    by_user = previews_by_user(result)
+    assert result["template"] == "stale_servers" and result["dry_run"] is True
+    assert list(by_user) == ["alice"] and result["affected_servers"] == 2
+    assert by_user["alice"]["subject"] == "[prod] 2 of your servers have not changed for 100 days"
+    text = by_user["alice"]["text"]
+    assert "web-1" in text and "lab-1" in text and "web-2" not in text
+    assert "last updated: 2025-11-27 09:30 UTC" in text
+    assert result["as_of"] == "2026-06-15T09:30:00+00:00" and result["changed"] is False
+    assert [o.outcome.value for o in result["objects"]] == ["done"]
+
+
+def test_stale_servers_count_back_from_as_of_and_filter_statuses(cloud, relay):
+    result = email_users.email_users_with_stale_servers(
+        cloud,
+        Delivery(relay),
+        days=40,
+        all_projects=True,
+        server_statuses=["SHUTOFF"],
+        as_of="2026-07-05T09:30:00Z",
+    )
+    assert result["affected_servers"] == 3
+    assert result["servers_without_owner"] == [
+        {"id": "id-ghost", "name": "ghost", "user_id": "u-gone"}
+    ]
+    assert list(previews_by_user(result)) == ["alice"]
+    assert "before 2026-07-05 09:30 UTC" in result["previews"][0]["text"]
+
+
+def test_stale_servers_refuse_negative_days_and_bad_as_of(cloud, relay):
+    with pytest.raises(NotificationParameterError, match="days -1 is negative"):
+        email_users.email_users_with_stale_servers(
+            cloud, Delivery(relay), days=-1, all_projects=True
+        )
+    with pytest.raises(NotificationParameterError, match="as_of 'soon'"):
+        email_users.email_users_with_stale_servers(
+            cloud, Delivery(relay), days=1, all_projects=True, as_of="soon"
+        )
