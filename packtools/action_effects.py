@@ -58,7 +58,7 @@ _BY_EFFECT = {
         server.migrate.batch server.reboot server.shutoff ssh.remote.command
     """,
     Effect.EMAILING: """
-        chatops.pr_reminder check.stale.servers
+        chatops.pr_reminder check.stale.servers check.unused.floating.ips
         email.mailing.list.image.created email.mailing.list.image.decommissioned
         email.ops.down.disabled.hypervisors email.test email.users.with.decom.flavors
         email.users.with.decom.images email.users.with.errored.vms

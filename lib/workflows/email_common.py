@@ -68,6 +68,13 @@ def parse_when(parameter: str, value: Optional[str]) -> Optional[datetime.dateti
         raise NotificationParameterError(str(err)) from None
 
 
+def days_before(days: float, as_of: Optional[str]) -> datetime.datetime:
+    """The moment ``days`` (0 or more) count back from: ``as_of`` (ISO) or now."""
+    if days < 0:
+        raise NotificationParameterError(f"days {days} is negative: give 0 or more days")
+    return parse_when("as_of", as_of) or clock.now()
+
+
 def require_address(parameter: str, value: Optional[str]) -> str:
     """One address from a parameter or config key that must be set."""
     found = addresses(parameter, value)

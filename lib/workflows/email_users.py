@@ -11,6 +11,7 @@ from apis.choices import choices
 from apis.email_api.exceptions import NotificationParameterError
 from workflows.email_common import (
     Delivery,
+    days_before,
     names,
     notification_result,
     owner_emails,
@@ -120,9 +121,7 @@ def email_users_with_stale_servers(
     """Email each user their servers nova has not updated (``updated_at``) for more than
     ``days`` days before ``as_of`` (default: now)."""
     check_scope(all_projects, from_projects)
-    if days < 0:
-        raise NotificationParameterError(f"days {days} is negative: give 0 or more days")
-    moment = parse_when("as_of", as_of) or clock.now()
+    moment = days_before(days, as_of)
     with clock.pinned(moment):  # the query's relative times count from as_of
         query = server_query(names(server_statuses)).where("older_than", "updated_at", days=days)
     recipients = find_owners(conn, query, all_projects, from_projects)

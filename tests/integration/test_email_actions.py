@@ -397,3 +397,44 @@ def test_stale_servers_count_back_from_as_of_on_nova(
         text = text_of(mail.message.get_payload()[0])
         assert all(name in text for name in owners[addresses[mail.rcpt_tos[0]]])
         assert f"not changed for {days} days" in mail.message["Subject"]
+
+
+def test_unused_floating_ips_email_the_project_contact(
+    seeded_cloud, clouds_yaml, admin_conn, throwaway_project, smtp_server, pack_config
+):
+    """A fresh unattached floating IP in a project with a contact: as_of moves "now" past its
+    updated_at + days (a real email to the contact) and just short of it (nothing)."""
+    contact = f"contact-{throwaway_project.project_name}@example.org"
+    admin_conn.identity.update_project(throwaway_project.project_id, email=contact)
+    public = seeded_cloud["networks"]["seed-public"]["id"]
+    fip = admin_conn.network.create_ip(
+        floating_network_id=public, project_id=throwaway_project.project_id
+    )
+    try:
+        changed, days = clock.parse(fip.updated_at), 7
+
+        def unused(as_of, *extra):
+            code, answer, printed = run_action(
+                pack_config,
+                "check.unused.floating.ips",
+                f"cloud_account={clouds_yaml.cloud}",
+                f"from_projects={throwaway_project.project_name}",
+                f"days={days}",
+                f"as_of={as_of.isoformat()}",
+                *extra,
+            )
+            assert code == 0, printed
+            return answer["result"]
+
+        too_early = unused(changed + datetime.timedelta(days=days, minutes=-1))
+        assert too_early["affected_floating_ips"] == 0 and too_early["messages"] == 0
+        before = len(smtp_server.messages)
+        result = unused(changed + datetime.timedelta(days=days, minutes=1), "dry_run=false")
+        assert result["affected_floating_ips"] == 1 and result["changed"] is True
+        assert result["projects_without_contact"] == []
+        (mail,) = smtp_server.messages[before:]
+        assert mail.rcpt_tos == (contact,)
+        assert fip.floating_ip_address in text_of(mail.message.get_payload()[0])
+        assert throwaway_project.project_name in mail.message["Subject"]
+    finally:
+        admin_conn.network.delete_ip(fip)

@@ -65,6 +65,9 @@ class FloatingIPProperties(PropertyEnum):
     FLOATING_IP_CREATED_AT = prop(
         "floating_ip_created_at", attr("created_at"), T.DATETIME, "created_at"
     )
+    FLOATING_IP_UPDATED_AT = prop(
+        "floating_ip_updated_at", attr("updated_at"), T.DATETIME, "updated_at"
+    )
 
 
 FIP = FloatingIPProperties
