@@ -70,7 +70,8 @@ _BY_EFFECT = {
         hypervisor.downtime.remove icinga.downtime.remove icinga.downtime.schedule
     """,
     Effect.PAGING: """
-        check.image.shares check.open.security.groups check.orphans check.unusable.flavors
+        check.image.shares check.old.volume.snapshots check.open.security.groups check.orphans
+        check.unusable.flavors
         jira.create.task jira.finding.ticket
     """,
 }

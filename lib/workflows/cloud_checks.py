@@ -3,9 +3,11 @@ flavors nobody can use, and security groups open to the world. Read-only."""
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
+from apis import clock
 from apis.jira_api.account import JiraAccount
 from apis.row_formats import table
 from apis.openstack_query_api.query import Query
@@ -26,8 +28,11 @@ ORPHAN_TYPES = {
 WORLD = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 
 
-def _report(check: str, findings: List[Dict[str, Any]], ticket: Dict[str, Any]) -> Dict[str, Any]:
+def _report(
+    check: str, findings: List[Dict[str, Any]], ticket: Dict[str, Any], **echoed: Any
+) -> Dict[str, Any]:
     report = {
+        **echoed,
         "check": check,
         "count": len(findings),
         "findings": findings,
@@ -151,6 +156,33 @@ def find_world_open_security_groups(
         )
     return _report(
         "world_open_security_groups", findings, _ticket_args(jira_account, jira_project, dry_run)
+    )
+
+
+def find_old_volume_snapshots(
+    conn: Any,
+    days: float = 30,
+    project_id: Optional[str] = None,
+    as_of: Optional[str] = None,
+    jira_account: Optional[JiraAccount] = None,
+    jira_project: Optional[str] = None,
+    dry_run: bool = True,
+) -> Dict:
+    """Cinder volume snapshots created more than ``days`` days before ``as_of`` (default
+    now), in every project or in ``project_id``'s."""
+    from apis.openstack_api.volume_snapshots import VolumeSnapshotError, old_snapshots
+
+    try:
+        moment = clock.parse_optional(as_of, "as_of") or clock.now()
+    except ValueError as err:
+        raise VolumeSnapshotError(str(err)) from None
+    findings = [dataclasses.asdict(s) for s in old_snapshots(conn, days, moment, project_id)]
+    return _report(
+        "old_volume_snapshots",
+        findings,
+        _ticket_args(jira_account, jira_project, dry_run),
+        days=days,
+        as_of=moment.isoformat(),
     )
 
 

@@ -19,6 +19,7 @@ from openstack.identity.v3 import _proxy as identity_proxy
 from openstack.image.v2 import _proxy as image_proxy
 from openstack.network.v2 import _proxy as network_proxy
 from openstack.placement.v1 import _proxy as placement_proxy
+from openstack.block_storage.v3.snapshot import Snapshot
 from openstack.block_storage.v3.volume import Volume
 from openstack.compute.v2.aggregate import Aggregate
 from openstack.compute.v2.flavor import Flavor
@@ -65,6 +66,7 @@ KINDS: Dict[str, Tuple[str, Any, str, str]] = {
     "migrations": ("compute", Migration, "", ""),
     "images": ("image", Image, "get_image", "delete_image"),
     "volumes": ("block_storage", Volume, "get_volume", "delete_volume"),
+    "snapshots": ("block_storage", Snapshot, "get_snapshot", "delete_snapshot"),
     "networks": ("network", Network, "get_network", "delete_network"),
     "subnets": ("network", Subnet, "get_subnet", "delete_subnet"),
     "routers": ("network", Router, "get_router", "delete_router"),

@@ -5,7 +5,11 @@ import uuid
 import pytest
 import yaml
 
-from tests.integration.action_run import action_result, same_changes
+from apis.jira_api.account import JiraAccount
+from tests.fakes.cinder import fake_cinder_snapshots
+from tests.fakes.cloud import FakeCloud
+from tests.integration.action_run import action_result, code_and_result, same_changes
+from workflows import cloud_checks
 
 pytestmark = pytest.mark.integration
 
@@ -118,4 +122,47 @@ def test_findings_open_one_ticket_never_a_duplicate(
     assert again["objects"][0]["reason"] == f"open ticket {key} exists" and not again["changed"]
     (issue,) = fake_jira.state.issues.values()
     assert issue.labels == ["cloudops-check-world-open-security-groups"]
+    fake_jira.state.reset()
+
+
+def test_old_volume_snapshots_fail_in_one_line_on_a_cloud_without_cinder(clouds_yaml, tmp_path):
+    config = tmp_path / "cloudops.yaml"
+    config.write_text("{}\n", encoding="utf-8")
+    code, result = code_and_result(
+        config, "check.old.volume.snapshots", f"cloud_account={clouds_yaml.cloud}"
+    )
+    assert code == 1 and result["error_type"] == "VolumeSnapshotError"
+    assert result["error"] == (
+        f"cloud {clouds_yaml.cloud} has no block-storage service (cinder): "
+        "it has no volume snapshots to check"
+    )
+
+
+def test_old_volume_snapshots_open_one_ticket_on_jira_from_the_fake_cinder(fake_jira, pin_clock):
+    """The devcloud has no cinder: the snapshots come from the fake cinder body
+    (tests/fakes/cinder, not a recording of a live cinder); the tickets go to the fake JSM."""
+    pin_clock("2026-06-15T09:30:00Z")
+    fake_jira.state.reset()
+    cloud = FakeCloud(
+        catalog=("compute", "network", "image", "identity", "block-storage"),
+        snapshots=fake_cinder_snapshots(),
+    )
+    account = JiraAccount(
+        name="jsm", url=fake_jira.url, username=fake_jira.username, api_token=fake_jira.token
+    )
+
+    def check(dry_run):
+        return cloud_checks.find_old_volume_snapshots(
+            cloud, days=30, jira_account=account, jira_project="OPS", dry_run=dry_run
+        )
+
+    planned = check(True)
+    assert planned["count"] == 2 and not fake_jira.state.issues
+    first = check(False)
+    assert first["ticket"]["created"] is True and first["changed"]
+    again = check(False)
+    assert again["ticket"]["existed"] is True and not again["changed"]
+    (issue,) = fake_jira.state.issues.values()
+    assert issue.labels == ["cloudops-check-old-volume-snapshots"]
+    assert "db-nightly-2025-11-02" in issue.description
     fake_jira.state.reset()

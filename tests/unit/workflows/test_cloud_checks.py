@@ -10,9 +10,11 @@ from openstack.network.v2.floating_ip import FloatingIP
 from openstack.network.v2.port import Port
 from openstack.network.v2.security_group_rule import SecurityGroupRule
 
+from apis.openstack_api.volume_snapshots import VolumeSnapshotError
 from apis.results import ObjectOutcome, Outcome
 from apis.openstack_query_api.exceptions import QueryError
 from tests.result_schemas import check_result
+from tests.fakes.cinder import fake_cinder_snapshots
 from tests.fakes.cloud import FakeCloud
 from workflows import cloud_checks
 
@@ -152,3 +154,69 @@ def test_nothing_found_reads_well(cloud):
         ],
     }
     check_result("check.open.security.groups", report)
+
+
+@pytest.fixture(name="cinder_cloud")
+def fixture_cinder_cloud():
+    """A cloud with cinder serving the fake cinder body's three snapshots (see
+    tests/fakes/cinder: not a recording of a live cinder)."""
+    return FakeCloud(
+        catalog=("compute", "network", "image", "identity", "block-storage"),
+        snapshots=fake_cinder_snapshots(),
+    )
+
+
+def test_old_volume_snapshots_from_one_all_projects_listing(cinder_cloud, pin_clock):
+    pin_clock("2026-06-15T09:30:00Z")
+    report = cloud_checks.find_old_volume_snapshots(cinder_cloud, days=30)
+    check_result("check.old.volume.snapshots", report)
+    assert [f["snapshot_name"] for f in report["findings"]] == ["db-nightly-2025-11-02", None]
+    oldest = report["findings"][0]
+    assert oldest == {
+        "snapshot_id": "2bb856e1-b3d8-4432-a858-09e4ce939389",
+        "snapshot_name": "db-nightly-2025-11-02",
+        "volume_id": "5aa119a8-d25b-45a7-8d1b-88e127885635",
+        "project_id": "0c2eba2c5af04d3f9e9d0d410b371fde",
+        "status": "available",
+        "size_gb": 100,
+        "created_at": "2025-11-02T01:00:12+00:00",
+        "age_days": 225.4,
+    }
+    assert report["count"] == 2 and report["days"] == 30
+    assert report["as_of"] == "2026-06-15T09:30:00+00:00"
+    assert cinder_cloud.kwargs_of("snapshots") == [{"details": True, "all_projects": True}]
+    assert report["objects"][0].reason == "no jira_account given"
+
+
+def test_old_volume_snapshots_as_of_and_project(cinder_cloud, pin_clock):
+    pin_clock("2026-06-15T09:30:00Z")
+    report = cloud_checks.find_old_volume_snapshots(
+        cinder_cloud,
+        days=10,
+        project_id="0c2eba2c5af04d3f9e9d0d410b371fde",
+        as_of="2026-06-10",
+    )
+    assert [f["snapshot_name"] for f in report["findings"]] == ["db-nightly-2025-11-02"]
+    later = cloud_checks.find_old_volume_snapshots(cinder_cloud, days=10, as_of="2026-06-11T09:31")
+    assert later["count"] == 3 and later["findings"][-1]["age_days"] == 10.0
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"days": -1}, "days -1 is negative"),
+        ({"as_of": "next week"}, "as_of 'next week' is not an ISO 8601 date"),
+    ],
+)
+def test_old_volume_snapshots_bad_parameters(cinder_cloud, kwargs, message):
+    with pytest.raises(VolumeSnapshotError, match=message):
+        cloud_checks.find_old_volume_snapshots(cinder_cloud, **kwargs)
+
+
+def test_old_volume_snapshots_need_cinder(cloud):
+    with pytest.raises(VolumeSnapshotError) as err:
+        cloud_checks.find_old_volume_snapshots(cloud)
+    assert str(err.value) == (
+        "cloud prod has no block-storage service (cinder): it has no volume snapshots to check"
+    )
+    assert not cloud.kwargs_of("snapshots")
