@@ -12,6 +12,7 @@ from openstack.compute.v2.service import Service
 
 from apis.email_api.sender import SendReport
 from tests.fakes.cloud import FakeCloud
+from tests.result_schemas import check_result
 from tests.unit.workflows.host_mute_fakes import patch_host_mute
 
 # pylint: disable=unused-import
@@ -152,6 +153,8 @@ def test_post_reboot_done_emails_ops_that_it_finished(monkeypatch, accounts):
     monkeypatch.setattr(hypervisor_maintenance, "post_reboot", post)
     sender = fake_smtp(monkeypatch)
     result = maintenance_step(cloud, "hv1", **accounts, step="post.reboot", dry_run=False)
+    # what hypervisor.maintenance.resume step=post.reboot returns (step's output_schema too)
+    check_result("hypervisor.maintenance.resume", result)
     ops = result["ops_email"] or {}
     assert result["step"] == "post.reboot" and ops["template"] == "ops_hypervisor_maintenance"
     (emails,) = [call.args[1] for call in sender.call_args_list]
